@@ -1,0 +1,40 @@
+/**
+ * A Link moves whole frames between a stack and a medium: a virtual wire, a
+ * Linux TUN device, a pcap sniffer wrapped around another link.
+ *
+ * Ownership: `send(frame)` hands the bytes to the link; the caller must not
+ * touch them afterwards (a memory link may deliver the very same buffer to
+ * the peer without copying). A received frame belongs to the receiver.
+ */
+import type { MacAddress } from '../wire/address.js';
+
+/** What the frames on a link start with. Values are the pcap LINKTYPE_ numbers. */
+export const LinkType = {
+  /** Ethernet II frames (LINKTYPE_ETHERNET). */
+  Ethernet: 1,
+  /** Bare IPv4/IPv6 packets, e.g. a TUN device with IFF_NO_PI (LINKTYPE_RAW). */
+  RawIp: 101,
+} as const;
+export type LinkType = (typeof LinkType)[keyof typeof LinkType];
+
+export type FrameHandler = (frame: Uint8Array) => void;
+
+export interface Link {
+  readonly linkType: LinkType;
+  /** Largest IP packet the link carries (for Ethernet: the payload size, 1500 by default). */
+  readonly mtu: number;
+  /** The link's hardware address, for Ethernet links. */
+  readonly mac?: MacAddress;
+  /**
+   * True when the medium cannot corrupt frames (loopback, a memory wire
+   * without corruption): the stack may then skip computing and verifying
+   * checksums, as Linux does on loopback.
+   */
+  readonly trusted?: boolean;
+  /** Transmits one frame. Frames longer than the link allows are dropped and counted by the link. */
+  send(frame: Uint8Array): void;
+  /** Sets the one receiver of incoming frames (replacing any earlier one). */
+  setReceiver(handler: FrameHandler | undefined): void;
+  /** Stops the link; later sends are dropped. Idempotent. */
+  close(): void;
+}
