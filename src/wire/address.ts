@@ -18,7 +18,7 @@ export const MAC_ZERO: MacAddress = 0;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** Parses dotted-quad notation; undefined when `s` is not one. */
-export function parseIpv4(s: string): Ipv4Address | undefined {
+export function parseIpv4Address(s: string): Ipv4Address | undefined {
   const m = IPV4_RE.exec(s);
   if (m === null) return undefined;
   let v = 0;
@@ -32,9 +32,9 @@ export function parseIpv4(s: string): Ipv4Address | undefined {
   return v;
 }
 
-/** Like parseIpv4 but throws a TypeError: for addresses written by programmers, not read off the wire. */
+/** Like parseIpv4Address but throws a TypeError: for addresses written by programmers, not read off the wire. */
 export function ipv4(s: string): Ipv4Address {
-  const v = parseIpv4(s);
+  const v = parseIpv4Address(s);
   if (v === undefined) throw new TypeError(`not an IPv4 address: ${JSON.stringify(s)}`);
   return v;
 }
@@ -70,13 +70,13 @@ export function ipv4Netmask(prefixLength: number): Ipv4Address {
 
 const MAC_RE = /^([0-9a-fA-F]{2})([:-][0-9a-fA-F]{2}){5}$/;
 
-export function parseMac(s: string): MacAddress | undefined {
+export function parseMacAddress(s: string): MacAddress | undefined {
   if (!MAC_RE.test(s)) return undefined;
   return parseInt(s.replace(/[:-]/g, ''), 16);
 }
 
 export function mac(s: string): MacAddress {
-  const v = parseMac(s);
+  const v = parseMacAddress(s);
   if (v === undefined) throw new TypeError(`not a MAC address: ${JSON.stringify(s)}`);
   return v;
 }

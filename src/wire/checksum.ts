@@ -4,7 +4,29 @@
  * A checksum is computed in three steps: add the bytes (and for TCP/UDP the
  * pseudo-header) into an unfolded running sum, fold the carries into 16 bits,
  * and take the one's complement. `internetChecksum` does all three.
+ *
+ * An "unfolded sum" is any non-negative number congruent, modulo 0xffff, to
+ * the one's-complement sum of the words it covers, and zero only when they are
+ * all zero. Two sums of the same bytes need not be equal before folding (the
+ * fast path below folds part of its work early); after `checksumFold` they are.
  */
+
+/**
+ * Below this length the byte loop wins: the word loop must first fetch
+ * `data.buffer` and make a Uint32Array view, about 40 ns together on V8
+ * (Node 20), which is what the byte loop needs for ~100 bytes.
+ */
+const WORD_PATH_MIN = 128;
+
+/**
+ * Words summed before folding. Each of the two float64 accumulators adds at
+ * most half of them, every word < 2^32, so an accumulator stays below
+ * 2^19 * 2^32 = 2^51 < 2^53 and the sum stays exact.
+ */
+const BLOCK_WORDS = 1 << 20;
+
+/** Whether a Uint32Array reads memory little-endian (true everywhere Node runs today, but not promised). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Adds `data` as big-endian 16-bit words to an unfolded running `sum`. An odd
@@ -13,16 +35,80 @@
  */
 export function checksumAdd(sum: number, data: Uint8Array): number {
   const n = data.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
-  if (i < n) sum += data[i]! << 8;
-  return sum;
+  if (n < WORD_PATH_MIN) return sum + addBytes(data, 0, n);
+
+  // Split the bytes into a head (up to 3 bytes, until the address is 4-byte
+  // aligned, which a Uint32Array requires), a middle of whole 32-bit words,
+  // and a tail (up to 3 bytes).
+  const start = data.byteOffset;
+  const head = (4 - (start & 3)) & 3;
+  const words = (n - head) >>> 2;
+  const middleEnd = head + words * 4;
+
+  // The one justified exception to "never lay a Uint32Array over packet
+  // bytes": the one's-complement sum does not depend on byte order
+  // (RFC 1071 2(B)), and 32-bit words can be summed and folded down to 16 bits
+  // afterwards (RFC 1071 2(C), since 2^16 = 1 mod 0xffff). So we add
+  // host-order 32-bit words, the fastest read JavaScript offers (about 5x the
+  // byte loop), and fix the byte order of the folded 16-bit result once.
+  // No field is ever read this way.
+  const u = new Uint32Array(data.buffer, start + head, words);
+  let middle = 0;
+  for (let base = 0; base < words; base += BLOCK_WORDS) {
+    const end = base + BLOCK_WORDS < words ? base + BLOCK_WORDS : words;
+    // Two float64 accumulators fed by balanced trees of 8 loads each: measured
+    // fastest on V8 (Node 20, x86-64) among 1/2/4/8 accumulators, 4/8/16-word
+    // unrolling, DataView.getUint32 and int32 halves (`w & 0xffff`, `w >>> 16`).
+    // Float64, because a uint32 word does not fit an int32 and a float add is
+    // exact below 2^53.
+    let a = 0;
+    let b = 0;
+    let i = base;
+    for (; i + 15 < end; i += 16) {
+      a += u[i]! + u[i + 1]! + (u[i + 2]! + u[i + 3]!) + (u[i + 4]! + u[i + 5]! + (u[i + 6]! + u[i + 7]!));
+      b += u[i + 8]! + u[i + 9]! + (u[i + 10]! + u[i + 11]!) + (u[i + 12]! + u[i + 13]! + (u[i + 14]! + u[i + 15]!));
+    }
+    for (; i < end; i++) a += u[i]!;
+    middle += checksumFold(a + b);
+  }
+  middle = checksumFold(middle);
+
+  // A host-order word starting at an even offset of `data` holds its bytes
+  // swapped relative to the big-endian 16-bit words on a little-endian host;
+  // one starting at an odd offset is already in the right order there.
+  // Swapping the folded sum swaps every word in it (RFC 1071 2(B)).
+  if (((head & 1) === 0) === HOST_LITTLE_ENDIAN) middle = ((middle & 0xff) << 8) | (middle >>> 8);
+
+  return sum + middle + addBytes(data, 0, head) + addBytes(data, middleEnd, n);
+}
+
+/**
+ * The big-endian word sum of data[from..to): a byte at an even offset of
+ * `data` is a high byte, at an odd offset a low byte. Unrolled with two
+ * accumulators; no folding, so keep `to - from` below ~2^37.
+ */
+function addBytes(data: Uint8Array, from: number, to: number): number {
+  let a = 0;
+  let b = 0;
+  let i = from;
+  if ((i & 1) === 1 && i < to) a += data[i++]!;
+  for (; i + 7 < to; i += 8) {
+    a += ((data[i]! << 8) | data[i + 1]!) + ((data[i + 2]! << 8) | data[i + 3]!);
+    b += ((data[i + 4]! << 8) | data[i + 5]!) + ((data[i + 6]! << 8) | data[i + 7]!);
+  }
+  for (; i + 1 < to; i += 2) a += (data[i]! << 8) | data[i + 1]!;
+  if (i < to) a += data[i]! << 8;
+  return a + b;
 }
 
 /** Folds the carries of an unfolded sum into 16 bits (end-around carry). */
 export function checksumFold(sum: number): number {
-  // The sum may exceed 32 bits: fold with arithmetic, not bit operators, first.
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  // The sum may exceed 32 bits: fold with arithmetic, not bit operators. The
+  // division by 2^16 is exact and, unlike `%`, needs no call into fmod.
+  while (sum > 0xffff) {
+    const high = Math.floor(sum / 0x10000);
+    sum = sum - high * 0x10000 + high;
+  }
   return sum;
 }
 
@@ -43,7 +129,8 @@ export function pseudoHeaderSum(src: number, dst: number, protocol: number, leng
 
 /**
  * Incremental update when one 16-bit word of the covered data changes from
- * `oldWord` to `newWord` (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')).
+ * `oldWord` to `newWord` (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). Unlike
+ * RFC 1141's eqn. 1 it never turns a correct 0x0000 into 0xffff (RFC 1624 3).
  */
 export function checksumAdjust(checksum: number, oldWord: number, newWord: number): number {
   const sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);

@@ -1,0 +1,2 @@
+export * from './errno.js';
+export * from './socket-error.js';

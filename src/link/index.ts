@@ -1,0 +1,3 @@
+export * from './link.js';
+export * from './pcap.js';
+export * from './pcap-link.js';

@@ -1,0 +1,8 @@
+/**
+ * sockstack/node: the parts that need Node.js (files, and later the TUN link).
+ * Everything of the runtime-agnostic core is re-exported too, so Node users
+ * can import from one place.
+ */
+export * from './index.js';
+export { createPcapFile } from './node/pcap-file.js';
+export type { PcapFileHandle, PcapFileOptions } from './node/pcap-file.js';

@@ -1,0 +1,3 @@
+export * from './ring-buffer.js';
+export * from './assembler.js';
+export * from './packet-queue.js';

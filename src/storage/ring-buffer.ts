@@ -1,0 +1,284 @@
+/**
+ * A fixed-capacity byte ring for TCP send and receive buffers.
+ *
+ * Layout. The contents are `length` bytes starting at the read pointer
+ * (`head`) and may wrap past the end of the backing array. Beyond the
+ * contents, the receive path may park out-of-order bytes with `writeAt()`
+ * (offsets relative to the end of the contents, matching the Assembler's
+ * offsets relative to RCV.NXT) and later make them part of the contents with
+ * `commit()`. `extent` is how far from the read pointer bytes of either kind
+ * reach; it is what `resize()` must preserve.
+ *
+ * Memory. The backing Uint8Array is allocated on the first write that stores
+ * a byte, and `release()` drops it again once nothing is stored, because most
+ * connections sit idle most of the time and an idle connection should cost a
+ * few hundred bytes, not two windows' worth.
+ *
+ * Programmer errors (negative or fractional counts, consuming more than is
+ * stored, shrinking below what is stored) throw RangeError. Short writes are
+ * not errors: `write()` and `writeAt()` copy what fits and say how much.
+ */
+export class RingBuffer {
+  #storage: Uint8Array | undefined = undefined;
+  #capacity: number;
+  /** Index in #storage of the first byte of the contents. */
+  #head = 0;
+  #length = 0;
+  /** Bytes from the read pointer holding data: committed, or parked by writeAt. Always >= #length. */
+  #extent = 0;
+  /** Reused result of slices(), created on first use, so the send path allocates no array per segment. */
+  #views: Uint8Array[] | undefined = undefined;
+
+  constructor(capacity: number) {
+    checkCount('capacity', capacity);
+    this.#capacity = capacity;
+  }
+
+  /** Bytes of contents (readable). */
+  get length(): number {
+    return this.#length;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Bytes that can still be appended with write() (or committed). */
+  get free(): number {
+    return this.#capacity - this.#length;
+  }
+
+  get isEmpty(): boolean {
+    return this.#length === 0;
+  }
+
+  get isFull(): boolean {
+    return this.#length === this.#capacity;
+  }
+
+  /**
+   * How far from the read pointer stored bytes reach: the contents plus any
+   * out-of-order bytes parked with writeAt() and not yet committed.
+   */
+  get extent(): number {
+    return this.#extent;
+  }
+
+  /** Size of the backing store currently held: 0 until the first write and after release(). */
+  get allocatedBytes(): number {
+    return this.#storage === undefined ? 0 : this.#storage.byteLength;
+  }
+
+  /** Appends as much of `src` as fits; returns the number of bytes copied. */
+  write(src: Uint8Array): number {
+    const n = Math.min(src.length, this.#capacity - this.#length);
+    if (n === 0) return 0;
+    const storage = this.#ensureStorage();
+    this.#copyIn(storage, this.#length, src, n);
+    this.#length += n;
+    if (this.#extent < this.#length) this.#extent = this.#length;
+    return n;
+  }
+
+  /** Copies up to `dst.length` bytes out of the front and consumes them; returns the count. */
+  read(dst: Uint8Array): number {
+    const n = this.peek(dst, 0);
+    this.#drop(n);
+    return n;
+  }
+
+  /**
+   * Copies contents starting `offset` bytes past the read pointer into `dst`
+   * without consuming them (the TCP sender re-reads unacknowledged data for
+   * retransmission). Returns the count: min(dst.length, length - offset).
+   */
+  peek(dst: Uint8Array, offset = 0): number {
+    checkCount('offset', offset);
+    if (offset > this.#length) {
+      throw new RangeError(`RingBuffer.peek: offset ${offset} is past the contents (${this.#length} bytes)`);
+    }
+    const n = Math.min(dst.length, this.#length - offset);
+    if (n === 0) return 0;
+    // n > 0 implies bytes were written, so the storage exists.
+    const storage = this.#storage!;
+    const cap = storage.length;
+    let start = this.#head + offset;
+    if (start >= cap) start -= cap;
+    const first = Math.min(n, cap - start);
+    dst.set(storage.subarray(start, start + first), 0);
+    if (first < n) dst.set(storage.subarray(0, n - first), first);
+    return n;
+  }
+
+  /** Discards `n` bytes from the front (acknowledged send data, or data the application read in place). */
+  consume(n: number): void {
+    checkCount('n', n);
+    if (n > this.#length) {
+      throw new RangeError(`RingBuffer.consume: ${n} bytes requested, ${this.#length} stored`);
+    }
+    this.#drop(n);
+  }
+
+  /** Empties the buffer, parked bytes included, but keeps the backing store for reuse (see release()). */
+  clear(): void {
+    this.#head = 0;
+    this.#length = 0;
+    this.#extent = 0;
+  }
+
+  /**
+   * Drops the backing store if nothing is stored, so an idle connection holds
+   * no buffer memory; the next write allocates again. Returns true if no
+   * backing store is held afterwards.
+   */
+  release(): boolean {
+    if (this.#extent !== 0) return false;
+    this.#storage = undefined;
+    this.#head = 0;
+    return true;
+  }
+
+  /**
+   * Changes the capacity (receive-window auto-tuning, SO_RCVBUF/SO_SNDBUF).
+   * Everything stored is preserved, parked out-of-order bytes included, so
+   * `newCapacity` must be at least `extent`; shrinking below out-of-order
+   * data would also shrink an advertised window, which a receiver SHOULD
+   * NOT do (RFC 9293 3.8.6, SHLD-14). Call dropUncommitted() first
+   * to renege on that data deliberately.
+   */
+  resize(newCapacity: number): void {
+    checkCount('newCapacity', newCapacity);
+    if (newCapacity < this.#extent) {
+      throw new RangeError(
+        `RingBuffer.resize: ${newCapacity} bytes cannot hold the ${this.#extent} bytes stored (${this.#length} committed)`,
+      );
+    }
+    if (newCapacity === this.#capacity) return;
+    this.#capacity = newCapacity;
+    const old = this.#storage;
+    if (old === undefined) return;
+    if (this.#extent === 0) {
+      // Nothing to carry over: stay lazy instead of allocating a store nobody uses yet.
+      this.#storage = undefined;
+      this.#head = 0;
+      return;
+    }
+    const next = new Uint8Array(newCapacity);
+    // Linearise: after a resize the contents start at index 0, so the first
+    // slices() call usually returns a single view.
+    const first = Math.min(this.#extent, old.length - this.#head);
+    next.set(old.subarray(this.#head, this.#head + first), 0);
+    if (first < this.#extent) next.set(old.subarray(0, this.#extent - first), first);
+    this.#storage = next;
+    this.#head = 0;
+  }
+
+  /**
+   * Zero-copy access to contents [offset, offset + length) for the TCP
+   * sender: at most two views of the backing store (two when the range
+   * wraps), `length` clamped to the contents. Returns an empty array when
+   * there is nothing to view.
+   *
+   * The returned array is owned by the ring and reused by the next slices()
+   * call, so the hot path allocates no array, closure or iterator; only the
+   * views themselves. The views alias the ring's memory: use them before the
+   * next write/consume/resize/release.
+   */
+  slices(offset: number, length: number): readonly Uint8Array[] {
+    checkCount('offset', offset);
+    checkCount('length', length);
+    if (offset > this.#length) {
+      throw new RangeError(`RingBuffer.slices: offset ${offset} is past the contents (${this.#length} bytes)`);
+    }
+    const views = (this.#views ??= []);
+    views.length = 0;
+    const n = Math.min(length, this.#length - offset);
+    if (n === 0) return views;
+    const storage = this.#storage!;
+    const cap = storage.length;
+    let start = this.#head + offset;
+    if (start >= cap) start -= cap;
+    const first = Math.min(n, cap - start);
+    views.push(storage.subarray(start, start + first));
+    if (first < n) views.push(storage.subarray(0, n - first));
+    return views;
+  }
+
+  /**
+   * Parks `src` at `offset` bytes past the end of the contents without
+   * making it readable: out-of-order TCP data whose position the Assembler
+   * tracks. Copies what fits inside the capacity and returns that count
+   * (0 when `offset` is at or past `free`).
+   */
+  writeAt(offset: number, src: Uint8Array): number {
+    checkCount('offset', offset);
+    const room = this.#capacity - this.#length - offset;
+    const n = Math.min(src.length, room);
+    if (n <= 0) return 0;
+    const storage = this.#ensureStorage();
+    this.#copyIn(storage, this.#length + offset, src, n);
+    const end = this.#length + offset + n;
+    if (end > this.#extent) this.#extent = end;
+    return n;
+  }
+
+  /**
+   * Makes the next `n` bytes past the end part of the contents: the bytes
+   * the Assembler reports contiguous after writeAt() filled them. Bytes never
+   * written read as whatever the store held.
+   */
+  commit(n: number): void {
+    checkCount('n', n);
+    if (n > this.#capacity - this.#length) {
+      throw new RangeError(`RingBuffer.commit: ${n} bytes requested, ${this.#capacity - this.#length} free`);
+    }
+    if (n === 0) return;
+    this.#ensureStorage();
+    this.#length += n;
+    if (this.#extent < this.#length) this.#extent = this.#length;
+  }
+
+  /**
+   * Forgets bytes parked past the contents (RFC 2018 section 8 lets a
+   * receiver renege on SACKed data under memory pressure); the caller must
+   * clear its Assembler too.
+   */
+  dropUncommitted(): void {
+    this.#extent = this.#length;
+    if (this.#extent === 0) this.#head = 0;
+  }
+
+  #drop(n: number): void {
+    if (n === 0) return;
+    this.#length -= n;
+    this.#extent -= n;
+    if (this.#extent === 0) {
+      // Rewind when empty so the next write and the next slices() are contiguous.
+      this.#head = 0;
+    } else {
+      const cap = this.#storage!.length;
+      this.#head += n;
+      if (this.#head >= cap) this.#head -= cap;
+    }
+  }
+
+  #ensureStorage(): Uint8Array {
+    return (this.#storage ??= new Uint8Array(this.#capacity));
+  }
+
+  /** Copies src[0..n) to logical offset `at` from the read pointer, wrapping. n <= capacity - at. */
+  #copyIn(storage: Uint8Array, at: number, src: Uint8Array, n: number): void {
+    const cap = storage.length;
+    let start = this.#head + at;
+    if (start >= cap) start -= cap;
+    const first = Math.min(n, cap - start);
+    storage.set(first === src.length ? src : src.subarray(0, first), start);
+    if (first < n) storage.set(src.subarray(first, n), 0);
+  }
+}
+
+function checkCount(name: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`RingBuffer: ${name} must be a non-negative integer, got ${n}`);
+  }
+}

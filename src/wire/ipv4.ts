@@ -1,0 +1,347 @@
+/**
+ * The IPv4 header (RFC 791 3.1).
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |Version|  IHL  |   DSCP    |ECN|          Total Length         |
+ *   |         Identification        |Flags|      Fragment Offset    |
+ *   |  Time to Live |    Protocol   |         Header Checksum       |
+ *   |                       Source Address                          |
+ *   |                    Destination Address                        |
+ *   |                    Options                    |    Padding    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * The type-of-service byte is split as RFC 2474 (DSCP) and RFC 3168 (ECN)
+ * redefined it.
+ */
+import { ok, fail } from './result.js';
+import type { ParseResult } from './result.js';
+import type { Ipv4Address } from './address.js';
+import { readIpv4, writeIpv4 } from './address.js';
+import { readU16, writeU16 } from './bytes.js';
+import { checksumValid, internetChecksum } from './checksum.js';
+
+/** IANA "Assigned Internet Protocol Numbers" the stack knows by name. */
+export const IpProtocol = {
+  Icmp: 1,
+  Igmp: 2,
+  Tcp: 6,
+  Udp: 17,
+} as const;
+export type IpProtocol = (typeof IpProtocol)[keyof typeof IpProtocol];
+
+/** A header without options. */
+export const IPV4_HEADER_LEN = 20;
+/** IHL is 4 bits of 32-bit words: 15 * 4. */
+export const IPV4_MAX_HEADER_LEN = 60;
+export const IPV4_MAX_OPTIONS_LEN = IPV4_MAX_HEADER_LEN - IPV4_HEADER_LEN;
+/** The total length field is 16 bits. */
+export const IPV4_MAX_PACKET_LEN = 65535;
+/** RFC 1122 3.2.1.7: a sensible default for the time to live (Linux uses 64 too). */
+export const IPV4_DEFAULT_TTL = 64;
+
+const FLAG_DF = 0x4000;
+const FLAG_MF = 0x2000;
+const OFFSET_MASK = 0x1fff;
+/** The largest byte offset a 13-bit field of 8-byte units can hold. */
+const MAX_FRAGMENT_OFFSET = OFFSET_MASK * 8;
+
+/** Everything in the header; what `emitIpv4Header` needs. */
+export interface Ipv4Header {
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+  /** An IpProtocol value, or any other 8-bit protocol number. */
+  readonly protocol: number;
+  readonly ttl: number;
+  /** Differentiated Services code point, 6 bits (RFC 2474). */
+  readonly dscp: number;
+  /** Explicit Congestion Notification, 2 bits (RFC 3168). */
+  readonly ecn: number;
+  readonly identification: number;
+  readonly dontFragment: boolean;
+  readonly moreFragments: boolean;
+  /** In bytes (the wire field counts 8-byte units), so always a multiple of 8. */
+  readonly fragmentOffset: number;
+  /** Raw option bytes including their padding, preserved as received; empty when none. */
+  readonly options: Uint8Array;
+}
+
+export interface Ipv4Repr extends Ipv4Header {
+  /** The bytes the total length covers after the header; link padding excluded. A view on parse. */
+  readonly payload: Uint8Array;
+}
+
+export interface Ipv4ParseOptions {
+  /**
+   * Default true. Pass false when the link already guarantees integrity
+   * (loopback, a NIC that verified it): Linux skips it the same way.
+   */
+  readonly verifyChecksum?: boolean;
+}
+
+export interface Ipv4EmitOptions {
+  /** Default true. False leaves the checksum field zero, for a link that fills it in (offload). */
+  readonly computeChecksum?: boolean;
+}
+
+export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResult<Ipv4Repr> {
+  if (bytes.length < IPV4_HEADER_LEN) return fail('truncated');
+  const b0 = bytes[0]!;
+  if (b0 >>> 4 !== 4) return fail('bad-version');
+  const headerLen = (b0 & 0x0f) * 4;
+  // RFC 1122 3.2.1.1: a datagram whose header is malformed must be dropped.
+  if (headerLen < IPV4_HEADER_LEN || headerLen > bytes.length) return fail('bad-header-length');
+  const totalLen = readU16(bytes, 2);
+  // Bytes past the total length are link-layer padding (a 60-byte Ethernet
+  // minimum frame); a total length past the buffer means the packet was cut.
+  if (totalLen < headerLen || totalLen > bytes.length) return fail('bad-length');
+  if ((opts?.verifyChecksum ?? true) && !checksumValid(bytes.subarray(0, headerLen))) {
+    return fail('bad-checksum');
+  }
+  const flags = readU16(bytes, 6);
+  const fragmentOffset = (flags & OFFSET_MASK) * 8;
+  const payload = bytes.subarray(headerLen, totalLen);
+  // RFC 791 3.2: a reassembled datagram is at most 65535 bytes, so a fragment
+  // reaching past that cannot be part of a real datagram (the ping-of-death
+  // shape, CVE-1999-0128); reassembly buffers must never be asked to grow so far.
+  if (fragmentOffset + payload.length > IPV4_MAX_PACKET_LEN) return fail('bad-fragment');
+  // The reserved flag bit 0x8000 (RFC 3514's "evil bit") is ignored, as Linux
+  // does, and not kept: emit writes it as zero, as RFC 791 requires.
+  const tos = bytes[1]!;
+  return ok({
+    src: readIpv4(bytes, 12),
+    dst: readIpv4(bytes, 16),
+    protocol: bytes[9]!,
+    ttl: bytes[8]!,
+    dscp: tos >>> 2,
+    ecn: tos & 3,
+    identification: readU16(bytes, 4),
+    dontFragment: (flags & FLAG_DF) !== 0,
+    moreFragments: (flags & FLAG_MF) !== 0,
+    fragmentOffset,
+    options: bytes.subarray(IPV4_HEADER_LEN, headerLen),
+    payload,
+  });
+}
+
+export function ipv4HeaderLen(header: Ipv4Header): number {
+  return IPV4_HEADER_LEN + header.options.length;
+}
+
+export function ipv4BufferLen(repr: Ipv4Repr): number {
+  return ipv4HeaderLen(repr) + repr.payload.length;
+}
+
+/**
+ * Writes only the header at buf[0..], with a total length covering
+ * `payloadLength` more bytes, for senders that build the payload in place
+ * after it. Returns the header length.
+ *
+ * Throws RangeError for a header the wire format cannot express: options
+ * not a multiple of 4 bytes or over 40, a fragment offset not a multiple of 8
+ * or over 65528, a total length over 65535, or a buffer too small.
+ */
+export function emitIpv4Header(
+  header: Ipv4Header,
+  buf: Uint8Array,
+  payloadLength: number,
+  opts?: Ipv4EmitOptions,
+): number {
+  const optLen = header.options.length;
+  if (optLen % 4 !== 0 || optLen > IPV4_MAX_OPTIONS_LEN) {
+    throw new RangeError(`emitIpv4: options of ${optLen} bytes; need a multiple of 4, at most ${IPV4_MAX_OPTIONS_LEN}`);
+  }
+  const off = header.fragmentOffset;
+  if (!Number.isInteger(off) || off < 0 || off % 8 !== 0 || off > MAX_FRAGMENT_OFFSET) {
+    throw new RangeError(`emitIpv4: fragment offset ${off} is not a multiple of 8 in 0..${MAX_FRAGMENT_OFFSET}`);
+  }
+  const headerLen = IPV4_HEADER_LEN + optLen;
+  const totalLen = headerLen + payloadLength;
+  if (!Number.isInteger(payloadLength) || payloadLength < 0 || totalLen > IPV4_MAX_PACKET_LEN) {
+    throw new RangeError(`emitIpv4: total length ${totalLen} exceeds ${IPV4_MAX_PACKET_LEN}`);
+  }
+  if (buf.length < headerLen) throw new RangeError(`emitIpv4: buffer of ${buf.length} bytes, need ${headerLen}`);
+  buf[0] = 0x40 | (headerLen >>> 2);
+  buf[1] = ((header.dscp & 0x3f) << 2) | (header.ecn & 3);
+  writeU16(buf, 2, totalLen);
+  writeU16(buf, 4, header.identification);
+  writeU16(buf, 6, (header.dontFragment ? FLAG_DF : 0) | (header.moreFragments ? FLAG_MF : 0) | (off / 8));
+  buf[8] = header.ttl & 0xff;
+  buf[9] = header.protocol & 0xff;
+  writeU16(buf, 10, 0);
+  writeIpv4(buf, 12, header.src);
+  writeIpv4(buf, 16, header.dst);
+  buf.set(header.options, IPV4_HEADER_LEN);
+  if (opts?.computeChecksum ?? true) writeU16(buf, 10, internetChecksum(buf.subarray(0, headerLen)));
+  return headerLen;
+}
+
+/** Writes header and payload at buf[0..]; returns the total length. Throws RangeError as emitIpv4Header does. */
+export function emitIpv4(repr: Ipv4Repr, buf: Uint8Array, opts?: Ipv4EmitOptions): number {
+  const len = ipv4BufferLen(repr);
+  if (buf.length < len) throw new RangeError(`emitIpv4: buffer of ${buf.length} bytes, need ${len}`);
+  const headerLen = emitIpv4Header(repr, buf, repr.payload.length, opts);
+  buf.set(repr.payload, headerLen);
+  return len;
+}
+
+/** Option type octets (IANA "IP Option Numbers"), including the copied and class bits. */
+export const Ipv4OptionType = {
+  EndOfList: 0,
+  Nop: 1,
+  RecordRoute: 7,
+  Timestamp: 68,
+  Security: 130,
+  LooseSourceRoute: 131,
+  StreamId: 136,
+  StrictSourceRoute: 137,
+  RouterAlert: 148,
+} as const;
+export type Ipv4OptionType = (typeof Ipv4OptionType)[keyof typeof Ipv4OptionType];
+
+export interface Ipv4Option {
+  /** Offset of the option's type octet within the options bytes. */
+  readonly offset: number;
+  readonly type: number;
+  /** The option's whole length: 1 for End of List and No-Operation, else its length octet. */
+  readonly length: number;
+  /** The bytes after the type and length octets (a view); empty for End of List and No-Operation. */
+  readonly data: Uint8Array;
+}
+
+/**
+ * Walks raw header options (RFC 791 3.1 "Options") for display: one entry per
+ * option, ending after End of List (the rest is padding) or at the first
+ * malformed option, which is yielded as a 'bad-option' failure. Never throws.
+ * The stack itself does not act on options.
+ */
+export function* ipv4Options(options: Uint8Array): Generator<ParseResult<Ipv4Option>, void, undefined> {
+  let at = 0;
+  while (at < options.length) {
+    const type = options[at]!;
+    if (type === Ipv4OptionType.EndOfList || type === Ipv4OptionType.Nop) {
+      yield ok({ offset: at, type, length: 1, data: options.subarray(at + 1, at + 1) });
+      if (type === Ipv4OptionType.EndOfList) return;
+      at += 1;
+      continue;
+    }
+    // Every other option is type, length (counting both octets), data.
+    const length = options[at + 1];
+    if (length === undefined || length < 2 || at + length > options.length) {
+      yield fail('bad-option');
+      return;
+    }
+    yield ok({ offset: at, type, length, data: options.subarray(at + 2, at + length) });
+    at += length;
+  }
+}
+
+/**
+ * A zero-copy view of an IPv4 packet for code that reads or rewrites a few
+ * fields in place (forwarding decrements the TTL, a NAT rewrites addresses).
+ * `Ipv4Packet.of` checks what the getters rely on (version, IHL and total
+ * length against the buffer); it does not verify the checksum.
+ */
+export class Ipv4Packet {
+  readonly bytes: Uint8Array;
+
+  private constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  /** The view over exactly `total length` bytes, or undefined when the header is unusable. */
+  static of(bytes: Uint8Array): Ipv4Packet | undefined {
+    if (bytes.length < IPV4_HEADER_LEN || bytes[0]! >>> 4 !== 4) return undefined;
+    const headerLen = (bytes[0]! & 0x0f) * 4;
+    const totalLen = readU16(bytes, 2);
+    if (headerLen < IPV4_HEADER_LEN || totalLen < headerLen || totalLen > bytes.length) return undefined;
+    return new Ipv4Packet(bytes.subarray(0, totalLen));
+  }
+
+  get headerLen(): number {
+    return (this.bytes[0]! & 0x0f) * 4;
+  }
+
+  get dscp(): number {
+    return this.bytes[1]! >>> 2;
+  }
+
+  get ecn(): number {
+    return this.bytes[1]! & 3;
+  }
+
+  get totalLength(): number {
+    return readU16(this.bytes, 2);
+  }
+
+  get identification(): number {
+    return readU16(this.bytes, 4);
+  }
+
+  get dontFragment(): boolean {
+    return (readU16(this.bytes, 6) & FLAG_DF) !== 0;
+  }
+
+  get moreFragments(): boolean {
+    return (readU16(this.bytes, 6) & FLAG_MF) !== 0;
+  }
+
+  /** In bytes. */
+  get fragmentOffset(): number {
+    return (readU16(this.bytes, 6) & OFFSET_MASK) * 8;
+  }
+
+  get ttl(): number {
+    return this.bytes[8]!;
+  }
+
+  /** Leaves the checksum stale: call fillChecksum() after the last change. */
+  set ttl(v: number) {
+    this.bytes[8] = v & 0xff;
+  }
+
+  get protocol(): number {
+    return this.bytes[9]!;
+  }
+
+  get checksum(): number {
+    return readU16(this.bytes, 10);
+  }
+
+  get src(): Ipv4Address {
+    return readIpv4(this.bytes, 12);
+  }
+
+  /** Leaves the checksum stale: call fillChecksum() after the last change. */
+  set src(a: Ipv4Address) {
+    writeIpv4(this.bytes, 12, a);
+  }
+
+  get dst(): Ipv4Address {
+    return readIpv4(this.bytes, 16);
+  }
+
+  /** Leaves the checksum stale: call fillChecksum() after the last change. */
+  set dst(a: Ipv4Address) {
+    writeIpv4(this.bytes, 16, a);
+  }
+
+  get options(): Uint8Array {
+    return this.bytes.subarray(IPV4_HEADER_LEN, this.headerLen);
+  }
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLen);
+  }
+
+  checksumValid(): boolean {
+    return checksumValid(this.bytes.subarray(0, this.headerLen));
+  }
+
+  /** Recomputes the header checksum in place. */
+  fillChecksum(): void {
+    writeU16(this.bytes, 10, 0);
+    writeU16(this.bytes, 10, internetChecksum(this.bytes.subarray(0, this.headerLen)));
+  }
+}

@@ -1,0 +1,416 @@
+/**
+ * TCP options (RFC 9293 3.1 and 3.2, RFC 7323, RFC 2018).
+ *
+ * Options are kept as a list in WIRE ORDER, padding NOPs included, so that a
+ * parsed segment emits again byte for byte. Protocol code does not walk the
+ * list itself: `summarizeTcpOptions` answers "what did the peer say", and the
+ * builders (`synOptions`, `dataOptions`) produce the layouts Linux sends, so
+ * packet traces line up with Linux and packetdrill scripts.
+ */
+import { readU16, readU32, toHex, writeU16, writeU32 } from './bytes.js';
+import { fail, ok } from './result.js';
+import type { ParseResult } from './result.js';
+
+/** Option kinds (IANA "TCP Option Kind Numbers"). */
+export const TcpOptionKind = {
+  EOL: 0,
+  NOP: 1,
+  MSS: 2,
+  WINDOW_SCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMPS: 8,
+  /** RFC 2385 TCP MD5 signature: kept as an 'unknown' option, only formatted by name. */
+  MD5: 19,
+  /** RFC 7413 TCP Fast Open cookie: kept as an 'unknown' option, only formatted by name. */
+  FAST_OPEN: 34,
+  /** RFC 6994 shared experimental kind (Fast Open used it with magic 0xf989 before kind 34). */
+  EXPERIMENTAL: 254,
+} as const;
+
+/** The largest options area: a 4-bit data offset allows 60 header bytes, 20 fixed. */
+export const TCP_MAX_OPTIONS_LEN = 40;
+
+/** One SACK block (RFC 2018 3): [left, right) in sequence space, both uint32. */
+export interface SackBlock {
+  readonly left: number;
+  readonly right: number;
+}
+
+export interface TcpTimestamps {
+  readonly tsVal: number;
+  readonly tsEcr: number;
+}
+
+/**
+ * One option as it appears on the wire. `eol` ends the list: the bytes after
+ * it up to the data offset are zero padding (MUST-69), implied rather than
+ * stored. `unknown` keeps any option this module does not interpret, with its
+ * data (a view into the parsed bytes), so it can be skipped and re-emitted.
+ */
+export type TcpOption =
+  | { readonly kind: 'eol' }
+  | { readonly kind: 'nop' }
+  | { readonly kind: 'mss'; readonly value: number }
+  | { readonly kind: 'window-scale'; readonly shift: number }
+  | { readonly kind: 'sack-permitted' }
+  | { readonly kind: 'sack'; readonly blocks: readonly SackBlock[] }
+  | { readonly kind: 'timestamps'; readonly tsVal: number; readonly tsEcr: number }
+  | { readonly kind: 'unknown'; readonly type: number; readonly data: Uint8Array };
+
+// Shared instances: options without fields need not allocate per segment.
+const EOL: TcpOption = Object.freeze({ kind: 'eol' });
+const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
+
+/** The largest number of SACK blocks one option can carry (RFC 2018 3: 40 bytes of options). */
+export const TCP_MAX_SACK_BLOCKS = 4;
+
+/**
+ * How many SACK blocks fit in a data segment next to the options Linux sends:
+ * with timestamps (12 bytes: nop,nop,TS) only 3 blocks fit (RFC 2018 3).
+ */
+export function maxSackBlocks(timestamps: boolean): number {
+  return timestamps ? 3 : TCP_MAX_SACK_BLOCKS;
+}
+
+/**
+ * Parses an options area (the bytes between the fixed header and the data
+ * offset). Never throws.
+ *
+ * - MUST-5: options may appear in any segment, so nothing here depends on flags.
+ * - MUST-6: an option we do not know is kept as 'unknown' and skipped by its length.
+ * - MUST-64: options are read byte by byte, with no alignment assumptions.
+ * - MUST-7: an illegal length (below 2, running past the options area, or the
+ *   wrong fixed length for a known kind) fails with 'bad-option'. RFC 9293
+ *   3.1 suggests treating such a segment as broken; the stack drops it and
+ *   counts the drop instead of guessing where the next option starts.
+ */
+export function parseTcpOptions(area: Uint8Array): ParseResult<TcpOption[]> {
+  const options: TcpOption[] = [];
+  const end = area.length;
+  let i = 0;
+  while (i < end) {
+    const type = area[i]!;
+    if (type === TcpOptionKind.EOL) {
+      // RFC 9293 3.1: End of Option List; whatever follows is padding.
+      options.push(EOL);
+      break;
+    }
+    if (type === TcpOptionKind.NOP) {
+      options.push(NOP);
+      i += 1;
+      continue;
+    }
+    // MUST-68: every other option carries a length byte covering kind and length.
+    if (i + 1 >= end) return fail('bad-option');
+    const len = area[i + 1]!;
+    if (len < 2 || i + len > end) return fail('bad-option');
+    const at = i + 2;
+    switch (type) {
+      case TcpOptionKind.MSS:
+        if (len !== 4) return fail('bad-option');
+        options.push({ kind: 'mss', value: readU16(area, at) });
+        break;
+      case TcpOptionKind.WINDOW_SCALE:
+        if (len !== 3) return fail('bad-option');
+        // RFC 7323 2.3: a shift above 14 is clamped by the receiver, not by the
+        // parser (summarizeTcpOptions does it), so the raw value re-emits.
+        options.push({ kind: 'window-scale', shift: area[at]! });
+        break;
+      case TcpOptionKind.SACK_PERMITTED:
+        if (len !== 2) return fail('bad-option');
+        options.push(SACK_PERMITTED);
+        break;
+      case TcpOptionKind.SACK: {
+        // RFC 2018 3: length 2 + 8n; a SACK option without blocks says nothing.
+        const n = (len - 2) / 8;
+        if (!Number.isInteger(n) || n < 1 || n > TCP_MAX_SACK_BLOCKS) return fail('bad-option');
+        const blocks: SackBlock[] = [];
+        for (let b = 0; b < n; b++) {
+          blocks.push({ left: readU32(area, at + b * 8), right: readU32(area, at + b * 8 + 4) });
+        }
+        options.push({ kind: 'sack', blocks });
+        break;
+      }
+      case TcpOptionKind.TIMESTAMPS:
+        if (len !== 10) return fail('bad-option');
+        options.push({ kind: 'timestamps', tsVal: readU32(area, at), tsEcr: readU32(area, at + 4) });
+        break;
+      default:
+        // MUST-6: unsupported options are ignored, but kept so they re-emit.
+        options.push({ kind: 'unknown', type, data: area.subarray(at, i + len) });
+    }
+    i += len;
+  }
+  return ok(options);
+}
+
+/** The bytes one option takes on the wire, before padding. Throws RangeError on an unemittable option. */
+function optionLen(o: TcpOption): number {
+  switch (o.kind) {
+    case 'eol':
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'window-scale':
+      return 3;
+    case 'sack-permitted':
+      return 2;
+    case 'sack':
+      if (o.blocks.length < 1 || o.blocks.length > TCP_MAX_SACK_BLOCKS) {
+        throw new RangeError(`TCP SACK option needs 1..${TCP_MAX_SACK_BLOCKS} blocks, got ${o.blocks.length}`);
+      }
+      return 2 + 8 * o.blocks.length;
+    case 'timestamps':
+      return 10;
+    case 'unknown':
+      if (o.data.length > TCP_MAX_OPTIONS_LEN - 2) {
+        throw new RangeError(`TCP option ${o.type} data too long: ${o.data.length}`);
+      }
+      return 2 + o.data.length;
+  }
+}
+
+/** Unpadded length of the options. */
+function rawOptionsLen(options: readonly TcpOption[]): number {
+  let n = 0;
+  for (const o of options) n += optionLen(o);
+  return n;
+}
+
+/**
+ * Length of the options area: padded to a multiple of 4 (the data offset
+ * counts 32-bit words). Throws RangeError past 40 bytes.
+ */
+export function tcpOptionsLen(options: readonly TcpOption[]): number {
+  const n = (rawOptionsLen(options) + 3) & ~3;
+  if (n > TCP_MAX_OPTIONS_LEN) {
+    throw new RangeError(`TCP options need ${n} bytes, more than ${TCP_MAX_OPTIONS_LEN}`);
+  }
+  return n;
+}
+
+function checkUint(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`TCP option ${name} out of range: ${v}`);
+}
+
+/**
+ * Writes the options at buf[0..] and zero-fills up to the padded length
+ * (MUST-69). Returns the bytes written, tcpOptionsLen(options). Throws
+ * RangeError if `buf` is too small or a value does not fit its field.
+ */
+export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array): number {
+  const total = tcpOptionsLen(options);
+  if (buf.length < total) throw new RangeError(`TCP options need ${total} bytes, buffer has ${buf.length}`);
+  let i = 0;
+  for (const o of options) {
+    switch (o.kind) {
+      case 'eol':
+        buf[i++] = TcpOptionKind.EOL;
+        break;
+      case 'nop':
+        buf[i++] = TcpOptionKind.NOP;
+        break;
+      case 'mss':
+        checkUint('mss', o.value, 0xffff);
+        buf[i] = TcpOptionKind.MSS;
+        buf[i + 1] = 4;
+        writeU16(buf, i + 2, o.value);
+        i += 4;
+        break;
+      case 'window-scale':
+        checkUint('window-scale', o.shift, 0xff);
+        buf[i] = TcpOptionKind.WINDOW_SCALE;
+        buf[i + 1] = 3;
+        buf[i + 2] = o.shift;
+        i += 3;
+        break;
+      case 'sack-permitted':
+        buf[i] = TcpOptionKind.SACK_PERMITTED;
+        buf[i + 1] = 2;
+        i += 2;
+        break;
+      case 'sack':
+        buf[i] = TcpOptionKind.SACK;
+        buf[i + 1] = 2 + 8 * o.blocks.length;
+        i += 2;
+        for (const b of o.blocks) {
+          writeU32(buf, i, b.left);
+          writeU32(buf, i + 4, b.right);
+          i += 8;
+        }
+        break;
+      case 'timestamps':
+        buf[i] = TcpOptionKind.TIMESTAMPS;
+        buf[i + 1] = 10;
+        writeU32(buf, i + 2, o.tsVal);
+        writeU32(buf, i + 6, o.tsEcr);
+        i += 10;
+        break;
+      case 'unknown':
+        checkUint('kind', o.type, 0xff);
+        buf[i] = o.type;
+        buf[i + 1] = 2 + o.data.length;
+        buf.set(o.data, i + 2);
+        i += 2 + o.data.length;
+        break;
+    }
+  }
+  // MUST-69: the padding after the last option (or after EOL) is zero.
+  buf.fill(0, i, total);
+  return total;
+}
+
+/** What the peer's options say, for protocol code. */
+export interface TcpOptionsSummary {
+  /** MSS option value (MUST-14). */
+  readonly mss?: number;
+  /** Window scale shift, clamped to 14 (RFC 7323 2.3: "MUST use 14 instead"). */
+  readonly windowScale?: number;
+  readonly sackPermitted: boolean;
+  readonly timestamps?: TcpTimestamps;
+  /** The SACK blocks of the (last) SACK option, empty when there is none. */
+  readonly sackBlocks: readonly SackBlock[];
+}
+
+const NO_BLOCKS: readonly SackBlock[] = Object.freeze([]);
+
+/**
+ * Folds the options into their meaning. When an option repeats, the last one
+ * wins, as in Linux's tcp_parse_options. Unknown options are ignored (MUST-6).
+ */
+export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSummary {
+  let mss: number | undefined;
+  let windowScale: number | undefined;
+  let sackPermitted = false;
+  let timestamps: TcpTimestamps | undefined;
+  let sackBlocks = NO_BLOCKS;
+  for (const o of options) {
+    switch (o.kind) {
+      case 'mss':
+        mss = o.value;
+        break;
+      case 'window-scale':
+        windowScale = Math.min(o.shift, 14);
+        break;
+      case 'sack-permitted':
+        sackPermitted = true;
+        break;
+      case 'timestamps':
+        timestamps = { tsVal: o.tsVal, tsEcr: o.tsEcr };
+        break;
+      case 'sack':
+        sackBlocks = o.blocks;
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    ...(mss !== undefined ? { mss } : {}),
+    ...(windowScale !== undefined ? { windowScale } : {}),
+    sackPermitted,
+    ...(timestamps !== undefined ? { timestamps } : {}),
+    sackBlocks,
+  };
+}
+
+export interface SynOptionsSpec {
+  readonly mss?: number;
+  readonly sackPermitted?: boolean;
+  readonly timestamps?: TcpTimestamps;
+  readonly windowScale?: number;
+}
+
+/**
+ * The options of a SYN or SYN-ACK in Linux's layout (tcp_options_write), so
+ * our handshakes look like Linux's on the wire and in packetdrill scripts:
+ *
+ *   mss, sackOK, TS, nop, wscale          (20 bytes; sackOK fills TS's padding)
+ *   mss, nop, nop, sackOK, nop, wscale    (12 bytes; no timestamps)
+ *   mss, nop, nop, TS, nop, wscale        (20 bytes; no SACK)
+ *   mss, nop, wscale                      (8 bytes; neither)
+ *
+ * MUST-65: MSS belongs on SYNs only; use `dataOptions` for other segments.
+ */
+export function synOptions(spec: SynOptionsSpec): TcpOption[] {
+  const out: TcpOption[] = [];
+  if (spec.mss !== undefined) out.push({ kind: 'mss', value: spec.mss });
+  const sack = spec.sackPermitted === true;
+  if (spec.timestamps !== undefined) {
+    if (sack) out.push(SACK_PERMITTED);
+    else out.push(NOP, NOP);
+    out.push({ kind: 'timestamps', tsVal: spec.timestamps.tsVal, tsEcr: spec.timestamps.tsEcr });
+  } else if (sack) {
+    out.push(NOP, NOP, SACK_PERMITTED);
+  }
+  if (spec.windowScale !== undefined) out.push(NOP, { kind: 'window-scale', shift: spec.windowScale });
+  return out;
+}
+
+export interface DataOptionsSpec {
+  readonly timestamps?: TcpTimestamps;
+  readonly sackBlocks?: readonly SackBlock[];
+}
+
+/**
+ * The options of a non-SYN segment in Linux's layout: `nop, nop, TS` then
+ * `nop, nop, sack ...`, each group 4-byte aligned. Throws RangeError when
+ * more SACK blocks are asked for than fit (see maxSackBlocks): choosing which
+ * blocks to drop is the SACK sender's job (RFC 2018 4), not the formatter's.
+ */
+export function dataOptions(spec: DataOptionsSpec): TcpOption[] {
+  const out: TcpOption[] = [];
+  if (spec.timestamps !== undefined) {
+    out.push(NOP, NOP, { kind: 'timestamps', tsVal: spec.timestamps.tsVal, tsEcr: spec.timestamps.tsEcr });
+  }
+  const blocks = spec.sackBlocks ?? NO_BLOCKS;
+  if (blocks.length > 0) {
+    const max = maxSackBlocks(spec.timestamps !== undefined);
+    if (blocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${blocks.length}`);
+    out.push(NOP, NOP, { kind: 'sack', blocks: blocks.map((b) => ({ left: b.left, right: b.right })) });
+  }
+  return out;
+}
+
+/** RFC 7413 / RFC 6994: the experimental Fast Open option starts with this magic. */
+const FAST_OPEN_EXP_MAGIC = 0xf989;
+
+/**
+ * Formats options the way packetdrill scripts write them, e.g.
+ * `mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8`. Options packetdrill has no
+ * word for print as `unknown <kind> <hex>`.
+ */
+export function formatTcpOptions(options: readonly TcpOption[]): string {
+  return options.map(formatOption).join(',');
+}
+
+function formatOption(o: TcpOption): string {
+  switch (o.kind) {
+    case 'eol':
+      return 'eol';
+    case 'nop':
+      return 'nop';
+    case 'mss':
+      return `mss ${o.value}`;
+    case 'window-scale':
+      return `wscale ${o.shift}`;
+    case 'sack-permitted':
+      return 'sackOK';
+    case 'sack':
+      return `sack ${o.blocks.map((b) => `${b.left}:${b.right}`).join(' ')}`;
+    case 'timestamps':
+      return `TS val ${o.tsVal} ecr ${o.tsEcr}`;
+    case 'unknown': {
+      if (o.type === TcpOptionKind.FAST_OPEN) return o.data.length > 0 ? `FO ${toHex(o.data)}` : 'FO';
+      if (o.type === TcpOptionKind.EXPERIMENTAL && o.data.length >= 2 && readU16(o.data, 0) === FAST_OPEN_EXP_MAGIC) {
+        const cookie = o.data.subarray(2);
+        return cookie.length > 0 ? `FOEXP ${toHex(cookie)}` : 'FOEXP';
+      }
+      if (o.type === TcpOptionKind.MD5) return `md5 ${toHex(o.data)}`;
+      return o.data.length > 0 ? `unknown ${o.type} ${toHex(o.data)}` : `unknown ${o.type}`;
+    }
+  }
+}

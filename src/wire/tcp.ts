@@ -1,0 +1,304 @@
+/**
+ * TCP segments (RFC 9293 3.1) over IPv4; options live in tcp-options.ts.
+ *
+ * The repr keeps the raw fields (window unscaled, sequence numbers as uint32)
+ * and the options in wire order, so a segment Linux sent re-emits byte for
+ * byte. Interpreting them is protocol code's job.
+ *
+ * Zero-copy sending: `emitTcpHeader` writes the header and options only; with
+ * a pseudo-header it leaves a partial checksum that
+ * `finishTcpChecksum(header, payloadChunks)` completes (see emitTcpHeader).
+ */
+import { formatIpv4 } from './address.js';
+import type { Ipv4Address } from './address.js';
+import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
+import { checksumAdd, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
+import { fail, ok } from './result.js';
+import type { ParseResult } from './result.js';
+import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options.js';
+import type { TcpOption } from './tcp-options.js';
+
+/** IPv4 protocol number of TCP. */
+export const IP_PROTOCOL_TCP = 6;
+
+/** The fixed header, without options (data offset 5). */
+export const TCP_HEADER_LEN = 20;
+
+/** Control bits (RFC 9293 3.1; ECE and CWR from RFC 3168 6.1). */
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
+
+export interface TcpRepr {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly seq: number;
+  /** Meaningful only with TcpFlag.ACK, but kept whatever the flags say. */
+  readonly ack: number;
+  /** Bitmask of TcpFlag values (the 8 bits of header byte 13). */
+  readonly flags: number;
+  /** The raw 16-bit window field; scaling (RFC 7323 2.3) is protocol code's job. */
+  readonly window: number;
+  readonly urgentPointer: number;
+  /** In wire order, padding NOPs included (see tcp-options.ts). */
+  readonly options: readonly TcpOption[];
+  readonly payload: Uint8Array;
+  /**
+   * The 4 reserved bits between data offset and flags (RFC 9293 3.1; the
+   * lowest was the RFC 3540 NS bit). Receivers ignore them; parse sets this
+   * only when they are nonzero, so that the segment re-emits unchanged.
+   */
+  readonly reserved?: number;
+}
+
+/** The TCP header fields without the payload: what emitTcpHeader needs. */
+export type TcpHeaderRepr = Omit<TcpRepr, 'payload'>;
+
+/** The IPv4 addresses that the TCP checksum covers (RFC 9293 3.1 pseudo-header). */
+export interface TcpPseudoHeader {
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+}
+
+/**
+ * Parses a segment. `bytes` is exactly the IP payload (TCP has no length
+ * field: the segment ends where the IP datagram does). With `pseudo` the
+ * checksum is verified first, so a corrupted segment reports 'bad-checksum'
+ * rather than whatever its damaged options look like. Never throws.
+ */
+export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResult<TcpRepr> {
+  if (bytes.length < TCP_HEADER_LEN) return fail('truncated');
+  const headerLen = (bytes[12]! >>> 4) * 4;
+  if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return fail('bad-header-length');
+  if (pseudo !== undefined) {
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, bytes.length);
+    if (!checksumValid(bytes, initial)) return fail('bad-checksum');
+  }
+  const options = parseTcpOptions(bytes.subarray(TCP_HEADER_LEN, headerLen));
+  if (!options.ok) return options;
+  const reserved = bytes[12]! & 0x0f;
+  return ok({
+    srcPort: readU16(bytes, 0),
+    dstPort: readU16(bytes, 2),
+    seq: readU32(bytes, 4),
+    ack: readU32(bytes, 8),
+    flags: bytes[13]!,
+    window: readU16(bytes, 14),
+    urgentPointer: readU16(bytes, 18),
+    options: options.value,
+    payload: bytes.subarray(headerLen),
+    ...(reserved !== 0 ? { reserved } : {}),
+  });
+}
+
+/** Header plus options, padded: the data offset in bytes. */
+export function tcpHeaderLen(repr: Pick<TcpRepr, 'options'>): number {
+  return TCP_HEADER_LEN + tcpOptionsLen(repr.options);
+}
+
+export function tcpBufferLen(repr: TcpRepr): number {
+  return tcpHeaderLen(repr) + repr.payload.length;
+}
+
+function checkField(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`TCP ${name} out of range: ${v}`);
+}
+
+/** Writes header and options with a zero checksum; returns the header length. */
+function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
+  checkField('source port', repr.srcPort, 0xffff);
+  checkField('destination port', repr.dstPort, 0xffff);
+  checkField('sequence number', repr.seq, 0xffffffff);
+  checkField('acknowledgment number', repr.ack, 0xffffffff);
+  checkField('flags', repr.flags, 0xff);
+  checkField('window', repr.window, 0xffff);
+  checkField('urgent pointer', repr.urgentPointer, 0xffff);
+  checkField('reserved bits', repr.reserved ?? 0, 0x0f);
+  const headerLen = tcpHeaderLen(repr);
+  if (buf.length < headerLen) throw new RangeError(`TCP header needs ${headerLen} bytes, buffer has ${buf.length}`);
+  writeU16(buf, 0, repr.srcPort);
+  writeU16(buf, 2, repr.dstPort);
+  writeU32(buf, 4, repr.seq);
+  writeU32(buf, 8, repr.ack);
+  buf[12] = ((headerLen / 4) << 4) | (repr.reserved ?? 0);
+  buf[13] = repr.flags;
+  writeU16(buf, 14, repr.window);
+  writeU16(buf, 16, 0);
+  writeU16(buf, 18, repr.urgentPointer);
+  emitTcpOptions(repr.options, buf.subarray(TCP_HEADER_LEN, headerLen));
+  return headerLen;
+}
+
+/**
+ * Writes the whole segment at buf[0..] and returns its length. With `pseudo`
+ * the checksum is computed (RFC 9293 3.1, MUST-2); without it the field is 0
+ * for the caller to fill. Throws RangeError if `buf` is too small, the
+ * options exceed 40 bytes, or a field does not fit.
+ */
+export function emitTcp(repr: TcpRepr, buf: Uint8Array, pseudo?: TcpPseudoHeader): number {
+  const len = tcpBufferLen(repr);
+  if (buf.length < len) throw new RangeError(`TCP segment needs ${len} bytes, buffer has ${buf.length}`);
+  const headerLen = writeHeader(repr, buf);
+  buf.set(repr.payload, headerLen);
+  if (pseudo !== undefined) {
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, len);
+    writeU16(buf, 16, checksumFinish(checksumAdd(initial, buf.subarray(0, len))));
+  }
+  return len;
+}
+
+/**
+ * Writes the header and options at buf[0..] for a payload of `payloadLength`
+ * bytes that the caller sends from elsewhere (e.g. straight from a send
+ * buffer); returns the header length.
+ *
+ * Without `pseudo` the checksum field is 0. With `pseudo` it holds a PARTIAL
+ * sum: the folded, not complemented, one's complement sum of the
+ * pseudo-header (whose length is header + payloadLength) and the header.
+ * Before sending, the caller must complete it with
+ * `finishTcpChecksum(header, payloadChunks)`. (A link that offloads checksums
+ * can instead be told to sum the payload and add it to this field.)
+ */
+export function emitTcpHeader(
+  repr: TcpHeaderRepr,
+  buf: Uint8Array,
+  payloadLength: number,
+  pseudo?: TcpPseudoHeader,
+): number {
+  checkField('payload length', payloadLength, 0xffff);
+  const headerLen = writeHeader(repr, buf);
+  if (pseudo !== undefined) {
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, headerLen + payloadLength);
+    writeU16(buf, 16, checksumFold(checksumAdd(initial, buf.subarray(0, headerLen))));
+  }
+  return headerLen;
+}
+
+/**
+ * Completes the partial checksum that `emitTcpHeader(..., pseudo)` left in
+ * `header`, given the payload as one view or as chunks in order (any lengths,
+ * odd ones included; their total must be the payloadLength given then).
+ */
+export function finishTcpChecksum(header: Uint8Array, payload: Uint8Array | readonly Uint8Array[]): void {
+  writeU16(header, 16, checksumFinish(sumChunks(readU16(header, 16), payload)));
+}
+
+/**
+ * Adds chunks to a running sum as if they were one contiguous buffer. A chunk
+ * that starts at an odd offset has its bytes in swapped word halves, and the
+ * one's complement sum commutes with byte swapping (RFC 1071 2(B)), so its
+ * folded sum is swapped back.
+ */
+function sumChunks(initial: number, payload: Uint8Array | readonly Uint8Array[]): number {
+  if (payload instanceof Uint8Array) return checksumAdd(initial, payload);
+  let sum = initial;
+  let odd = false;
+  for (const chunk of payload) {
+    let s = checksumFold(checksumAdd(0, chunk));
+    if (odd) s = ((s & 0xff) << 8) | (s >>> 8);
+    sum += s;
+    if ((chunk.length & 1) === 1) odd = !odd;
+  }
+  return sum;
+}
+
+/**
+ * Zero-copy view over a segment's bytes, for hot paths (demultiplexing by
+ * port) that should not build a repr. `TcpPacket.view` checks the lengths
+ * once; the getters then read in bounds. Options are not validated here:
+ * use parseTcp (or parseTcpOptions on `optionsBytes`) before trusting them.
+ */
+export class TcpPacket {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  /** 'truncated' / 'bad-header-length' as parseTcp reports them. */
+  static view(bytes: Uint8Array): ParseResult<TcpPacket> {
+    if (bytes.length < TCP_HEADER_LEN) return fail('truncated');
+    const headerLen = (bytes[12]! >>> 4) * 4;
+    if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return fail('bad-header-length');
+    return ok(new TcpPacket(bytes));
+  }
+
+  get srcPort(): number {
+    return readU16(this.bytes, 0);
+  }
+  get dstPort(): number {
+    return readU16(this.bytes, 2);
+  }
+  get seq(): number {
+    return readU32(this.bytes, 4);
+  }
+  get ack(): number {
+    return readU32(this.bytes, 8);
+  }
+  /** The data offset in bytes. */
+  get headerLen(): number {
+    return (this.bytes[12]! >>> 4) * 4;
+  }
+  get flags(): number {
+    return this.bytes[13]!;
+  }
+  get window(): number {
+    return readU16(this.bytes, 14);
+  }
+  get checksum(): number {
+    return readU16(this.bytes, 16);
+  }
+  get urgentPointer(): number {
+    return readU16(this.bytes, 18);
+  }
+  get optionsBytes(): Uint8Array {
+    return this.bytes.subarray(TCP_HEADER_LEN, this.headerLen);
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLen);
+  }
+  verifyChecksum(pseudo: TcpPseudoHeader): boolean {
+    return checksumValid(this.bytes, pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, this.bytes.length));
+  }
+}
+
+// packetdrill's flag letters, in the order its scripts write them ("S.", "FP.", "SEW").
+const FLAG_LETTERS: readonly (readonly [number, string])[] = [
+  [TcpFlag.SYN, 'S'],
+  [TcpFlag.FIN, 'F'],
+  [TcpFlag.RST, 'R'],
+  [TcpFlag.PSH, 'P'],
+  [TcpFlag.URG, 'U'],
+  [TcpFlag.ECE, 'E'],
+  [TcpFlag.CWR, 'W'],
+];
+
+/** Flags as packetdrill writes them: letters, then '.' for ACK; '-' for none. */
+export function formatTcpFlags(flags: number): string {
+  let s = '';
+  for (const [bit, letter] of FLAG_LETTERS) if ((flags & bit) !== 0) s += letter;
+  if ((flags & TcpFlag.ACK) !== 0) s += '.';
+  return s === '' ? '-' : s;
+}
+
+/**
+ * A one-line, packetdrill-style description, e.g.
+ * `10.0.0.1:80 > 10.0.0.2:5000 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>`.
+ * Sequence numbers are absolute; the range covers the payload only, as in
+ * packetdrill. Without `ip` only the ports are shown.
+ */
+export function formatTcp(repr: TcpRepr, ip?: TcpPseudoHeader): string {
+  const src = ip !== undefined ? `${formatIpv4(ip.src)}:${repr.srcPort}` : `${repr.srcPort}`;
+  const dst = ip !== undefined ? `${formatIpv4(ip.dst)}:${repr.dstPort}` : `${repr.dstPort}`;
+  const len = repr.payload.length;
+  // Display only, so the modular end is computed here rather than via the seq helpers.
+  let s = `${src} > ${dst} ${formatTcpFlags(repr.flags)} ${repr.seq}:${(repr.seq + len) >>> 0}(${len})`;
+  if ((repr.flags & TcpFlag.ACK) !== 0) s += ` ack ${repr.ack}`;
+  s += ` win ${repr.window}`;
+  if ((repr.flags & TcpFlag.URG) !== 0) s += ` urg ${repr.urgentPointer}`;
+  if (repr.options.length > 0) s += ` <${formatTcpOptions(repr.options)}>`;
+  return s;
+}
