@@ -3,6 +3,11 @@
  */
 export * from './wire/index.js';
 export * from './time/index.js';
+export * from './random/index.js';
 export * from './link/index.js';
 export * from './errno/index.js';
+export * from './iface/index.js';
+export * from './icmp/index.js';
+export * from './stack/index.js';
+export * from './sim/index.js';
 export { Counters } from './stats/counters.js';

@@ -1,3 +1,6 @@
 export * from './link.js';
 export * from './pcap.js';
 export * from './pcap-link.js';
+export * from './memory.js';
+export * from './loopback.js';
+export * from './link-conformance.js';

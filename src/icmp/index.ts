@@ -1,0 +1,2 @@
+export * from './icmp-error.js';
+export * from './rate-limit.js';

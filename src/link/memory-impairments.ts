@@ -1,0 +1,98 @@
+/**
+ * The faults a MemoryNetwork can inject, and their validation. Kept apart
+ * from the switch so that the switch reads as "where does a frame go" and
+ * this file as "what can happen to it on the way".
+ */
+import { Duration } from '../time/duration.js';
+
+/**
+ * What happens to frames leaving a port. Durations are whole microseconds,
+ * probabilities are in [0, 1], every draw comes from the network's seeded Rng.
+ */
+export interface MemoryImpairments {
+  /** Minimum one-way delay of every frame. */
+  readonly latency: Duration;
+  /**
+   * Extra delay, uniform in [0, jitter], drawn per frame. Jitter never
+   * reorders frames on one path (a later frame waits for an earlier one, as
+   * on a real cable); use `reorder` for that.
+   */
+  readonly jitter: Duration;
+  /**
+   * Bits per second the sending port transmits at; Infinity for no limit. A
+   * frame of n bytes occupies the port for n*8/bandwidth seconds
+   * (serialisation delay) and waits behind the frames before it.
+   */
+  readonly bandwidth: number;
+  /** Frames waiting or in transmission at a bandwidth-limited port, beyond which new frames are tail-dropped. */
+  readonly queueLimit: number;
+  /** Probability that a frame is lost. */
+  readonly loss: number;
+  /** Probability that a frame is delivered twice (as two distinct buffers). */
+  readonly duplicate: number;
+  /** Probability that a frame is held back by `reorderDelay`, so later frames overtake it. */
+  readonly reorder: number;
+  /** How long a reordered frame is held back beyond its normal delay. */
+  readonly reorderDelay: Duration;
+  /** Probability that a frame arrives with one random bit flipped. */
+  readonly corrupt: number;
+}
+
+export const DEFAULT_IMPAIRMENTS: MemoryImpairments = {
+  latency: Duration.ZERO,
+  jitter: Duration.ZERO,
+  bandwidth: Infinity,
+  queueLimit: 1000,
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelay: Duration.fromMillis(1),
+  corrupt: 0,
+};
+
+function checkDuration(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new RangeError(`MemoryNetwork: ${name} must be a non-negative whole number of microseconds: ${v}`);
+  }
+}
+
+function checkProbability(name: string, v: number): void {
+  if (!(v >= 0 && v <= 1)) throw new RangeError(`MemoryNetwork: ${name} must be a probability in [0, 1]: ${v}`);
+}
+
+/**
+ * Throws RangeError for values that would make the simulation meaningless
+ * (negative delays, probabilities above 1, a zero bandwidth that would hold
+ * frames forever): those are programmer errors, better caught at setup.
+ */
+export function checkImpairments(i: Partial<MemoryImpairments>): void {
+  if (i.latency !== undefined) checkDuration('latency', i.latency);
+  if (i.jitter !== undefined) checkDuration('jitter', i.jitter);
+  if (i.reorderDelay !== undefined) checkDuration('reorderDelay', i.reorderDelay);
+  if (i.bandwidth !== undefined && !(i.bandwidth > 0)) {
+    throw new RangeError(`MemoryNetwork: bandwidth must be positive bits per second (Infinity for no limit): ${i.bandwidth}`);
+  }
+  if (i.queueLimit !== undefined && (!Number.isSafeInteger(i.queueLimit) || i.queueLimit < 1)) {
+    throw new RangeError(`MemoryNetwork: queueLimit must be a whole number of frames >= 1: ${i.queueLimit}`);
+  }
+  if (i.loss !== undefined) checkProbability('loss', i.loss);
+  if (i.duplicate !== undefined) checkProbability('duplicate', i.duplicate);
+  if (i.reorder !== undefined) checkProbability('reorder', i.reorder);
+  if (i.corrupt !== undefined) checkProbability('corrupt', i.corrupt);
+}
+
+/** Copies only the fields that are present: `{ loss: undefined }` must not erase an earlier value. */
+export function mergeImpairments(
+  base: Partial<MemoryImpairments>,
+  update: Partial<MemoryImpairments>,
+): Partial<MemoryImpairments> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(update)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Time a port is busy putting `bytes` on a wire of `bandwidth` bits/s, rounded up to whole microseconds. */
+export function serialisationDelay(bytes: number, bandwidth: number): Duration {
+  if (bandwidth === Infinity) return Duration.ZERO;
+  return Math.ceil((bytes * 8 * 1_000_000) / bandwidth) as Duration;
+}

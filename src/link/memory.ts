@@ -1,0 +1,553 @@
+/**
+ * A virtual Ethernet LAN in one process: a learning switch with any number
+ * of ports, each a MemoryLink that a stack uses like a NIC. It injects
+ * latency, jitter, bandwidth limits with queueing, loss, duplication,
+ * reordering and corruption, and cuts the network into partitions, all from
+ * a seeded Rng and on the caller's Clock: the same seed replays the same run
+ * byte for byte, and a ManualClock/VirtualClock runs hours of traffic in
+ * milliseconds.
+ *
+ * Frames never arrive synchronously inside send(): every delivery is a
+ * clock timer (even with zero latency), so a stack never re-enters itself
+ * through a peer and the order of events is exactly the timers' order.
+ */
+import { SeededRng } from '../random/rng.js';
+import { Counters } from '../stats/counters.js';
+import type { Clock } from '../time/clock.js';
+import type { Instant } from '../time/instant.js';
+import type { MacAddress } from '../wire/address.js';
+import { isMacMulticast, readMac } from '../wire/address.js';
+import type { FrameHandler, Link } from './link.js';
+import { LinkType } from './link.js';
+import type { MemoryImpairments } from './memory-impairments.js';
+import { DEFAULT_IMPAIRMENTS, checkImpairments, mergeImpairments, serialisationDelay } from './memory-impairments.js';
+
+export type { MemoryImpairments } from './memory-impairments.js';
+export { DEFAULT_IMPAIRMENTS } from './memory-impairments.js';
+
+/** Destination and source MAC plus EtherType. */
+const ETHERNET_HEADER = 14;
+const MAX_MTU = 65_535;
+/** The smallest MTU IPv4 allows (RFC 791: every host must handle 68-octet datagrams). */
+const MIN_MTU = 68;
+
+export interface MemoryNetworkOptions extends Partial<MemoryImpairments> {
+  /** Drives every delivery; usually a ManualClock or VirtualClock. */
+  readonly clock: Clock;
+  /** Seeds every random choice (MAC addresses, impairments). Default 0. */
+  readonly seed?: number;
+  /** Instead of `seed`: a stream to fork from, e.g. `simRng.fork('lan-1')` in a simulation with several networks. */
+  readonly rng?: SeededRng;
+  /** Largest payload (IP packet) of a frame, excluding the 14-byte Ethernet header. Default 1500, at most 65535. */
+  readonly mtu?: number;
+}
+
+export interface MemoryAttachOptions {
+  /** The port's MAC; by default a locally administered unicast address drawn from the seed. */
+  readonly mac?: MacAddress;
+  /** Impairments for frames this port sends, overriding the network's. */
+  readonly impairments?: Partial<MemoryImpairments>;
+  /**
+   * Receive unicast frames addressed to other MACs too (flooded unknown
+   * unicast). Off by default: a NIC filters them in hardware.
+   */
+  readonly promiscuous?: boolean;
+  /** For messages and debugging; default `port<N>`. */
+  readonly name?: string;
+}
+
+/**
+ * Counter names, in `network.counters` (whole network) and in each link's
+ * `counters` (sending-side events on the sender, receiving-side events on
+ * the receiver).
+ */
+export const MemoryCounter = {
+  /** send() calls on an open link. */
+  Sent: 'sent',
+  /** Frames handed to a receiver (each copy of a duplicated or broadcast frame counts). */
+  Delivered: 'delivered',
+  DroppedLoss: 'dropped-loss',
+  /** Tail drop at a bandwidth-limited port's full queue. */
+  DroppedQueue: 'dropped-queue',
+  DroppedPartition: 'dropped-partition',
+  /** Sent on or addressed to a disabled (unplugged) link. */
+  DroppedDisabled: 'dropped-disabled',
+  /** Sent on or in flight to a closed link. */
+  DroppedClosed: 'dropped-closed',
+  /** Arrived while the link had no receiver. */
+  DroppedNoReceiver: 'dropped-no-receiver',
+  /** Shorter than an Ethernet header: the switch cannot read its addresses. */
+  DroppedRunt: 'dropped-runt',
+  /** No port would take the frame (e.g. unicast to the sender's own port). */
+  DroppedNoDestination: 'dropped-no-destination',
+  Duplicated: 'duplicated',
+  Corrupted: 'corrupted',
+  Reordered: 'reordered',
+  /** Longer than mtu + 14: dropped. */
+  Oversize: 'oversize',
+  /** Unicast to a MAC the switch has not learned, sent to every port. */
+  Flooded: 'flooded',
+} as const;
+
+/** Per-(sender, receiver) state: its own random stream and the FIFO bound for jitter. */
+interface Path {
+  readonly rng: SeededRng;
+  lastArrival: Instant;
+}
+
+/** A switch port: the state behind one MemoryLink. */
+class Port {
+  readonly index: number;
+  readonly mac: MacAddress;
+  readonly name: string;
+  readonly promiscuous: boolean;
+  readonly counters = new Counters();
+  overrides: Partial<MemoryImpairments>;
+  /** The network's impairments with the overrides applied; recomputed on change, read per frame. */
+  effective: MemoryImpairments;
+  receiver: FrameHandler | undefined;
+  enabled = true;
+  closed = false;
+  /** When the port finishes transmitting everything queued (bandwidth limit). */
+  busyUntil = 0 as Instant;
+  /** Finish times of frames queued or in transmission, oldest first. */
+  readonly queue: Instant[] = [];
+  readonly paths = new Map<Port, Path>();
+  /** Ports this one cannot reach (partitions), both directions recorded. */
+  readonly blocked = new Set<Port>();
+
+  constructor(index: number, mac: MacAddress, name: string, promiscuous: boolean, overrides: Partial<MemoryImpairments>) {
+    this.index = index;
+    this.mac = mac;
+    this.name = name;
+    this.promiscuous = promiscuous;
+    this.overrides = overrides;
+    this.effective = DEFAULT_IMPAIRMENTS;
+  }
+
+  /** Whether this port's NIC takes a frame addressed to `dst`. */
+  accepts(dst: MacAddress): boolean {
+    return this.promiscuous || isMacMulticast(dst) || dst === this.mac;
+  }
+}
+
+/** The switch itself; MemoryNetwork and MemoryLink are its public faces. */
+class Switch {
+  readonly clock: Clock;
+  readonly mtu: number;
+  readonly counters = new Counters();
+  defaults: MemoryImpairments;
+  readonly #root: SeededRng;
+  readonly #macRng: SeededRng;
+  readonly #pathRng: SeededRng;
+  /** Open ports in attach order: flooding visits them in this order, so delivery order is deterministic. */
+  readonly ports: Port[] = [];
+  #nextIndex = 0;
+  /** Forwarding database: MAC -> port, learned from source addresses. */
+  readonly #fdb = new Map<MacAddress, Port>();
+
+  constructor(options: MemoryNetworkOptions) {
+    const mtu = options.mtu ?? 1500;
+    if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
+      throw new RangeError(`MemoryNetwork: mtu must be a whole number in [${MIN_MTU}, ${MAX_MTU}]: ${mtu}`);
+    }
+    const { clock: _clock, seed: _seed, rng: _rng, mtu: _mtu, ...impairments } = options;
+    checkImpairments(impairments);
+    this.clock = options.clock;
+    this.mtu = mtu;
+    this.defaults = { ...DEFAULT_IMPAIRMENTS, ...mergeImpairments({}, impairments) };
+    this.#root = options.rng ?? new SeededRng(options.seed ?? 0);
+    this.#macRng = this.#root.fork('mac');
+    this.#pathRng = this.#root.fork('path');
+  }
+
+  attach(options: MemoryAttachOptions): Port {
+    const index = this.#nextIndex++;
+    let mac = options.mac;
+    if (mac !== undefined) {
+      if (!Number.isInteger(mac) || mac < 0 || mac > 0xffff_ffff_ffff || isMacMulticast(mac)) {
+        throw new RangeError(`MemoryNetwork.attach: not a unicast MAC address: ${mac}`);
+      }
+    } else {
+      mac = this.#drawMac(index);
+    }
+    const overrides = options.impairments ?? {};
+    checkImpairments(overrides);
+    const port = new Port(index, mac, options.name ?? `port${index}`, options.promiscuous ?? false, mergeImpairments({}, overrides));
+    this.ports.push(port);
+    // Like a static FDB entry: the switch knows where each NIC sits before it
+    // has sent anything, so unicast to it is not flooded.
+    this.#fdb.set(mac, port);
+    this.refresh();
+    return port;
+  }
+
+  /** A locally administered unicast MAC (02:xx:..., RFC 7042 2.1), unique on this network, from the port's own stream. */
+  #drawMac(index: number): MacAddress {
+    const rng = this.#macRng.fork(index);
+    for (;;) {
+      // First octet: set the locally administered bit (0x02), clear the group bit (0x01).
+      const hi = ((rng.nextU32() & 0xfcff) | 0x0200) & 0xffff;
+      const mac = hi * 0x1_0000_0000 + rng.nextU32();
+      if (!this.ports.some((p) => p.mac === mac)) return mac;
+    }
+  }
+
+  /** Whether no open port corrupts; cached because a stack may ask per packet. */
+  #trusted = true;
+
+  trusted(): boolean {
+    return this.#trusted;
+  }
+
+  /** Recomputes the cached effective impairments after any change to defaults, overrides or ports. */
+  refresh(): void {
+    let trusted = true;
+    for (const p of this.ports) {
+      p.effective = { ...this.defaults, ...p.overrides };
+      if (p.effective.corrupt > 0) trusted = false;
+    }
+    this.#trusted = trusted;
+  }
+
+  #count(name: string, port: Port): void {
+    this.counters.increment(name);
+    port.counters.increment(name);
+  }
+
+  close(port: Port): void {
+    if (port.closed) return;
+    port.closed = true;
+    port.receiver = undefined;
+    const i = this.ports.indexOf(port);
+    if (i >= 0) this.ports.splice(i, 1);
+    for (const [mac, p] of this.#fdb) if (p === port) this.#fdb.delete(mac);
+    this.refresh();
+  }
+
+  send(port: Port, frame: Uint8Array): void {
+    if (port.closed) {
+      this.#count(MemoryCounter.DroppedClosed, port);
+      return;
+    }
+    this.#count(MemoryCounter.Sent, port);
+    if (!port.enabled) {
+      this.#count(MemoryCounter.DroppedDisabled, port);
+      return;
+    }
+    if (frame.length > this.mtu + ETHERNET_HEADER) {
+      this.#count(MemoryCounter.Oversize, port);
+      return;
+    }
+    if (frame.length < ETHERNET_HEADER) {
+      this.#count(MemoryCounter.DroppedRunt, port);
+      return;
+    }
+    const dst = readMac(frame, 0);
+    const src = readMac(frame, 6);
+    // IEEE 802.1D: learn from unicast source addresses only; a group address
+    // as source is bogus and must not steal a forwarding entry.
+    if (!isMacMulticast(src)) this.#fdb.set(src, port);
+
+    const outs = this.#route(port, dst);
+    if (outs.length === 0) {
+      this.#count(MemoryCounter.DroppedNoDestination, port);
+      return;
+    }
+
+    const now = this.clock.now();
+    const imp = port.effective;
+    let departure = now;
+    if (imp.bandwidth !== Infinity) {
+      const q = port.queue;
+      while (q.length > 0 && q[0]! <= now) q.shift();
+      if (q.length >= imp.queueLimit) {
+        this.#count(MemoryCounter.DroppedQueue, port);
+        return;
+      }
+      const start = port.busyUntil > now ? port.busyUntil : now;
+      departure = (start + serialisationDelay(frame.length, imp.bandwidth)) as Instant;
+      port.busyUntil = departure;
+      q.push(departure);
+    }
+
+    // The sender gave the frame away (link.ts ownership), so one receiver may
+    // have the very buffer; every other delivery gets its own copy because
+    // its receiver may change it.
+    let originalGiven = false;
+    for (const out of outs) {
+      const path = this.#path(port, out);
+      const rng = path.rng;
+      // Always the same number of draws per frame, whatever the outcome and
+      // the probabilities: changing one impairment then does not shift the
+      // random choices of every later frame.
+      const lost = rng.nextFloat() < imp.loss;
+      const dup = rng.nextFloat() < imp.duplicate;
+      const reordered = rng.nextFloat() < imp.reorder;
+      const jitterDraw = rng.nextFloat();
+      const corrupt1 = rng.nextFloat() < imp.corrupt;
+      const bit1 = rng.nextU32();
+      const corrupt2 = rng.nextFloat() < imp.corrupt;
+      const bit2 = rng.nextU32();
+      if (lost) {
+        this.#count(MemoryCounter.DroppedLoss, port);
+        continue;
+      }
+      let at = departure + imp.latency + Math.floor(jitterDraw * (imp.jitter + 1));
+      if (reordered) {
+        this.#count(MemoryCounter.Reordered, port);
+        at += imp.reorderDelay;
+      } else {
+        // A later frame never overtakes an earlier one on the same path
+        // through jitter alone: a cable is a FIFO.
+        if (at < path.lastArrival) at = path.lastArrival;
+        path.lastArrival = at as Instant;
+      }
+      const copies = dup ? 2 : 1;
+      if (dup) this.#count(MemoryCounter.Duplicated, port);
+      for (let k = 0; k < copies; k++) {
+        const corrupt = k === 0 ? corrupt1 : corrupt2;
+        let buf: Uint8Array;
+        if (!originalGiven && !corrupt) {
+          buf = frame;
+          originalGiven = true;
+        } else {
+          // Copy before flipping: the sender or another receiver may hold the original.
+          buf = frame.slice();
+        }
+        if (corrupt) {
+          const bit = (k === 0 ? bit1 : bit2) % (buf.length * 8);
+          buf[bit >>> 3]! ^= 1 << (bit & 7);
+          this.#count(MemoryCounter.Corrupted, port);
+        }
+        this.#schedule(at as Instant, port, out, buf);
+      }
+    }
+  }
+
+  #route(from: Port, dst: MacAddress): Port[] {
+    if (!isMacMulticast(dst)) {
+      const known = this.#fdb.get(dst);
+      if (known !== undefined) {
+        // A switch never sends a frame back out of the port it came in on.
+        return known === from || !known.accepts(dst) ? [] : [known];
+      }
+      this.counters.increment(MemoryCounter.Flooded);
+      from.counters.increment(MemoryCounter.Flooded);
+    }
+    // Broadcast, multicast and unknown unicast go to every other port (in
+    // attach order), minus NICs that would filter the frame anyway.
+    return this.ports.filter((p) => p !== from && p.accepts(dst));
+  }
+
+  #path(from: Port, to: Port): Path {
+    let path = from.paths.get(to);
+    if (path === undefined) {
+      // One stream per (sender, receiver) pair, keyed by attach indices: a
+      // port attached later does not change what existing pairs draw.
+      path = { rng: this.#pathRng.fork(from.index).fork(to.index), lastArrival: 0 as Instant };
+      from.paths.set(to, path);
+    }
+    return path;
+  }
+
+  #schedule(at: Instant, from: Port, to: Port, frame: Uint8Array): void {
+    this.clock.setTimer(at, () => {
+      if (to.closed) {
+        this.#count(MemoryCounter.DroppedClosed, to);
+        return;
+      }
+      if (!to.enabled) {
+        this.#count(MemoryCounter.DroppedDisabled, to);
+        return;
+      }
+      // Checked on arrival, so a partition also cuts frames already in flight.
+      if (from.blocked.has(to)) {
+        this.#count(MemoryCounter.DroppedPartition, to);
+        return;
+      }
+      const receiver = to.receiver;
+      if (receiver === undefined) {
+        this.#count(MemoryCounter.DroppedNoReceiver, to);
+        return;
+      }
+      this.#count(MemoryCounter.Delivered, to);
+      receiver(frame);
+    });
+  }
+}
+
+/** One port of a MemoryNetwork: an Ethernet Link for a stack. */
+export class MemoryLink implements Link {
+  readonly linkType = LinkType.Ethernet;
+  readonly mtu: number;
+  readonly mac: MacAddress;
+  readonly network: MemoryNetwork;
+  readonly #switch: Switch;
+  readonly #port: Port;
+
+  /** Made by `MemoryNetwork.attach`; not for direct use. */
+  constructor(network: MemoryNetwork, sw: unknown, port: unknown) {
+    this.network = network;
+    this.#switch = sw as Switch;
+    this.#port = port as Port;
+    this.mtu = this.#switch.mtu;
+    this.mac = this.#port.mac;
+  }
+
+  get name(): string {
+    return this.#port.name;
+  }
+
+  /**
+   * True while no port of the network corrupts frames, so checksums can be
+   * skipped. It is a live value: it turns false as soon as any port gets a
+   * corruption probability, so read it per packet rather than caching it.
+   */
+  get trusted(): boolean {
+    return this.#switch.trusted();
+  }
+
+  /** Events on this port (see MemoryCounter). */
+  get counters(): Counters {
+    return this.#port.counters;
+  }
+
+  /** The impairments applied to frames this link sends: the network's, with this link's overrides. */
+  get impairments(): MemoryImpairments {
+    return this.#port.effective;
+  }
+
+  /** Changes this link's overrides; fields left out keep their current value. */
+  setImpairments(impairments: Partial<MemoryImpairments>): void {
+    checkImpairments(impairments);
+    this.#port.overrides = mergeImpairments(this.#port.overrides, impairments);
+    this.#switch.refresh();
+  }
+
+  get enabled(): boolean {
+    return this.#port.enabled;
+  }
+
+  /** Plugs (true) or unplugs (false) the cable: while unplugged, frames sent, and frames arriving, are dropped. */
+  setEnabled(enabled: boolean): void {
+    this.#port.enabled = enabled;
+  }
+
+  get closed(): boolean {
+    return this.#port.closed;
+  }
+
+  send(frame: Uint8Array): void {
+    this.#switch.send(this.#port, frame);
+  }
+
+  setReceiver(handler: FrameHandler | undefined): void {
+    if (this.#port.closed) return;
+    this.#port.receiver = handler;
+  }
+
+  /** Detaches from the switch: later sends are dropped, frames in flight to it are dropped. Idempotent. */
+  close(): void {
+    this.#switch.close(this.#port);
+  }
+
+  /** @internal The port, for MemoryNetwork's partition bookkeeping. */
+  static portOf(link: MemoryLink): unknown {
+    return link.#port;
+  }
+}
+
+export class MemoryNetwork {
+  readonly #switch: Switch;
+  readonly #links = new Map<Port, MemoryLink>();
+
+  constructor(options: MemoryNetworkOptions) {
+    this.#switch = new Switch(options);
+  }
+
+  get clock(): Clock {
+    return this.#switch.clock;
+  }
+
+  get mtu(): number {
+    return this.#switch.mtu;
+  }
+
+  /** Whole-network counters (see MemoryCounter). */
+  get counters(): Counters {
+    return this.#switch.counters;
+  }
+
+  /** The network-wide impairments, which links' overrides start from. */
+  get impairments(): MemoryImpairments {
+    return this.#switch.defaults;
+  }
+
+  /** Changes the network-wide impairments; fields left out keep their value. Links' overrides still win. */
+  setImpairments(impairments: Partial<MemoryImpairments>): void {
+    checkImpairments(impairments);
+    this.#switch.defaults = { ...this.#switch.defaults, ...mergeImpairments({}, impairments) };
+    this.#switch.refresh();
+  }
+
+  /** The open links, in attach order. */
+  get links(): MemoryLink[] {
+    return this.#switch.ports.map((p) => this.#links.get(p)!);
+  }
+
+  /** Plugs a new port into the switch. */
+  attach(options: MemoryAttachOptions = {}): MemoryLink {
+    const port = this.#switch.attach(options);
+    const link = new MemoryLink(this, this.#switch, port);
+    this.#links.set(port, link);
+    return link;
+  }
+
+  /**
+   * Cuts every path between a link of `groupA` and a link of `groupB`, both
+   * ways, including frames already in flight. Partitions add up; `heal()`
+   * removes them all.
+   */
+  partition(groupA: readonly MemoryLink[], groupB: readonly MemoryLink[]): void {
+    for (const a of groupA) {
+      const pa = this.#portOf(a);
+      for (const b of groupB) {
+        const pb = this.#portOf(b);
+        if (pa === pb) continue;
+        pa.blocked.add(pb);
+        pb.blocked.add(pa);
+      }
+    }
+  }
+
+  /** Whether frames from `a` to `b` are cut by a partition. */
+  isPartitioned(a: MemoryLink, b: MemoryLink): boolean {
+    return this.#portOf(a).blocked.has(this.#portOf(b));
+  }
+
+  /** Removes every partition. */
+  heal(): void {
+    for (const p of this.#links.keys()) p.blocked.clear();
+  }
+
+  #portOf(link: MemoryLink): Port {
+    if (link.network !== this) throw new RangeError(`MemoryNetwork: link ${link.name} belongs to another network`);
+    return MemoryLink.portOf(link) as Port;
+  }
+}
+
+/**
+ * Two links joined directly, like a crossover cable: a two-port
+ * MemoryNetwork (reach it through `a.network`), with the same impairments
+ * both ways unless changed per link.
+ */
+export function pointToPoint(
+  options: MemoryNetworkOptions & { readonly macs?: readonly [MacAddress, MacAddress] },
+): [MemoryLink, MemoryLink] {
+  const { macs, ...rest } = options;
+  const network = new MemoryNetwork(rest);
+  const a = network.attach(macs === undefined ? { name: 'a' } : { name: 'a', mac: macs[0] });
+  const b = network.attach(macs === undefined ? { name: 'b' } : { name: 'b', mac: macs[1] });
+  return [a, b];
+}

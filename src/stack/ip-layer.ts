@@ -1,0 +1,641 @@
+/**
+ * The IPv4 layer of a Stack: Ethernet and ARP input, IPv4 input (validation,
+ * address filtering, reassembly, demultiplexing), ICMP (echo, errors in and
+ * out), output (route, source address, ARP queueing, fragmentation) and
+ * optional forwarding. It holds no timer: the Stack calls `poll` and asks
+ * `pollAt`, and passes `now` everywhere.
+ *
+ * Every packet dropped here increments a counter in `stats`, named after the
+ * layer and the reason (`ip.drop.bad-checksum`, `arp.drop.truncated`, ...),
+ * next to SNMP-like totals (`ip.in-receives`, `ip.in-hdr-errors`, ...).
+ */
+import type { IcmpErrorReport } from '../icmp/icmp-error.js';
+import { icmpErrorMeaning, isIcmpErrorType } from '../icmp/icmp-error.js';
+import type { IcmpRateLimiter } from '../icmp/rate-limit.js';
+import { fragmentIpv4 } from '../iface/fragmentation.js';
+import type { Interface, PendingFrame } from '../iface/interface.js';
+import { multicastMac } from '../iface/interface.js';
+import type { PathMtuCache } from '../iface/path-mtu.js';
+import type { Reassembler } from '../iface/reassembly.js';
+import type { RouteTable } from '../iface/route-table.js';
+import type { Counters } from '../stats/counters.js';
+import type { Instant } from '../time/instant.js';
+import type { Ipv4Address } from '../wire/address.js';
+import {
+  IPV4_BROADCAST,
+  MAC_BROADCAST,
+  MAC_ZERO,
+  isIpv4Loopback,
+  isIpv4Multicast,
+  isMacMulticast,
+} from '../wire/address.js';
+import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
+import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader, parseEthernet } from '../wire/ethernet.js';
+import type { Icmpv4Repr } from '../wire/icmpv4.js';
+import {
+  ICMPV4_HEADER_LEN,
+  Icmpv4TimeExceededCode,
+  Icmpv4Type,
+  Icmpv4UnreachableCode,
+  emitIcmpv4,
+  icmpv4ErrorQuote,
+  isIcmpv4Other,
+  parseIcmpQuote,
+  parseIcmpv4,
+} from '../wire/icmpv4.js';
+import type { Ipv4Header, Ipv4Repr } from '../wire/ipv4.js';
+import {
+  IPV4_DEFAULT_TTL,
+  IPV4_HEADER_LEN,
+  IPV4_MAX_PACKET_LEN,
+  IpProtocol,
+  emitIpv4Header,
+  parseIpv4,
+} from '../wire/ipv4.js';
+import { LinkType } from '../link/link.js';
+import type {
+  IpFill,
+  IpPacketIn,
+  IpRoute,
+  IpSendRequest,
+  IpSendStatus,
+  IpSender,
+  TransportProtocol,
+} from './transport.js';
+
+const NO_OPTIONS = new Uint8Array(0);
+
+/** Receives echo replies (for the ping client). */
+export type EchoReplyHandler = (now: Instant, from: Ipv4Address, identifier: number, sequence: number, data: Uint8Array) => void;
+
+export interface IpLayerConfig {
+  readonly stats: Counters;
+  readonly interfaces: readonly Interface[];
+  readonly loopback: Interface;
+  readonly routes: RouteTable<Interface>;
+  readonly protocols: ReadonlyMap<number, TransportProtocol>;
+  readonly reassembler: Reassembler;
+  readonly pathMtu: PathMtuCache;
+  readonly icmpLimiter: IcmpRateLimiter;
+  /** The stack's clock reading, for route() which has no `now` parameter (path MTU expiry). */
+  readonly now: () => Instant;
+  readonly checksums: 'always' | 'auto';
+  readonly forwarding: boolean;
+  readonly defaultTtl?: number;
+  /** First IP identification value (random, from the stack's Rng). */
+  readonly initialId: number;
+  readonly onEchoReply: EchoReplyHandler;
+}
+
+export class IpLayer implements IpSender {
+  readonly #c: IpLayerConfig;
+  readonly #stats: Counters;
+  #id: number;
+
+  constructor(config: IpLayerConfig) {
+    this.#c = config;
+    this.#stats = config.stats;
+    this.#id = config.initialId & 0xffff;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** One frame received on `iface`. Never throws on bad input: drops are counted. */
+  receive(now: Instant, iface: Interface, frame: Uint8Array): void {
+    iface.stats.increment('rx-packets');
+    iface.stats.increment('rx-bytes', frame.length);
+    if (iface.link.linkType === LinkType.RawIp) {
+      this.#ipInput(now, iface, frame, false);
+      return;
+    }
+    const eth = parseEthernet(frame);
+    if (!eth.ok) return this.#drop('link', eth.reason);
+    const { dst, ethertype, payload } = eth.value;
+    // A NIC filters by destination MAC; a flooding switch still shows us frames for others.
+    const groupAddressed = isMacMulticast(dst);
+    if (!groupAddressed && dst !== iface.mac && !iface.isLoopback) return this.#drop('link', 'not-for-us');
+    if (ethertype === EtherType.Arp) this.#arpInput(now, iface, payload);
+    else if (ethertype === EtherType.Ipv4) this.#ipInput(now, iface, payload, groupAddressed);
+    else this.#drop('link', 'unknown-ethertype');
+  }
+
+  #arpInput(now: Instant, iface: Interface, bytes: Uint8Array): void {
+    const cache = iface.neighbours;
+    const mac = iface.mac;
+    if (cache === undefined || mac === undefined) return this.#drop('arp', 'not-ethernet');
+    const r = parseArp(bytes);
+    if (!r.ok) return this.#drop('arp', r.reason);
+    const arp = r.value;
+    this.#stats.increment(arp.operation === ArpOperation.Request ? 'arp.in-requests' : 'arp.in-replies');
+    // Nobody may claim a group address; learning it would blackhole traffic.
+    if (isMacMulticast(arp.senderMac) || isIpv4Multicast(arp.senderIp) || arp.senderIp === IPV4_BROADCAST) {
+      return this.#drop('arp', 'bad-sender');
+    }
+    if (iface.hasAddress(arp.senderIp)) {
+      // Someone else uses our address (RFC 5227 2.4 conflict); never learn it.
+      return this.#drop('arp', 'address-conflict');
+    }
+    const forUs = iface.hasAddress(arp.targetIp);
+    // RFC 826 "Packet Reception": update the sender if known, add it when we
+    // are the target. A probe (sender 0.0.0.0, RFC 5227) teaches nothing.
+    if (arp.senderIp !== 0) {
+      const released = cache.update(now, arp.senderIp, arp.senderMac, forUs);
+      for (const p of released) this.#sendFrames(iface, arp.senderMac, p.frames);
+    }
+    if (arp.operation === ArpOperation.Request && forUs) {
+      const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
+      emitEthernetHeader({ dst: arp.senderMac, src: mac, ethertype: EtherType.Arp }, frame);
+      emitArp(
+        {
+          operation: ArpOperation.Reply,
+          senderMac: mac,
+          senderIp: arp.targetIp,
+          targetMac: arp.senderMac,
+          targetIp: arp.senderIp,
+        },
+        frame.subarray(ETHERNET_HEADER_LEN),
+      );
+      this.#stats.increment('arp.out-replies');
+      this.#linkSend(iface, frame);
+    }
+  }
+
+  #ipInput(now: Instant, iface: Interface, bytes: Uint8Array, linkGroup: boolean): void {
+    const st = this.#stats;
+    st.increment('ip.in-receives');
+    const r = parseIpv4(bytes, { verifyChecksum: !iface.trusted });
+    if (!r.ok) {
+      st.increment('ip.in-hdr-errors');
+      return this.#drop('ip', r.reason);
+    }
+    const ip = r.value;
+    const raw = bytes.subarray(0, IPV4_HEADER_LEN + ip.options.length + ip.payload.length);
+    // RFC 1122 3.2.1.3: a source address must not be broadcast or multicast;
+    // RFC 1122 3.2.1.3 (g) and RFC 1812 5.3.7: 127/8 never appears on a wire.
+    if (isIpv4Multicast(ip.src) || ip.src === IPV4_BROADCAST || iface.isBroadcast(ip.src)) {
+      st.increment('ip.in-addr-errors');
+      return this.#drop('ip', 'martian-source');
+    }
+    if (!iface.isLoopback && (isIpv4Loopback(ip.src) || isIpv4Loopback(ip.dst))) {
+      st.increment('ip.in-addr-errors');
+      return this.#drop('ip', 'martian-loopback');
+    }
+    const local = this.isLocalAddress(ip.dst);
+    const broadcast = iface.isBroadcast(ip.dst);
+    const multicast = isIpv4Multicast(ip.dst);
+    if (!local && !broadcast) {
+      if (multicast) {
+        if (!iface.isMulticastMember(ip.dst)) return this.#drop('ip', 'not-subscribed');
+      } else if (this.#c.forwarding && !linkGroup) {
+        return this.#forward(now, iface, ip, raw);
+      } else {
+        st.increment('ip.in-addr-errors');
+        return this.#drop('ip', 'not-for-us');
+      }
+    }
+    if (ip.moreFragments || ip.fragmentOffset !== 0) {
+      st.increment('ip.reasm-reqds');
+      const res = this.#c.reassembler.input(now, ip, raw);
+      switch (res.kind) {
+        case 'pending':
+          return;
+        case 'duplicate':
+          st.increment('ip.reasm-duplicates');
+          return;
+        case 'dropped':
+          st.increment('ip.reasm-fails');
+          return this.#drop('ip', `reasm-${res.reason}`);
+        case 'complete':
+          st.increment('ip.reasm-oks');
+          return this.#deliver(now, iface, res.datagram, res.raw, broadcast || multicast);
+      }
+    }
+    this.#deliver(now, iface, ip, raw, broadcast || multicast);
+  }
+
+  #deliver(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
+    if (ip.protocol === IpProtocol.Icmp) {
+      this.#stats.increment('ip.in-delivers');
+      return this.#icmpInput(now, iface, ip, raw, group);
+    }
+    const proto = this.#c.protocols.get(ip.protocol);
+    const packet: IpPacketIn = { ip, raw, iface, verifyChecksum: !iface.trusted, broadcast: group };
+    if (proto === undefined) {
+      this.#stats.increment('ip.in-unknown-protos');
+      // RFC 1122 3.2.2.1: protocol unreachable, from the host itself.
+      this.sendIcmpError(now, packet, Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.ProtocolUnreachable);
+      return;
+    }
+    this.#stats.increment('ip.in-delivers');
+    proto.input(now, packet, this);
+  }
+
+  #icmpInput(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
+    const st = this.#stats;
+    const r = parseIcmpv4(ip.payload, { verifyChecksum: !iface.trusted });
+    if (!r.ok) {
+      st.increment('icmp.in-errors');
+      return this.#drop('icmp', r.reason);
+    }
+    st.increment('icmp.in-msgs');
+    const m = r.value;
+    if (isIcmpv4Other(m)) {
+      if (m.type === Icmpv4Type.ParameterProblem) {
+        st.increment('icmp.in-parm-probs');
+        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.data, 0);
+      } else {
+        st.increment('icmp.in-other');
+      }
+      return;
+    }
+    switch (m.type) {
+      case Icmpv4Type.EchoRequest: {
+        st.increment('icmp.in-echos');
+        // Linux icmp_echo_ignore_broadcasts=1: answering broadcasts makes smurf amplifiers.
+        if (group) return this.#drop('icmp', 'broadcast-echo');
+        const reply: Icmpv4Repr = { type: Icmpv4Type.EchoReply, identifier: m.identifier, sequence: m.sequence, data: m.data };
+        const status = this.send(
+          now,
+          { dst: ip.src, src: ip.dst, protocol: IpProtocol.Icmp, dontFragment: false, dscp: ip.dscp },
+          ICMPV4_HEADER_LEN + m.data.length,
+          (buf) => void emitIcmpv4(reply, buf),
+        );
+        if (isSent(status)) st.increment('icmp.out-echo-reps');
+        return;
+      }
+      case Icmpv4Type.EchoReply:
+        st.increment('icmp.in-echo-reps');
+        this.#c.onEchoReply(now, ip.src, m.identifier, m.sequence, m.data);
+        return;
+      case Icmpv4Type.DestinationUnreachable:
+        st.increment('icmp.in-dest-unreachs');
+        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.quoted, m.nextHopMtu);
+        return;
+      case Icmpv4Type.TimeExceeded:
+        st.increment('icmp.in-time-excds');
+        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.quoted, 0);
+        return;
+    }
+  }
+
+  #icmpErrorInput(now: Instant, type: number, code: number, from: Ipv4Address, quoted: Uint8Array, nextHopMtu: number): void {
+    const q = parseIcmpQuote(quoted);
+    if (!q.ok) return this.#drop('icmp', `quote-${q.reason}`);
+    const quote = q.value;
+    // Only errors about datagrams we sent mean anything to our sockets.
+    if (!this.isLocalAddress(quote.src)) return this.#drop('icmp', 'quote-not-ours');
+    const meaning = icmpErrorMeaning(type, code);
+    if (meaning === undefined) return;
+    let pathMtu: number | undefined;
+    if (type === Icmpv4Type.DestinationUnreachable && code === Icmpv4UnreachableCode.FragmentationNeeded) {
+      // RFC 1191 4: lower the estimate for the destination.
+      const route = this.route(quote.dst);
+      const linkMtu = route?.iface.mtu ?? IPV4_MAX_PACKET_LEN;
+      this.#c.pathMtu.update(now, quote.dst, nextHopMtu, quote.totalLength, linkMtu);
+      pathMtu = this.#c.pathMtu.get(now, quote.dst, linkMtu);
+      this.#stats.increment('ip.pmtu-updates');
+    }
+    const report: IcmpErrorReport = {
+      type,
+      code,
+      from,
+      local: false,
+      quote,
+      errno: meaning.errno,
+      hard: meaning.hard,
+      ...(pathMtu === undefined ? {} : { pathMtu }),
+    };
+    this.#reportError(now, report);
+  }
+
+  #reportError(now: Instant, report: IcmpErrorReport): void {
+    const proto = this.#c.protocols.get(report.quote.protocol);
+    if (proto === undefined) return this.#drop('icmp', 'error-no-protocol');
+    proto.icmpError(now, report, this);
+  }
+
+  // --------------------------------------------------------------- output
+
+  /** Whether `a` is one of this host's addresses (any interface: the weak host model, like Linux) or 127/8. */
+  isLocalAddress(a: Ipv4Address): boolean {
+    if (isIpv4Loopback(a)) return true;
+    for (const i of this.#c.interfaces) if (i.hasAddress(a)) return true;
+    return false;
+  }
+
+  route(dst: Ipv4Address, src?: Ipv4Address, iface?: Interface): IpRoute | undefined {
+    const c = this.#c;
+    let out: Interface;
+    let nextHop = dst;
+    let source = src;
+    if (this.isLocalAddress(dst) && (iface === undefined || iface.isLoopback)) {
+      // Linux's local table: traffic to ourselves goes through lo, from dst itself.
+      out = c.loopback;
+      source ??= dst;
+    } else if (dst === IPV4_BROADCAST || isIpv4Multicast(dst)) {
+      const chosen = iface ?? c.routes.lookup(dst)?.iface ?? c.interfaces.find((i) => !i.isLoopback && i.primaryAddress !== undefined);
+      if (chosen === undefined) return undefined;
+      out = chosen;
+      source ??= out.primaryAddress;
+    } else {
+      const r = iface === undefined ? c.routes.lookup(dst) : this.#lookupVia(dst, iface);
+      if (r === undefined) return undefined;
+      out = r.iface;
+      nextHop = r.gateway ?? dst;
+      source ??= r.source ?? out.sourceFor(nextHop);
+    }
+    if (source === undefined) return undefined;
+    return {
+      iface: out,
+      src: source,
+      dst,
+      nextHop,
+      mtu: c.pathMtu.get(c.now(), dst, out.mtu),
+      checksum: c.checksums === 'always' || !out.trusted,
+    };
+  }
+
+  #lookupVia(dst: Ipv4Address, iface: Interface): { iface: Interface; gateway?: Ipv4Address; source?: Ipv4Address } | undefined {
+    for (const r of this.#c.routes.routes()) {
+      if (r.iface === iface && ((dst ^ r.prefix) & (r.prefixLength === 0 ? 0 : (0xffffffff << (32 - r.prefixLength)) >>> 0)) === 0) return r;
+    }
+    // SO_BINDTODEVICE without a route: treat dst as on-link, as Linux does for a bound device.
+    return { iface };
+  }
+
+  send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill): IpSendStatus {
+    const st = this.#stats;
+    if (req.src !== undefined && req.src !== 0 && !this.isLocalAddress(req.src)) return 'EADDRNOTAVAIL';
+    const route = this.route(req.dst, req.src === 0 ? undefined : req.src, req.iface);
+    if (route === undefined) {
+      st.increment('ip.out-no-routes');
+      return 'ENETUNREACH';
+    }
+    const total = IPV4_HEADER_LEN + payloadLength;
+    if (total > IPV4_MAX_PACKET_LEN) return 'EMSGSIZE';
+    st.increment('ip.out-requests');
+    const header: Ipv4Header = {
+      src: route.src,
+      dst: req.dst,
+      protocol: req.protocol,
+      ttl: req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL,
+      dscp: req.dscp ?? 0,
+      ecn: req.ecn ?? 0,
+      identification: this.#nextId(),
+      dontFragment: req.dontFragment ?? true,
+      moreFragments: false,
+      fragmentOffset: 0,
+      options: NO_OPTIONS,
+    };
+    const headroom = route.iface.linkHeaderLen;
+    if (total <= route.mtu) {
+      const buf = new Uint8Array(headroom + total);
+      fill(buf.subarray(headroom + IPV4_HEADER_LEN), route);
+      // The IP header checksum is 20 bytes of work: always computed, so
+      // captures of trusted links still show valid IP headers.
+      emitIpv4Header(header, buf.subarray(headroom), payloadLength);
+      return this.#transmit(now, route.iface, route.nextHop, req.dst, [buf]);
+    }
+    if (header.dontFragment) {
+      st.increment('ip.frag-fails');
+      return 'EMSGSIZE';
+    }
+    const payload = new Uint8Array(payloadLength);
+    fill(payload, route);
+    const frames = fragmentIpv4(header, payload, route.mtu, { headroom });
+    st.increment('ip.frag-oks');
+    st.increment('ip.frag-creates', frames.length);
+    return this.#transmit(now, route.iface, route.nextHop, req.dst, frames);
+  }
+
+  /** Frames (headroom + IP packet each) to `nextHop` on `iface`: fills the link header, resolving the MAC with ARP. */
+  #transmit(now: Instant, iface: Interface, nextHop: Ipv4Address, dst: Ipv4Address, frames: readonly Uint8Array[]): IpSendStatus {
+    const cache = iface.neighbours;
+    if (cache === undefined) {
+      for (const f of frames) this.#linkSend(iface, f);
+      return 'sent';
+    }
+    let mac: number;
+    if (iface.isLoopback) mac = iface.mac ?? MAC_ZERO;
+    else if (dst === IPV4_BROADCAST || iface.isBroadcast(dst) || iface.isBroadcast(nextHop)) mac = MAC_BROADCAST;
+    else if (isIpv4Multicast(dst)) mac = multicastMac(dst);
+    else {
+      const res = cache.resolve(now, nextHop, { frames });
+      if (res.kind === 'dropped') {
+        this.#stats.increment('arp.queue-dropped');
+        this.#stats.increment('ip.out-discards');
+        return 'dropped';
+      }
+      if (res.kind === 'queued') {
+        if (res.sendRequest) this.#arpRequest(iface, nextHop);
+        return 'queued';
+      }
+      mac = res.mac;
+    }
+    this.#sendFrames(iface, mac, frames);
+    return 'sent';
+  }
+
+  #sendFrames(iface: Interface, dstMac: number, frames: readonly Uint8Array[]): void {
+    for (const f of frames) {
+      emitEthernetHeader({ dst: dstMac, src: iface.mac ?? MAC_ZERO, ethertype: EtherType.Ipv4 }, f);
+      this.#linkSend(iface, f);
+    }
+  }
+
+  #arpRequest(iface: Interface, target: Ipv4Address): void {
+    const mac = iface.mac;
+    if (mac === undefined) return;
+    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
+    emitEthernetHeader({ dst: MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
+    emitArp(
+      { operation: ArpOperation.Request, senderMac: mac, senderIp: iface.sourceFor(target) ?? 0, targetMac: MAC_ZERO, targetIp: target },
+      frame.subarray(ETHERNET_HEADER_LEN),
+    );
+    this.#stats.increment('arp.out-requests');
+    this.#linkSend(iface, frame);
+  }
+
+  /** RFC 5227 3 announcement (gratuitous ARP): tells the LAN our MAC for `address`. */
+  announce(iface: Interface, address: Ipv4Address): void {
+    const mac = iface.mac;
+    if (mac === undefined || iface.isLoopback) return;
+    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
+    emitEthernetHeader({ dst: MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
+    emitArp(
+      { operation: ArpOperation.Request, senderMac: mac, senderIp: address, targetMac: MAC_ZERO, targetIp: address },
+      frame.subarray(ETHERNET_HEADER_LEN),
+    );
+    this.#stats.increment('arp.out-announcements');
+    this.#linkSend(iface, frame);
+  }
+
+  #linkSend(iface: Interface, frame: Uint8Array): void {
+    iface.stats.increment('tx-packets');
+    iface.stats.increment('tx-bytes', frame.length);
+    iface.link.send(frame);
+  }
+
+  #nextId(): number {
+    const id = this.#id;
+    this.#id = (this.#id + 1) & 0xffff;
+    return id;
+  }
+
+  // ----------------------------------------------------------- forwarding
+
+  #forward(now: Instant, inIface: Interface, ip: Ipv4Repr, raw: Uint8Array): void {
+    const st = this.#stats;
+    const about: IpPacketIn = { ip, raw, iface: inIface, verifyChecksum: false, broadcast: false };
+    // RFC 1812 5.3.1: a datagram that would leave with TTL 0 is discarded with time exceeded.
+    if (ip.ttl <= 1) {
+      st.increment('ip.in-hdr-errors');
+      this.#drop('ip', 'ttl-exceeded');
+      this.sendIcmpError(now, about, Icmpv4Type.TimeExceeded, Icmpv4TimeExceededCode.TtlExceeded);
+      return;
+    }
+    const r = this.#c.routes.lookup(ip.dst);
+    if (r === undefined || r.iface.isLoopback) {
+      st.increment('ip.out-no-routes');
+      this.sendIcmpError(now, about, Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.NetUnreachable);
+      return;
+    }
+    const out = r.iface;
+    const mtu = this.#c.pathMtu.get(now, ip.dst, out.mtu);
+    if (raw.length > mtu && ip.dontFragment) {
+      st.increment('ip.frag-fails');
+      this.sendIcmpError(now, about, Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.FragmentationNeeded, mtu);
+      return;
+    }
+    const frames = fragmentIpv4({ ...ip, ttl: ip.ttl - 1 }, ip.payload, mtu, { headroom: out.linkHeaderLen });
+    if (frames.length > 1) {
+      st.increment('ip.frag-oks');
+      st.increment('ip.frag-creates', frames.length);
+    }
+    st.increment('ip.forw-datagrams');
+    this.#transmit(now, out, r.gateway ?? ip.dst, ip.dst, frames);
+  }
+
+  // ---------------------------------------------------------- ICMP output
+
+  sendIcmpError(now: Instant, about: IpPacketIn, type: number, code: number, nextHopMtu = 0): boolean {
+    const { ip, raw } = about;
+    // RFC 1122 3.2.2: never about an ICMP error, a datagram to a broadcast or
+    // multicast address, a non-first fragment, or from a source that does
+    // not name a single host.
+    if (about.broadcast || isIpv4Multicast(ip.dst) || ip.dst === IPV4_BROADCAST) return false;
+    if (ip.fragmentOffset !== 0) return false;
+    if (ip.protocol === IpProtocol.Icmp && (ip.payload.length < 1 || isIcmpErrorType(ip.payload[0]!))) return false;
+    const quote = icmpv4ErrorQuote(raw);
+    return this.#emitIcmpError(now, ip.src, this.isLocalAddress(ip.dst) ? ip.dst : undefined, type, code, nextHopMtu, quote);
+  }
+
+  #emitIcmpError(
+    now: Instant,
+    to: Ipv4Address,
+    from: Ipv4Address | undefined,
+    type: number,
+    code: number,
+    nextHopMtu: number,
+    quote: Uint8Array,
+  ): boolean {
+    const st = this.#stats;
+    if (to === 0 || to === IPV4_BROADCAST || isIpv4Multicast(to)) return false;
+    if (!this.#c.icmpLimiter.allow(now, to)) {
+      st.increment('icmp.out-rate-limited');
+      return false;
+    }
+    let msg: Icmpv4Repr;
+    if (type === Icmpv4Type.DestinationUnreachable) msg = { type, code, nextHopMtu, quoted: quote };
+    else if (type === Icmpv4Type.TimeExceeded) msg = { type, code, quoted: quote };
+    else msg = { type, code, rest: 0, data: quote };
+    const status = this.send(
+      now,
+      { dst: to, ...(from === undefined ? {} : { src: from }), protocol: IpProtocol.Icmp, dontFragment: false, dscp: 0x30 },
+      ICMPV4_HEADER_LEN + quote.length,
+      (buf) => void emitIcmpv4(msg, buf),
+    );
+    if (!isSent(status)) return false;
+    st.increment('icmp.out-msgs');
+    st.increment(type === Icmpv4Type.DestinationUnreachable ? 'icmp.out-dest-unreachs' : type === Icmpv4Type.TimeExceeded ? 'icmp.out-time-excds' : 'icmp.out-other');
+    return true;
+  }
+
+  /** Sends an echo request (the ping client). */
+  sendEcho(now: Instant, dst: Ipv4Address, identifier: number, sequence: number, data: Uint8Array, ttl?: number): IpSendStatus {
+    const msg: Icmpv4Repr = { type: Icmpv4Type.EchoRequest, identifier, sequence, data };
+    const status = this.send(
+      now,
+      { dst, protocol: IpProtocol.Icmp, dontFragment: false, ...(ttl === undefined ? {} : { ttl }) },
+      ICMPV4_HEADER_LEN + data.length,
+      (buf) => void emitIcmpv4(msg, buf),
+    );
+    if (isSent(status)) this.#stats.increment('icmp.out-echos');
+    return status;
+  }
+
+  // ----------------------------------------------------------------- time
+
+  /** ARP retries and failures, reassembly timeouts. */
+  poll(now: Instant): void {
+    const st = this.#stats;
+    for (const iface of this.#c.interfaces) {
+      const cache = iface.neighbours;
+      if (cache === undefined) continue;
+      const res = cache.poll(now);
+      for (const ip of res.requests) this.#arpRequest(iface, ip);
+      if (res.expired > 0) st.increment('arp.expired', res.expired);
+      for (const f of res.failed) {
+        if (f.ip !== 0) st.increment('arp.resolve-failed');
+        for (const p of f.packets) {
+          st.increment('ip.out-discards');
+          this.#localUnreachable(now, p);
+        }
+      }
+    }
+    for (const d of this.#c.reassembler.poll(now)) {
+      st.increment('ip.reasm-timeout');
+      st.increment('ip.reasm-fails');
+      // RFC 1122 3.3.2: time exceeded (code 1) only when fragment zero arrived.
+      if (d.firstFragmentQuote !== undefined && this.isLocalAddress(d.dst)) {
+        this.#emitIcmpError(now, d.src, d.dst, Icmpv4Type.TimeExceeded, Icmpv4TimeExceededCode.FragmentReassemblyTimeExceeded, 0, d.firstFragmentQuote);
+      }
+    }
+  }
+
+  pollAt(): Instant | undefined {
+    let at = this.#c.reassembler.pollAt();
+    for (const iface of this.#c.interfaces) {
+      const t = iface.neighbours?.pollAt();
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
+  }
+
+  /** ARP gave up on a datagram we sent: tell its transport "host unreachable", as Linux does. */
+  #localUnreachable(now: Instant, p: PendingFrame): void {
+    const first = p.frames[0];
+    if (first === undefined) return;
+    const packet = first.subarray(ETHERNET_HEADER_LEN);
+    const q = parseIcmpQuote(packet);
+    if (!q.ok) return;
+    const meaning = icmpErrorMeaning(Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.HostUnreachable)!;
+    this.#reportError(now, {
+      type: Icmpv4Type.DestinationUnreachable,
+      code: Icmpv4UnreachableCode.HostUnreachable,
+      from: q.value.src,
+      local: true,
+      quote: q.value,
+      errno: meaning.errno,
+      hard: meaning.hard,
+    });
+  }
+
+  #drop(layer: string, reason: string): void {
+    this.#stats.increment(`${layer}.drop.${reason}`);
+  }
+}
+
+function isSent(s: IpSendStatus): boolean {
+  return s === 'sent' || s === 'queued';
+}

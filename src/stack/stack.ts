@@ -1,0 +1,360 @@
+/**
+ * The Stack: owns the interfaces (a loopback with 127.0.0.1/8 always, plus
+ * whatever links are added), the routing table, the IP layer, the
+ * registered transport protocols, the clock, the Rng and the statistics,
+ * and keeps THE ONLY timer.
+ *
+ * Scheduling: after every input (a frame from a link), every timer firing
+ * and every user action (`wake()`), the stack asks each part when it next
+ * needs to run (ARP retries and expiry, reassembly timeouts, ping sessions,
+ * every protocol's `pollAt()`) and keeps exactly one clock timer armed for
+ * the earliest. When it fires, everything is polled. There are no
+ * per-socket timers and no busy loops.
+ *
+ * Re-entrancy: a frame that arrives while the stack is working (a link that
+ * delivers synchronously) is queued and handled right after, never nested.
+ *
+ * Statistics (`stack.stats`), netstat -s style:
+ *   ip.in-receives, ip.in-hdr-errors, ip.in-addr-errors, ip.in-unknown-protos,
+ *   ip.in-delivers, ip.out-requests, ip.out-no-routes, ip.out-discards,
+ *   ip.forw-datagrams, ip.frag-oks, ip.frag-fails, ip.frag-creates,
+ *   ip.reasm-reqds, ip.reasm-oks, ip.reasm-fails, ip.reasm-timeout,
+ *   ip.reasm-duplicates, ip.pmtu-updates,
+ *   icmp.in-msgs, icmp.in-errors, icmp.in-echos, icmp.in-echo-reps,
+ *   icmp.in-dest-unreachs, icmp.in-time-excds, icmp.in-parm-probs, icmp.in-other,
+ *   icmp.out-msgs, icmp.out-echos, icmp.out-echo-reps, icmp.out-dest-unreachs,
+ *   icmp.out-time-excds, icmp.out-rate-limited,
+ *   arp.in-requests, arp.in-replies, arp.out-requests, arp.out-replies,
+ *   arp.out-announcements, arp.queue-dropped, arp.resolve-failed, arp.expired,
+ * and one counter per drop reason: `<layer>.drop.<reason>` with layer one of
+ * link, arp, ip, icmp (e.g. ip.drop.bad-checksum, ip.drop.not-for-us,
+ * ip.drop.reasm-overlap, link.drop.unknown-ethertype).
+ */
+import { IcmpRateLimiter } from '../icmp/rate-limit.js';
+import type { IcmpRateLimiterOptions } from '../icmp/rate-limit.js';
+import { Interface, parseCidr } from '../iface/interface.js';
+import type { InterfaceAddress } from '../iface/interface.js';
+import type { NeighbourCacheOptions } from '../iface/neighbour-cache.js';
+import { PathMtuCache } from '../iface/path-mtu.js';
+import type { PathMtuCacheOptions } from '../iface/path-mtu.js';
+import { Reassembler } from '../iface/reassembly.js';
+import type { ReassemblerOptions } from '../iface/reassembly.js';
+import { RouteTable } from '../iface/route-table.js';
+import type { Link } from '../link/link.js';
+import { LoopbackLink } from '../link/loopback.js';
+import type { Rng } from '../random/rng.js';
+import { SeededRng, cryptoRng } from '../random/rng.js';
+import { Counters } from '../stats/counters.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Instant } from '../time/instant.js';
+import { SystemClock } from '../time/system-clock.js';
+import type { Ipv4Address } from '../wire/address.js';
+import { ipv4 } from '../wire/address.js';
+import { IpProtocol } from '../wire/ipv4.js';
+import { IpLayer } from './ip-layer.js';
+import { PingClient } from './ping.js';
+import type { PingOptions, PingResult } from './ping.js';
+import { PortAllocator } from './port-allocator.js';
+import type { PortRange } from './port-allocator.js';
+import type { IpSender, TransportProtocol } from './transport.js';
+
+export interface StackOptions {
+  /** Default: a SystemClock. Use a ManualClock for tests and simulation. */
+  readonly clock?: Clock;
+  /** Seeds the Rng (a SeededRng): same seed, same run. Default: cryptographic randomness. */
+  readonly seed?: number;
+  /** An Rng to use instead (wins over `seed`). */
+  readonly rng?: Rng;
+  /**
+   * 'auto' (default): transports skip checksums on trusted links (loopback,
+   * uncorruptible memory wires), like Linux on lo. 'always': compute them
+   * everywhere, e.g. so a pcap of a trusted link shows valid checksums.
+   */
+  readonly checksums?: 'always' | 'auto';
+  /** Act as a router between interfaces (RFC 1812). Default false. */
+  readonly forwarding?: boolean;
+  /** TTL of datagrams we originate. Default 64. */
+  readonly defaultTtl?: number;
+  readonly reassembly?: ReassemblerOptions;
+  /** Defaults for every interface's ARP cache. */
+  readonly neighbour?: NeighbourCacheOptions;
+  readonly pathMtu?: PathMtuCacheOptions;
+  readonly icmpRateLimit?: IcmpRateLimiterOptions;
+  /** Ephemeral port range for every protocol's PortAllocator. Default 32768-60999. */
+  readonly ephemeralPorts?: PortRange;
+}
+
+export interface InterfaceConfig {
+  /** "10.0.0.1/24", or several. */
+  readonly address?: string | readonly string[];
+  /** The default gateway through this interface ("10.0.0.254"). */
+  readonly gateway?: string;
+  /** Default eth0, eth1, ... */
+  readonly name?: string;
+  /** At most the link's MTU. */
+  readonly mtu?: number;
+  /** Send a gratuitous ARP for each address (RFC 5227 announcement). Default false. */
+  readonly announce?: boolean;
+  readonly neighbour?: NeighbourCacheOptions;
+}
+
+export interface RouteConfig {
+  readonly gateway?: string | Ipv4Address;
+  /** Default: the interface whose subnet holds the gateway. */
+  readonly iface?: Interface;
+  readonly metric?: number;
+}
+
+export class Stack {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly stats = new Counters();
+  readonly routes = new RouteTable<Interface>();
+  readonly loopback: Interface;
+  readonly pathMtu: PathMtuCache;
+  readonly reassembler: Reassembler;
+  readonly checksums: 'always' | 'auto';
+  readonly #options: StackOptions;
+  readonly #interfaces: Interface[] = [];
+  readonly #protocols = new Map<number, TransportProtocol>();
+  readonly #ports = new Map<number, PortAllocator>();
+  readonly #ip: IpLayer;
+  readonly #ping: PingClient;
+  readonly #inbox: { iface: Interface; frame: Uint8Array }[] = [];
+  #timer: TimerHandle | undefined;
+  #timerAt: Instant | undefined;
+  #busy = false;
+  #wakeRequested = false;
+  #closed = false;
+  #nextIndex = 1;
+
+  constructor(options: StackOptions = {}) {
+    this.#options = options;
+    this.clock = options.clock ?? new SystemClock();
+    this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
+    this.checksums = options.checksums ?? 'auto';
+    this.pathMtu = new PathMtuCache(options.pathMtu);
+    this.reassembler = new Reassembler(options.reassembly);
+    this.#ping = new PingClient(this.rng.nextU32());
+    this.loopback = this.#attach(new LoopbackLink({ clock: this.clock }), 'lo', ['127.0.0.1/8'], {}, true);
+    this.#ip = new IpLayer({
+      stats: this.stats,
+      interfaces: this.#interfaces,
+      loopback: this.loopback,
+      routes: this.routes,
+      protocols: this.#protocols,
+      reassembler: this.reassembler,
+      pathMtu: this.pathMtu,
+      icmpLimiter: new IcmpRateLimiter(options.icmpRateLimit),
+      now: () => this.clock.now(),
+      checksums: this.checksums,
+      forwarding: options.forwarding ?? false,
+      ...(options.defaultTtl === undefined ? {} : { defaultTtl: options.defaultTtl }),
+      initialId: this.rng.nextU32(),
+      onEchoReply: (now, from, id, seq) => this.#ping.onReply(now, from, id, seq),
+    });
+  }
+
+  /** All interfaces, the loopback first. */
+  get interfaces(): readonly Interface[] {
+    return this.#interfaces;
+  }
+
+  /** The output path transports use (also passed to their input/poll calls). */
+  get ip(): IpSender {
+    return this.#ip;
+  }
+
+  /** Adds a link as an interface, with its addresses, connected routes and optional default gateway. */
+  addInterface(link: Link, config: InterfaceConfig = {}): Interface {
+    this.#checkOpen();
+    const addrs = config.address === undefined ? [] : typeof config.address === 'string' ? [config.address] : config.address;
+    const name = config.name ?? `eth${this.#interfaces.length - 1}`;
+    if (this.#interfaces.some((i) => i.name === name)) throw new RangeError(`addInterface: ${name} already exists`);
+    const iface = this.#attach(link, name, addrs, config, false);
+    if (config.gateway !== undefined) this.addRoute('0.0.0.0/0', { gateway: config.gateway, iface });
+    if (config.announce === true) for (const a of iface.addresses) this.#ip.announce(iface, a.address);
+    return iface;
+  }
+
+  #attach(link: Link, name: string, addrs: readonly string[], config: InterfaceConfig, isLoopback: boolean): Interface {
+    const neighbour = config.neighbour ?? this.#options.neighbour;
+    const iface = new Interface(
+      name,
+      this.#nextIndex++,
+      link,
+      { ...(config.mtu === undefined ? {} : { mtu: config.mtu }), ...(neighbour === undefined ? {} : { neighbour }) },
+      isLoopback,
+    );
+    this.#interfaces.push(iface);
+    for (const a of addrs) this.addAddress(iface, a);
+    link.setReceiver((frame) => this.#onFrame(iface, frame));
+    return iface;
+  }
+
+  /** Detaches an interface: its routes go, its link stops delivering (the link is not closed). */
+  removeInterface(iface: Interface): void {
+    if (iface === this.loopback) throw new RangeError('removeInterface: the loopback cannot be removed');
+    const i = this.#interfaces.indexOf(iface);
+    if (i < 0) return;
+    this.#interfaces.splice(i, 1);
+    this.routes.removeInterface(iface);
+    iface.link.setReceiver(undefined);
+  }
+
+  /** Adds "a.b.c.d/len" to an interface with its connected route (like `ip addr add`). */
+  addAddress(iface: Interface, cidr: string | InterfaceAddress): void {
+    const a = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
+    if (!iface.addAddress(a)) return;
+    const prefix = a.prefixLength === 0 ? 0 : (a.address & ((0xffffffff << (32 - a.prefixLength)) >>> 0)) >>> 0;
+    if (!this.routes.routes().some((r) => r.iface === iface && r.prefix === prefix && r.prefixLength === a.prefixLength && r.gateway === undefined)) {
+      this.routes.addRoute({ prefix, prefixLength: a.prefixLength, iface, source: a.address });
+    }
+  }
+
+  /** `ip route add <cidr> [via gateway] [dev iface]`. Throws RangeError when no interface reaches the gateway. */
+  addRoute(cidr: string, config: RouteConfig = {}): void {
+    const { address, prefixLength } = parseCidr(cidr);
+    const gateway = typeof config.gateway === 'string' ? ipv4(config.gateway) : config.gateway;
+    let iface = config.iface;
+    if (iface === undefined) {
+      if (gateway === undefined) throw new RangeError(`addRoute ${cidr}: need a gateway or an interface`);
+      iface = this.routes.lookup(gateway)?.iface;
+      if (iface === undefined || iface.isLoopback) throw new RangeError(`addRoute ${cidr}: gateway is not on any interface's subnet`);
+    }
+    this.routes.addRoute({
+      prefix: address,
+      prefixLength,
+      iface,
+      ...(gateway === undefined ? {} : { gateway }),
+      ...(config.metric === undefined ? {} : { metric: config.metric }),
+    });
+  }
+
+  removeRoute(cidr: string, gateway?: string | Ipv4Address): boolean {
+    const { address, prefixLength } = parseCidr(cidr);
+    return this.routes.removeRoute(address, prefixLength, typeof gateway === 'string' ? ipv4(gateway) : gateway);
+  }
+
+  /** Plugs in a transport protocol. Throws RangeError if the number is taken (ICMP is built in). */
+  registerProtocol(p: TransportProtocol): void {
+    if (p.protocol === IpProtocol.Icmp || this.#protocols.has(p.protocol)) {
+      throw new RangeError(`registerProtocol: protocol ${p.protocol} is already handled`);
+    }
+    this.#protocols.set(p.protocol, p);
+    this.wake();
+  }
+
+  unregisterProtocol(p: TransportProtocol): void {
+    if (this.#protocols.get(p.protocol) === p) this.#protocols.delete(p.protocol);
+  }
+
+  protocol(n: number): TransportProtocol | undefined {
+    return this.#protocols.get(n);
+  }
+
+  /** The port table of protocol `n` (created on first use), shared by every socket of that protocol. */
+  ports<B = unknown>(n: number): PortAllocator<B> {
+    let p = this.#ports.get(n);
+    if (p === undefined) {
+      p = new PortAllocator(this.rng, this.#options.ephemeralPorts);
+      this.#ports.set(n, p);
+    }
+    return p as PortAllocator<B>;
+  }
+
+  /** Whether `a` is one of this host's addresses (or 127/8). */
+  isLocalAddress(a: Ipv4Address): boolean {
+    return this.#ip.isLocalAddress(a);
+  }
+
+  /**
+   * Asks for a poll of everything as soon as the clock allows. Call it after
+   * a user action that may produce output. Any number of calls before the
+   * poll runs cost one timer.
+   */
+  wake(): void {
+    if (this.#closed) return;
+    this.#wakeRequested = true;
+    if (!this.#busy) this.#schedule();
+  }
+
+  /** Sends ICMP echo requests to `dst` and resolves with the round-trip times. Rejects with a SocketError (e.g. ENETUNREACH). */
+  ping(dst: string | Ipv4Address, options: PingOptions = {}): Promise<PingResult> {
+    this.#checkOpen();
+    const addr = typeof dst === 'string' ? ipv4(dst) : dst;
+    const p = this.#ping.start(this.clock.now(), addr, options);
+    this.wake();
+    return p;
+  }
+
+  /** When the stack's timer is next due (undefined: idle), for tests and simulators. */
+  get nextPollAt(): Instant | undefined {
+    return this.#timerAt;
+  }
+
+  /** Stops the timer and closes every interface's link. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    for (const i of this.#interfaces) {
+      i.link.setReceiver(undefined);
+      i.link.close();
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('Stack is closed');
+  }
+
+  #onFrame(iface: Interface, frame: Uint8Array): void {
+    if (this.#closed) return;
+    this.#inbox.push({ iface, frame });
+    if (!this.#busy) this.#run(undefined);
+  }
+
+  /** Runs `work` (if any), then every queued frame, then re-arms the timer. Never nested. */
+  #run(work: ((now: Instant) => void) | undefined): void {
+    this.#busy = true;
+    try {
+      if (work !== undefined) work(this.clock.now());
+      for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
+        this.#ip.receive(this.clock.now(), item.iface, item.frame);
+      }
+    } finally {
+      this.#busy = false;
+    }
+    this.#schedule();
+  }
+
+  #pollAll(now: Instant): void {
+    this.#wakeRequested = false;
+    this.#ip.poll(now);
+    this.#ping.poll(now, (t, dst, id, seq, data, ttl) => this.#ip.sendEcho(t, dst, id, seq, data, ttl));
+    for (const p of this.#protocols.values()) p.poll(now, this.#ip);
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    let at: Instant | undefined = this.#wakeRequested ? this.clock.now() : undefined;
+    const consider = (t: Instant | undefined): void => {
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    };
+    consider(this.#ip.pollAt());
+    consider(this.#ping.pollAt());
+    for (const p of this.#protocols.values()) consider(p.pollAt());
+    if (at === this.#timerAt) return;
+    this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === undefined) return;
+    this.#timer = this.clock.setTimer(at, () => {
+      this.#timer = undefined;
+      this.#timerAt = undefined;
+      this.#run((now) => this.#pollAll(now));
+    });
+  }
+}

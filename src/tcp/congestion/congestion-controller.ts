@@ -1,0 +1,140 @@
+/**
+ * The congestion controller interface the TCP connection drives, and the
+ * window arithmetic every controller shares.
+ *
+ * Units: windows are BYTES (whole numbers), like Linux's snd_cwnd * mss. A
+ * controller never reads a clock: every event carries `now`.
+ *
+ * Who does what. The connection owns loss detection and recovery (RFC 5681
+ * 3.2 fast retransmit, RFC 6582 NewReno, RFC 6675 SACK recovery with
+ * `SackScoreboard`). It tells the controller about events:
+ *
+ *   onAck(now, ackedBytes, rtt, bytesInFlight)
+ *       an ACK advanced SND.UNA by `ackedBytes` (> 0) OUTSIDE recovery (the
+ *       controller ignores it while in recovery, RFC 5681 3.2 / RFC 6582:
+ *       the window is not grown during fast recovery). `rtt` is the current
+ *       SRTT (undefined before any sample). `bytesInFlight` is the data that
+ *       was outstanding just BEFORE this ACK (FlightSize, or RFC 6675 pipe
+ *       when SACK is in use): used to tell cwnd-limited from
+ *       application-limited (RFC 7661: the window only grows while at least
+ *       half of it is in use).
+ *   onCongestionEvent(now, bytesInFlight)
+ *       fast retransmit / SACK loss detected: enter recovery; sets ssthresh
+ *       and cwnd (Reno: RFC 5681 eqn 4, cwnd = ssthresh; CUBIC: RFC 9438
+ *       4.6, cwnd * 0.7). A second call before onRecoveryEnd is ignored
+ *       (RFC 6582 3.2 step 2: one reduction per window of data).
+ *   onRecoveryEnd(now)
+ *       the ACK covering the recovery point arrived (RFC 6582 3.2 step 3,
+ *       RFC 6675 5 "full acknowledgment"); cwnd = ssthresh.
+ *   onRetransmitTimeout(now, bytesInFlight)
+ *       RTO fired: ssthresh per RFC 5681 eqn 4 (CUBIC: * 0.7), cwnd = 1 MSS
+ *       (the loss window), recovery ends. Repeated timeouts of the same data
+ *       (no ACK in between) keep ssthresh (RFC 5681 3.1 note on eqn 4).
+ *   onIdleRestart(now)
+ *       the connection sent nothing for more than an RTO: RFC 5681 4.1,
+ *       cwnd = min(cwnd, restart window = initial window).
+ *   setMss(mss)
+ *       the sending MSS changed (handshake result, PMTU): windows keep their
+ *       size in SEGMENTS, like Linux, so cwnd and ssthresh are rescaled.
+ *
+ * Recovery inflation. During recovery the connection governs how much it may
+ * send: with SACK, RFC 6675 sends while pipe < cwnd; without SACK, NewReno
+ * (RFC 6582 3.2 steps 4-5) inflates a send window by one MSS per duplicate
+ * ACK and deflates it on partial ACKs: `newRenoPartialAck` below computes
+ * that, starting from `cwnd + 3 * mss` (`newRenoRecoveryStart`).
+ */
+import type { Duration } from '../../time/duration.js';
+import type { Instant } from '../../time/instant.js';
+
+export type CongestionControlName = 'cubic' | 'reno';
+
+export interface CongestionController {
+  readonly name: CongestionControlName;
+  /** Congestion window, bytes (a whole number >= 1 MSS). */
+  readonly cwnd: number;
+  /** Slow start threshold, bytes; INFINITE_SSTHRESH until the first congestion event. */
+  readonly ssthresh: number;
+  /** cwnd < ssthresh (RFC 5681 3.1). */
+  readonly inSlowStart: boolean;
+  /** Between onCongestionEvent and onRecoveryEnd / onRetransmitTimeout. */
+  readonly inRecovery: boolean;
+  /** The MSS the windows are counted in. */
+  readonly mss: number;
+  onAck(now: Instant, ackedBytes: number, rtt: Duration | undefined, bytesInFlight: number): void;
+  onCongestionEvent(now: Instant, bytesInFlight: number): void;
+  onRecoveryEnd(now: Instant): void;
+  onRetransmitTimeout(now: Instant, bytesInFlight: number): void;
+  onIdleRestart(now: Instant): void;
+  setMss(mss: number): void;
+}
+
+export interface CongestionControllerOptions {
+  /** Sender MSS in bytes (RFC 5681 SMSS). */
+  readonly mss: number;
+  /** Initial window in SEGMENTS (default 10, Linux and RFC 6928). */
+  readonly initialWindow?: number;
+  /** When the connection starts. */
+  readonly now: Instant;
+  /** CUBIC only: RFC 9438 4.7 fast convergence (default true, as Linux). */
+  readonly fastConvergence?: boolean;
+}
+
+/** "Arbitrarily high" initial ssthresh (RFC 5681 3.1); Linux's TCP_INFINITE_SSTHRESH. */
+export const INFINITE_SSTHRESH = 0x7fffffff;
+
+/** Initial window in segments (RFC 6928, Linux TCP_INIT_CWND). */
+export const DEFAULT_INITIAL_WINDOW = 10;
+
+/** RFC 3465 2.2: the slow start byte-counting limit L, in MSS per ACK. */
+export const ABC_LIMIT = 2;
+
+/**
+ * RFC 6582 3.2 step 4 entry: the NewReno send window right after the fast
+ * retransmit, `ssthresh + 3 * mss` (the three duplicate ACKs left the network).
+ */
+export function newRenoRecoveryStart(ssthresh: number, mss: number): number {
+  return ssthresh + 3 * mss;
+}
+
+/**
+ * RFC 6582 3.2 step 5, a partial ACK: deflate the inflated send `window` by
+ * the bytes newly acknowledged, and add one MSS back if at least one MSS was
+ * acknowledged, so that roughly ssthresh bytes stay in flight. Never below
+ * one MSS.
+ */
+export function newRenoPartialAck(window: number, ackedBytes: number, mss: number): number {
+  let w = window - ackedBytes;
+  if (ackedBytes >= mss) w += mss;
+  return Math.max(w, mss);
+}
+
+/**
+ * RFC 6582 3.2 step 3 option 1, a full ACK without SACK: the window to leave
+ * recovery with, min(ssthresh, max(FlightSize, SMSS) + SMSS), which avoids a
+ * burst when little is in flight. (`onRecoveryEnd` uses option 2, cwnd =
+ * ssthresh; the connection may clamp with this.)
+ */
+export function newRenoFullAckWindow(ssthresh: number, flightSize: number, mss: number): number {
+  return Math.min(ssthresh, Math.max(flightSize, mss) + mss);
+}
+
+/** RFC 5681 eqn 4: ssthresh = max(FlightSize / 2, 2 * SMSS), whole bytes. */
+export function halvedSsthresh(flightSize: number, mss: number): number {
+  return Math.max(Math.floor(flightSize / 2), 2 * mss);
+}
+
+/**
+ * RFC 7661 4.1: the window is "validated" (and may grow) only while at least
+ * half of it is in use; growing it while the application leaves it idle
+ * would license a burst the path was never tested with. Linux applies the
+ * same test in slow start (tcp_is_cwnd_limited).
+ */
+export function isCwndLimited(cwnd: number, bytesInFlight: number): boolean {
+  return 2 * bytesInFlight >= cwnd;
+}
+
+/** Validates an MSS argument: a programmer error throws RangeError. */
+export function checkMss(mss: number): number {
+  if (!Number.isSafeInteger(mss) || mss < 1) throw new RangeError(`congestion control: bad MSS ${mss}`);
+  return mss;
+}

@@ -1,0 +1,154 @@
+/**
+ * NewReno congestion control (RFC 5681 with RFC 3465 byte counting; the
+ * RFC 6582 recovery mechanics live in the connection, see
+ * congestion-controller.ts). The windows stay whole bytes.
+ */
+import type { Duration } from '../../time/duration.js';
+import type { Instant } from '../../time/instant.js';
+import type { CongestionController, CongestionControllerOptions } from './congestion-controller.js';
+import {
+  ABC_LIMIT,
+  DEFAULT_INITIAL_WINDOW,
+  INFINITE_SSTHRESH,
+  checkMss,
+  halvedSsthresh,
+  isCwndLimited,
+} from './congestion-controller.js';
+
+export class RenoController implements CongestionController {
+  readonly name = 'reno' as const;
+  #mss: number;
+  readonly #initialSegments: number;
+  #cwnd: number;
+  #ssthresh = INFINITE_SSTHRESH;
+  #inRecovery = false;
+  /** RFC 3465 2.1: bytes acknowledged since cwnd last grew in congestion avoidance. */
+  #bytesAcked = 0;
+  /** Set by a timeout, cleared by the next ACK of new data (RFC 5681 3.1: hold ssthresh on repeated RTOs). */
+  #timedOut = false;
+
+  constructor(options: CongestionControllerOptions) {
+    this.#mss = checkMss(options.mss);
+    this.#initialSegments = options.initialWindow ?? DEFAULT_INITIAL_WINDOW;
+    if (!Number.isSafeInteger(this.#initialSegments) || this.#initialSegments < 1) {
+      throw new RangeError(`congestion control: bad initial window ${this.#initialSegments}`);
+    }
+    this.#cwnd = this.#initialSegments * this.#mss;
+  }
+
+  get cwnd(): number {
+    return this.#cwnd;
+  }
+  get ssthresh(): number {
+    return this.#ssthresh;
+  }
+  get mss(): number {
+    return this.#mss;
+  }
+  get inSlowStart(): boolean {
+    return this.#cwnd < this.#ssthresh;
+  }
+  get inRecovery(): boolean {
+    return this.#inRecovery;
+  }
+
+  onAck(_now: Instant, ackedBytes: number, _rtt: Duration | undefined, bytesInFlight: number): void {
+    if (!(ackedBytes > 0)) return;
+    this.#timedOut = false;
+    // RFC 5681 3.2 / RFC 6582: no growth during fast recovery.
+    if (this.#inRecovery) return;
+    if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
+    let rest = ackedBytes;
+    if (this.#cwnd < this.#ssthresh) {
+      const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
+      this.#cwnd = ss.cwnd;
+      rest = ss.rest;
+    }
+    if (rest > 0) {
+      // RFC 3465 2.1 / RFC 5681 3.1: one MSS per cwnd bytes acknowledged.
+      this.#bytesAcked += rest;
+      while (this.#bytesAcked >= this.#cwnd) {
+        this.#bytesAcked -= this.#cwnd;
+        this.#cwnd += this.#mss;
+      }
+    }
+  }
+
+  onCongestionEvent(_now: Instant, bytesInFlight: number): void {
+    // RFC 6582 3.2 step 2: one reduction per window of data.
+    if (this.#inRecovery) return;
+    // RFC 5681 3.2 step 2 (eqn 4) and step 3 without the +3 MSS inflation,
+    // which the connection applies to its own send window (see the interface).
+    this.#ssthresh = halvedSsthresh(bytesInFlight, this.#mss);
+    this.#cwnd = this.#ssthresh;
+    this.#bytesAcked = 0;
+    this.#inRecovery = true;
+  }
+
+  onRecoveryEnd(_now: Instant): void {
+    if (!this.#inRecovery) return;
+    this.#inRecovery = false;
+    // RFC 6582 3.2 step 3 option 2 / RFC 5681 3.2 step 6: deflate to ssthresh.
+    this.#cwnd = this.#ssthresh;
+    this.#bytesAcked = 0;
+  }
+
+  onRetransmitTimeout(_now: Instant, bytesInFlight: number): void {
+    // RFC 5681 3.1: eqn 4, but "held constant" when the same data times out again.
+    if (!this.#timedOut) this.#ssthresh = halvedSsthresh(bytesInFlight, this.#mss);
+    this.#timedOut = true;
+    // RFC 5681 3.1: LW = 1 full-sized segment.
+    this.#cwnd = this.#mss;
+    this.#bytesAcked = 0;
+    this.#inRecovery = false;
+  }
+
+  onIdleRestart(_now: Instant): void {
+    // RFC 5681 4.1: cwnd = min(RW, cwnd), RW = min(IW, cwnd).
+    this.#cwnd = Math.min(this.#cwnd, this.#initialSegments * this.#mss);
+    this.#bytesAcked = 0;
+  }
+
+  setMss(mss: number): void {
+    checkMss(mss);
+    const old = this.#mss;
+    if (mss === old) return;
+    this.#mss = mss;
+    this.#cwnd = rescale(this.#cwnd, old, mss, mss);
+    if (this.#ssthresh !== INFINITE_SSTHRESH) this.#ssthresh = rescale(this.#ssthresh, old, mss, 2 * mss);
+    this.#bytesAcked = 0;
+  }
+}
+
+/** Keeps a window's size in segments when the MSS changes; whole bytes, at least `floor`. */
+export function rescale(window: number, oldMss: number, newMss: number, floor: number): number {
+  return Math.max(Math.round((window * newMss) / oldMss), floor);
+}
+
+/**
+ * RFC 5681 3.1 slow start with RFC 3465 2.2 byte counting: cwnd grows by the
+ * bytes acknowledged, at most L = 2 MSS per ACK, and stops at ssthresh.
+ * Returns the new cwnd and the acknowledged bytes left over for congestion
+ * avoidance when ssthresh was reached (Linux does the same). The returned
+ * pair is reused: read it before the next call.
+ */
+export function slowStart(cwnd: number, ssthresh: number, mss: number, ackedBytes: number): SlowStartStep {
+  const step = Math.min(ackedBytes, ABC_LIMIT * mss);
+  const room = ssthresh - cwnd;
+  if (step <= room) {
+    STEP.cwnd = cwnd + step;
+    STEP.rest = 0;
+  } else {
+    STEP.cwnd = ssthresh;
+    STEP.rest = ackedBytes - room;
+  }
+  return STEP;
+}
+
+export interface SlowStartStep {
+  cwnd: number;
+  rest: number;
+}
+
+// One shared result: slow start runs on every ACK and must not allocate.
+const STEP: SlowStartStep = { cwnd: 0, rest: 0 };
