@@ -1,0 +1,126 @@
+/**
+ * Per-connection TCP configuration with Linux defaults (net.ipv4.tcp_* sysctls
+ * and socket options). A connection copies its config when created, so later
+ * changes go through the connection's setters, never by mutating a shared
+ * object.
+ */
+import { Duration } from '../time/duration.js';
+import type { CongestionControlName } from './congestion/congestion-controller.js';
+
+export interface TcpConfig {
+  /** Interface MTU; the MSS we announce is mtu - 40 (IPv4 + TCP headers, MUST-14). */
+  readonly mtu: number;
+  /** Initial congestion window in segments (RFC 6928: 10). */
+  readonly initialWindowSegments: number;
+  /** RFC 6298 2.4 lower bound; Linux TCP_RTO_MIN is 200 ms. */
+  readonly rtoMin: Duration;
+  /** RFC 6298 2.1 initial RTO (1 s). */
+  readonly rtoInitial: Duration;
+  /** RFC 6298 2.5 upper bound; Linux TCP_RTO_MAX is 120 s. */
+  readonly rtoMax: Duration;
+  /** R2 for data segments (MUST-20, MUST-21): Linux tcp_retries2 = 15. */
+  readonly retries2: number;
+  /** R2 for SYNs (MUST-22): Linux tcp_syn_retries = 6, about 127 s (MUST-23 asks >= 3 min; Linux chooses less). */
+  readonly synRetries: number;
+  /** SYN-ACK retransmissions for passive opens: Linux tcp_synack_retries = 5. */
+  readonly synAckRetries: number;
+  /** Delayed ACKs (RFC 9293 3.8.6.3, MUST-40: < 0.5 s). Off means every segment is ACKed at once. */
+  readonly delayedAck: boolean;
+  /** Linux TCP_DELACK_MIN: 40 ms. */
+  readonly delayedAckTimeout: Duration;
+  /** Segments ACKed at once at connection start, like Linux's quickack mode. */
+  readonly quickAcks: number;
+  /** TCP_NODELAY: disables Nagle (MUST-17). */
+  readonly noDelay: boolean;
+  /** TCP_CORK: hold partial segments until uncorked (or 200 ms, as Linux does). */
+  readonly cork: boolean;
+  /** SO_KEEPALIVE: off by default (MUST-25). */
+  readonly keepAlive: boolean;
+  /** TCP_KEEPIDLE: 2 h (MUST-28). */
+  readonly keepIdle: Duration;
+  /** TCP_KEEPINTVL: 75 s. */
+  readonly keepInterval: Duration;
+  /** TCP_KEEPCNT: 9. */
+  readonly keepCount: number;
+  /** TCP_USER_TIMEOUT: 0 = off (then R2 decides). */
+  readonly userTimeout: Duration;
+  /** RFC 7323 timestamps (net.ipv4.tcp_timestamps). */
+  readonly timestamps: boolean;
+  /** RFC 7323 window scaling (net.ipv4.tcp_window_scaling). */
+  readonly windowScaling: boolean;
+  /** RFC 2018 SACK (net.ipv4.tcp_sack). */
+  readonly sack: boolean;
+  /** SO_RCVBUF in bytes: the initial receive buffer. */
+  readonly recvBufferSize: number;
+  /** Auto-tuning ceiling (tcp_rmem max); the window scale is computed from this. */
+  readonly recvBufferMax: number;
+  /** SO_SNDBUF in bytes. */
+  readonly sendBufferSize: number;
+  /** Maximum segment lifetime; TIME-WAIT lasts 2 * msl (MUST-13). Linux's TIME-WAIT is 60 s. */
+  readonly msl: Duration;
+  /** RFC 5961 7: challenge ACKs per second (Linux tcp_challenge_ack_limit, per socket here). 0 = unlimited. */
+  readonly challengeAckLimit: number;
+  /** Out-of-order islands kept before new ones are dropped (Assembler bound). */
+  readonly maxOutOfOrderRanges: number;
+  /** TCP_CONGESTION: Linux's default is CUBIC. */
+  readonly congestionControl: CongestionControlName;
+}
+
+export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
+  mtu: 1500,
+  initialWindowSegments: 10,
+  rtoMin: Duration.fromMillis(200),
+  rtoInitial: Duration.fromSecs(1),
+  rtoMax: Duration.fromSecs(120),
+  retries2: 15,
+  synRetries: 6,
+  synAckRetries: 5,
+  delayedAck: true,
+  delayedAckTimeout: Duration.fromMillis(40),
+  quickAcks: 16,
+  noDelay: false,
+  cork: false,
+  keepAlive: false,
+  keepIdle: Duration.fromSecs(7200),
+  keepInterval: Duration.fromSecs(75),
+  keepCount: 9,
+  userTimeout: Duration.ZERO,
+  timestamps: true,
+  windowScaling: true,
+  sack: true,
+  recvBufferSize: 131072,
+  recvBufferMax: 6291456,
+  sendBufferSize: 16384 * 4,
+  msl: Duration.fromSecs(30),
+  challengeAckLimit: 1000,
+  maxOutOfOrderRanges: 32,
+  congestionControl: 'cubic',
+});
+
+/** Fills in the defaults. */
+export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
+  const c = { ...DEFAULT_TCP_CONFIG, ...overrides };
+  if (!Number.isInteger(c.mtu) || c.mtu < 68 + 20) throw new RangeError(`TcpConfig: mtu too small: ${c.mtu}`);
+  if (!Number.isInteger(c.recvBufferSize) || c.recvBufferSize < 1) {
+    throw new RangeError(`TcpConfig: recvBufferSize must be a positive integer, got ${c.recvBufferSize}`);
+  }
+  if (!Number.isInteger(c.sendBufferSize) || c.sendBufferSize < 1) {
+    throw new RangeError(`TcpConfig: sendBufferSize must be a positive integer, got ${c.sendBufferSize}`);
+  }
+  return Object.freeze(c);
+}
+
+/** The MSS we announce: MTU minus the 20-byte IPv4 and 20-byte TCP headers (RFC 9293 3.7.1). */
+export function announcedMss(config: TcpConfig): number {
+  return Math.min(0xffff, config.mtu - 40);
+}
+
+/**
+ * RFC 7323 2.2: the smallest shift that lets the largest receive buffer we may
+ * grow to be advertised, capped at 14 (RFC 7323 2.3).
+ */
+export function windowScaleFor(maxBuffer: number): number {
+  let shift = 0;
+  while (shift < 14 && maxBuffer >>> shift > 0xffff) shift++;
+  return shift;
+}

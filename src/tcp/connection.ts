@@ -1,0 +1,425 @@
+/**
+ * One TCP connection: the public face over the TCB (tcb.ts), the receive
+ * side (input.ts) and the send side (output.ts).
+ *
+ * Pure, per ARCHITECTURE: the owner (the stack) passes `now` in, feeds
+ * segments with `input()`, drains segments with `poll()`/`output()` after
+ * every input, user call or deadline, and asks `pollAt()` when to come back.
+ * No I/O, timers or randomness in here: the ISS comes from the caller.
+ */
+import { TcpFlag } from '../wire/tcp.js';
+import type { TcpRepr } from '../wire/tcp.js';
+import { summarizeTcpOptions } from '../wire/tcp-options.js';
+import { instantDiff } from '../time/instant.js';
+import type { Instant } from '../time/instant.js';
+import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';
+import type { TcpConfig } from './config.js';
+import { negotiate, segmentArrives } from './input.js';
+import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
+import type { TcpSegmentOut } from './output.js';
+import { Tcb } from './tcb.js';
+import type { MutableOptions, TcpEndpoint } from './tcb.js';
+import { TcpState, acceptsSend } from './state.js';
+import type { TcpError } from './state.js';
+
+export type { MutableOptions, TcpEndpoint } from './tcb.js';
+export type { TcpSegmentOut } from './output.js';
+
+export interface RecvOptions {
+  /** MSG_PEEK: copy without consuming. */
+  readonly peek?: boolean;
+}
+
+export class TcpConnection {
+  readonly #t: Tcb;
+
+  private constructor(t: Tcb) {
+    this.#t = t;
+  }
+
+  /** Active OPEN (RFC 9293 3.10.1): SYN-SENT, with the SYN due at the next poll. */
+  static connect(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number): TcpConnection {
+    const t = new Tcb(now, config, local, remote, iss);
+    t.state = TcpState.SYN_SENT;
+    t.synDue = true;
+    return new TcpConnection(t);
+  }
+
+  /**
+   * Passive open from a listener's SYN (RFC 9293 3.10.7.2): SYN-RECEIVED,
+   * the SYN-ACK due at the next poll. The caller has checked that `syn`
+   * carries SYN and neither RST nor ACK.
+   */
+  static accept(
+    now: Instant,
+    config: TcpConfig,
+    local: TcpEndpoint,
+    remote: TcpEndpoint,
+    syn: TcpRepr,
+    iss: number,
+  ): TcpConnection {
+    const t = new Tcb(now, config, local, remote, iss);
+    t.passive = true;
+    t.state = TcpState.SYN_RECEIVED;
+    t.irs = syn.seq;
+    t.rcvNxt = seqAdd(syn.seq, 1);
+    t.rcvAdv = t.rcvNxt;
+    negotiate(t, summarizeTcpOptions(syn.options), now);
+    // RFC 7323 2.2: the SYN's window is unscaled.
+    t.sndWnd = syn.window;
+    t.maxSndWnd = syn.window;
+    t.sndWl1 = syn.seq;
+    t.synDue = true;
+    // Text or FIN on a SYN would be queued by RFC 9293 3.10.7.2; Linux drops it, and so do we.
+    return new TcpConnection(t);
+  }
+
+  // ---------------------------------------------------------------- stack side
+
+  /** Processes one segment for this connection (checksum already verified). */
+  input(now: Instant, seg: TcpRepr): void {
+    segmentArrives(this.#t, now, seg);
+  }
+
+  /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */
+  poll(now: Instant): TcpSegmentOut | undefined {
+    return nextSegment(this.#t, now);
+  }
+
+  /** Calls `emit` for every segment due now; returns how many. */
+  output(now: Instant, emit: (seg: TcpSegmentOut) => void): number {
+    let n = 0;
+    for (let seg = this.poll(now); seg !== undefined; seg = this.poll(now)) {
+      emit(seg);
+      n++;
+    }
+    return n;
+  }
+
+  /** When the owner must call poll/output next (possibly the current instant), or undefined. */
+  pollAt(): Instant | undefined {
+    return nextDeadline(this.#t);
+  }
+
+  get local(): TcpEndpoint {
+    return this.#t.local;
+  }
+  get remote(): TcpEndpoint {
+    return this.#t.remote;
+  }
+
+  /**
+   * RFC 1122 4.2.2.13 / RFC 6191: may a new SYN for this 4-tuple reopen the
+   * connection while it sits in TIME-WAIT? Yes when its sequence number is
+   * beyond the old connection's (or, with timestamps, its TSval is newer),
+   * as Linux does (tcp_timewait_state_process). The stack then frees this
+   * connection and gives the SYN to the listener.
+   */
+  acceptsNewSyn(seg: TcpRepr): boolean {
+    const t = this.#t;
+    if (t.state !== TcpState.TIME_WAIT) return false;
+    if ((seg.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
+    if (t.tsOk) {
+      const ts = summarizeTcpOptions(seg.options).timestamps;
+      if (ts !== undefined) return seqGt(ts.tsVal, t.tsRecent);
+    }
+    return seqGt(seg.seq, t.rcvNxt);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  get state(): TcpState {
+    return this.#t.state;
+  }
+  /** A new value whenever something the owner may care about changed. */
+  get version(): number {
+    return this.#t.version;
+  }
+  /** Called synchronously whenever `version` changes. */
+  set onEvent(fn: (() => void) | undefined) {
+    this.#t.onEvent = fn;
+  }
+  get error(): TcpError | undefined {
+    return this.#t.error;
+  }
+  /** Closed and nothing left to send: the owner may free it. */
+  get isClosed(): boolean {
+    return this.#t.state === TcpState.CLOSED && this.#t.rstDue === undefined;
+  }
+  /** Handshake done (or past it). */
+  get isEstablished(): boolean {
+    const s = this.#t.state;
+    return s !== TcpState.SYN_SENT && s !== TcpState.SYN_RECEIVED && s !== TcpState.CLOSED && s !== TcpState.LISTEN;
+  }
+  /** Bytes ready for recv(). */
+  get recvAvailable(): number {
+    return this.#t.rcvBuf.length;
+  }
+  /** The peer sent FIN and every byte before it has been read. */
+  get eof(): boolean {
+    return this.#t.finReceived && this.#t.rcvBuf.length === 0;
+  }
+  /** recv() would not block: data, EOF, or an error. */
+  get readable(): boolean {
+    return this.#t.rcvBuf.length > 0 || this.#t.finReceived || this.#t.error !== undefined || this.#t.state === TcpState.CLOSED;
+  }
+  /** Room for send(). */
+  get sendFree(): number {
+    return this.canSend ? this.#t.sndBuf.free : 0;
+  }
+  /** Bytes queued and not yet acknowledged (SIOCOUTQ). */
+  get sendQueued(): number {
+    return this.#t.sndBuf.length;
+  }
+  /** send() would not block: room in an open send direction, or an error to report. */
+  get writable(): boolean {
+    return (this.canSend && this.#t.sndBuf.free > 0) || this.#t.error !== undefined;
+  }
+  private get canSend(): boolean {
+    return acceptsSend(this.#t.state) && !this.#t.finQueued;
+  }
+  /** MUST-33: how much urgent data is pending (bytes up to the urgent pointer not yet read), 0 if none. */
+  get urgentPending(): number {
+    const t = this.#t;
+    if (!t.rcvUrgent) return 0;
+    const readUpTo = seqAdd(t.rcvNxt, -t.rcvBuf.length);
+    const n = seqSub(t.rcvUp, readUpTo);
+    return n > 0 ? n : 0;
+  }
+
+  /** Negotiated parameters and counters, for getsockopt(TCP_INFO)-like queries and tests. */
+  get info(): TcpInfo {
+    const t = this.#t;
+    return {
+      state: t.state,
+      mss: t.mss,
+      sndWscale: t.sndWscale,
+      rcvWscale: t.rcvWscale,
+      timestamps: t.tsOk,
+      sack: t.sackOk,
+      rto: t.rto,
+      srtt: t.rtt.srtt ?? 0,
+      cwnd: t.cwnd(),
+      ssthresh: t.cc.ssthresh,
+      sndWnd: t.sndWnd,
+      rcvWnd: t.rcvWnd(),
+      retransmits: t.retries,
+      recvBufferSize: t.rcvBuf.capacity,
+      sndUna: t.sndUna,
+      sndNxt: t.sndNxt,
+      rcvNxt: t.rcvNxt,
+    };
+  }
+
+  // ---------------------------------------------------------------- user calls
+
+  /**
+   * SEND (RFC 9293 3.10.2): copies as much of `data` as fits into the send
+   * buffer and returns the count (0 when full or the direction is closed;
+   * the socket layer maps that to EAGAIN/EPIPE using `error`/`state`).
+   * Data queued in SYN-SENT/SYN-RECEIVED goes out once established.
+   */
+  send(data: Uint8Array, options: { readonly urgent?: boolean } = {}): number {
+    if (!this.canSend) return 0;
+    const t = this.#t;
+    const n = t.sndBuf.write(data);
+    if (n > 0 && options.urgent === true) {
+      // MUST-30: SND.UP points just past the last urgent byte.
+      t.sndUp = seqAdd(t.sndBufSeq, t.sndBuf.length);
+      t.sndUrgent = true;
+    }
+    return n;
+  }
+
+  /**
+   * RECEIVE (RFC 9293 3.10.3): copies up to dst.length bytes, consuming them
+   * unless `peek`. Returns 0 at EOF or when nothing is there (check `eof`).
+   */
+  recv(dst: Uint8Array, options: RecvOptions = {}): number {
+    const t = this.#t;
+    if (options.peek === true) return t.rcvBuf.peek(dst, 0);
+    const before = t.rcvWnd();
+    const n = t.rcvBuf.read(dst);
+    if (n === 0) return 0;
+    if (t.rcvBuf.extent === 0) {
+      t.rcvBuf.release();
+      if (t.assembler.isEmpty) t.assembler.release();
+    }
+    this.#autotune(n);
+    // RFC 9293 3.8.6.2.2: announce the opened window once it is worth it
+    // (always when we had closed it to zero, or the peer would wait for a probe).
+    const inc = t.windowIncrease();
+    if (inc > 0 && (before === 0 || inc >= windowUpdateThreshold(t))) t.ackNow = true;
+    t.notify();
+    return n;
+  }
+
+  /**
+   * Receive buffer auto-tuning, simply: when the application reads more than
+   * half the buffer within one smoothed RTT, the window is what limits the
+   * transfer, so double the buffer (up to recvBufferMax), like Linux DRS.
+   */
+  #autotune(n: number): void {
+    const t = this.#t;
+    t.autotuneBytes += n;
+    const rtt = t.rtt.srtt ?? t.config.rtoInitial;
+    if (instantDiff(t.lastNow, t.autotuneAt) > rtt) {
+      t.autotuneAt = t.lastNow;
+      t.autotuneBytes = n;
+    }
+    const cap = t.rcvBuf.capacity;
+    if (t.autotuneBytes > cap / 2 && cap < t.config.recvBufferMax) {
+      t.rcvBuf.resize(Math.min(t.config.recvBufferMax, cap * 2));
+      t.autotuneBytes = 0;
+      t.autotuneAt = t.lastNow;
+    }
+  }
+
+  /**
+   * shutdown(SHUT_WR) / half of CLOSE (RFC 9293 3.10.4): a FIN follows the
+   * queued data. In SYN-SENT nothing has been sent, so the connection just
+   * goes away.
+   */
+  shutdownWrite(): void {
+    const t = this.#t;
+    if (t.finQueued) return;
+    switch (t.state) {
+      case TcpState.SYN_SENT:
+        t.enterClosed();
+        return;
+      case TcpState.SYN_RECEIVED:
+        // Queued until ESTABLISHED (input.ts afterEstablished).
+        this.#queueFin();
+        return;
+      case TcpState.ESTABLISHED:
+        this.#queueFin();
+        t.setState(TcpState.FIN_WAIT_1);
+        return;
+      case TcpState.CLOSE_WAIT:
+        this.#queueFin();
+        t.setState(TcpState.LAST_ACK);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #queueFin(): void {
+    const t = this.#t;
+    t.finQueued = true;
+    t.finSeq = seqAdd(t.sndBufSeq, t.sndBuf.length);
+    t.notify();
+  }
+
+  /**
+   * close(): no more sending or receiving. Like Linux, unread received data
+   * turns this into an abort (RST, RFC 2525 2.17); otherwise a graceful FIN.
+   */
+  close(): void {
+    const t = this.#t;
+    if (t.rcvBuf.length > 0 && t.state !== TcpState.CLOSED && t.state !== TcpState.SYN_SENT) {
+      this.abort();
+      return;
+    }
+    t.userClosed = true;
+    this.shutdownWrite();
+  }
+
+  /** ABORT (RFC 9293 3.10.5): RST in synchronized states and SYN-RECEIVED, then CLOSED. */
+  abort(): void {
+    const t = this.#t;
+    switch (t.state) {
+      case TcpState.SYN_RECEIVED:
+      case TcpState.ESTABLISHED:
+      case TcpState.FIN_WAIT_1:
+      case TcpState.FIN_WAIT_2:
+      case TcpState.CLOSE_WAIT: {
+        const h = t.header(t.lastNow, t.sndMax, TcpFlag.RST | TcpFlag.ACK);
+        t.rcvBuf.clear();
+        t.sndBuf.clear();
+        t.assembler.clear();
+        t.enterClosed();
+        t.rstDue = h;
+        return;
+      }
+      default:
+        t.enterClosed();
+    }
+  }
+
+  // ---------------------------------------------------------------- socket options
+
+  /** TCP_NODELAY (MUST-17). */
+  setNoDelay(on: boolean): void {
+    this.#t.noDelay = on;
+  }
+  /**
+   * SO_KEEPALIVE and TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (MUST-24,
+   * MUST-27) and TCP_USER_TIMEOUT (MUST-21) on a live connection; omitted
+   * fields keep their value.
+   */
+  setOptions(options: Partial<Readonly<MutableOptions>>): void {
+    const o = this.#t.opts;
+    if (options.keepAlive !== undefined) o.keepAlive = options.keepAlive;
+    if (options.keepIdle !== undefined) o.keepIdle = options.keepIdle;
+    if (options.keepInterval !== undefined) o.keepInterval = options.keepInterval;
+    if (options.keepCount !== undefined) o.keepCount = options.keepCount;
+    if (options.userTimeout !== undefined) o.userTimeout = options.userTimeout;
+  }
+
+  /**
+   * RFC 1191 / RFC 1122 4.2.2.6 (MUST-16): the path MTU dropped (ICMP
+   * "fragmentation needed"). Lowers the send MSS to fit and, like Linux's
+   * tcp_simple_retransmit, resends the oldest unacknowledged data at once
+   * (it was lost for being too big). A larger MTU than the current one is
+   * ignored. Returns the new MSS.
+   */
+  setPathMtu(mtu: number): number {
+    const t = this.#t;
+    const mss = Math.max(64, Math.min(t.mss, mtu - 40));
+    if (mss < t.mss) {
+      t.mss = mss;
+      t.cc.setMss(mss);
+      t.sb.setMss(mss);
+      if (seqLt(t.sndUna, t.sndMax) && this.isEstablished) {
+        t.sndNxt = t.sndUna;
+        t.rttSeq = undefined;
+      }
+      t.notify();
+    }
+    return t.mss;
+  }
+
+  /** TCP_CORK: uncorking lets held partial segments go. */
+  setCork(on: boolean): void {
+    this.#t.cork = on;
+  }
+  /** Marks that the next segment should be sent at once (TCP_QUICKACK-ish: ACK now). */
+  ackNow(): void {
+    this.#t.ackNow = true;
+  }
+  /** True when the peer's urgent pointer is ahead of what has been read. */
+  get hasUrgent(): boolean {
+    return this.urgentPending > 0;
+  }
+}
+
+export interface TcpInfo {
+  readonly state: TcpState;
+  readonly mss: number;
+  readonly sndWscale: number;
+  readonly rcvWscale: number;
+  readonly timestamps: boolean;
+  readonly sack: boolean;
+  readonly rto: number;
+  readonly srtt: number;
+  readonly cwnd: number;
+  readonly ssthresh: number;
+  readonly sndWnd: number;
+  readonly rcvWnd: number;
+  readonly retransmits: number;
+  readonly recvBufferSize: number;
+  readonly sndUna: number;
+  readonly sndNxt: number;
+  readonly rcvNxt: number;
+}

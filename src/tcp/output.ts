@@ -1,0 +1,366 @@
+/**
+ * The send side: timers (RFC 6298 retransmission, persist, delayed ACK,
+ * keepalive, TIME-WAIT) and choosing the next segment to send (SYN, data,
+ * retransmission, FIN, pure ACK, probes, RST), one per call.
+ *
+ * Data segments carry views of the send RingBuffer (at most two, when the
+ * range wraps), never copies: the stack copies them once into the packet.
+ */
+import { TcpFlag } from '../wire/tcp.js';
+import type { TcpHeaderRepr } from '../wire/tcp.js';
+import { maxSackBlocks } from '../wire/tcp-options.js';
+import { durationMin, durationMul } from '../time/duration.js';
+import type { Duration } from '../time/duration.js';
+import { instantAdd, instantDiff } from '../time/instant.js';
+import type { Instant } from '../time/instant.js';
+import { seqAdd, seqGe, seqLe, seqLt, seqMax, seqSub } from './seq.js';
+import { NOT_ARMED } from './tcb.js';
+import type { Tcb } from './tcb.js';
+import { TcpState } from './state.js';
+
+/** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
+export interface TcpSegmentOut {
+  readonly header: TcpHeaderRepr;
+  readonly payload: readonly Uint8Array[];
+  readonly payloadLength: number;
+}
+
+const NO_PAYLOAD: readonly Uint8Array[] = Object.freeze([]);
+
+function bare(header: TcpHeaderRepr): TcpSegmentOut {
+  return { header, payload: NO_PAYLOAD, payloadLength: 0 };
+}
+
+/** States that send data and FIN (RFC 9293 3.10.2, 3.10.4). */
+function sendsData(s: TcpState): boolean {
+  return (
+    s === TcpState.ESTABLISHED ||
+    s === TcpState.CLOSE_WAIT ||
+    s === TcpState.FIN_WAIT_1 ||
+    s === TcpState.CLOSING ||
+    s === TcpState.LAST_ACK
+  );
+}
+
+// ---------------------------------------------------------------- timers
+
+/** Re-reads the state after a call that may have closed the connection (defeats TS narrowing). */
+function closed(t: Tcb): boolean {
+  return t.state === TcpState.CLOSED;
+}
+
+/** Fires every timer whose instant has come. */
+export function runTimers(t: Tcb, now: Instant): void {
+  t.lastNow = now;
+  if (t.state === TcpState.CLOSED) return;
+  if (t.timeWaitAt <= now) {
+    // MUST-13: 2 MSL have passed.
+    t.enterClosed();
+    return;
+  }
+  if (t.finWait2At <= now) {
+    t.enterClosed();
+    return;
+  }
+  if (t.rtoAt <= now) {
+    retransmitTimeout(t, now);
+    if (closed(t)) return;
+  }
+  if (t.persistAt <= now) persistTimeout(t, now);
+  if (t.delackAt <= now) {
+    t.delackAt = NOT_ARMED;
+    t.ackNow = true;
+  }
+  const ka = keepaliveDeadline(t);
+  if (ka <= now) keepaliveTimeout(t, now);
+}
+
+/** RFC 6298 5.4-5.6, MUST-19/20/22: back off, go back to SND.UNA, give up after R2. */
+function retransmitTimeout(t: Tcb, now: Instant): void {
+  const limit =
+    t.state === TcpState.SYN_SENT
+      ? t.config.synRetries
+      : t.state === TcpState.SYN_RECEIVED
+        ? t.config.synAckRetries
+        : t.config.retries2;
+  const userTimedOut =
+    t.opts.userTimeout > 0 && t.unackedSince !== NOT_ARMED && instantDiff(now, t.unackedSince) >= t.opts.userTimeout;
+  if (t.retries >= limit || userTimedOut) {
+    // A passive open that never completed is dropped silently (its user never saw it).
+    t.enterClosed(t.state === TcpState.SYN_RECEIVED && t.passive ? undefined : 'ETIMEDOUT');
+    return;
+  }
+  // MUST-34/37: a peer that shrank its window to zero under data in flight
+  // is alive if it answered since the last timeout: probe it instead of
+  // counting towards R2, so a zero window may last indefinitely.
+  const zeroWindow = t.sndWnd === 0 && sendsData(t.state);
+  if (!(zeroWindow && t.lastReceivedAt > t.lastTimeoutAt)) t.retries++;
+  t.lastTimeoutAt = now;
+  if (zeroWindow) t.probeDue = true;
+  // RFC 6298 5.5: double the RTO, up to the maximum.
+  t.rtt.backoff();
+  // MUST-18 Karn: nothing sent before this point may be timed.
+  t.rttSeq = undefined;
+  if (t.state === TcpState.SYN_SENT || t.state === TcpState.SYN_RECEIVED) {
+    t.synDue = true;
+    t.synRetransmitted = true;
+  } else {
+    // RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 SMSS); loss window 1 SMSS.
+    t.cc.onRetransmitTimeout(now, t.flightSize());
+    t.inRecovery = false;
+    t.recoveryInflation = 0;
+    t.dupAcks = 0;
+    // RFC 6582 4: no fast retransmit for duplicates of what was sent before the timeout.
+    t.recover = t.sndMax;
+    // RFC 2018 8: after a timeout the SACK information is not trusted.
+    t.sb.endRecovery();
+    t.sb.clear();
+    t.sndNxt = t.sndUna;
+    t.retransmitDue = false;
+  }
+  t.armRto(now);
+}
+
+/** RFC 9293 3.8.6.1 (MUST-35/36/37): probe a zero window, backing off like the RTO, forever. */
+function persistTimeout(t: Tcb, now: Instant): void {
+  t.persistAt = NOT_ARMED;
+  if (!sendsData(t.state)) return;
+  if (t.sndWnd === 0 || seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) <= 0) t.probeDue = true;
+  else t.forceSend = true; // RFC 9293 3.8.6.2.1: the SWS override timeout.
+  t.persistBackoff++;
+  t.persistAt = instantAdd(now, persistInterval(t));
+}
+
+function persistInterval(t: Tcb): Duration {
+  return durationMin(durationMul(t.rto, 2 ** Math.min(t.persistBackoff, 16)), t.config.rtoMax);
+}
+
+/** When the next keepalive action is due, or NOT_ARMED (MUST-24..29). */
+export function keepaliveDeadline(t: Tcb): Instant {
+  if (!t.opts.keepAlive) return NOT_ARMED;
+  if (t.state !== TcpState.ESTABLISHED && t.state !== TcpState.CLOSE_WAIT && t.state !== TcpState.FIN_WAIT_2) {
+    return NOT_ARMED;
+  }
+  // MUST-26: only when the connection is idle: nothing outstanding, nothing queued.
+  if (t.sndUna !== t.sndMax || !t.sndBuf.isEmpty) return NOT_ARMED;
+  if (t.keepaliveProbes === 0) return instantAdd(t.lastReceivedAt, t.opts.keepIdle);
+  return instantAdd(t.keepaliveAt, t.opts.keepInterval);
+}
+
+function keepaliveTimeout(t: Tcb, now: Instant): void {
+  if (t.keepaliveProbes >= t.opts.keepCount) {
+    // Linux sends a reset when it gives up on a dead peer.
+    t.rstDue = t.header(now, t.sndMax, TcpFlag.RST | TcpFlag.ACK);
+    t.enterClosed('ETIMEDOUT');
+    return;
+  }
+  // MUST-29: probes repeat, so one lost ACK does not kill the connection.
+  t.keepaliveProbes++;
+  t.keepaliveAt = now;
+  t.probeDue = true;
+}
+
+// ---------------------------------------------------------------- output
+
+/** The next segment due now, or undefined when there is nothing to send. */
+export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
+  runTimers(t, now);
+  if (t.rstDue !== undefined) {
+    const h = t.rstDue;
+    t.rstDue = undefined;
+    t.notify();
+    return bare(h);
+  }
+  switch (t.state) {
+    case TcpState.CLOSED:
+    case TcpState.LISTEN:
+      return undefined;
+    case TcpState.SYN_SENT:
+    case TcpState.SYN_RECEIVED:
+      if (t.synDue) return synSegment(t, now);
+      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t.header(now, t.sndNxt, TcpFlag.ACK));
+      return undefined;
+    default:
+      break;
+  }
+  if (sendsData(t.state)) {
+    const seg = dataSegment(t, now);
+    if (seg !== undefined) return seg;
+  }
+  if (!t.ackNow && t.state !== TcpState.TIME_WAIT && t.windowIncrease() >= windowUpdateThreshold(t) && t.rcvWnd() === 0) {
+    t.ackNow = true;
+  }
+  // SEG.SEQ of a pure ACK is the highest sequence sent, not a rewound SND.NXT: an
+  // older one would be unacceptable to the peer, which then ignores the ACK
+  // field (two rewound senders would ACK each other forever; Linux does the same).
+  if (t.ackNow) return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+  if (t.extraAcks > 0 && t.state !== TcpState.TIME_WAIT) {
+    t.extraAcks--;
+    return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+  }
+  // After any owed ACK: a probe's old sequence number makes the peer ignore
+  // its ACK field, so it must not stand in for a real ACK.
+  if (t.probeDue) {
+    t.probeDue = false;
+    // Linux's probe (tcp_xmit_probe_skb): an old sequence number makes the
+    // peer answer with an ACK carrying its current window.
+    return bare(t.header(now, seqAdd(t.sndUna, -1), TcpFlag.ACK));
+  }
+  return undefined;
+}
+
+/** RFC 9293 3.8.6.2.2: a window update is worth sending once the window opens by min(2 MSS... buffer / 2). */
+export function windowUpdateThreshold(t: Tcb): number {
+  return Math.min(2 * t.ourMss, Math.floor(t.rcvBuf.capacity / 2));
+}
+
+function synSegment(t: Tcb, now: Instant): TcpSegmentOut {
+  t.synDue = false;
+  const flags = t.state === TcpState.SYN_SENT ? TcpFlag.SYN : TcpFlag.SYN | TcpFlag.ACK;
+  const h = t.synHeader(now, flags);
+  t.sndNxt = seqAdd(t.iss, 1);
+  t.sndMax = seqMax(t.sndMax, t.sndNxt);
+  if (t.retries === 0 && !t.tsOk) {
+    t.rttSeq = t.iss;
+    t.rttSentAt = now;
+  }
+  if (t.rtoAt === NOT_ARMED) t.armRto(now);
+  t.ackNow = false;
+  return bare(h);
+}
+
+/** The payload room in one segment after our per-segment options (MUST-16). */
+function effectiveMss(t: Tcb): number {
+  let opt = t.tsOk ? 12 : 0;
+  if (t.sackOk && !t.assembler.isEmpty) opt += 4 + 8 * Math.min(t.assembler.rangeCount, maxSackBlocks(t.tsOk));
+  return Math.max(1, t.mss - opt);
+}
+
+interface Plan {
+  readonly seq: number;
+  readonly offset: number;
+  readonly len: number;
+  readonly fin: boolean;
+  readonly retransmit: boolean;
+  /** Chosen by RFC 6675 NextSeg: report it to the scoreboard once sent. */
+  readonly sackRule?: 1 | 3 | 4;
+}
+
+/** A retransmission of [seq, seq + len) clamped to what is buffered, with the FIN if it was sent after it. */
+function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?: 1 | 3 | 4): Plan | undefined {
+  const offset = seqSub(seq, t.sndBufSeq);
+  if (offset < 0) return undefined;
+  const dataLen = Math.max(0, Math.min(len, mss, t.sndBuf.length - offset));
+  const fin = t.finQueued && seqAdd(seq, dataLen) === t.finSeq && seqLt(t.finSeq, t.sndMax);
+  if (dataLen === 0 && !fin) return undefined;
+  return { seq, offset, len: dataLen, fin, retransmit: true, ...(sackRule !== undefined ? { sackRule } : {}) };
+}
+
+/**
+ * What data segment would go out now, without changing anything. Also used
+ * by pollAt to know whether output is due immediately.
+ */
+export function planData(t: Tcb): Plan | undefined {
+  if (!sendsData(t.state)) return undefined;
+  const mss = effectiveMss(t);
+  if (t.retransmitDue) {
+    // RFC 5681 3.2 step 3 / RFC 6582: resend the first unacknowledged segment.
+    const p = retransmission(t, t.sndUna, mss, mss);
+    if (p !== undefined) return p;
+  }
+  let sackRoom = -1;
+  if (t.inRecovery && t.sackOk) {
+    // RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS, choosing with NextSeg.
+    sackRoom = t.cc.cwnd - t.sb.pipe(t.sndUna, t.sndMax);
+    if (sackRoom < t.mss) return undefined;
+    const canSendNew =
+      seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length && seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) > 0;
+    // HighData is SND.MAX: after an RTO rewound SND.NXT we are not in SACK recovery.
+    const next = t.sb.nextSeg(t.sndUna, t.sndMax, canSendNew);
+    if (next === undefined) return undefined;
+    if (next.kind === 'retransmit') return retransmission(t, next.seq, next.len, mss, next.rule);
+  }
+  const offset = seqSub(t.sndNxt, t.sndBufSeq);
+  if (offset > t.sndBuf.length) return undefined; // FIN already sent
+  const avail = t.sndBuf.length - offset;
+  const wndRoom = seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+  // RFC 3042 limited transmit: one new segment on each of the first two duplicate ACKs.
+  const limited = !t.inRecovery && t.dupAcks > 0 && t.dupAcks < 3 ? t.dupAcks * t.mss : 0;
+  const cwndRoom = sackRoom >= 0 ? sackRoom : t.cwnd() + limited - seqSub(t.sndNxt, t.sndUna);
+  const len = Math.max(0, Math.min(avail, mss, wndRoom, cwndRoom));
+  const fin = t.finQueued && len === avail && seqLe(seqAdd(t.sndNxt, len), t.finSeq);
+  if (len === 0 && !fin) return undefined;
+  if (len < mss && !t.forceSend && !fin) {
+    if (len < avail) {
+      // MUST-38 sender SWS avoidance (3.8.6.2.1): a window-limited partial
+      // segment waits until it is at least half the largest window seen.
+      if (len < Math.floor(t.maxSndWnd / 2)) return undefined;
+    } else {
+      // TCP_CORK holds partial segments; Nagle (MUST-17: optional) holds them while data is unacknowledged.
+      if (t.cork) return undefined;
+      if (!t.noDelay && seqLt(t.sndUna, t.sndNxt)) return undefined;
+    }
+  }
+  return { seq: t.sndNxt, offset, len, fin, retransmit: seqLt(t.sndNxt, t.sndMax) };
+}
+
+function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
+  const plan = planData(t);
+  t.forceSend = false;
+  if (plan === undefined) {
+    t.retransmitDue = false;
+    maybeArmPersist(t, now);
+    return undefined;
+  }
+  const { seq, offset, len, fin } = plan;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (plan.retransmit && seq === t.sndUna && t.retransmitDue) {
+    t.retransmitDue = false;
+    if (t.sackOk && t.inRecovery) t.sb.onFastRetransmit(seq, len);
+  } else if (plan.sackRule !== undefined) {
+    t.sb.onRetransmit({ kind: 'retransmit', seq, len, rule: plan.sackRule });
+  }
+  let flags = TcpFlag.ACK;
+  if (fin) flags |= TcpFlag.FIN;
+  if (len > 0 && offset + len === t.sndBuf.length) flags |= TcpFlag.PSH;
+  let up = 0;
+  if (t.sndUrgent && seqLt(seq, t.sndUp)) {
+    // MUST-30/31: the pointer may point far ahead; it saturates at the field size.
+    flags |= TcpFlag.URG;
+    up = Math.min(0xffff, seqSub(t.sndUp, seq));
+  }
+  if (!plan.retransmit && t.rttSeq === undefined && !t.tsOk && len > 0) {
+    t.rttSeq = seq;
+    t.rttSentAt = now;
+  }
+  const header = t.header(now, seq, flags, up);
+  if (seqLt(t.sndNxt, end)) t.sndNxt = end;
+  t.sndMax = seqMax(t.sndMax, t.sndNxt);
+  if (t.rtoAt === NOT_ARMED) t.armRto(now);
+  if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
+  if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
+  const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
+  return { header, payload, payloadLength: len };
+}
+
+/** RFC 9293 3.8.6.1: data waits, nothing is in flight to bring an ACK: start the persist timer. */
+function maybeArmPersist(t: Tcb, now: Instant): void {
+  if (t.persistAt !== NOT_ARMED) return;
+  if (t.sndUna !== t.sndMax) return;
+  const offset = seqSub(t.sndNxt, t.sndBufSeq);
+  if (offset >= t.sndBuf.length) return;
+  t.persistAt = instantAdd(now, persistInterval(t));
+}
+
+/** The instant the owner must call output next, or undefined when nothing is pending. */
+export function nextDeadline(t: Tcb): Instant | undefined {
+  if (t.rstDue !== undefined) return t.lastNow;
+  if (t.state === TcpState.CLOSED) return undefined;
+  if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.extraAcks > 0) return t.lastNow;
+  if (planData(t) !== undefined) return t.lastNow;
+  let at = NOT_ARMED;
+  for (const x of [t.rtoAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)]) {
+    if (x < at) at = x;
+  }
+  return at === NOT_ARMED ? undefined : at;
+}

@@ -1,0 +1,402 @@
+/**
+ * The Transmission Control Block (RFC 9293 3.3.1): every variable of one
+ * connection, plus the small helpers that the receive side (input.ts) and
+ * the send side (output.ts) share. TcpConnection (connection.ts) is the
+ * public face; this class is internal, its fields are deliberately public so
+ * that the split files can work on it without getters on the hot path.
+ */
+import type { Ipv4Address } from '../wire/address.js';
+import { dataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
+import type { TcpHeaderRepr } from '../wire/tcp.js';
+import { Assembler } from '../storage/assembler.js';
+import { RingBuffer } from '../storage/ring-buffer.js';
+import { durationMul } from '../time/duration.js';
+import type { Duration } from '../time/duration.js';
+import { Instant, instantAdd } from '../time/instant.js';
+import { seqAdd, seqMax, seqSub } from './seq.js';
+import { announcedMss, windowScaleFor } from './config.js';
+import { createCongestionController } from './congestion/create.js';
+import type { CongestionController } from './congestion/congestion-controller.js';
+import { RttEstimator } from './rtt.js';
+import { SackScoreboard } from './sack-scoreboard.js';
+import type { TcpConfig } from './config.js';
+import { TcpState } from './state.js';
+import type { TcpError } from './state.js';
+
+export interface TcpEndpoint {
+  readonly addr: Ipv4Address;
+  readonly port: number;
+}
+
+/** RFC 9293 3.7.1 / MUST-15: the send MSS when the peer announces none (IPv4). */
+export const DEFAULT_SEND_MSS = 536;
+
+/** "Never": a timer that is not armed. */
+export const NOT_ARMED = Instant.MAX;
+
+export class Tcb {
+  readonly config: TcpConfig;
+  readonly local: TcpEndpoint;
+  readonly remote: TcpEndpoint;
+  state: TcpState = TcpState.CLOSED;
+  /** Passive opens return to LISTEN on RST in SYN-RECEIVED (RFC 9293 3.10.7.4); we simply close. */
+  passive = false;
+
+  // ---- send sequence space (RFC 9293 3.3.1, Figure 3) ----
+  readonly iss: number;
+  sndUna: number;
+  /** The next sequence number to send; lowered to SND.UNA on RTO (go-back-N). */
+  sndNxt: number;
+  /** The highest sequence number ever sent (Linux's snd_nxt when ours was rewound). */
+  sndMax: number;
+  /** The peer's window in bytes, already scaled (RFC 7323 2.3). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** The largest window the peer ever offered (RFC 5961 5.2 MAX.SND.WND, sender SWS 3.8.6.2.1). */
+  maxSndWnd = 0;
+  readonly sndBuf: RingBuffer;
+  /** Sequence number of sndBuf's first byte. */
+  sndBufSeq: number;
+  /** The user closed the sending direction: a FIN follows the buffered data. */
+  finQueued = false;
+  /** Sequence number of our FIN once queued. */
+  finSeq = 0;
+  /** SYN (or SYN-ACK) still to be (re)transmitted. */
+  synDue = false;
+  /** RFC 5681 3.2 fast retransmit / RFC 6582 partial ACK: resend the segment at SND.UNA. */
+  retransmitDue = false;
+  /** RFC 9293 MUST-30: send urgent pointer (SND.UP), valid when sndUrgent. */
+  sndUp = 0;
+  sndUrgent = false;
+
+  // ---- receive sequence space ----
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window last advertised: it never moves left (RFC 9293 3.8.6, SHLD-14). */
+  rcvAdv = 0;
+  readonly rcvBuf: RingBuffer;
+  readonly assembler: Assembler;
+  /** A FIN seen beyond RCV.NXT (out of order), to be processed when the gap fills. */
+  finRecvSeq: number | undefined = undefined;
+  finReceived = false;
+  /** RFC 9293 3.8.5 / MUST-30..33: the receive urgent pointer, valid when rcvUrgent. */
+  rcvUp = 0;
+  rcvUrgent = false;
+
+  // ---- options (negotiated on the handshake) ----
+  /** Effective send MSS (MUST-16), without options. */
+  mss = DEFAULT_SEND_MSS;
+  readonly ourMss: number;
+  /** Shift applied to windows we receive / we send (RFC 7323 2.2); 0 unless both sides sent wscale. */
+  sndWscale = 0;
+  rcvWscale = 0;
+  readonly ourWscale: number;
+  tsOk = false;
+  tsRecent = 0;
+  /** Instant tsRecent was set, for the RFC 7323 5.5 24-day rule. */
+  tsRecentAt: Instant = Instant.ZERO;
+  readonly tsOffset: number;
+  sackOk = false;
+  lastAckSent = 0;
+
+  // ---- RTT and RTO (RFC 6298) ----
+  readonly rtt: RttEstimator;
+  /** The SYN (or SYN-ACK) timed out at least once (RFC 6298 5.7). */
+  synRetransmitted = false;
+  /** Karn's algorithm (MUST-18): the one segment being timed when timestamps are off. */
+  rttSeq: number | undefined = undefined;
+  rttSentAt: Instant = Instant.ZERO;
+  /** Consecutive retransmission timeouts (R2 counter, MUST-20). */
+  retries = 0;
+  /** When the retransmission timer last fired. */
+  lastTimeoutAt: Instant = Instant.ZERO;
+  /** When the oldest unacknowledged data was first sent (TCP_USER_TIMEOUT). */
+  unackedSince: Instant = NOT_ARMED;
+
+  // ---- congestion control (RFC 5681, RFC 6582, RFC 3042) ----
+  /** cwnd and ssthresh (src/tcp/congestion); recovery itself is ours (input.ts). */
+  cc: CongestionController;
+  /**
+   * RFC 6582 3.2 / RFC 5681 3.2 window inflation during fast recovery, on top
+   * of the controller's cwnd: +3 MSS on entry, +1 MSS per further duplicate,
+   * minus what partial ACKs acknowledge.
+   */
+  recoveryInflation = 0;
+  dupAcks = 0;
+  inRecovery = false;
+  recover: number;
+
+  // ---- SACK (RFC 2018) sender side: what the peer reported, for RFC 6675 recovery ----
+  readonly sb: SackScoreboard;
+
+  // ---- timers: instants, NOT_ARMED when off ----
+  rtoAt: Instant = NOT_ARMED;
+  delackAt: Instant = NOT_ARMED;
+  persistAt: Instant = NOT_ARMED;
+  persistBackoff = 0;
+  keepaliveAt: Instant = NOT_ARMED;
+  keepaliveProbes = 0;
+  timeWaitAt: Instant = NOT_ARMED;
+  finWait2At: Instant = NOT_ARMED;
+  lastReceivedAt: Instant;
+
+  // ---- pending output ----
+  ackNow = false;
+  /** The persist timer fired with a small usable window: send it despite SWS avoidance (RFC 9293 3.8.6.2.1). */
+  forceSend = false;
+  /** TCP_NODELAY and TCP_CORK, settable at run time. */
+  noDelay: boolean;
+  cork: boolean;
+  /** The socket options that setsockopt may change after creation (copied from config). */
+  opts: MutableOptions;
+  /** A zero-window or keepalive probe (Linux style: SEG.SEQ = SND.UNA - 1, no data). */
+  probeDue = false;
+  /** A RST to send, then CLOSED. */
+  rstDue: TcpHeaderRepr | undefined = undefined;
+  quickAcksLeft: number;
+  /** Full-size segments received since our last ACK (RFC 9293 3.8.6.3: ACK every second). */
+  unackedSegments = 0;
+  /** Estimate of the peer's segment size, for "full-sized" above (Linux rcv_mss). */
+  rcvMssEst = DEFAULT_SEND_MSS;
+  /** Further immediate ACKs owed for out-of-order arrivals (one per segment, RFC 5681 4.2). */
+  extraAcks = 0;
+  challengeWindowStart: Instant = Instant.ZERO;
+  challengeCount = 0;
+
+  // ---- user-visible ----
+  error: TcpError | undefined = undefined;
+  /** The user called close(): data arriving now is answered with RST (RFC 9293 3.10.4, Linux). */
+  userClosed = false;
+  version = 0;
+  onEvent: (() => void) | undefined = undefined;
+  lastNow: Instant;
+  /** Receive auto-tuning: bytes the application read since autotuneAt. */
+  autotuneBytes = 0;
+  autotuneAt: Instant;
+
+  constructor(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number) {
+    this.config = config;
+    this.local = local;
+    this.remote = remote;
+    this.iss = iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.recover = this.iss;
+    this.sndBufSeq = seqAdd(this.iss, 1);
+    this.sndBuf = new RingBuffer(config.sendBufferSize);
+    this.rcvBuf = new RingBuffer(config.recvBufferSize);
+    this.assembler = new Assembler(config.maxOutOfOrderRanges);
+    this.ourMss = announcedMss(config);
+    this.ourWscale = config.windowScaling ? windowScaleFor(Math.max(config.recvBufferMax, config.recvBufferSize)) : 0;
+    this.sb = new SackScoreboard({ mss: DEFAULT_SEND_MSS });
+    this.rtt = new RttEstimator({ minRto: config.rtoMin, maxRto: config.rtoMax, initialRto: config.rtoInitial });
+    this.cc = createCongestionController(config.congestionControl, {
+      mss: DEFAULT_SEND_MSS,
+      initialWindow: config.initialWindowSegments,
+      now,
+    });
+    this.quickAcksLeft = config.quickAcks;
+    this.noDelay = config.noDelay;
+    this.cork = config.cork;
+    this.opts = {
+      keepAlive: config.keepAlive,
+      keepIdle: config.keepIdle,
+      keepInterval: config.keepInterval,
+      keepCount: config.keepCount,
+      userTimeout: config.userTimeout,
+    };
+    // RFC 7323 5.4 suggests a random per-connection timestamp offset; the ISS
+    // is already unpredictable and per-connection, so it serves (no RNG here).
+    this.tsOffset = Math.imul(this.iss, 0x9e3779b1) >>> 0;
+    this.lastNow = now;
+    this.lastReceivedAt = now;
+    this.autotuneAt = now;
+  }
+
+  /** Something the owner may care about changed. */
+  notify(): void {
+    this.version++;
+    this.onEvent?.();
+  }
+
+  setState(s: TcpState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.notify();
+  }
+
+  /** Enters CLOSED and drops everything that would keep output or timers alive, except a due RST. */
+  enterClosed(error?: TcpError): void {
+    if (error !== undefined && this.error === undefined) this.error = error;
+    this.rtoAt = NOT_ARMED;
+    this.delackAt = NOT_ARMED;
+    this.persistAt = NOT_ARMED;
+    this.keepaliveAt = NOT_ARMED;
+    this.timeWaitAt = NOT_ARMED;
+    this.finWait2At = NOT_ARMED;
+    this.ackNow = false;
+    this.extraAcks = 0;
+    this.probeDue = false;
+    this.synDue = false;
+    this.retransmitDue = false;
+    this.state = TcpState.CLOSED;
+    this.notify();
+  }
+
+  enterTimeWait(now: Instant): void {
+    // MUST-13: stay 2 * MSL.
+    this.timeWaitAt = instantAdd(now, durationMul(this.config.msl, 2));
+    this.rtoAt = NOT_ARMED;
+    this.persistAt = NOT_ARMED;
+    this.keepaliveAt = NOT_ARMED;
+    this.finWait2At = NOT_ARMED;
+    this.setState(TcpState.TIME_WAIT);
+  }
+
+  /** The TSval clock: milliseconds (RFC 7323 5.4 allows 1 ms to 1 s ticks), offset per connection. */
+  tsNow(now: Instant): number {
+    return (Math.floor(Instant.toMicros(now) / 1000) + this.tsOffset) >>> 0;
+  }
+
+  // ---- receive window ----
+
+  /** Free space in the receive buffer: the largest window we could offer now. */
+  rcvSpace(): number {
+    return this.rcvBuf.capacity - this.rcvBuf.length;
+  }
+
+  /** RCV.WND as currently offered: what is left of the last advertisement, never negative. */
+  rcvWnd(): number {
+    return Math.max(0, seqSub(this.rcvAdv, this.rcvNxt));
+  }
+
+  /**
+   * The window to put in the next segment, in bytes. Receiver SWS avoidance
+   * (RFC 9293 3.8.6.2.2, MUST-39): the right edge only moves right once it can
+   * move by min(buffer / 2, MSS), so a slowly reading application does not
+   * make us advertise tiny windows.
+   */
+  windowToAdvertise(): number {
+    const cur = this.rcvWnd();
+    const max = 0xffff * 2 ** this.rcvWscale;
+    // Round down to what the scaled field can express, so the edge we record is the edge the peer sees.
+    let space = Math.min(this.rcvSpace(), max);
+    space -= space % 2 ** this.rcvWscale;
+    const threshold = Math.min(Math.floor(this.rcvBuf.capacity / 2), this.ourMss);
+    if (space - cur >= threshold || (cur === 0 && space > 0 && space >= this.rcvBuf.capacity)) return space;
+    return cur;
+  }
+
+  /** How much an ACK now would open the window: used to decide on window-update ACKs. */
+  windowIncrease(): number {
+    return this.windowToAdvertise() - this.rcvWnd();
+  }
+
+  // ---- segment building ----
+
+  /**
+   * Header for a non-SYN segment: ACK of RCV.NXT, the window (scaled,
+   * RFC 7323 2.3), and timestamps/SACK options (Linux layout). Records the
+   * advertised edge and clears the pending-ACK state, since every segment we
+   * send carries the current ACK.
+   */
+  header(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
+    const wnd = this.windowToAdvertise();
+    this.rcvAdv = seqMax(this.rcvAdv, seqAdd(this.rcvNxt, wnd));
+    this.lastAckSent = this.rcvNxt;
+    this.ackNow = false;
+    this.delackAt = NOT_ARMED;
+    this.unackedSegments = 0;
+    let options: TcpOption[] = NO_OPTIONS;
+    if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
+      options = dataOptions({
+        ...(this.tsOk ? { timestamps: { tsVal: this.tsNow(now), tsEcr: this.tsRecent } } : {}),
+        ...(this.sackOk ? { sackBlocks: this.sackBlocks() } : {}),
+      });
+    }
+    return {
+      srcPort: this.local.port,
+      dstPort: this.remote.port,
+      seq,
+      ack: this.rcvNxt,
+      flags,
+      window: Math.min(0xffff, Math.floor(wnd / 2 ** this.rcvWscale)),
+      urgentPointer,
+      options,
+    };
+  }
+
+  /** SYN or SYN-ACK header with our options (RFC 9293 3.7.1 MSS, RFC 7323, RFC 2018). */
+  synHeader(now: Instant, flags: number): TcpHeaderRepr {
+    const synAck = this.state === TcpState.SYN_RECEIVED;
+    // On a SYN-ACK we only echo what the peer offered (RFC 7323 1.3, 2.2; RFC 2018 2).
+    const ts = this.config.timestamps && (!synAck || this.tsOk);
+    const ws = this.config.windowScaling && (!synAck || this.wsAgreed);
+    const sack = this.config.sack && (!synAck || this.sackOk);
+    // RFC 7323 2.2: the window field of a SYN is never scaled.
+    const wnd = Math.min(0xffff, this.rcvSpace());
+    this.rcvAdv = seqAdd(this.rcvNxt, wnd);
+    if (synAck) this.lastAckSent = this.rcvNxt;
+    return {
+      srcPort: this.local.port,
+      dstPort: this.remote.port,
+      seq: this.iss,
+      ack: synAck ? this.rcvNxt : 0,
+      flags,
+      window: wnd,
+      urgentPointer: 0,
+      options: synOptions({
+        mss: this.ourMss,
+        sackPermitted: sack,
+        ...(ts ? { timestamps: { tsVal: this.tsNow(now), tsEcr: synAck ? this.tsRecent : 0 } } : {}),
+        ...(ws ? { windowScale: this.ourWscale } : {}),
+      }),
+    };
+  }
+
+  /** Both sides sent a window-scale option. */
+  wsAgreed = false;
+
+  /** RFC 2018 4: the blocks of out-of-order data, most recent first, as many as fit. */
+  sackBlocks(): SackBlock[] {
+    const ranges = this.assembler.ranges(maxSackBlocks(this.tsOk));
+    return ranges.map((r) => ({ left: seqAdd(this.rcvNxt, r.offset), right: seqAdd(this.rcvNxt, r.offset + r.length) }));
+  }
+
+  // ---- RTT and congestion window ----
+
+  /** The current RTO, backoff included (RFC 6298). */
+  get rto(): Duration {
+    return this.rtt.rto;
+  }
+
+  armRto(now: Instant): void {
+    this.rtoAt = instantAdd(now, this.rtt.rto);
+  }
+
+  /** The send window congestion control allows: cwnd plus fast-recovery inflation. */
+  cwnd(): number {
+    // RFC 6675 recovery counts pipe against the plain cwnd; NewReno inflates it.
+    const inflation = this.inRecovery && !this.sackOk ? this.recoveryInflation : 0;
+    return Math.max(this.mss, this.cc.cwnd + inflation);
+  }
+
+  /** Bytes (and SYN/FIN) sent but not acknowledged. */
+  flightSize(): number {
+    return seqSub(this.sndMax, this.sndUna);
+  }
+}
+
+const NO_OPTIONS: TcpOption[] = [];
+
+/** SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT and TCP_USER_TIMEOUT, changeable on a live connection. */
+export interface MutableOptions {
+  keepAlive: boolean;
+  keepIdle: Duration;
+  keepInterval: Duration;
+  keepCount: number;
+  userTimeout: Duration;
+}
