@@ -11,6 +11,7 @@ command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

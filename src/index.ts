@@ -10,4 +10,7 @@ export * from './iface/index.js';
 export * from './icmp/index.js';
 export * from './stack/index.js';
 export * from './sim/index.js';
+export * from './syscall/index.js';
+export * from './udp/index.js';
+export * from './tcp/index.js';
 export { Counters } from './stats/counters.js';

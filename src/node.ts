@@ -6,3 +6,5 @@
 export * from './index.js';
 export { createPcapFile } from './node/pcap-file.js';
 export type { PcapFileHandle, PcapFileOptions } from './node/pcap-file.js';
+export { openTun, TunLink, TunError } from './link/tun/index.js';
+export type { TunOptions } from './link/tun/index.js';

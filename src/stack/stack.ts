@@ -57,6 +57,9 @@ import type { PingOptions, PingResult } from './ping.js';
 import { PortAllocator } from './port-allocator.js';
 import type { PortRange } from './port-allocator.js';
 import type { IpSender, TransportProtocol } from './transport.js';
+import { createStackSyscalls } from '../syscall/stack-syscalls.js';
+import type { StackSyscalls, StackSyscallsOptions } from '../syscall/stack-syscalls.js';
+import type { Syscalls } from '../syscall/syscalls.js';
 
 export interface StackOptions {
   /** Default: a SystemClock. Use a ManualClock for tests and simulation. */
@@ -82,6 +85,8 @@ export interface StackOptions {
   readonly icmpRateLimit?: IcmpRateLimiterOptions;
   /** Ephemeral port range for every protocol's PortAllocator. Default 32768-60999. */
   readonly ephemeralPorts?: PortRange;
+  /** Options of the socket layer behind `stack.sys` (descriptor limit, ...). */
+  readonly syscalls?: StackSyscallsOptions;
 }
 
 export interface InterfaceConfig {
@@ -126,9 +131,15 @@ export class Stack {
   #busy = false;
   #wakeRequested = false;
   #closed = false;
+  #syscalls: StackSyscalls | undefined;
+  readonly #syscallOptions: StackSyscallsOptions;
   #nextIndex = 1;
 
   constructor(options: StackOptions = {}) {
+    this.#syscallOptions = {
+      ...(options.defaultTtl === undefined ? {} : { defaultTtl: options.defaultTtl }),
+      ...options.syscalls,
+    };
     this.#options = options;
     this.clock = options.clock ?? new SystemClock();
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
@@ -294,6 +305,17 @@ export class Stack {
   }
 
   /** Stops the timer and closes every interface's link. Idempotent. */
+  /**
+   * The BSD socket calls on this stack (socket, bind, connect, ...). The
+   * socket layer is built on first use. Stack is the composition root users
+   * hold, so it is the one place where the layer below reaches the one above;
+   * stack-syscalls.ts sees the Stack only through a structural interface.
+   */
+  get sys(): Syscalls {
+    this.#syscalls ??= createStackSyscalls(this, this.#syscallOptions);
+    return this.#syscalls.sys;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -119,7 +119,7 @@ describe('TcpConnection handshake', () => {
     expect(Instant.toSecs(net.now)).toBe(127);
   });
 
-  it('MUST-11: a listener answers a bare ACK with RST and ignores RST', () => {
+  it('RFC 9293 3.10.7.2: a listener answers a bare ACK with RST and ignores RST', () => {
     const { net, a, b } = pair();
     b.listen(80);
     net.send(a, b.addr, { srcPort: 1234, dstPort: 80, seq: 5, ack: 777, flags: TcpFlag.ACK, window: 100, urgentPointer: 0, options: [] }, []);

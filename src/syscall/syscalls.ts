@@ -1,0 +1,737 @@
+/**
+ * The BSD socket calls over file descriptors, with Linux semantics and errno.
+ *
+ * This layer owns what is the same for every protocol: the descriptor table,
+ * argument checking, turning a handle's WOULD_BLOCK into waiting (or EAGAIN
+ * for O_NONBLOCK / MSG_DONTWAIT / an expired SO_RCVTIMEO or SO_SNDTIMEO),
+ * poll(), fcntl(), the options that live on the file rather than the
+ * protocol (SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_RCVTIMEO,
+ * SO_SNDTIMEO), and the SocketError a failing call rejects with. Protocols
+ * plug in as factories of SocketHandles (see socket-handle.ts).
+ *
+ * Waiting never polls: a blocked call registers on its open file and sleeps
+ * until the handle's waker fires, the descriptor is closed (EBADF) or a
+ * timer armed on the stack's Clock expires, so in a simulation on a
+ * ManualClock timeouts happen in virtual time.
+ *
+ * Calls that can block (accept, connect, read, write, send, recv, sendto,
+ * recvfrom, sendmsg, recvmsg, poll) return Promises and report errno by
+ * rejecting; the others return at once and throw. Wrong argument TYPES
+ * (a string where a Uint8Array belongs) are programmer errors and throw
+ * TypeError/RangeError synchronously from every call, like Node's APIs.
+ */
+import { SocketError } from '../errno/socket-error.js';
+import type { SocketErrorDetails } from '../errno/socket-error.js';
+import type { ErrnoName } from '../errno/errno.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Duration } from '../time/duration.js';
+import type { Instant } from '../time/instant.js';
+import { constants as C } from './constants.js';
+import { FdTable } from './fd-table.js';
+import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
+import { HandleError, IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
+import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
+import { normaliseOptValue } from './sockopt.js';
+import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
+
+/** Makes sockets of one (family, type, protocol). Register with `Syscalls.registerProtocol`. */
+export interface ProtocolFactory {
+  readonly family: number;
+  readonly type: number;
+  /** The real protocol number (IPPROTO_UDP). The first factory registered for a type is its default (protocol 0). */
+  readonly protocol: number;
+  /** Other protocol numbers that select this factory (Linux accepts IPPROTO_IP = 0 implicitly). */
+  readonly aliases?: readonly number[];
+  create(): SocketHandle;
+  /** The kind of each protocol option value, for argument checking; undefined: unknown to this protocol. */
+  optionKind?(level: number, name: number): SockOptKind | undefined;
+}
+
+export interface SyscallsOptions {
+  readonly clock: Clock;
+  /** Soft RLIMIT_NOFILE. Default 1024. */
+  readonly rlimitNofile?: number;
+  /** Lowest descriptor number. Default 3 (0..2 are stdio in a Unix process). */
+  readonly firstFd?: number;
+}
+
+/** One entry of poll()'s request. */
+export interface PollFd {
+  readonly fd: number;
+  readonly events: number;
+}
+
+/** One entry of poll()'s answer: the request with C's `revents` filled in. */
+export interface PollResult {
+  readonly fd: number;
+  readonly events: number;
+  readonly revents: number;
+}
+
+export interface MsgHdr {
+  readonly iov: readonly Uint8Array[];
+  /** Destination (sendmsg) or, after recvmsg, the source. */
+  readonly name?: SockAddr;
+}
+
+export interface RecvFromResult {
+  readonly bytesRead: number;
+  readonly address: SockAddrIn;
+}
+
+export interface RecvMsgResult {
+  readonly bytesRead: number;
+  readonly address: SockAddrIn;
+  /** Output flags: MSG_TRUNC when a datagram was longer than the buffers, ... */
+  readonly flags: number;
+}
+
+export interface AcceptResult {
+  readonly fd: number;
+  readonly address: SockAddrIn;
+}
+
+/** Someone waiting on an open file. */
+interface Waiter {
+  wake(): void;
+  closed(): void;
+}
+
+/** An open socket file: the handle plus the per-file state Linux keeps on `struct file`/`struct sock`. */
+class OpenFile {
+  readonly handle: SocketHandle;
+  nonblock: boolean;
+  cloexec: boolean;
+  /** undefined: wait forever (Linux MAX_SCHEDULE_TIMEOUT). */
+  rcvtimeo: Duration | undefined = undefined;
+  sndtimeo: Duration | undefined = undefined;
+  /** The timevals as set, returned by getsockopt. */
+  rcvtimeoValue: Timeval = { sec: 0, usec: 0 };
+  sndtimeoValue: Timeval = { sec: 0, usec: 0 };
+  closed = false;
+  readonly waiters = new Set<Waiter>();
+
+  constructor(handle: SocketHandle, nonblock: boolean, cloexec: boolean) {
+    this.handle = handle;
+    this.nonblock = nonblock;
+    this.cloexec = cloexec;
+    handle.setWaker(() => {
+      this.wake();
+    });
+  }
+
+  wake(): void {
+    // Snapshot: a woken waiter removes itself, and a retrying caller may add a new one.
+    for (const w of [...this.waiters]) w.wake();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.handle.setWaker(undefined);
+    for (const w of [...this.waiters]) w.closed();
+    this.waiters.clear();
+  }
+}
+
+const SOCK_TYPE_MASK = 0xf;
+/** Linux: SOCK_MAX = SOCK_PACKET + 1. */
+const SOCK_MAX = 11;
+const IPPROTO_MAX = 256;
+
+const FLAGS_SEND = C.MSG_OOB | C.MSG_DONTROUTE | C.MSG_DONTWAIT | C.MSG_EOR | C.MSG_NOSIGNAL | C.MSG_MORE | C.MSG_CONFIRM;
+const FLAGS_RECV = C.MSG_OOB | C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT | C.MSG_WAITALL | C.MSG_ERRQUEUE | C.MSG_CMSG_CLOEXEC;
+
+function checkBuffer(buf: unknown, what = 'buffer'): asserts buf is Uint8Array {
+  if (!(buf instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
+}
+
+function checkIov(iov: unknown): asserts iov is readonly Uint8Array[] {
+  if (!Array.isArray(iov)) throw new TypeError('iov must be an array of Uint8Array');
+  for (const b of iov) checkBuffer(b, 'iov entry');
+}
+
+function checkInt(v: unknown, what: string): asserts v is number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer`);
+}
+
+function totalLength(bufs: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const b of bufs) n += b.length;
+  return n;
+}
+
+function timevalToDuration(tv: Timeval): Duration | undefined {
+  // Linux sock_set_timeout: {0,0} means "no timeout"; a negative tv_sec means
+  // a zero timeout (fail at once). usec must be 0..999999 (Linux: EDOM, which
+  // this errno table does not carry, so EINVAL).
+  if (tv.usec < 0 || tv.usec >= 1_000_000) raise('EINVAL');
+  if (tv.sec < 0) return 0 as Duration;
+  if (tv.sec === 0 && tv.usec === 0) return undefined;
+  return (tv.sec * 1_000_000 + tv.usec) as Duration;
+}
+
+function toError(e: unknown, syscall: string, details: SocketErrorDetails): unknown {
+  if (e instanceof HandleError) return new SocketError(e.code, syscall, details);
+  return e;
+}
+
+export class Syscalls {
+  readonly #clock: Clock;
+  readonly #fds: FdTable<OpenFile>;
+  readonly #factories: ProtocolFactory[] = [];
+
+  constructor(opts: SyscallsOptions) {
+    this.#clock = opts.clock;
+    const tableOpts: { limit?: number; firstFd?: number } = {};
+    if (opts.rlimitNofile !== undefined) tableOpts.limit = opts.rlimitNofile;
+    if (opts.firstFd !== undefined) tableOpts.firstFd = opts.firstFd;
+    this.#fds = new FdTable<OpenFile>(tableOpts);
+  }
+
+  /** Makes socket(family, type, protocol) create sockets with `factory`. */
+  registerProtocol(factory: ProtocolFactory): void {
+    this.#factories.push(factory);
+  }
+
+  /** The soft RLIMIT_NOFILE (setrlimit): new descriptors must be below it. */
+  get rlimitNofile(): number {
+    return this.#fds.limit;
+  }
+
+  set rlimitNofile(v: number) {
+    this.#fds.limit = v;
+  }
+
+  /** Open descriptors, ascending. */
+  openFds(): number[] {
+    return [...this.#fds.entries()].map(([fd]) => fd);
+  }
+
+  /** The handle behind a descriptor (for adapters and the stack; not a BSD call). */
+  handleOf(fd: number): SocketHandle | undefined {
+    return this.#fds.get(fd)?.handle;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #file(fd: unknown, syscall: string): OpenFile {
+    checkInt(fd, 'fd');
+    const f = this.#fds.get(fd);
+    if (f === undefined) throw new SocketError('EBADF', syscall);
+    return f;
+  }
+
+  /** Runs a synchronous call body, turning HandleError into SocketError. */
+  #sync<T>(syscall: string, details: SocketErrorDetails, body: () => T): T {
+    try {
+      return body();
+    } catch (e) {
+      throw toError(e, syscall, details);
+    }
+  }
+
+  /**
+   * Runs a possibly blocking call: validation (synchronous, may throw
+   * TypeError) has happened; errno failures reject the returned Promise.
+   */
+  #async<T>(syscall: string, details: SocketErrorDetails, body: () => Promise<T>): Promise<T> {
+    return body().catch((e: unknown) => {
+      throw toError(e, syscall, details);
+    });
+  }
+
+  /**
+   * Sleeps until the file is woken (true), the deadline passes (false) or the
+   * file is closed (rejects EBADF).
+   */
+  #wait(file: OpenFile, deadline: Instant | undefined): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const waiter: Waiter = {
+        wake: () => {
+          done();
+          resolve(true);
+        },
+        closed: () => {
+          done();
+          reject(new HandleError('EBADF'));
+        },
+      };
+      const done = (): void => {
+        file.waiters.delete(waiter);
+        this.#clock.clearTimer(timer);
+      };
+      file.waiters.add(waiter);
+      if (deadline !== undefined) {
+        timer = this.#clock.setTimer(deadline, () => {
+          done();
+          resolve(false);
+        });
+      }
+    });
+  }
+
+  #deadline(timeout: Duration | undefined): Instant | undefined {
+    return timeout === undefined ? undefined : ((this.#clock.now() + timeout) as Instant);
+  }
+
+  /**
+   * Retries `attempt` until it stops answering WOULD_BLOCK. Non-blocking
+   * (O_NONBLOCK or MSG_DONTWAIT): EAGAIN at once. A timeout: EAGAIN when it
+   * expires (Linux: SO_RCVTIMEO/SO_SNDTIMEO, "EAGAIN or EWOULDBLOCK").
+   */
+  async #blocking<T>(
+    file: OpenFile,
+    nonblock: boolean,
+    timeout: Duration | undefined,
+    attempt: () => T | WouldBlock,
+    onTimeout: ErrnoName = 'EAGAIN',
+  ): Promise<T> {
+    const deadline = this.#deadline(timeout);
+    for (;;) {
+      if (file.closed) raise('EBADF');
+      const r = attempt();
+      if (r !== WOULD_BLOCK) return r;
+      if (nonblock) raise('EAGAIN');
+      if (deadline !== undefined && this.#clock.now() >= deadline) raise(onTimeout);
+      const woken = await this.#wait(file, deadline);
+      if (!woken) {
+        // One last try: readiness may have changed at the very instant the timer fired.
+        if (file.closed) raise('EBADF');
+        const last = attempt();
+        if (last !== WOULD_BLOCK) return last;
+        raise(onTimeout);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- socket, bind, listen, accept, connect
+
+  socket(domain: number, type: number, protocol = 0): number {
+    checkInt(domain, 'domain');
+    checkInt(type, 'type');
+    checkInt(protocol, 'protocol');
+    return this.#sync('socket', {}, () => {
+      const base = type & SOCK_TYPE_MASK;
+      if ((type & ~(SOCK_TYPE_MASK | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) !== 0) raise('EINVAL');
+      if (base <= 0 || base >= SOCK_MAX) raise('EINVAL');
+      if (protocol < 0 || protocol >= IPPROTO_MAX) raise('EINVAL');
+      const families = this.#factories.filter((f) => f.family === domain);
+      if (families.length === 0) raise('EAFNOSUPPORT');
+      const ofType = families.filter((f) => f.type === base);
+      // Linux inet_create: no protosw entry for the type at all is ESOCKTNOSUPPORT,
+      // entries that do not match the protocol are EPROTONOSUPPORT.
+      if (ofType.length === 0) raise('ESOCKTNOSUPPORT');
+      const factory =
+        protocol === 0
+          ? ofType[0]
+          : ofType.find((f) => f.protocol === protocol || (f.aliases ?? []).includes(protocol));
+      if (factory === undefined) raise('EPROTONOSUPPORT');
+      // Linux takes the descriptor before building the socket; failing here leaves nothing behind.
+      if (this.#fds.peekFree() === undefined) raise('EMFILE');
+      const handle = factory.create();
+      return this.#fds.allocate(new OpenFile(handle, (type & C.SOCK_NONBLOCK) !== 0, (type & C.SOCK_CLOEXEC) !== 0));
+    });
+  }
+
+  bind(fd: number, addr: SockAddrIn): void {
+    const details = describeSockAddr(addr);
+    const file = this.#file(fd, 'bind');
+    this.#sync('bind', details, () => {
+      // Linux inet_bind accepts AF_UNSPEC only for INADDR_ANY (old programs pass zeroed sockaddrs).
+      if ((addr as SockAddr).family === C.AF_UNSPEC) {
+        const ep = parseSockAddrIn({ ...addr, family: C.AF_INET });
+        if (ep.address !== 0) raise('EAFNOSUPPORT');
+        file.handle.bind(ep);
+        return;
+      }
+      file.handle.bind(parseSockAddrIn(addr));
+    });
+  }
+
+  listen(fd: number, backlog: number): void {
+    checkInt(backlog, 'backlog');
+    const file = this.#file(fd, 'listen');
+    // Linux caps the backlog at somaxconn and treats negative values as the cap too.
+    const b = backlog < 0 || backlog > C.SOMAXCONN ? C.SOMAXCONN : backlog;
+    this.#sync('listen', {}, () => {
+      file.handle.listen(b);
+    });
+  }
+
+  accept(fd: number, flags = 0): Promise<AcceptResult> {
+    checkInt(flags, 'flags');
+    return this.#async('accept', {}, async () => {
+      const file = this.#file(fd, 'accept');
+      if ((flags & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) !== 0) raise('EINVAL');
+      const accepted = await this.#blocking(file, file.nonblock, file.rcvtimeo, () => {
+        // Linux reserves the descriptor first, so at EMFILE the connection stays queued.
+        if (this.#fds.peekFree() === undefined) raise('EMFILE');
+        return file.handle.accept();
+      });
+      const nfd = this.#fds.allocate(
+        new OpenFile(accepted.handle, (flags & C.SOCK_NONBLOCK) !== 0, (flags & C.SOCK_CLOEXEC) !== 0),
+      );
+      const address = formatEndpoint(accepted.peer);
+      return { fd: nfd, address: { address: address.address, port: address.port } };
+    });
+  }
+
+  connect(fd: number, addr: SockAddr): Promise<void> {
+    const details = describeSockAddr(addr);
+    if (typeof addr !== 'object' || addr === null) throw new TypeError('socket address must be an object');
+    return this.#async('connect', details, async () => {
+      const file = this.#file(fd, 'connect');
+      const remote = isUnspec(addr) ? undefined : parseSockAddrIn(addr);
+      const r = file.handle.connect(remote);
+      if (r !== IN_PROGRESS) return;
+      if (file.nonblock) raise('EINPROGRESS');
+      // Linux inet_wait_for_connect: a connect that outlives SO_SNDTIMEO fails with EINPROGRESS.
+      await this.#blocking(
+        file,
+        false,
+        file.sndtimeo,
+        () => ((file.handle.readiness() & (C.POLLOUT | C.POLLERR | C.POLLHUP)) !== 0 ? true : WOULD_BLOCK),
+        'EINPROGRESS',
+      );
+      const err = file.handle.takeError();
+      if (err !== 0) throw new SocketError(err, 'connect', details);
+    });
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  read(fd: number, buf: Uint8Array): Promise<number> {
+    checkBuffer(buf);
+    return this.#recvCommon('read', fd, [buf], 0).then((r) => r.bytesRead);
+  }
+
+  recv(fd: number, buf: Uint8Array, flags = 0): Promise<number> {
+    checkBuffer(buf);
+    checkInt(flags, 'flags');
+    return this.#recvCommon('recv', fd, [buf], flags).then((r) => r.bytesRead);
+  }
+
+  recvfrom(fd: number, buf: Uint8Array, flags = 0): Promise<RecvFromResult> {
+    checkBuffer(buf);
+    checkInt(flags, 'flags');
+    return this.#recvCommon('recvfrom', fd, [buf], flags).then((r) => ({
+      bytesRead: r.bytesRead,
+      address: r.address,
+    }));
+  }
+
+  recvmsg(fd: number, msg: { readonly iov: readonly Uint8Array[] }, flags = 0): Promise<RecvMsgResult> {
+    if (typeof msg !== 'object' || msg === null) throw new TypeError('msg must be an object { iov }');
+    checkIov(msg.iov);
+    checkInt(flags, 'flags');
+    return this.#recvCommon('recvmsg', fd, msg.iov, flags);
+  }
+
+  #recvCommon(syscall: string, fd: number, bufs: readonly Uint8Array[], flags: number): Promise<RecvMsgResult> {
+    return this.#async(syscall, {}, async () => {
+      const file = this.#file(fd, syscall);
+      if ((flags & ~FLAGS_RECV) !== 0) raise('EINVAL');
+      const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
+      const h = file.handle;
+      const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
+      if (!waitAll) {
+        const r = await this.#blocking(file, nonblock, file.rcvtimeo, () => h.recv(bufs, flags));
+        return this.#recvResult(h, r);
+      }
+      // MSG_WAITALL on a stream: keep reading until the buffers are full, end of
+      // stream, an error or a timeout; bytes already read win over a later error.
+      const want = totalLength(bufs);
+      let got = 0;
+      let last: RecvResult | undefined;
+      while (got < want) {
+        const rest = sliceBuffers(bufs, got);
+        let r: RecvResult;
+        try {
+          r = await this.#blocking(file, nonblock, file.rcvtimeo, () => h.recv(rest, flags));
+        } catch (e) {
+          if (got > 0) break;
+          throw e;
+        }
+        last = r;
+        if (r.bytesRead === 0) break;
+        got += r.bytesRead;
+      }
+      return this.#recvResult(h, { bytesRead: got, from: last?.from, flags: last?.flags ?? 0 });
+    });
+  }
+
+  #recvResult(h: SocketHandle, r: RecvResult): RecvMsgResult {
+    const from = r.from ?? h.remoteEndpoint() ?? { address: 0, port: 0 };
+    const a = formatEndpoint(from);
+    return { bytesRead: r.bytesRead, address: { address: a.address, port: a.port }, flags: r.flags };
+  }
+
+  write(fd: number, buf: Uint8Array): Promise<number> {
+    checkBuffer(buf);
+    return this.#sendCommon('write', fd, [buf], 0, undefined);
+  }
+
+  send(fd: number, buf: Uint8Array, flags = 0): Promise<number> {
+    checkBuffer(buf);
+    checkInt(flags, 'flags');
+    return this.#sendCommon('send', fd, [buf], flags, undefined);
+  }
+
+  sendto(fd: number, buf: Uint8Array, flags: number, addr?: SockAddrIn): Promise<number> {
+    checkBuffer(buf);
+    checkInt(flags, 'flags');
+    if (addr !== undefined && (typeof addr !== 'object' || addr === null)) {
+      throw new TypeError('socket address must be an object');
+    }
+    return this.#sendCommon('sendto', fd, [buf], flags, addr);
+  }
+
+  sendmsg(fd: number, msg: MsgHdr, flags = 0): Promise<number> {
+    if (typeof msg !== 'object' || msg === null) throw new TypeError('msg must be an object { iov, name? }');
+    checkIov(msg.iov);
+    checkInt(flags, 'flags');
+    return this.#sendCommon('sendmsg', fd, msg.iov, flags, msg.name);
+  }
+
+  #sendCommon(
+    syscall: string,
+    fd: number,
+    bufs: readonly Uint8Array[],
+    flags: number,
+    addr: SockAddr | undefined,
+  ): Promise<number> {
+    const details = addr === undefined ? {} : describeSockAddr(addr);
+    return this.#async(syscall, details, async () => {
+      const file = this.#file(fd, syscall);
+      if ((flags & ~FLAGS_SEND) !== 0) raise('EINVAL');
+      const h = file.handle;
+      // Linux: a destination on sendto is ignored for connected streams (EISCONN is
+      // left to the handle); AF_UNSPEC means "no address", as a NULL sockaddr.
+      const to = addr === undefined || isUnspec(addr) ? undefined : parseSockAddrIn(addr);
+      const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
+      if (h.type !== C.SOCK_STREAM) {
+        return this.#blocking(file, nonblock, file.sndtimeo, () => h.send(bufs, to, flags));
+      }
+      // A blocking stream send returns only when everything is queued (or on an
+      // error after part of it went, which then reports the partial count).
+      const want = totalLength(bufs);
+      let sent = 0;
+      do {
+        const rest = sliceBuffers(bufs, sent);
+        let n: number;
+        try {
+          n = await this.#blocking(file, nonblock, file.sndtimeo, () => h.send(rest, to, flags));
+        } catch (e) {
+          if (sent > 0) return sent;
+          throw e;
+        }
+        sent += n;
+        if (nonblock) return sent;
+      } while (sent < want);
+      return sent;
+    });
+  }
+
+  // ---------------------------------------------------------------- shutdown, close, names
+
+  shutdown(fd: number, how: number): void {
+    checkInt(how, 'how');
+    const file = this.#file(fd, 'shutdown');
+    this.#sync('shutdown', {}, () => {
+      if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) raise('EINVAL');
+      file.handle.shutdown(how);
+    });
+  }
+
+  /** Frees the descriptor; blocked calls on it reject with EBADF. */
+  close(fd: number): void {
+    checkInt(fd, 'fd');
+    const file = this.#fds.remove(fd);
+    if (file === undefined) throw new SocketError('EBADF', 'close');
+    file.close();
+    file.handle.close();
+  }
+
+  getsockname(fd: number): SockAddrIn {
+    const file = this.#file(fd, 'getsockname');
+    const a = formatEndpoint(file.handle.localEndpoint());
+    return { address: a.address, port: a.port };
+  }
+
+  getpeername(fd: number): SockAddrIn {
+    const file = this.#file(fd, 'getpeername');
+    const remote: Endpoint | undefined = file.handle.remoteEndpoint();
+    if (remote === undefined) throw new SocketError('ENOTCONN', 'getpeername');
+    const a = formatEndpoint(remote);
+    return { address: a.address, port: a.port };
+  }
+
+  // ---------------------------------------------------------------- options
+
+  getsockopt(fd: number, level: number, name: number): SockOptValue {
+    checkInt(level, 'level');
+    checkInt(name, 'optname');
+    const file = this.#file(fd, 'getsockopt');
+    return this.#sync('getsockopt', {}, () => {
+      const h = file.handle;
+      if (level === C.SOL_SOCKET) {
+        switch (name) {
+          case C.SO_TYPE:
+            return h.type;
+          case C.SO_DOMAIN:
+            return h.family;
+          case C.SO_PROTOCOL:
+            return h.protocol;
+          case C.SO_ERROR:
+            return h.takeError();
+          case C.SO_RCVTIMEO:
+            return { ...file.rcvtimeoValue };
+          case C.SO_SNDTIMEO:
+            return { ...file.sndtimeoValue };
+        }
+      }
+      return h.getsockopt(level, name);
+    });
+  }
+
+  setsockopt(fd: number, level: number, name: number, value: SockOptValue | boolean): void {
+    checkInt(level, 'level');
+    checkInt(name, 'optname');
+    const file = this.#file(fd, 'setsockopt');
+    if (level === C.SOL_SOCKET && (name === C.SO_RCVTIMEO || name === C.SO_SNDTIMEO)) {
+      const tv = normaliseOptValue('timeval', value) as Timeval;
+      this.#sync('setsockopt', {}, () => {
+        const d = timevalToDuration(tv);
+        if (name === C.SO_RCVTIMEO) {
+          file.rcvtimeo = d;
+          file.rcvtimeoValue = d === undefined ? { sec: 0, usec: 0 } : tv;
+        } else {
+          file.sndtimeo = d;
+          file.sndtimeoValue = d === undefined ? { sec: 0, usec: 0 } : tv;
+        }
+      });
+      return;
+    }
+    this.#sync('setsockopt', {}, () => {
+      if (
+        level === C.SOL_SOCKET &&
+        (name === C.SO_TYPE || name === C.SO_DOMAIN || name === C.SO_PROTOCOL || name === C.SO_ERROR)
+      ) {
+        raise('ENOPROTOOPT');
+      }
+      file.handle.setsockopt(level, name, typeof value === 'boolean' ? (value ? 1 : 0) : value);
+    });
+  }
+
+  // ---------------------------------------------------------------- fcntl, poll
+
+  /** F_GETFL / F_SETFL (only O_NONBLOCK changes) / F_GETFD / F_SETFD (FD_CLOEXEC). */
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    checkInt(cmd, 'cmd');
+    checkInt(arg, 'arg');
+    const file = this.#file(fd, 'fcntl');
+    switch (cmd) {
+      case C.F_GETFL:
+        return C.O_RDWR | (file.nonblock ? C.O_NONBLOCK : 0);
+      case C.F_SETFL:
+        // Linux ignores the access mode and creation bits here; O_NONBLOCK is what sockets heed.
+        file.nonblock = (arg & C.O_NONBLOCK) !== 0;
+        return 0;
+      case C.F_GETFD:
+        return file.cloexec ? C.FD_CLOEXEC : 0;
+      case C.F_SETFD:
+        file.cloexec = (arg & C.FD_CLOEXEC) !== 0;
+        return 0;
+      default:
+        throw new SocketError('EINVAL', 'fcntl');
+    }
+  }
+
+  /**
+   * Waits until one of `fds` is ready, or `timeoutMs` passes (-1 or any
+   * negative: forever; 0: just look). Resolves to one entry per request, in
+   * order, with `revents` filled in as C's poll fills it (POLLERR, POLLHUP and
+   * POLLNVAL are reported whether asked for or not; a negative fd is ignored,
+   * revents 0). C's return value is the number of entries with non-zero
+   * revents: `(await poll(...)).filter((p) => p.revents !== 0).length`; all
+   * revents are 0 after a timeout.
+   */
+  poll(fds: readonly PollFd[], timeoutMs: number): Promise<PollResult[]> {
+    if (!Array.isArray(fds)) throw new TypeError('poll: fds must be an array of { fd, events }');
+    for (const p of fds as readonly unknown[]) {
+      if (typeof p !== 'object' || p === null) throw new TypeError('poll: each entry must be { fd, events }');
+      checkInt((p as PollFd).fd, 'fd');
+      checkInt((p as PollFd).events, 'events');
+    }
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new TypeError('poll: timeout must be a number');
+    if (fds.length > this.#fds.limit) return Promise.reject(new SocketError('EINVAL', 'poll'));
+    const deadline =
+      timeoutMs < 0 ? undefined : ((this.#clock.now() + Math.ceil(timeoutMs) * 1000) as Instant);
+    return this.#pollLoop(fds, deadline);
+  }
+
+  #pollScan(fds: readonly PollFd[], out: PollResult[]): number {
+    let n = 0;
+    out.length = 0;
+    for (const p of fds) {
+      let rev = 0;
+      if (p.fd >= 0) {
+        const file = this.#fds.get(p.fd);
+        if (file === undefined) rev = C.POLLNVAL;
+        else rev = file.handle.readiness() & (p.events | C.POLLERR | C.POLLHUP);
+      }
+      out.push({ fd: p.fd, events: p.events, revents: rev });
+      if (rev !== 0) n++;
+    }
+    return n;
+  }
+
+  async #pollLoop(fds: readonly PollFd[], deadline: Instant | undefined): Promise<PollResult[]> {
+    const out: PollResult[] = [];
+    for (;;) {
+      if (this.#pollScan(fds, out) > 0) return out;
+      if (deadline !== undefined && this.#clock.now() >= deadline) return out;
+      const woken = await this.#waitMany(fds, deadline);
+      if (!woken) {
+        this.#pollScan(fds, out);
+        return out;
+      }
+    }
+  }
+
+  /** Like #wait, over every open file in `fds`; a close counts as a wake-up (the fd then reads POLLNVAL). */
+  #waitMany(fds: readonly PollFd[], deadline: Instant | undefined): Promise<boolean> {
+    const files = new Set<OpenFile>();
+    for (const p of fds) {
+      const f = p.fd >= 0 ? this.#fds.get(p.fd) : undefined;
+      if (f !== undefined) files.add(f);
+    }
+    return new Promise<boolean>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const finish = (v: boolean): void => {
+        for (const f of files) f.waiters.delete(waiter);
+        this.#clock.clearTimer(timer);
+        resolve(v);
+      };
+      const waiter: Waiter = { wake: () => finish(true), closed: () => finish(true) };
+      for (const f of files) f.waiters.add(waiter);
+      if (deadline !== undefined) timer = this.#clock.setTimer(deadline, () => finish(false));
+    });
+  }
+}
+
+/** Views of `bufs` from byte `skip` on (for continuing a partial transfer). */
+function sliceBuffers(bufs: readonly Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let s = skip;
+  for (const b of bufs) {
+    if (s >= b.length) {
+      s -= b.length;
+      continue;
+    }
+    out.push(s === 0 ? b : b.subarray(s));
+    s = 0;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * The records TcpProtocol and TcpSocket share: a bind-table entry, a
+ * listener's queues and one tracked connection. A leaf module (it knows the
+ * socket only through `TcpEntrySocket`), so the protocol and the socket do
+ * not import each other.
+ */
+import type { ErrnoName } from '../errno/errno.js';
+import type { SocketLevelOptions } from '../syscall/sockopt.js';
+import type { Ipv4Address } from '../wire/address.js';
+import type { TcpConfig } from './config.js';
+import type { TcpConnection } from './connection.js';
+import { TcpState } from './state.js';
+
+/** What the protocol needs of the socket owning a connection or a listener (TcpSocket). */
+export interface TcpEntrySocket {
+  readonly so: SocketLevelOptions;
+  readonly ttl: number | undefined;
+  readonly tos: number;
+  /** Readiness may have changed. */
+  wake(): void;
+  /** The connection ended (reset, timeout, refused, or both FINs done). */
+  connectionEnded(entry: ConnEntry): void;
+  /** The MTU a new connection's MSS derives from, given the route's. */
+  mtuFor(routeMtu: number): number;
+  /** The configuration of a connection this socket opens or accepts. */
+  connectionConfig(defaults: TcpConfig, mtu: number): TcpConfig;
+}
+
+/** One entry of the bind table (Linux: a socket in an inet_bind_bucket). */
+export interface TcpBinding {
+  address: Ipv4Address;
+  readonly port: number;
+  reuseAddr: boolean;
+  reusePort: boolean;
+  /** Set while the owner is a listening socket. */
+  listener: ListenQueue | undefined;
+  /** The connection using this binding, once there is one. */
+  entry: ConnEntry | undefined;
+}
+
+/** A listening socket's queues (Linux: the request queue and the accept queue). */
+export class ListenQueue {
+  backlog: number;
+  readonly socket: TcpEntrySocket;
+  /** Connections still in SYN-RECEIVED. */
+  readonly synQueue = new Set<ConnEntry>();
+  /** Established connections waiting for accept(), oldest first. */
+  readonly acceptQueue: ConnEntry[] = [];
+
+  constructor(socket: TcpEntrySocket, backlog: number) {
+    this.socket = socket;
+    this.backlog = backlog;
+  }
+}
+
+/** One connection as the protocol tracks it. */
+export class ConnEntry {
+  readonly conn: TcpConnection;
+  readonly key: string;
+  readonly binding: TcpBinding;
+  /** The socket that owns it; undefined while queued on a listener or after close() (orphan). */
+  socket: TcpEntrySocket | undefined = undefined;
+  /** The listener it came from, until accepted. */
+  parent: ListenQueue | undefined;
+  ttl: number;
+  tos: number;
+  /** RFC 1191: the path MTU we last heard of; segments larger go out with DF clear. */
+  pathMtu: number;
+  /** RFC 1122 4.2.3.9: the last soft ICMP error, reported if the connection times out. */
+  softError: ErrnoName | undefined = undefined;
+  /** An error that ended the connection from outside the state machine (a hard ICMP error). */
+  abortError: ErrnoName | undefined = undefined;
+  /** The state before the segment being processed (Linux's tcp_reset chooses its errno by it). */
+  stateBefore: TcpState;
+  /** Highest sequence number sent, to recognise retransmissions (TCP_INFO total_retrans). */
+  highestSent: number;
+  totalRetrans = 0;
+  heapIndex = -1;
+  deadline = Number.POSITIVE_INFINITY;
+  released = false;
+
+  constructor(conn: TcpConnection, key: string, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
+    this.conn = conn;
+    this.key = key;
+    this.binding = binding;
+    this.parent = parent;
+    this.ttl = ttl;
+    this.tos = tos;
+    this.pathMtu = mtu;
+    this.stateBefore = conn.state;
+    this.highestSent = iss;
+  }
+
+  /**
+   * The error the connection ended with, as the socket reports it: an ICMP
+   * abort, or the state machine's, where a timeout reports the last soft
+   * ICMP error instead (Linux tcp_write_err: `sk_err_soft ? : ETIMEDOUT`),
+   * and a reset in CLOSE-WAIT reads EPIPE (Linux tcp_reset).
+   */
+  get error(): ErrnoName | undefined {
+    if (this.abortError !== undefined) return this.abortError;
+    const e = this.conn.error;
+    if (e === 'ETIMEDOUT' && this.softError !== undefined) return this.softError;
+    if (e === 'ECONNRESET' && this.stateBefore === TcpState.CLOSE_WAIT) return 'EPIPE';
+    return e;
+  }
+}

@@ -1,0 +1,793 @@
+/**
+ * TCP as a transport of the Stack: the bind table, demultiplexing of
+ * received segments to connections and listeners, replies for segments no
+ * socket wants, the send path (segments built in place through IpSender),
+ * ICMP errors, and the timers of every connection.
+ *
+ * The connections themselves are W2's pure state machines (TcpConnection);
+ * this file only feeds them segments, drains what they want to send, and
+ * keeps them in a min-heap ordered by `pollAt()`, so a timer tick costs
+ * O(log n) per due connection instead of a scan of all of them.
+ *
+ * Linux's rules are followed where the RFCs leave room (net/ipv4/tcp_ipv4.c,
+ * inet_connection_sock.c), since programs written against sockstack usually
+ * also run on Linux.
+ */
+import type { IcmpErrorReport } from '../icmp/icmp-error.js';
+import type { Rng } from '../random/rng.js';
+import type { PortAllocator } from '../stack/port-allocator.js';
+import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
+import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { Counters } from '../stats/counters.js';
+import { constants as C } from '../syscall/constants.js';
+import { raise } from '../syscall/socket-handle.js';
+import type { ProtocolFactory } from '../syscall/syscalls.js';
+import { Duration } from '../time/duration.js';
+import { instantAdd } from '../time/instant.js';
+import type { Instant } from '../time/instant.js';
+import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
+import type { Ipv4Address } from '../wire/address.js';
+import { readU32 } from '../wire/bytes.js';
+import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
+import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN } from '../wire/ipv4.js';
+import { IP_PROTOCOL_TCP, TcpFlag, emitTcpHeader, finishTcpChecksum, parseTcp, tcpHeaderLen } from '../wire/tcp.js';
+import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
+import { tcpConfig } from './config.js';
+import type { TcpConfig } from './config.js';
+import { TcpConnection } from './connection.js';
+import type { TcpSegmentOut } from './connection.js';
+import { IsnGenerator } from './isn.js';
+import { resetFor } from './listener.js';
+import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
+import { TcpState } from './state.js';
+import { ConnEntry, ListenQueue } from './tcp-entry.js';
+import type { TcpBinding } from './tcp-entry.js';
+import { TcpSocket, tcpOptionTable } from './tcp-socket.js';
+import type { TcpSocketOwner } from './tcp-socket.js';
+
+export { ConnEntry, ListenQueue } from './tcp-entry.js';
+export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
+
+/** What TCP needs from the stack it runs in. `Stack` (plus a `now`) provides it; see `createTcp`. */
+export interface TcpHost {
+  readonly stats: Counters;
+  /** Seeded: ISN keys and ephemeral ports repeat with the seed. */
+  readonly rng: Rng;
+  readonly ip: IpSender;
+  /** The current time, for user calls (connect, send, close) that produce output at once. */
+  now(): Instant;
+  /** Re-arms the stack's timer after a user call changed a connection's deadline. */
+  wake(): void;
+  isLocalAddress(a: Ipv4Address): boolean;
+  /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
+  isBroadcastAddress?(a: Ipv4Address): boolean;
+  /** IP_TTL of sockets that did not set one. Default 64. */
+  readonly defaultTtl?: number;
+}
+
+export interface TcpProtocolOptions {
+  /** The stack's shared TCP port table (`stack.ports(6)`); default: a private one. */
+  readonly ports?: PortAllocator<TcpBinding>;
+  /** Defaults for new connections (the net.ipv4.tcp_* sysctls). */
+  readonly config?: Partial<TcpConfig>;
+}
+
+/** Counter names, after Linux's `netstat -s` Tcp: and TcpExt: lines; drops are `tcp.drop.<reason>`. */
+export const TcpCounter = {
+  ActiveOpens: 'tcp.active-opens',
+  PassiveOpens: 'tcp.passive-opens',
+  AttemptFails: 'tcp.attempt-fails',
+  EstabResets: 'tcp.estab-resets',
+  InSegs: 'tcp.in-segs',
+  OutSegs: 'tcp.out-segs',
+  RetransSegs: 'tcp.retrans-segs',
+  InErrs: 'tcp.in-errs',
+  InCsumErrors: 'tcp.in-csum-errors',
+  OutRsts: 'tcp.out-rsts',
+  ListenOverflows: 'tcp.listen-overflows',
+  ListenDrops: 'tcp.listen-drops',
+  OutOfWindowIcmps: 'tcp.out-of-window-icmps',
+  TimeWaitFreed: 'tcp.time-wait-freed',
+  SendErrors: 'tcp.send-errors',
+} as const;
+
+function tupleKey(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): string {
+  return `${localAddr}:${localPort}:${remoteAddr}:${remotePort}`;
+}
+
+function overlaps(a: Ipv4Address, b: Ipv4Address): boolean {
+  return a === 0 || b === 0 || a === b;
+}
+
+/** A small deterministic hash of a 4-tuple, to spread flows over a SO_REUSEPORT group. */
+function flowHash(src: number, sport: number, dst: number, dport: number): number {
+  let h = 0x811c9dc5;
+  for (const v of [src, sport, dst, dport]) {
+    h = Math.imul(h ^ (v >>> 16), 0x01000193);
+    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Indexed binary min-heap of connections by deadline: O(log n) insert, update and removal. */
+class DeadlineHeap {
+  readonly #a: ConnEntry[] = [];
+
+  get size(): number {
+    return this.#a.length;
+  }
+
+  peek(): ConnEntry | undefined {
+    return this.#a[0];
+  }
+
+  /** Sets (or clears, with undefined) an entry's deadline. */
+  set(e: ConnEntry, at: number | undefined): void {
+    if (at === undefined) {
+      this.remove(e);
+      return;
+    }
+    if (e.heapIndex < 0) {
+      e.deadline = at;
+      e.heapIndex = this.#a.length;
+      this.#a.push(e);
+      this.#up(e.heapIndex);
+      return;
+    }
+    const old = e.deadline;
+    e.deadline = at;
+    if (at < old) this.#up(e.heapIndex);
+    else if (at > old) this.#down(e.heapIndex);
+  }
+
+  remove(e: ConnEntry): void {
+    const i = e.heapIndex;
+    if (i < 0) return;
+    const last = this.#a.pop()!;
+    e.heapIndex = -1;
+    e.deadline = Number.POSITIVE_INFINITY;
+    if (last === e) return;
+    this.#a[i] = last;
+    last.heapIndex = i;
+    this.#up(i);
+    this.#down(last.heapIndex);
+  }
+
+  #swap(i: number, j: number): void {
+    const a = this.#a[i]!;
+    const b = this.#a[j]!;
+    this.#a[i] = b;
+    this.#a[j] = a;
+    a.heapIndex = j;
+    b.heapIndex = i;
+  }
+
+  #up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.#a[p]!.deadline <= this.#a[i]!.deadline) return;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #down(i: number): void {
+    const n = this.#a.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.#a[l]!.deadline < this.#a[m]!.deadline) m = l;
+      if (r < n && this.#a[r]!.deadline < this.#a[m]!.deadline) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+}
+
+/**
+ * How long a connection that keeps saying "due now" without sending anything
+ * is put off, so that a bookkeeping mismatch cannot spin the stack's timer
+ * at one instant forever (counted as tcp.poll-spins).
+ */
+const SPIN_BACKOFF = Duration.fromMillis(1);
+
+export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
+  readonly protocol = IP_PROTOCOL_TCP;
+  readonly #host: TcpHost;
+  readonly #ports: PortAllocator<TcpBinding>;
+  readonly #conns = new Map<string, ConnEntry>();
+  readonly #heap = new DeadlineHeap();
+  readonly #isn: IsnGenerator;
+  readonly #defaults: TcpConfig;
+
+  constructor(host: TcpHost, opts: TcpProtocolOptions = {}) {
+    this.#host = host;
+    this.#ports = opts.ports ?? new PortAllocatorClass<TcpBinding>(host.rng);
+    // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
+    this.#isn = new IsnGenerator(host.rng);
+    this.#defaults = tcpConfig(opts.config ?? {});
+  }
+
+  /** The factory to register with Syscalls: SOCK_STREAM sockets of AF_INET, protocol IPPROTO_TCP. */
+  factory(): ProtocolFactory {
+    return {
+      family: C.AF_INET,
+      type: C.SOCK_STREAM,
+      protocol: C.IPPROTO_TCP,
+      create: () => new TcpSocket(this),
+      optionKind: (level, name) => tcpOptionTable.get(level)?.get(name)?.kind,
+    };
+  }
+
+  get defaults(): TcpConfig {
+    return this.#defaults;
+  }
+
+  get defaultTtl(): number {
+    return this.#host.defaultTtl ?? IPV4_DEFAULT_TTL;
+  }
+
+  get stats(): Counters {
+    return this.#host.stats;
+  }
+
+  now(): Instant {
+    return this.#host.now();
+  }
+
+  /** Live connections (TIME-WAIT and orphans included), for tests and `ss`-like listings. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** The states of all live connections, for tests and diagnostics. */
+  connectionStates(): TcpState[] {
+    return [...this.#conns.values()].map((e) => e.conn.state);
+  }
+
+  isLocalAddress(a: Ipv4Address): boolean {
+    return this.#host.isLocalAddress(a);
+  }
+
+  #isBroadcast(a: Ipv4Address): boolean {
+    return a === IPV4_BROADCAST || (this.#host.isBroadcastAddress?.(a) ?? false);
+  }
+
+  // ------------------------------------------------------------ bind table
+
+  /**
+   * Linux inet_csk_bind_conflict, simplified: sharing an overlapping address
+   * and port is allowed when both sides set SO_REUSEADDR and the other is not
+   * listening, when the new socket sets SO_REUSEADDR and the other is in
+   * TIME-WAIT (restarting a server), or when both set SO_REUSEPORT.
+   */
+  #conflicts(self: TcpBinding | undefined, address: Ipv4Address, port: number, reuseAddr: boolean, reusePort: boolean): boolean {
+    for (const other of this.#ports.bindings(port)) {
+      if (other === self || !overlaps(other.address, address)) continue;
+      if (reuseAddr && other.reuseAddr && other.listener === undefined) continue;
+      if (reuseAddr && other.entry !== undefined && other.entry.conn.state === TcpState.TIME_WAIT) continue;
+      if (reusePort && other.reusePort) continue;
+      return true;
+    }
+    return false;
+  }
+
+  /** bind(): a new binding for `sock`. Raises EADDRNOTAVAIL, EADDRINUSE, or EAGAIN when no ephemeral port is left. */
+  bind(address: Ipv4Address, port: number, reuseAddr: boolean, reusePort: boolean): TcpBinding {
+    // Linux inet_bind: the address must be one of ours, or the wildcard (no IP_FREEBIND here).
+    if (address !== 0 && !this.#host.isLocalAddress(address)) raise('EADDRNOTAVAIL');
+    let p = port;
+    if (p === 0) {
+      const picked = this.#ports.allocate((q) => !this.#ports.isInUse(q));
+      if (picked === undefined) raise('EADDRINUSE');
+      p = picked;
+    } else if (this.#conflicts(undefined, address, p, reuseAddr, reusePort)) {
+      raise('EADDRINUSE');
+    }
+    const b: TcpBinding = { address, port: p, reuseAddr, reusePort, listener: undefined, entry: undefined };
+    this.#ports.bind(p, b);
+    return b;
+  }
+
+  unbind(b: TcpBinding): void {
+    this.#ports.unbind(b.port, b);
+  }
+
+  /** listen(): Linux re-checks the port for other listeners (inet_csk_listen_start -> get_port). */
+  listen(sock: TcpSocket, b: TcpBinding, backlog: number): ListenQueue {
+    for (const other of this.#ports.bindings(b.port)) {
+      if (other === b || other.listener === undefined || !overlaps(other.address, b.address)) continue;
+      if (b.reusePort && other.reusePort) continue;
+      raise('EADDRINUSE');
+    }
+    const q = new ListenQueue(sock, backlog);
+    b.listener = q;
+    return q;
+  }
+
+  /** Stops listening: every connection nobody accepted is reset (Linux inet_csk_listen_stop). */
+  stopListening(b: TcpBinding): void {
+    const q = b.listener;
+    if (q === undefined) return;
+    b.listener = undefined;
+    const now = this.#host.now();
+    for (const e of [...q.synQueue, ...q.acceptQueue]) {
+      e.parent = undefined;
+      e.conn.abort();
+      this.#after(e, now);
+    }
+    q.synQueue.clear();
+    q.acceptQueue.length = 0;
+    this.#host.wake();
+  }
+
+  /** The oldest established connection of a listener, now owned by `sock`'s accepted child. */
+  acceptFrom(q: ListenQueue): ConnEntry | undefined {
+    const e = q.acceptQueue.shift();
+    if (e !== undefined) e.parent = undefined;
+    return e;
+  }
+
+  // ------------------------------------------------------------ connect
+
+  /**
+   * Active open for `sock` (already bound or not): route, source address,
+   * ephemeral port, ISN, and the SYN goes out at once. Returns the entry.
+   */
+  connect(sock: TcpSocket, binding: TcpBinding | undefined, remoteAddr: Ipv4Address, remotePort: number): { entry: ConnEntry; binding: TcpBinding } {
+    // Linux ip_route_connect: connecting to 0.0.0.0 means this host.
+    let dst = remoteAddr;
+    if (dst === 0) dst = binding !== undefined && binding.address !== 0 ? binding.address : 0x7f000001;
+    // Linux tcp_v4_connect: broadcast and multicast routes are ENETUNREACH.
+    if (this.#isBroadcast(dst) || isIpv4Multicast(dst)) raise('ENETUNREACH');
+    const fixedSrc = binding !== undefined && binding.address !== 0 ? binding.address : undefined;
+    const route = this.#host.ip.route(dst, fixedSrc);
+    if (route === undefined) raise('ENETUNREACH');
+    const src = fixedSrc ?? route.src;
+    let b = binding;
+    if (b === undefined) {
+      // Linux __inet_hash_connect: an ephemeral port nobody has bound (RFC 6056 3.3.1 start point).
+      const port = this.#ports.allocate(
+        (p) => !this.#ports.isInUse(p) && !this.#conns.has(tupleKey(src, p, dst, remotePort)),
+      );
+      if (port === undefined) raise('EADDRNOTAVAIL');
+      b = { address: 0, port, reuseAddr: sock.so.reuseAddr, reusePort: sock.so.reusePort, listener: undefined, entry: undefined };
+      this.#ports.bind(port, b);
+    }
+    const key = tupleKey(src, b.port, dst, remotePort);
+    const existing = this.#conns.get(key);
+    if (existing !== undefined) {
+      // A TIME-WAIT incarnation may be reused (RFC 6191 spirit; Linux tcp_tw_reuse on loopback); anything else is taken.
+      if (existing.conn.state !== TcpState.TIME_WAIT) {
+        if (binding === undefined) this.#ports.unbind(b.port, b);
+        raise('EADDRNOTAVAIL');
+      }
+      this.#release(existing);
+      this.#host.stats.increment(TcpCounter.TimeWaitFreed);
+    }
+    const now = this.#host.now();
+    const mtu = sock.mtuFor(route.mtu);
+    const config = sock.connectionConfig(this.#defaults, mtu);
+    const iss = this.#isn.isn(now, src, b.port, dst, remotePort);
+    const conn = TcpConnection.connect(now, config, { addr: src, port: b.port }, { addr: dst, port: remotePort }, iss);
+    const entry = new ConnEntry(conn, key, b, undefined, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
+    entry.socket = sock;
+    b.entry = entry;
+    this.#register(entry);
+    this.#host.stats.increment(TcpCounter.ActiveOpens);
+    this.#after(entry, now);
+    this.#host.wake();
+    return { entry, binding: b };
+  }
+
+  #register(entry: ConnEntry): void {
+    this.#conns.set(entry.key, entry);
+    entry.conn.onEvent = () => {
+      entry.socket?.wake();
+    };
+  }
+
+  /** After a user call on a connection (send, recv, shutdown, close, option change): send what is due now. */
+  kick(entry: ConnEntry): void {
+    if (entry.released) return;
+    this.#after(entry, this.#host.now());
+    this.#host.wake();
+  }
+
+  /** The socket was closed: the connection lives on as an orphan until it is done (FIN handshake, TIME-WAIT). */
+  orphan(entry: ConnEntry): void {
+    entry.socket = undefined;
+    if (entry.conn.isClosed) this.#release(entry);
+  }
+
+  // ------------------------------------------------------------ the engine
+
+  /**
+   * Drains a connection's output, then files it: into a listener's accept
+   * queue once established, out of the tables once closed, and into the
+   * deadline heap otherwise.
+   */
+  #after(entry: ConnEntry, now: Instant): void {
+    if (entry.released) return;
+    const conn = entry.conn;
+    conn.output(now, (seg) => {
+      this.#transmit(now, entry, seg);
+    });
+    const q = entry.parent;
+    if (q !== undefined && q.synQueue.has(entry) && conn.state !== TcpState.SYN_RECEIVED) {
+      q.synQueue.delete(entry);
+      // A connection that got data and even a FIN before accept() is still accepted (Linux does).
+      if (conn.state !== TcpState.CLOSED || conn.recvAvailable > 0) {
+        q.acceptQueue.push(entry);
+        q.socket.wake();
+      } else {
+        entry.parent = undefined;
+      }
+    }
+    if (conn.isClosed) {
+      if (entry.stateBefore === TcpState.SYN_SENT || entry.stateBefore === TcpState.SYN_RECEIVED) {
+        if (entry.error !== undefined) this.#host.stats.increment(TcpCounter.AttemptFails);
+      } else if (entry.error === 'ECONNRESET' || entry.error === 'EPIPE') {
+        this.#host.stats.increment(TcpCounter.EstabResets);
+      }
+      entry.socket?.connectionEnded(entry);
+      // An unaccepted connection that closed stays queued (it may hold data); the others go.
+      if (entry.socket === undefined && (entry.parent === undefined || !entry.parent.acceptQueue.includes(entry))) {
+        this.#release(entry);
+      } else {
+        this.#heap.remove(entry);
+        this.#conns.delete(entry.key);
+      }
+      return;
+    }
+    entry.stateBefore = conn.state;
+    const at = conn.pollAt();
+    if (at !== undefined && at <= now) {
+      // After a full drain nothing should be due at this very instant; should the
+      // state machine say so anyway, put it off a little rather than spin in place.
+      this.#host.stats.increment('tcp.poll-spins');
+      this.#heap.set(entry, instantAdd(now, SPIN_BACKOFF));
+      return;
+    }
+    this.#heap.set(entry, at);
+  }
+
+  /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
+  #release(entry: ConnEntry): void {
+    if (entry.released) return;
+    entry.released = true;
+    this.#heap.remove(entry);
+    if (this.#conns.get(entry.key) === entry) this.#conns.delete(entry.key);
+    entry.conn.onEvent = undefined;
+    if (entry.parent !== undefined) {
+      entry.parent.synQueue.delete(entry);
+      const i = entry.parent.acceptQueue.indexOf(entry);
+      if (i >= 0) entry.parent.acceptQueue.splice(i, 1);
+      entry.parent = undefined;
+    }
+    if (entry.socket === undefined && entry.binding.entry === entry) {
+      entry.binding.entry = undefined;
+      this.#ports.unbind(entry.binding.port, entry.binding);
+    }
+  }
+
+  /** A socket that owned a closed connection let go of it (close() or a new connect()). */
+  dropClosed(entry: ConnEntry): void {
+    entry.socket = undefined;
+    this.#release(entry);
+  }
+
+  #transmit(now: Instant, entry: ConnEntry, seg: TcpSegmentOut): void {
+    const h = seg.header;
+    const len = seg.payloadLength;
+    const seqLen = len + ((h.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((h.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+    if (seqLen > 0) {
+      const end = seqAdd(h.seq, seqLen);
+      if (seqLt(h.seq, entry.highestSent) || ((h.flags & TcpFlag.SYN) !== 0 && seqLe(end, entry.highestSent))) {
+        entry.totalRetrans++;
+        this.#host.stats.increment(TcpCounter.RetransSegs);
+      }
+      if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
+    }
+    if ((h.flags & TcpFlag.RST) !== 0) this.#host.stats.increment(TcpCounter.OutRsts);
+    const hlen = tcpHeaderLen(h);
+    const local = entry.conn.local;
+    const remote = entry.conn.remote;
+    const status = this.#host.ip.send(
+      now,
+      {
+        dst: remote.addr,
+        src: local.addr,
+        protocol: IP_PROTOCOL_TCP,
+        ttl: entry.ttl,
+        dscp: entry.tos >>> 2,
+        ecn: entry.tos & 3,
+        // RFC 1191: DF on. setPathMtu lowers the MSS when the path shrinks; should a
+        // segment still not fit (queued before the news), fragmenting beats a black hole.
+        dontFragment: IPV4_HEADER_LEN + hlen + len <= entry.pathMtu,
+      },
+      hlen + len,
+      (buf, route) => {
+        this.#fill(buf, h, seg.payload, len, route.checksum ? { src: route.src, dst: route.dst } : undefined);
+      },
+    );
+    if (status === 'sent' || status === 'queued' || status === 'dropped') {
+      this.#host.stats.increment(TcpCounter.OutSegs);
+    } else {
+      // The segment is lost like any other; the retransmission timer takes over. The
+      // errno is remembered as a soft error (Linux: sk_err_soft from ip_queue_xmit).
+      this.#host.stats.increment(TcpCounter.SendErrors);
+      entry.softError = status;
+    }
+  }
+
+  #fill(
+    buf: Uint8Array,
+    h: TcpHeaderRepr,
+    payload: readonly Uint8Array[],
+    len: number,
+    pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
+  ): void {
+    const hlen = emitTcpHeader(h, buf, len, pseudo);
+    let at = hlen;
+    for (const p of payload) {
+      buf.set(p, at);
+      at += p.length;
+    }
+    if (pseudo !== undefined) finishTcpChecksum(buf, buf.subarray(hlen, hlen + len));
+  }
+
+  /** RFC 9293 3.10.7.1: a RST in reply to `seg`, from the address it was sent to. */
+  #sendReset(now: Instant, ipSrc: Ipv4Address, ipDst: Ipv4Address, seg: TcpRepr, out: IpSender): void {
+    const h = resetFor(seg);
+    if (h === undefined) return; // never a RST for a RST
+    const hlen = tcpHeaderLen(h);
+    const status = out.send(now, { dst: ipSrc, src: ipDst, protocol: IP_PROTOCOL_TCP, ttl: this.defaultTtl }, hlen, (buf, route) => {
+      this.#fill(buf, h, [], 0, route.checksum ? { src: route.src, dst: route.dst } : undefined);
+    });
+    if (status === 'sent' || status === 'queued') {
+      this.#host.stats.increment(TcpCounter.OutSegs);
+      this.#host.stats.increment(TcpCounter.OutRsts);
+    }
+  }
+
+  // ------------------------------------------------------------ TransportProtocol
+
+  input(now: Instant, packet: IpPacketIn, out: IpSender): void {
+    const stats = this.#host.stats;
+    const ip = packet.ip;
+    // RFC 9293 3.10.7.2 / RFC 1122 4.2.3.10: TCP is unicast only.
+    if (packet.broadcast || this.#isBroadcast(ip.dst) || isIpv4Multicast(ip.dst)) {
+      stats.increment('tcp.drop.broadcast');
+      return;
+    }
+    const parsed = parseTcp(ip.payload, packet.verifyChecksum ? { src: ip.src, dst: ip.dst } : undefined);
+    if (!parsed.ok) {
+      stats.increment(TcpCounter.InErrs);
+      if (parsed.reason === 'bad-checksum') stats.increment(TcpCounter.InCsumErrors);
+      stats.increment(`tcp.drop.${parsed.reason}`);
+      return;
+    }
+    stats.increment(TcpCounter.InSegs);
+    const seg = parsed.value;
+    if (seg.srcPort === 0 || seg.dstPort === 0) {
+      stats.increment('tcp.drop.port-zero');
+      return;
+    }
+    const entry = this.#conns.get(tupleKey(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+    if (entry !== undefined) {
+      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg)) {
+        // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
+        // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
+        this.#release(entry);
+        stats.increment(TcpCounter.TimeWaitFreed);
+      } else {
+        entry.stateBefore = entry.conn.state;
+        entry.conn.input(now, seg);
+        this.#after(entry, now);
+        return;
+      }
+    }
+    const listener = this.#findListener(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    if (listener === undefined) {
+      // RFC 9293 3.10.7.1: CLOSED. Everything but a RST is answered with a RST.
+      stats.increment('tcp.drop.no-socket');
+      this.#sendReset(now, ip.src, ip.dst, seg, out);
+      return;
+    }
+    this.#listenerInput(now, listener, ip.src, ip.dst, seg, out);
+  }
+
+  /** Linux __inet_lookup_listener: a specific address beats the wildcard; a SO_REUSEPORT group shares by flow hash. */
+  #findListener(dst: Ipv4Address, dport: number, src: Ipv4Address, sport: number): TcpBinding | undefined {
+    let best: TcpBinding | undefined;
+    const group: TcpBinding[] = [];
+    for (const b of this.#ports.bindings(dport)) {
+      if (b.listener === undefined) continue;
+      if (b.address !== 0 && b.address !== dst) continue;
+      if (best === undefined || (best.address === 0 && b.address !== 0)) {
+        best = b;
+        group.length = 0;
+        group.push(b);
+      } else if (b.address === best.address && b.reusePort && best.reusePort) {
+        group.push(b);
+      }
+    }
+    if (group.length > 1) return group[flowHash(src, sport, dst, dport) % group.length];
+    return best;
+  }
+
+  /** RFC 9293 3.10.7.2: LISTEN. */
+  #listenerInput(now: Instant, b: TcpBinding, src: Ipv4Address, dst: Ipv4Address, seg: TcpRepr, out: IpSender): void {
+    const stats = this.#host.stats;
+    const q = b.listener!;
+    // "First, check for a RST": ignore it.
+    if ((seg.flags & TcpFlag.RST) !== 0) {
+      stats.increment('tcp.drop.listen-rst');
+      return;
+    }
+    // "Second, check for an ACK": nothing was sent from here, so reset it.
+    if ((seg.flags & TcpFlag.ACK) !== 0) {
+      this.#sendReset(now, src, dst, seg, out);
+      return;
+    }
+    // "Third, check for a SYN"; anything else is dropped.
+    if ((seg.flags & TcpFlag.SYN) === 0) {
+      stats.increment('tcp.drop.listen-not-syn');
+      return;
+    }
+    // Linux drops (does not reset) SYNs to a full queue, so clients retry (no syncookies here).
+    // sk_acceptq_is_full is `> backlog`: listen(fd, 0) still takes one connection.
+    if (q.acceptQueue.length > q.backlog) {
+      stats.increment(TcpCounter.ListenOverflows);
+      stats.increment(TcpCounter.ListenDrops);
+      return;
+    }
+    if (q.synQueue.size > q.backlog) {
+      stats.increment(TcpCounter.ListenDrops);
+      return;
+    }
+    const route = out.route(src, dst);
+    if (route === undefined) {
+      stats.increment('tcp.drop.no-route');
+      return;
+    }
+    const sock = q.socket;
+    const mtu = sock.mtuFor(route.mtu);
+    const config = sock.connectionConfig(this.#defaults, mtu);
+    const iss = this.#isn.isn(now, dst, seg.dstPort, src, seg.srcPort);
+    const conn = TcpConnection.accept(now, config, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort }, seg, iss);
+    // The child shares the listener's port (Linux inet_inherit_port) with its concrete address.
+    const child: TcpBinding = {
+      address: dst,
+      port: seg.dstPort,
+      reuseAddr: b.reuseAddr,
+      reusePort: b.reusePort,
+      listener: undefined,
+      entry: undefined,
+    };
+    this.#ports.bind(child.port, child);
+    const entry = new ConnEntry(conn, tupleKey(dst, seg.dstPort, src, seg.srcPort), child, q, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
+    child.entry = entry;
+    q.synQueue.add(entry);
+    this.#register(entry);
+    stats.increment(TcpCounter.PassiveOpens);
+    this.#after(entry, now);
+  }
+
+  /**
+   * An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927).
+   * Linux tcp_v4_err: the quoted sequence number must be in flight, else the
+   * message is ignored; fragmentation needed lowers the path MTU (RFC 1191);
+   * during the handshake any error aborts the attempt with its errno (Linux
+   * reports a failed ARP as EHOSTUNREACH at once); on an established
+   * connection every error is soft: remembered, and reported only if the
+   * connection then times out.
+   */
+  icmpError(now: Instant, report: IcmpErrorReport): void {
+    const q = report.quote;
+    if (q.protocol !== IP_PROTOCOL_TCP || q.srcPort === undefined || q.dstPort === undefined) return;
+    const entry = this.#conns.get(tupleKey(q.src, q.srcPort, q.dst, q.dstPort));
+    if (entry === undefined) return;
+    const conn = entry.conn;
+    if (q.transport.length >= 8) {
+      // RFC 5927 4.1 / Linux: only an error quoting a sequence number in flight is believed.
+      const seq = readU32(q.transport, 4);
+      if (seqLt(seq, conn.info.sndUna) || seqGt(seq, entry.highestSent)) {
+        this.#host.stats.increment(TcpCounter.OutOfWindowIcmps);
+        return;
+      }
+    }
+    if (report.type === Icmpv4Type.DestinationUnreachable && report.code === Icmpv4UnreachableCode.FragmentationNeeded) {
+      // RFC 1191 / MUST-16: lower the connection's MSS to the new path MTU and resend
+      // what was dropped for being too big at once (Linux tcp_v4_mtu_reduced).
+      if (report.pathMtu !== undefined && report.pathMtu < entry.pathMtu) {
+        entry.pathMtu = report.pathMtu;
+        conn.setPathMtu(report.pathMtu);
+        entry.stateBefore = conn.state;
+        this.#after(entry, now);
+      }
+      return;
+    }
+    if (conn.state === TcpState.SYN_SENT || (conn.state === TcpState.SYN_RECEIVED && entry.parent === undefined)) {
+      entry.stateBefore = conn.state;
+      entry.abortError = report.errno;
+      conn.abort();
+      this.#after(entry, now);
+      return;
+    }
+    if (conn.state === TcpState.SYN_RECEIVED) {
+      // Linux tcp_req_err: a hard error drops the embryonic connection; soft ones are ignored.
+      if (report.hard) {
+        conn.abort();
+        this.#after(entry, now);
+      }
+      return;
+    }
+    entry.softError = report.errno;
+  }
+
+  poll(now: Instant, _out: IpSender): void {
+    const due: ConnEntry[] = [];
+    for (let e = this.#heap.peek(); e !== undefined && e.deadline <= now; e = this.#heap.peek()) {
+      this.#heap.remove(e);
+      due.push(e);
+    }
+    for (const e of due) {
+      e.stateBefore = e.conn.state;
+      this.#after(e, now);
+    }
+  }
+
+  pollAt(): Instant | undefined {
+    const e = this.#heap.peek();
+    return e === undefined ? undefined : (e.deadline as Instant);
+  }
+}
+
+
+/** What of a Stack TCP needs to be wired in (`Stack` satisfies it). */
+export interface TcpStack {
+  readonly clock: { now(): Instant };
+  readonly stats: Counters;
+  readonly rng: Rng;
+  readonly ip: IpSender;
+  readonly interfaces: readonly { readonly isLoopback: boolean; isBroadcast(a: Ipv4Address): boolean }[];
+  isLocalAddress(a: Ipv4Address): boolean;
+  registerProtocol(p: TransportProtocol): void;
+  ports<B = unknown>(n: number): PortAllocator<B>;
+  wake(): void;
+}
+
+/**
+ * Plugs TCP into a Stack and its syscall layer: registers the transport and
+ * the SOCK_STREAM factory, so `sys.socket(AF_INET, SOCK_STREAM, 0)` makes
+ * TcpSockets. Returns the protocol (for statistics and tests).
+ */
+export function installTcp(
+  stack: TcpStack,
+  sys: { registerProtocol(f: ProtocolFactory): void },
+  opts: { readonly config?: Partial<TcpConfig>; readonly defaultTtl?: number } = {},
+): TcpProtocol {
+  const host: TcpHost = {
+    stats: stack.stats,
+    rng: stack.rng,
+    ip: stack.ip,
+    now: () => stack.clock.now(),
+    wake: () => {
+      stack.wake();
+    },
+    isLocalAddress: (a) => stack.isLocalAddress(a),
+    isBroadcastAddress: (a) => stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
+    ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
+  };
+  const tcp = new TcpProtocol(host, {
+    ports: stack.ports<TcpBinding>(IP_PROTOCOL_TCP),
+    ...(opts.config === undefined ? {} : { config: opts.config }),
+  });
+  stack.registerProtocol(tcp);
+  sys.registerProtocol(tcp.factory());
+  return tcp;
+}

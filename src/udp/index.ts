@@ -1,0 +1,2 @@
+export * from './udp-socket.js';
+export * from './udp-protocol.js';

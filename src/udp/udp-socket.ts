@@ -1,0 +1,408 @@
+/**
+ * A UDP socket (RFC 768) as a SocketHandle: the state Linux keeps in
+ * `struct udp_sock`, with its receive queue and options. The bind table,
+ * demultiplexing and the IP send path belong to the UdpProtocol that owns
+ * the socket (`UdpSocketOwner`), so a socket alone is pure bookkeeping.
+ */
+import { Errno } from '../errno/errno.js';
+import type { ErrnoName } from '../errno/errno.js';
+import { constants as C } from '../syscall/constants.js';
+import { WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
+import type { Endpoint, RecvResult, SocketHandle, WouldBlock } from '../syscall/socket-handle.js';
+import {
+  SocketLevelOptions,
+  asInt,
+  mergeSockOptTables,
+  sockOptTable,
+  socketLevelTable,
+  tableGet,
+  tableSet,
+} from '../syscall/sockopt.js';
+import type { IpMreq, SockOptTable, SockOptValue } from '../syscall/sockopt.js';
+import { formatIpv4, isIpv4Multicast, parseIpv4Address } from '../wire/address.js';
+import type { Ipv4Address } from '../wire/address.js';
+
+/**
+ * Per-datagram bookkeeping charged to SO_RCVBUF on top of the payload, a
+ * stand-in for Linux's skb truesize (which is larger than the data). A
+ * constant keeps runs deterministic whatever the link.
+ */
+export const UDP_DATAGRAM_OVERHEAD = 256;
+
+/** Linux net.ipv4.igmp_max_memberships. */
+export const IGMP_MAX_MEMBERSHIPS = 20;
+
+/** What a socket needs from its protocol. Implemented by UdpProtocol. */
+export interface UdpSocketOwner {
+  bind(sock: UdpSocket, local: Endpoint): void;
+  connect(sock: UdpSocket, remote: Endpoint | undefined): void;
+  send(sock: UdpSocket, data: readonly Uint8Array[], length: number, to: Endpoint): void;
+  release(sock: UdpSocket): void;
+  join(sock: UdpSocket, group: Ipv4Address, iface: Ipv4Address): ErrnoName | undefined;
+  leave(sock: UdpSocket, group: Ipv4Address, iface: Ipv4Address): ErrnoName | undefined;
+  isLocalAddress(a: Ipv4Address): boolean;
+  readonly defaultTtl: number;
+}
+
+interface Queued {
+  readonly from: Endpoint;
+  readonly data: Uint8Array;
+  readonly cost: number;
+}
+
+export interface Membership {
+  readonly group: Ipv4Address;
+  readonly iface: Ipv4Address;
+}
+
+const SHUT_RCV = 1;
+const SHUT_SEND = 2;
+
+function parseOptAddress(s: string): Ipv4Address {
+  const a = parseIpv4Address(s);
+  if (a === undefined) raise('EINVAL');
+  return a;
+}
+
+export class UdpSocket implements SocketHandle {
+  readonly family = C.AF_INET;
+  readonly type = C.SOCK_DGRAM;
+  readonly protocol = C.IPPROTO_UDP;
+
+  readonly #owner: UdpSocketOwner;
+  #waker: (() => void) | undefined;
+
+  /** Local address (0: any) and port (0: not bound). Maintained by the owner. */
+  localAddress: Ipv4Address = 0;
+  localPort = 0;
+  /** Set by an explicit bind(): disconnect then keeps the address / port (Linux SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK). */
+  addressLocked = false;
+  portLocked = false;
+  remote: Endpoint | undefined = undefined;
+  /** Bind order, for Linux's "most recently bound wins" among equals. Set by the owner. */
+  bindSeq = 0;
+
+  readonly so = new SocketLevelOptions();
+  /** undefined: the stack default (IP_TTL -1). */
+  ttl: number | undefined = undefined;
+  tos = 0;
+  multicastTtl = 1;
+  multicastLoop = true;
+  multicastAll = true;
+  multicastIf: Ipv4Address = 0;
+  recvErr = false;
+  noCheck = false;
+  readonly memberships: Membership[] = [];
+
+  readonly #queue: Queued[] = [];
+  #queueHead = 0;
+  #rmemAlloc = 0;
+  #error: ErrnoName | undefined = undefined;
+  #shutdown = 0;
+  #closed = false;
+  /** Datagrams dropped because the receive queue was full (Linux: the socket's drops counter). */
+  drops = 0;
+
+  constructor(owner: UdpSocketOwner) {
+    this.#owner = owner;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes charged to SO_RCVBUF right now. */
+  get receiveQueueBytes(): number {
+    return this.#rmemAlloc;
+  }
+
+  get receiveQueueLength(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  #wake(): void {
+    this.#waker?.();
+  }
+
+  // ------------------------------------------------------------ delivery, from the owner
+
+  /**
+   * Queues a received datagram (copying it: data enters the socket buffer
+   * here). Returns false, and counts a drop, when SO_RCVBUF is exhausted.
+   * Like Linux (__udp_enqueue_schedule_skb), a datagram is refused only when
+   * the queue already holds more than SO_RCVBUF, so one datagram of any size
+   * always fits an empty queue.
+   */
+  deliver(from: Endpoint, payload: Uint8Array): boolean {
+    if (this.#rmemAlloc > this.so.rcvbuf) {
+      this.drops++;
+      return false;
+    }
+    const cost = payload.length + UDP_DATAGRAM_OVERHEAD;
+    this.#queue.push({ from, data: payload.slice(), cost });
+    this.#rmemAlloc += cost;
+    this.#wake();
+    return true;
+  }
+
+  /** Records an asynchronous error (ICMP), reported by the next call or SO_ERROR. */
+  setError(code: ErrnoName): void {
+    this.#error = code;
+    this.#wake();
+  }
+
+  get pendingError(): ErrnoName | undefined {
+    return this.#error;
+  }
+
+  #takePendingError(): void {
+    const e = this.#error;
+    if (e !== undefined) {
+      this.#error = undefined;
+      raise(e);
+    }
+  }
+
+  // ------------------------------------------------------------ SocketHandle
+
+  readiness(): number {
+    let m = C.POLLOUT | C.POLLWRNORM | C.POLLWRBAND;
+    if (this.#error !== undefined) m |= C.POLLERR;
+    if (this.receiveQueueLength > 0) m |= C.POLLIN | C.POLLRDNORM;
+    if ((this.#shutdown & SHUT_RCV) !== 0) m |= C.POLLIN | C.POLLRDNORM | C.POLLRDHUP;
+    if (this.#shutdown === (SHUT_RCV | SHUT_SEND)) m |= C.POLLHUP;
+    return m;
+  }
+
+  setWaker(waker: (() => void) | undefined): void {
+    this.#waker = waker;
+  }
+
+  bind(local: Endpoint): void {
+    this.#owner.bind(this, local);
+  }
+
+  connect(remote: Endpoint | undefined): void {
+    this.#owner.connect(this, remote);
+  }
+
+  listen(): void {
+    raise('EOPNOTSUPP');
+  }
+
+  accept(): never {
+    raise('EOPNOTSUPP');
+  }
+
+  send(data: readonly Uint8Array[], to: Endpoint | undefined, flags: number): number | WouldBlock {
+    // Linux udp_sendmsg: MSG_OOB is meaningless for datagrams.
+    if ((flags & C.MSG_OOB) !== 0) raise('EOPNOTSUPP');
+    let length = 0;
+    for (const d of data) length += d.length;
+    // The IPv4 total length (16 bits) bounds a datagram: 65535 - 20 (IP) - 8 (UDP) = 65507.
+    if (length > C.UDP_MAX_PAYLOAD) raise('EMSGSIZE');
+    // sock_alloc_send_skb reports (and clears) a pending error, then refuses after SHUT_WR.
+    this.#takePendingError();
+    if ((this.#shutdown & SHUT_SEND) !== 0) raise('EPIPE');
+    const dst = to ?? this.remote;
+    if (dst === undefined) raise('EDESTADDRREQ');
+    if (dst.port === 0) raise('EINVAL');
+    this.#owner.send(this, data, length, dst);
+    return length;
+  }
+
+  recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
+    if ((flags & C.MSG_OOB) !== 0) raise('EOPNOTSUPP');
+    // No error queue is kept (IP_RECVERR reports through SO_ERROR only): nothing to read there.
+    if ((flags & C.MSG_ERRQUEUE) !== 0) raise('EAGAIN');
+    // Linux __skb_recv_udp checks sock_error before the queue.
+    this.#takePendingError();
+    if (this.receiveQueueLength === 0) {
+      if ((this.#shutdown & SHUT_RCV) !== 0) return { bytesRead: 0, from: this.remote, flags: 0 };
+      return WOULD_BLOCK;
+    }
+    const q = this.#queue[this.#queueHead]!;
+    let copied = 0;
+    for (const b of buffers) {
+      if (copied >= q.data.length) break;
+      const n = Math.min(b.length, q.data.length - copied);
+      b.set(q.data.subarray(copied, copied + n));
+      copied += n;
+    }
+    const truncated = copied < q.data.length;
+    if ((flags & C.MSG_PEEK) === 0) {
+      // The rest of a truncated datagram is discarded, as on Linux.
+      this.#queue[this.#queueHead] = undefined as unknown as Queued;
+      this.#queueHead++;
+      if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#rmemAlloc -= q.cost;
+    }
+    return {
+      // MSG_TRUNC asks for the real length of the datagram (Linux udp_recvmsg).
+      bytesRead: (flags & C.MSG_TRUNC) !== 0 ? q.data.length : copied,
+      from: q.from,
+      flags: truncated ? C.MSG_TRUNC : 0,
+    };
+  }
+
+  shutdown(how: number): void {
+    // Linux inet_shutdown: ENOTCONN for an unconnected socket, but the flags are still set.
+    const bits = how === C.SHUT_RD ? SHUT_RCV : how === C.SHUT_WR ? SHUT_SEND : SHUT_RCV | SHUT_SEND;
+    this.#shutdown |= bits;
+    this.#wake();
+    if (this.remote === undefined) raise('ENOTCONN');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    this.#rmemAlloc = 0;
+    this.#owner.release(this);
+  }
+
+  localEndpoint(): Endpoint {
+    return { address: this.localAddress, port: this.localPort };
+  }
+
+  remoteEndpoint(): Endpoint | undefined {
+    return this.remote;
+  }
+
+  takeError(): number {
+    const e = this.#error;
+    this.#error = undefined;
+    return e === undefined ? 0 : errnoOf(e);
+  }
+
+  getsockopt(level: number, name: number): SockOptValue {
+    return tableGet(UDP_OPTIONS, this, level, name);
+  }
+
+  setsockopt(level: number, name: number, value: SockOptValue): void {
+    tableSet(UDP_OPTIONS, this, level, name, value);
+  }
+
+  // ------------------------------------------------------------ helpers for options
+
+  ownerJoin(m: IpMreq, add: boolean): void {
+    const group = parseOptAddress(m.multiaddr);
+    if (!isIpv4Multicast(group)) raise('EINVAL');
+    const iface = m.interface === undefined ? 0 : parseOptAddress(m.interface);
+    if (iface !== 0 && !this.#owner.isLocalAddress(iface)) raise('ENODEV');
+    const err = add ? this.#owner.join(this, group, iface) : this.#owner.leave(this, group, iface);
+    if (err !== undefined) raise(err);
+  }
+
+  get owner(): UdpSocketOwner {
+    return this.#owner;
+  }
+}
+
+function errnoOf(code: ErrnoName): number {
+  return Errno[code];
+}
+
+function byteRange(v: SockOptValue, lo: number, hi: number): number {
+  const n = asInt(v);
+  if (n < lo || n > hi) raise('EINVAL');
+  return n;
+}
+
+const flag = (get: (s: UdpSocket) => boolean, set: (s: UdpSocket, v: boolean) => void) =>
+  ({
+    kind: 'int',
+    get: (s: UdpSocket) => (get(s) ? 1 : 0),
+    set: (s: UdpSocket, v: SockOptValue) => {
+      set(s, asInt(v) !== 0);
+    },
+  }) as const;
+
+const UDP_OPTIONS: SockOptTable<UdpSocket> = mergeSockOptTables(
+  socketLevelTable<UdpSocket>((s) => s.so),
+  sockOptTable<UdpSocket>({
+    [C.SOL_SOCKET]: {
+      [C.SO_ACCEPTCONN]: { kind: 'int', get: () => 0 },
+      // Linux: UDP over IPv4 may omit the checksum (RFC 768); SO_NO_CHECK does that on send.
+      [C.SO_NO_CHECK]: flag(
+        (s) => s.noCheck,
+        (s, v) => {
+          s.noCheck = v;
+        },
+      ),
+    },
+    [C.IPPROTO_IP]: {
+      [C.IP_TTL]: {
+        kind: 'int',
+        get: (s) => s.ttl ?? s.owner.defaultTtl,
+        set: (s, v) => {
+          // Linux: -1 restores the default; otherwise 1..255.
+          const n = asInt(v);
+          s.ttl = n === -1 ? undefined : byteRange(v, 1, 255);
+        },
+      },
+      [C.IP_TOS]: {
+        kind: 'int',
+        get: (s) => s.tos,
+        set: (s, v) => {
+          // Linux keeps the ECN bits of a datagram socket out of the user's hands (RFC 3168 belongs to the stack).
+          s.tos = asInt(v) & 0xfc;
+        },
+      },
+      [C.IP_MULTICAST_TTL]: {
+        kind: 'int',
+        get: (s) => s.multicastTtl,
+        set: (s, v) => {
+          const n = asInt(v);
+          s.multicastTtl = n === -1 ? 1 : byteRange(v, 0, 255);
+        },
+      },
+      [C.IP_MULTICAST_LOOP]: flag(
+        (s) => s.multicastLoop,
+        (s, v) => {
+          s.multicastLoop = v;
+        },
+      ),
+      [C.IP_MULTICAST_ALL]: flag(
+        (s) => s.multicastAll,
+        (s, v) => {
+          s.multicastAll = v;
+        },
+      ),
+      [C.IP_RECVERR]: flag(
+        (s) => s.recvErr,
+        (s, v) => {
+          s.recvErr = v;
+        },
+      ),
+      [C.IP_MULTICAST_IF]: {
+        kind: 'addr',
+        get: (s) => formatIpv4(s.multicastIf),
+        set: (s, v) => {
+          const a = parseOptAddress(v as string);
+          if (a !== 0 && !s.owner.isLocalAddress(a)) raise('EADDRNOTAVAIL');
+          s.multicastIf = a;
+        },
+      },
+      [C.IP_ADD_MEMBERSHIP]: {
+        kind: 'mreq',
+        set: (s, v) => {
+          s.ownerJoin(v as IpMreq, true);
+        },
+      },
+      [C.IP_DROP_MEMBERSHIP]: {
+        kind: 'mreq',
+        set: (s, v) => {
+          s.ownerJoin(v as IpMreq, false);
+        },
+      },
+    },
+  }),
+);
+
+/** The kind of each UDP option (for argument checking before dispatch). */
+export const udpOptionTable = UDP_OPTIONS;
