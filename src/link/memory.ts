@@ -14,6 +14,7 @@
 import { SeededRng } from '../random/rng.js';
 import { Counters } from '../stats/counters.js';
 import type { Clock } from '../time/clock.js';
+import { SystemClock } from '../time/system-clock.js';
 import type { Instant } from '../time/instant.js';
 import type { MacAddress } from '../wire/address.js';
 import { isMacMulticast, readMac } from '../wire/address.js';
@@ -32,8 +33,12 @@ const MAX_MTU = 65_535;
 const MIN_MTU = 68;
 
 export interface MemoryNetworkOptions extends Partial<MemoryImpairments> {
-  /** Drives every delivery; usually a ManualClock or VirtualClock. */
-  readonly clock: Clock;
+  /**
+   * Drives every delivery; usually a ManualClock or VirtualClock shared with
+   * the stacks on the network. Default: a SystemClock (real time), matching
+   * a Stack created without a clock.
+   */
+  readonly clock?: Clock;
   /** Seeds every random choice (MAC addresses, impairments). Default 0. */
   readonly seed?: number;
   /** Instead of `seed`: a stream to fork from, e.g. `simRng.fork('lan-1')` in a simulation with several networks. */
@@ -153,7 +158,7 @@ class Switch {
     }
     const { clock: _clock, seed: _seed, rng: _rng, mtu: _mtu, ...impairments } = options;
     checkImpairments(impairments);
-    this.clock = options.clock;
+    this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.mtu = mtu;
     this.defaults = { ...DEFAULT_IMPAIRMENTS, ...mergeImpairments({}, impairments) };
     this.#root = options.rng ?? new SeededRng(options.seed ?? 0);
@@ -462,7 +467,7 @@ export class MemoryNetwork {
   readonly #switch: Switch;
   readonly #links = new Map<Port, MemoryLink>();
 
-  constructor(options: MemoryNetworkOptions) {
+  constructor(options: MemoryNetworkOptions = {}) {
     this.#switch = new Switch(options);
   }
 

@@ -62,7 +62,12 @@ import type { StackSyscalls, StackSyscallsOptions } from '../syscall/stack-sysca
 import type { Syscalls } from '../syscall/syscalls.js';
 
 export interface StackOptions {
-  /** Default: a SystemClock. Use a ManualClock for tests and simulation. */
+  /**
+   * Default: a SystemClock whose timers keep the process alive while the
+   * stack has work scheduled (like Node's own sockets); `close()` the stack
+   * to let the process exit at once. Use a ManualClock or VirtualClock for
+   * tests and simulation.
+   */
   readonly clock?: Clock;
   /** Seeds the Rng (a SeededRng): same seed, same run. Default: cryptographic randomness. */
   readonly seed?: number;
@@ -141,7 +146,7 @@ export class Stack {
       ...options.syscalls,
     };
     this.#options = options;
-    this.clock = options.clock ?? new SystemClock();
+    this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
     this.checksums = options.checksums ?? 'auto';
     this.pathMtu = new PathMtuCache(options.pathMtu);
