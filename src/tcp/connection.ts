@@ -201,6 +201,7 @@ export class TcpConnection {
       srtt: t.rtt.srtt ?? 0,
       cwnd: t.cwnd(),
       ssthresh: t.cc.ssthresh,
+      congestionControl: t.cc.name,
       sndWnd: t.sndWnd,
       rcvWnd: t.rcvWnd(),
       retransmits: t.retries,
@@ -415,6 +416,8 @@ export interface TcpInfo {
   readonly srtt: number;
   readonly cwnd: number;
   readonly ssthresh: number;
+  /** The congestion controller in use (TCP_CONGESTION). */
+  readonly congestionControl: 'cubic' | 'reno';
   readonly sndWnd: number;
   readonly rcvWnd: number;
   readonly retransmits: number;

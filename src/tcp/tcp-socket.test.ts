@@ -438,6 +438,9 @@ describe('socket options', () => {
     const { fd: srv } = await acc;
     // TCP_MAXSEG 1000 on the client: it announces 1000, so both ends send at most 1000.
     expect(b.sys.getsockopt(fd, C.IPPROTO_TCP, C.TCP_MAXSEG)).toBe(1000);
+    // TCP_CONGESTION set before connect reaches the connection; the accepted side keeps the default.
+    expect(b.sys.getsockopt(fd, C.IPPROTO_TCP, C.TCP_CONGESTION)).toBe('reno');
+    expect(a.sys.getsockopt(srv, C.IPPROTO_TCP, C.TCP_CONGESTION)).toBe('cubic');
     expect(a.sys.getsockopt(srv, C.IPPROTO_TCP, C.TCP_MAXSEG)).toBe(1000);
     await b.sys.write(fd, new Uint8Array(5000));
     await readN(a.sys, srv, 5000);

@@ -169,6 +169,7 @@ export class TcpSocket implements SocketHandle {
     this.so.rcvbuf = d.recvBufferSize;
     this.so.sndbuf = d.sendBufferSize;
     this.noDelay = d.noDelay;
+    this.congestion = d.congestionControl;
     this.keepIdleSecs = Math.round(Duration.toSecs(d.keepIdle));
     this.keepIntvlSecs = Math.round(Duration.toSecs(d.keepInterval));
     this.keepCnt = d.keepCount;
@@ -199,6 +200,7 @@ export class TcpSocket implements SocketHandle {
       keepCount: this.keepCnt,
       userTimeout: Duration.fromMillis(this.userTimeoutMs),
       synRetries: this.synCnt,
+      congestionControl: this.congestion,
       ...(this.rcvbufLocked ? { recvBufferSize: this.so.rcvbuf, recvBufferMax: this.so.rcvbuf } : {}),
       ...(this.sndbufLocked ? { sendBufferSize: this.so.sndbuf } : {}),
     });
@@ -776,11 +778,14 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
       ),
       [C.TCP_CONGESTION]: {
         kind: 'string',
-        get: (s) => s.congestion,
+        // A connected socket reports the controller its connection really uses.
+        get: (s) => s.liveEntry?.conn.info.congestionControl ?? s.congestion,
         set: (s, v) => {
           const name = v as string;
           // Linux tcp_set_congestion_control: an unknown algorithm is ENOENT.
           if (!(TCP_CONGESTION_ALGORITHMS as readonly string[]).includes(name)) raise('ENOENT');
+          // Applies to connections this socket opens or accepts from now on;
+          // an established connection keeps the controller it started with.
           s.congestion = name as TcpCongestionName;
         },
       },
