@@ -242,7 +242,11 @@ export class TcpConnection {
     const before = t.rcvWnd();
     const n = t.rcvBuf.read(dst);
     if (n === 0) return 0;
-    if (t.rcvBuf.extent === 0) {
+    // Free the receive memory only once no more data can arrive (FIN seen):
+    // releasing on every drain reallocated and zero-filled the whole buffer
+    // per segment in bulk transfers. Releasing idle connections' buffers is
+    // left to a timer-driven policy (the idle-memory benchmark).
+    if (t.rcvBuf.extent === 0 && this.eof) {
       t.rcvBuf.release();
       if (t.assembler.isEmpty) t.assembler.release();
     }

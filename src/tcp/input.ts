@@ -364,7 +364,6 @@ function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary): vo
   if (dataAcked > 0) {
     t.sndBuf.consume(seqSub(seqAdd(dataStart, dataAcked), t.sndBufSeq));
     t.sndBufSeq = seqAdd(dataStart, dataAcked);
-    if (t.sndBuf.isEmpty) t.sndBuf.release();
     t.notify();
   }
   t.sndUna = ack;
