@@ -5,6 +5,7 @@ import {
   checksumAdjust,
   checksumAdjust32,
   checksumFinish,
+  checksumAddChunks,
   checksumFold,
   checksumValid,
   internetChecksum,
@@ -334,5 +335,30 @@ describe('checksumAdjust / checksumAdjust32 (RFC 1624)', () => {
     expect(checksumFinish(0xddf2)).toBe(0x220d);
     expect(checksumFinish(0x1ddf1)).toBe(0x220d);
     expect(checksumFinish(0)).toBe(0xffff);
+  });
+});
+
+describe('checksumAddChunks', () => {
+  it('sums chunks split anywhere (odd lengths too) like the contiguous buffer', () => {
+    let seed = 0x2545f491;
+    const next = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    for (let round = 0; round < 500; round++) {
+      const data = new Uint8Array(next() % 600);
+      for (let i = 0; i < data.length; i++) data[i] = next() & 0xff;
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < data.length; ) {
+        const len = Math.min(data.length - at, next() % 40);
+        chunks.push(data.subarray(at, at + len));
+        at += len;
+      }
+      const initial = next() & 0xffff;
+      expect(checksumFold(checksumAddChunks(initial, chunks))).toBe(checksumFold(checksumAdd(initial, data)));
+      expect(checksumFold(checksumAddChunks(initial, data))).toBe(checksumFold(checksumAdd(initial, data)));
+    }
   });
 });

@@ -147,3 +147,23 @@ export function checksumAdjust32(checksum: number, oldValue: number, newValue: n
 export function checksumValid(data: Uint8Array, initial = 0): boolean {
   return checksumFold(checksumAdd(initial, data)) === 0xffff;
 }
+
+/**
+ * Adds chunks to a running sum as if they were one contiguous buffer (a
+ * segment whose payload is two views of a ring buffer). A chunk that starts at
+ * an odd offset has its bytes in swapped word halves; the one's complement sum
+ * commutes with byte swapping (RFC 1071 2(B)), so its folded sum is swapped
+ * back. Chunks may have any length.
+ */
+export function checksumAddChunks(initial: number, payload: Uint8Array | readonly Uint8Array[]): number {
+  if (payload instanceof Uint8Array) return checksumAdd(initial, payload);
+  let sum = initial;
+  let odd = false;
+  for (const chunk of payload) {
+    let s = checksumFold(checksumAdd(0, chunk));
+    if (odd) s = ((s & 0xff) << 8) | (s >>> 8);
+    sum += s;
+    if ((chunk.length & 1) === 1) odd = !odd;
+  }
+  return sum;
+}

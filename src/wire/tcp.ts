@@ -12,7 +12,7 @@
 import { formatIpv4 } from './address.js';
 import type { Ipv4Address } from './address.js';
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
-import { checksumAdd, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
+import { checksumAdd, checksumAddChunks, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult } from './result.js';
 import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options.js';
@@ -187,27 +187,9 @@ export function emitTcpHeader(
  * odd ones included; their total must be the payloadLength given then).
  */
 export function finishTcpChecksum(header: Uint8Array, payload: Uint8Array | readonly Uint8Array[]): void {
-  writeU16(header, 16, checksumFinish(sumChunks(readU16(header, 16), payload)));
+  writeU16(header, 16, checksumFinish(checksumAddChunks(readU16(header, 16), payload)));
 }
 
-/**
- * Adds chunks to a running sum as if they were one contiguous buffer. A chunk
- * that starts at an odd offset has its bytes in swapped word halves, and the
- * one's complement sum commutes with byte swapping (RFC 1071 2(B)), so its
- * folded sum is swapped back.
- */
-function sumChunks(initial: number, payload: Uint8Array | readonly Uint8Array[]): number {
-  if (payload instanceof Uint8Array) return checksumAdd(initial, payload);
-  let sum = initial;
-  let odd = false;
-  for (const chunk of payload) {
-    let s = checksumFold(checksumAdd(0, chunk));
-    if (odd) s = ((s & 0xff) << 8) | (s >>> 8);
-    sum += s;
-    if ((chunk.length & 1) === 1) odd = !odd;
-  }
-  return sum;
-}
 
 /**
  * Zero-copy view over a segment's bytes, for hot paths (demultiplexing by

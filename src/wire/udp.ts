@@ -9,7 +9,7 @@
  */
 import type { Ipv4Address } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
-import { checksumAdd, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
+import { checksumAdd, checksumAddChunks, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult } from './result.js';
 
@@ -152,25 +152,7 @@ export function emitUdpHeader(
  * length must be the payloadLength given to emitUdpHeader.
  */
 export function finishUdpChecksum(header: Uint8Array, payload: Uint8Array | readonly Uint8Array[]): void {
-  const sum = sumChunks(readU16(header, 6), payload);
+  const sum = checksumAddChunks(readU16(header, 6), payload);
   writeU16(header, 6, udpChecksumField(sum));
 }
 
-/**
- * Adds chunks to a running sum as if they were one contiguous buffer. A chunk
- * that starts at an odd offset has its bytes in swapped word halves, and the
- * one's complement sum commutes with byte swapping (RFC 1071 2(B)), so its
- * folded sum is swapped back.
- */
-function sumChunks(initial: number, payload: Uint8Array | readonly Uint8Array[]): number {
-  if (payload instanceof Uint8Array) return checksumAdd(initial, payload);
-  let sum = initial;
-  let odd = false;
-  for (const chunk of payload) {
-    let s = checksumFold(checksumAdd(0, chunk));
-    if (odd) s = ((s & 0xff) << 8) | (s >>> 8);
-    sum += s;
-    if ((chunk.length & 1) === 1) odd = !odd;
-  }
-  return sum;
-}
