@@ -10,7 +10,7 @@ describe('examples/tcp-file-transfer', () => {
       'receiver says: 524288 1025d7d0c41247463a5bb9b6b698234d18a36abf9c95bb11b1caaa6b2911a67a',
       'match: true',
       'retransmitted segments: 5, frames lost: 10',
-      'done at t=320 ms (virtual)',
+      'done at t=260 ms (virtual)',
     ]);
   });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages: tshark (checks our
 # pcap files), tcpdump/ethtool (fixture capture), iproute2 and ping (network
-# namespaces for the interop tests). Idempotent; quiet when all is present.
+# namespaces for the interop tests), curl and nftables (interop tests). Idempotent; quiet when all is present.
 set -euo pipefail
 
 need=()
@@ -12,6 +12,9 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+# The interop tests: curl downloads from sockstack's HTTP server, nft impairs the path (no netem in some kernels).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -8,3 +8,13 @@ export { createPcapFile } from './node/pcap-file.js';
 export type { PcapFileHandle, PcapFileOptions } from './node/pcap-file.js';
 export { openTun, TunLink, TunError } from './link/tun/index.js';
 export type { TunOptions } from './link/tun/index.js';
+export { createNet, NetSocket, NetServer } from './node/net.js';
+export type {
+  Net,
+  NetStack,
+  NetSocketOptions,
+  NetConnectOptions,
+  NetServerOptions,
+  NetListenOptions,
+  NetAddressInfo,
+} from './node/net.js';

@@ -32,6 +32,8 @@ import { emitIpv4, ipv4BufferLen, parseIpv4 } from '../src/wire/ipv4.js';
 import type { Ipv4Repr } from '../src/wire/ipv4.js';
 import { emitIcmpv4, icmpv4BufferLen, isIcmpv4Other, parseIcmpQuote, parseIcmpv4 } from '../src/wire/icmpv4.js';
 import type { Icmpv4Repr } from '../src/wire/icmpv4.js';
+import { emitIgmp, igmpBufferLen, parseIgmp } from '../src/wire/igmp.js';
+import type { IgmpRepr } from '../src/wire/igmp.js';
 import { emitUdp, parseUdp, udpBufferLen } from '../src/wire/udp.js';
 import { emitTcp, parseTcp, tcpBufferLen } from '../src/wire/tcp.js';
 import type { TcpOption } from '../src/wire/tcp-options.js';
@@ -124,6 +126,12 @@ const T = {
     (r) => emitScratch(icmpv4BufferLen(r), (buf) => emitIcmpv4(r, buf)),
   ),
   quote: target('icmp quote', (b) => parseIcmpQuote(b)),
+  igmp: target('igmp', (b) => parseIgmp(b), (r) => emitScratch(igmpBufferLen(r), (buf) => emitIgmp(r, buf))),
+  igmpNoCheck: target(
+    'igmp (no checksum)',
+    (b) => parseIgmp(b, { verifyChecksum: false }),
+    (r) => emitScratch(igmpBufferLen(r), (buf) => emitIgmp(r, buf)),
+  ),
   udp: target('udp', (b, p) => parseUdp(b, p), (r, p) => emitScratch(udpBufferLen(r), (buf) => emitUdp(r, buf, p))),
   udpNoCheck: target('udp (no pseudo-header)', (b) => parseUdp(b), (r) => emitScratch(udpBufferLen(r), (buf) => emitUdp(r, buf))),
   tcp: target('tcp', (b, p) => parseTcp(b, p), (r, p) => emitScratch(tcpBufferLen(r), (buf) => emitTcp(r, buf, p))),
@@ -131,7 +139,7 @@ const T = {
 };
 const ALL_TARGETS: readonly Target[] = Object.values(T);
 const L3_TARGETS: readonly Target[] = [T.arp, T.ipv4, T.ipv4NoCheck];
-const L4_TARGETS: readonly Target[] = [T.icmp, T.icmpNoCheck, T.quote, T.udp, T.udpNoCheck, T.tcp, T.tcpNoCheck];
+const L4_TARGETS: readonly Target[] = [T.icmp, T.icmpNoCheck, T.quote, T.igmp, T.igmpNoCheck, T.udp, T.udpNoCheck, T.tcp, T.tcpNoCheck];
 
 // ---------------------------------------------------------------- checker
 
@@ -432,6 +440,7 @@ function freshTransport(rng: Prng, protocol: number, pseudo: Pseudo): Uint8Array
     const repr = { srcPort: rng.int(0x10000), dstPort: rng.int(0x10000), payload: smallPayload(rng) };
     return emitExact(udpBufferLen(repr), (b) => emitUdp(repr, b, rng.chance(0.9) ? pseudo : undefined));
   }
+  if (protocol === 2) return freshIgmp(rng);
   let repr: Icmpv4Repr;
   switch (rng.int(4)) {
     case 0:
@@ -447,6 +456,41 @@ function freshTransport(rng: Prng, protocol: number, pseudo: Pseudo): Uint8Array
       repr = { type: rng.pick([4, 5, 9, 12, 13, 40, 255]), code: rng.int(256), rest: rng.u32(), data: smallPayload(rng) };
   }
   return emitExact(icmpv4BufferLen(repr), (b) => emitIcmpv4(repr, b));
+}
+
+function freshIgmp(rng: Prng): Uint8Array {
+  const addrs = (): number[] => Array.from({ length: rng.chance(0.7) ? 0 : rng.range(1, 5) }, () => rng.u32());
+  let repr: IgmpRepr;
+  switch (rng.int(3)) {
+    case 0: {
+      const version = rng.pick([1, 2, 3] as const);
+      repr = {
+        type: 0x11,
+        version,
+        maxRespCode: version === 1 ? 0 : rng.range(1, 256),
+        group: rng.u32(),
+        suppressRouterSide: version === 3 && rng.chance(0.5),
+        robustness: version === 3 ? rng.int(8) : 0,
+        queryIntervalCode: version === 3 ? rng.int(256) : 0,
+        sources: version === 3 ? addrs() : [],
+      };
+      break;
+    }
+    case 1:
+      repr = { type: rng.pick([0x12, 0x16, 0x17] as const), group: rng.u32() };
+      break;
+    default:
+      repr = {
+        type: 0x22,
+        records: Array.from({ length: rng.int(4) }, () => ({
+          recordType: rng.range(1, 7),
+          group: rng.u32(),
+          sources: addrs(),
+          auxData: rng.bytes(4 * (rng.chance(0.8) ? 0 : rng.range(1, 3))),
+        })),
+      };
+  }
+  return emitExact(igmpBufferLen(repr), (b) => emitIgmp(repr, b));
 }
 
 function randomIpv4Options(rng: Prng): Uint8Array {
@@ -490,7 +534,7 @@ function freshSeed(rng: Prng): Seed {
     const eth = { dst: mac(), src: mac(), ethertype: EtherType.Arp, payload };
     return { bytes: emitExact(ethernetBufferLen(eth, { minFrameLen: 60 }), (b) => emitEthernet(eth, b, { minFrameLen: 60 })), ip: -1, l4: -1, protocol: -1, pseudo: none };
   }
-  const protocol = rng.pick([1, 6, 6, 17]);
+  const protocol = rng.pick([1, 2, 6, 6, 17]);
   const ipBytes = freshIpv4(rng, protocol);
   const ip = parseIpv4(ipBytes);
   if (!ip.ok) throw new Error(`freshIpv4 made an unparsable packet: ${ip.reason}`);
@@ -534,7 +578,7 @@ function fixChecksums(b: Uint8Array, s: Seed): void {
         writeU16(seg, 6, 0);
         writeU16(seg, 6, internetChecksum(seg.subarray(0, ulen), pseudoHeaderSum(pseudo.src, pseudo.dst, 17, ulen)));
       }
-    } else if (s.protocol === 1 && seg.length >= 8) {
+    } else if ((s.protocol === 1 || s.protocol === 2) && seg.length >= 8) {
       writeU16(seg, 2, 0);
       writeU16(seg, 2, internetChecksum(seg));
     }

@@ -25,15 +25,61 @@ describe('NeighbourCache', () => {
     expect(c.pollAt()).toBeUndefined();
   });
 
-  it('releases queued packets on a reply and caches until expiry', () => {
-    const c = new NeighbourCache<string>({ reachableTime: Duration.fromSecs(60) });
+  it('releases queued packets on a reply; REACHABLE turns STALE, still used, and an unused STALE entry is forgotten', () => {
+    const c = new NeighbourCache<string>({ reachableTime: Duration.fromSecs(30) });
     c.resolve(s(0), A, 'p1');
     expect(c.update(s(0.2), A, MA, false)).toEqual(['p1']);
     expect(c.resolve(s(1), A, 'p2')).toEqual({ kind: 'resolved', mac: MA });
-    expect(c.lookup(s(60.1), A)).toBe(MA);
-    expect(c.lookup(s(60.2), A)).toBeUndefined(); // expired
-    expect(c.poll(s(60.3)).expired).toBe(1);
-    expect(c.resolve(s(61), A, 'p3').kind).toBe('queued');
+    expect(c.entries()[0]!.state).toBe('reachable');
+    expect(c.poll(s(30.2)).expired).toBe(0);
+    expect(c.entries()[0]!.state).toBe('stale');
+    expect(c.lookup(s(31), A)).toBe(MA);
+    // 60 s unused: gone, and the next packet resolves afresh.
+    expect(c.poll(s(90.2)).expired).toBe(1);
+    expect(c.resolve(s(91), A, 'p3').kind).toBe('queued');
+  });
+
+  it('NUD: a STALE entry in use is re-verified (DELAY, then unicast PROBEs to the cached MAC), and dropped when nobody answers', () => {
+    const c = new NeighbourCache<string>();
+    const wrong = mac('02:00:00:00:00:77');
+    // Learned from an ARP request (not a confirmation): STALE.
+    c.update(s(0), A, wrong, true, false);
+    expect(c.entries()[0]!.state).toBe('stale');
+    expect(c.resolve(s(1), A, 'p1')).toEqual({ kind: 'resolved', mac: wrong });
+    expect(c.entries()[0]!.state).toBe('delay');
+    expect(c.pollAt()).toBe(s(6));
+    const r1 = c.poll(s(6));
+    expect(r1.probes).toEqual([{ ip: A, mac: wrong }]);
+    expect(r1.requests).toEqual([]);
+    expect(c.entries()[0]!.state).toBe('probe');
+    // Still used while probing.
+    expect(c.resolve(s(6.5), A, 'p2')).toEqual({ kind: 'resolved', mac: wrong });
+    expect(c.poll(s(7)).probes).toEqual([{ ip: A, mac: wrong }]);
+    expect(c.poll(s(8)).probes).toEqual([{ ip: A, mac: wrong }]);
+    const r4 = c.poll(s(9));
+    expect(r4.probes).toEqual([]);
+    expect(r4.expired).toBe(1);
+    expect(c.size).toBe(0);
+    // The next packet asks the whole LAN again, and the right answer is REACHABLE.
+    expect(c.resolve(s(9), A, 'p3')).toEqual({ kind: 'queued', sendRequest: true });
+    expect(c.update(s(9.1), A, MA, true, true)).toEqual(['p3']);
+    expect(c.entries()[0]).toMatchObject({ state: 'reachable', mac: MA });
+  });
+
+  it('NUD: an answer to a probe confirms the entry; a different MAC within lockTime is ignored', () => {
+    const c = new NeighbourCache<string>();
+    c.update(s(0), A, MA, true, false);
+    c.resolve(s(0), A, 'p');
+    c.poll(s(5));
+    expect(c.entries()[0]!.state).toBe('probe');
+    c.update(s(5.1), A, MA, true, true);
+    expect(c.entries()[0]!.state).toBe('reachable');
+    // A corrupted duplicate right after: ignored.
+    c.update(s(5.2), A, mac('02:00:00:00:00:66'), true, true);
+    expect(c.lookup(s(5.2), A)).toBe(MA);
+    // A request from the same MAC does not downgrade a REACHABLE entry.
+    c.update(s(7), A, MA, true, false);
+    expect(c.entries()[0]!.state).toBe('reachable');
   });
 
   it('creates entries only when we are the target (RFC 826 merge rule)', () => {
@@ -43,8 +89,14 @@ describe('NeighbourCache', () => {
     c.update(s(0), A, MA, true);
     expect(c.lookup(s(0), A)).toBe(MA);
     const other = mac('02:00:00:00:00:09');
+    // A different MAC for a confirmed (REACHABLE) mapping is ignored ...
     c.update(s(1), A, other, false);
-    expect(c.lookup(s(1), A)).toBe(other);
+    expect(c.lookup(s(1), A)).toBe(MA);
+    // ... and replaces a STALE one, unconfirmed (it is probed before it is trusted).
+    c.poll(s(31));
+    c.update(s(32), A, other, false);
+    expect(c.lookup(s(32), A)).toBe(other);
+    expect(c.entries()[0]!.state).toBe('stale');
   });
 
   it('stays within maxEntries, reporting packets of evicted entries as failed', () => {

@@ -15,14 +15,22 @@ import type { Ipv4Address, MacAddress } from '../wire/address.js';
 
 export interface NeighbourCacheOptions {
   /**
-   * How long a learned mapping is used before it must be resolved again.
-   * RFC 1122 2.3.2.1 requires some timeout so a moved host is found again;
-   * 60 s is the classic BSD value (Linux: 30 s reachable plus stale time).
+   * How long a confirmed mapping counts as REACHABLE (Linux base_reachable_time,
+   * 30 s). After that it is STALE: still used, but re-verified on next use.
+   * RFC 1122 2.3.2.1 requires some such timeout so a moved host is found again.
    */
   readonly reachableTime?: Duration;
+  /** How long an unused STALE entry is kept before it is forgotten (Linux gc_staletime, 60 s). */
+  readonly staleTime?: Duration;
+  /** DELAY: how long a STALE entry in use waits for a confirmation before probing (Linux delay_first_probe_time, 5 s). */
+  readonly delayFirstProbe?: Duration;
+  /** Unicast probes of a PROBE entry before it is declared failed (Linux ucast_solicit: 3). */
+  readonly unicastProbes?: number;
+  /** A different MAC for a known address is ignored this soon after the last update (Linux locktime, 1 s). */
+  readonly lockTime?: Duration;
   /** ARP requests sent for one resolution before giving up (Linux mcast_solicit: 3). */
   readonly retries?: number;
-  /** Time between requests. RFC 1122 2.3.2.1: at most one request per second per address. */
+  /** Time between requests and probes. RFC 1122 2.3.2.1: at most one request per second per address. */
   readonly retryInterval?: Duration;
   /** Packets queued per unresolved neighbour; later ones are dropped (RFC 1122 2.3.2.2 asks for at least one). */
   readonly maxPending?: number;
@@ -30,14 +38,25 @@ export interface NeighbourCacheOptions {
   readonly maxEntries?: number;
 }
 
-export type NeighbourState = 'incomplete' | 'reachable' | 'static';
+/**
+ * Linux NUD states (include/net/neighbour.h, RFC 4861 7.3.2 for NDP): an
+ * entry learned without proof that our frames reach the neighbour (from its
+ * ARP request, or a reply not sent to us) starts STALE; a solicited reply
+ * makes it REACHABLE for `reachableTime`, after which it is STALE again.
+ * Sending through a STALE entry moves it to DELAY; with no confirmation by
+ * then, PROBE sends unicast requests to the cached MAC, and when those go
+ * unanswered the entry is dropped, so the next packet resolves afresh by
+ * broadcast. So a wrong mapping (a corrupted ARP packet) costs seconds, not
+ * a connection.
+ */
+export type NeighbourState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'static';
 
 export interface NeighbourEntry {
   readonly ip: Ipv4Address;
   readonly state: NeighbourState;
   /** Undefined while incomplete. */
   readonly mac: MacAddress | undefined;
-  /** When a reachable entry expires, or when an incomplete one next retries or fails. */
+  /** When the entry next changes state by itself (Instant.MAX for static entries). */
   readonly deadline: Instant;
   readonly pending: number;
 }
@@ -51,15 +70,17 @@ export type ResolveOutcome =
   | { readonly kind: 'dropped' };
 
 export interface NeighbourPollResult<P> {
-  /** Addresses to send an ARP request for now. */
+  /** Addresses to send a (broadcast) ARP request for now. */
   readonly requests: Ipv4Address[];
+  /** PROBE: ARP requests to send now by unicast to the cached MAC (Linux ucast_solicit). */
+  readonly probes: { readonly ip: Ipv4Address; readonly mac: MacAddress }[];
   /**
    * Resolutions that ran out of retries, with the packets that waited for
    * them (report host unreachable). Packets of entries evicted to make room
    * are reported here too, under ip 0.
    */
   readonly failed: { readonly ip: Ipv4Address; readonly packets: P[] }[];
-  /** Reachable entries that expired and were removed. */
+  /** Entries removed: STALE ones unused for `staleTime`, and PROBE ones nobody answered. */
   readonly expired: number;
 }
 
@@ -67,13 +88,19 @@ interface Entry<P> {
   state: NeighbourState;
   mac: MacAddress | undefined;
   deadline: Instant;
-  /** Requests sent so far (incomplete entries). */
+  /** Requests (incomplete) or probes (probe) sent so far. */
   tries: number;
   pending: P[];
+  /** When the mapping last changed or was confirmed (for lockTime). */
+  updatedAt: Instant;
 }
 
 export class NeighbourCache<P> {
   readonly reachableTime: Duration;
+  readonly staleTime: Duration;
+  readonly delayFirstProbe: Duration;
+  readonly unicastProbes: number;
+  readonly lockTime: Duration;
   readonly retries: number;
   readonly retryInterval: Duration;
   readonly maxPending: number;
@@ -84,12 +111,17 @@ export class NeighbourCache<P> {
   #evictedPackets: P[] = [];
 
   constructor(options: NeighbourCacheOptions = {}) {
-    this.reachableTime = options.reachableTime ?? Duration.fromSecs(60);
+    this.reachableTime = options.reachableTime ?? Duration.fromSecs(30);
+    this.staleTime = options.staleTime ?? Duration.fromSecs(60);
+    this.delayFirstProbe = options.delayFirstProbe ?? Duration.fromSecs(5);
+    this.unicastProbes = options.unicastProbes ?? 3;
+    this.lockTime = options.lockTime ?? Duration.fromSecs(1);
     this.retries = options.retries ?? 3;
     this.retryInterval = options.retryInterval ?? Duration.fromSecs(1);
     this.maxPending = options.maxPending ?? 8;
     this.maxEntries = options.maxEntries ?? 1024;
     if (!Number.isInteger(this.retries) || this.retries < 1) throw new RangeError('NeighbourCache: retries must be >= 1');
+    if (!Number.isInteger(this.unicastProbes) || this.unicastProbes < 1) throw new RangeError('NeighbourCache: unicastProbes must be >= 1');
     if (!Number.isInteger(this.maxPending) || this.maxPending < 0) throw new RangeError('NeighbourCache: bad maxPending');
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('NeighbourCache: bad maxEntries');
   }
@@ -98,32 +130,30 @@ export class NeighbourCache<P> {
     return this.#entries.size;
   }
 
-  /** The MAC of a usable entry, without side effects. */
-  lookup(now: Instant, ip: Ipv4Address): MacAddress | undefined {
-    const e = this.#entries.get(ip);
-    if (e === undefined || e.mac === undefined) return undefined;
-    if (e.state === 'reachable' && e.deadline <= now) return undefined;
-    return e.mac;
+  /** The MAC of a usable entry (any state but incomplete), without side effects. */
+  lookup(_now: Instant, ip: Ipv4Address): MacAddress | undefined {
+    return this.#entries.get(ip)?.mac;
   }
 
   /**
    * Finds the MAC for `ip`, or queues `packet` until it is known. The first
    * packet for an unknown address creates an incomplete entry and asks the
-   * caller to send the first request.
+   * caller to send the first request. Using a STALE entry starts its
+   * re-verification (DELAY), as Linux neigh_event_send does.
    */
   resolve(now: Instant, ip: Ipv4Address, packet: P): ResolveOutcome {
-    const known = this.lookup(now, ip);
-    if (known !== undefined) return { kind: 'resolved', mac: known };
     let e = this.#entries.get(ip);
-    if (e !== undefined && e.state === 'reachable') {
-      // Expired but not yet swept: start over.
-      this.#entries.delete(ip);
-      e = undefined;
+    if (e !== undefined && e.mac !== undefined) {
+      if (e.state === 'stale') {
+        e.state = 'delay';
+        e.deadline = instantAdd(now, this.delayFirstProbe);
+      }
+      return { kind: 'resolved', mac: e.mac };
     }
     if (e === undefined) {
       if (this.maxPending === 0) return { kind: 'dropped' };
       this.#makeRoom();
-      e = { state: 'incomplete', mac: undefined, deadline: instantAdd(now, this.retryInterval), tries: 1, pending: [packet] };
+      e = { state: 'incomplete', mac: undefined, deadline: instantAdd(now, this.retryInterval), tries: 1, pending: [packet], updatedAt: now };
       this.#entries.set(ip, e);
       return { kind: 'queued', sendRequest: true };
     }
@@ -136,30 +166,71 @@ export class NeighbourCache<P> {
    * Records `ip` is at `mac` (from any ARP packet). RFC 826 "Packet
    * Reception": an existing entry is always updated (the merge flag); a new
    * one is created only when `create` (we were the target of the packet).
-   * Returns the packets that were waiting for this address, now sendable.
+   * `confirmed`: the packet proves the neighbour hears us (an ARP reply sent
+   * to us): REACHABLE; otherwise (a request, Linux neigh_event_ns) a new
+   * mapping is only STALE. A different MAC for a known address changes only
+   * a STALE entry, not within `lockTime` of its last update (Linux locktime),
+   * and leaves it STALE. Returns the packets that were waiting for this
+   * address, now sendable.
    */
-  update(now: Instant, ip: Ipv4Address, mac: MacAddress, create: boolean): P[] {
+  update(now: Instant, ip: Ipv4Address, mac: MacAddress, create: boolean, confirmed = true): P[] {
     const e = this.#entries.get(ip);
     if (e === undefined) {
       if (create) {
         this.#makeRoom();
-        this.#entries.set(ip, this.#reachable(now, mac));
+        this.#entries.set(ip, this.#learned(now, mac, confirmed));
       }
       return [];
     }
     if (e.state === 'static') return [];
+    if (e.mac !== undefined && e.mac !== mac) {
+      // A conflicting MAC for a mapping in use is more likely a corrupted (or
+      // forged) packet than a moved host: it replaces only a STALE entry, and
+      // unconfirmed, so it is probed before it is trusted (RFC 4861 7.2.5 treats
+      // a non-override advertisement alike). A host that really moved stops
+      // answering probes at the old MAC and is found again by broadcast.
+      if (e.state !== 'stale' || now < instantAdd(e.updatedAt, this.lockTime)) return [];
+      confirmed = false;
+    }
+    if (e.mac === mac && !confirmed) return []; // nothing new: keep the state (and any re-verification) as is
     const pending = e.pending;
     // Re-insert so the Map's order stays the age order used for eviction.
     this.#entries.delete(ip);
-    this.#entries.set(ip, this.#reachable(now, mac));
+    this.#entries.set(ip, this.#learned(now, mac, confirmed));
     return pending;
+  }
+
+  /**
+   * Upper-layer proof that the mapping works (Linux neigh confirm from TCP's
+   * dst_confirm: the peer acknowledged new data): REACHABLE again.
+   */
+  confirm(now: Instant, ip: Ipv4Address): void {
+    const e = this.#entries.get(ip);
+    if (e === undefined || e.mac === undefined || e.state === 'static') return;
+    e.state = 'reachable';
+    e.deadline = instantAdd(now, this.reachableTime);
+    e.tries = 0;
+  }
+
+  /**
+   * Upper-layer doubt (a transport's retransmission timer fired): a mapping
+   * not already being probed goes to PROBE at once. Returns the MAC to send
+   * the first unicast probe to, or undefined when there is nothing to do.
+   */
+  suspect(now: Instant, ip: Ipv4Address): MacAddress | undefined {
+    const e = this.#entries.get(ip);
+    if (e === undefined || e.mac === undefined || e.state === 'static' || e.state === 'probe') return undefined;
+    e.state = 'probe';
+    e.tries = 1;
+    e.deadline = instantAdd(now, this.retryInterval);
+    return e.mac;
   }
 
   /** A permanent entry (like `arp -s`); it never expires and ARP packets never change it. */
   addStatic(ip: Ipv4Address, mac: MacAddress): P[] {
     const pending = this.#entries.get(ip)?.pending ?? [];
     this.#entries.delete(ip);
-    this.#entries.set(ip, { state: 'static', mac, deadline: Instant.MAX, tries: 0, pending: [] });
+    this.#entries.set(ip, { state: 'static', mac, deadline: Instant.MAX, tries: 0, pending: [], updatedAt: Instant.ZERO });
     return pending;
   }
 
@@ -170,32 +241,59 @@ export class NeighbourCache<P> {
     return e?.pending ?? [];
   }
 
-  /** Retries, failures and expiry due at `now`. */
+  /** Retries, probes, failures and state changes due at `now` (Linux neigh_timer_handler). */
   poll(now: Instant): NeighbourPollResult<P> {
     const requests: Ipv4Address[] = [];
+    const probes: { ip: Ipv4Address; mac: MacAddress }[] = [];
     const failed: { ip: Ipv4Address; packets: P[] }[] = [];
     let expired = 0;
     for (const [ip, e] of this.#entries) {
       if (e.deadline > now) continue;
-      if (e.state === 'reachable') {
-        this.#entries.delete(ip);
-        expired++;
-      } else if (e.state === 'incomplete') {
-        if (e.tries < this.retries) {
-          e.tries++;
-          e.deadline = instantAdd(now, this.retryInterval);
-          requests.push(ip);
-        } else {
+      switch (e.state) {
+        case 'reachable':
+          e.state = 'stale';
+          e.deadline = instantAdd(now, this.staleTime);
+          break;
+        case 'stale':
           this.#entries.delete(ip);
-          failed.push({ ip, packets: e.pending });
-        }
+          expired++;
+          break;
+        case 'delay':
+          e.state = 'probe';
+          e.tries = 1;
+          e.deadline = instantAdd(now, this.retryInterval);
+          probes.push({ ip, mac: e.mac! });
+          break;
+        case 'probe':
+          if (e.tries < this.unicastProbes) {
+            e.tries++;
+            e.deadline = instantAdd(now, this.retryInterval);
+            probes.push({ ip, mac: e.mac! });
+          } else {
+            // Nobody answers at that MAC: forget it, the next packet resolves afresh.
+            this.#entries.delete(ip);
+            expired++;
+          }
+          break;
+        case 'incomplete':
+          if (e.tries < this.retries) {
+            e.tries++;
+            e.deadline = instantAdd(now, this.retryInterval);
+            requests.push(ip);
+          } else {
+            this.#entries.delete(ip);
+            failed.push({ ip, packets: e.pending });
+          }
+          break;
+        case 'static':
+          break;
       }
     }
     if (this.#evictedPackets.length > 0) {
       failed.push({ ip: 0, packets: this.#evictedPackets });
       this.#evictedPackets = [];
     }
-    return { requests, failed, expired };
+    return { requests, probes, failed, expired };
   }
 
   /** The earliest deadline, for the stack's single timer. */
@@ -220,8 +318,10 @@ export class NeighbourCache<P> {
     }));
   }
 
-  #reachable(now: Instant, mac: MacAddress): Entry<P> {
-    return { state: 'reachable', mac, deadline: instantAdd(now, this.reachableTime), tries: 0, pending: [] };
+  #learned(now: Instant, mac: MacAddress, confirmed: boolean): Entry<P> {
+    return confirmed
+      ? { state: 'reachable', mac, deadline: instantAdd(now, this.reachableTime), tries: 0, pending: [], updatedAt: now }
+      : { state: 'stale', mac, deadline: instantAdd(now, this.staleTime), tries: 0, pending: [], updatedAt: now };
   }
 
   #makeRoom(): void {

@@ -66,7 +66,7 @@ import type {
 const NO_OPTIONS = new Uint8Array(0);
 
 /** Receives echo replies (for the ping client). */
-export type EchoReplyHandler = (now: Instant, from: Ipv4Address, identifier: number, sequence: number, data: Uint8Array) => void;
+export type EchoReplyHandler = (now: Instant, from: Ipv4Address, identifier: number, sequence: number, data: Uint8Array, to: Ipv4Address) => void;
 
 export interface IpLayerConfig {
   readonly stats: Counters;
@@ -85,6 +85,8 @@ export interface IpLayerConfig {
   /** First IP identification value (random, from the stack's Rng). */
   readonly initialId: number;
   readonly onEchoReply: EchoReplyHandler;
+  /** ICMP errors quoting ICMP we sent (echo requests of ping sockets). */
+  readonly onIcmpError?: (now: Instant, report: IcmpErrorReport) => void;
 }
 
 export class IpLayer implements IpSender {
@@ -139,7 +141,8 @@ export class IpLayer implements IpSender {
     // RFC 826 "Packet Reception": update the sender if known, add it when we
     // are the target. A probe (sender 0.0.0.0, RFC 5227) teaches nothing.
     if (arp.senderIp !== 0) {
-      const released = cache.update(now, arp.senderIp, arp.senderMac, forUs);
+      // Only a reply to us proves our frames reach the sender (Linux arp_process: REACHABLE, else STALE).
+      const released = cache.update(now, arp.senderIp, arp.senderMac, forUs, arp.operation === ArpOperation.Reply && forUs);
       for (const p of released) this.#sendFrames(iface, arp.senderMac, p.frames);
     }
     if (arp.operation === ArpOperation.Request && forUs) {
@@ -265,7 +268,7 @@ export class IpLayer implements IpSender {
       }
       case Icmpv4Type.EchoReply:
         st.increment('icmp.in-echo-reps');
-        this.#c.onEchoReply(now, ip.src, m.identifier, m.sequence, m.data);
+        this.#c.onEchoReply(now, ip.src, m.identifier, m.sequence, m.data, ip.dst);
         return;
       case Icmpv4Type.DestinationUnreachable:
         st.increment('icmp.in-dest-unreachs');
@@ -310,6 +313,9 @@ export class IpLayer implements IpSender {
 
   #reportError(now: Instant, report: IcmpErrorReport): void {
     const proto = this.#c.protocols.get(report.quote.protocol);
+    if (proto === undefined && report.quote.protocol === IpProtocol.Icmp && this.#c.onIcmpError !== undefined) {
+      return this.#c.onIcmpError(now, report);
+    }
     if (proto === undefined) return this.#drop('icmp', 'error-no-protocol');
     proto.icmpError(now, report, this);
   }
@@ -321,6 +327,19 @@ export class IpLayer implements IpSender {
     if (isIpv4Loopback(a)) return true;
     for (const i of this.#c.interfaces) if (i.hasAddress(a)) return true;
     return false;
+  }
+
+  neighbourAdvice(now: Instant, dst: Ipv4Address, advice: 'confirm' | 'suspect'): void {
+    const r = this.#c.routes.lookup(dst);
+    const cache = r?.iface.neighbours;
+    if (r === undefined || cache === undefined || r.iface.isLoopback) return;
+    const nextHop = r.gateway ?? dst;
+    if (advice === 'confirm') {
+      cache.confirm(now, nextHop);
+      return;
+    }
+    const probe = cache.suspect(now, nextHop);
+    if (probe !== undefined) this.#arpRequest(r.iface, nextHop, probe);
   }
 
   route(dst: Ipv4Address, src?: Ipv4Address, iface?: Interface): IpRoute | undefined {
@@ -350,7 +369,8 @@ export class IpLayer implements IpSender {
       src: source,
       dst,
       nextHop,
-      mtu: c.pathMtu.get(c.now(), dst, out.mtu),
+      // No clock read per packet while no path MTU is learnt (the usual case).
+      mtu: c.pathMtu.size === 0 ? out.mtu : c.pathMtu.get(c.now(), dst, out.mtu),
       checksum: c.checksums === 'always' || !out.trusted,
     };
   }
@@ -371,7 +391,9 @@ export class IpLayer implements IpSender {
       st.increment('ip.out-no-routes');
       return 'ENETUNREACH';
     }
-    const total = IPV4_HEADER_LEN + payloadLength;
+    const options = req.options ?? NO_OPTIONS;
+    const headerLen = IPV4_HEADER_LEN + options.length;
+    const total = headerLen + payloadLength;
     if (total > IPV4_MAX_PACKET_LEN) return 'EMSGSIZE';
     st.increment('ip.out-requests');
     const header: Ipv4Header = {
@@ -385,12 +407,12 @@ export class IpLayer implements IpSender {
       dontFragment: req.dontFragment ?? true,
       moreFragments: false,
       fragmentOffset: 0,
-      options: NO_OPTIONS,
+      options,
     };
     const headroom = route.iface.linkHeaderLen;
     if (total <= route.mtu) {
       const buf = new Uint8Array(headroom + total);
-      fill(buf.subarray(headroom + IPV4_HEADER_LEN), route);
+      fill(buf.subarray(headroom + headerLen), route);
       // The IP header checksum is 20 bytes of work: always computed, so
       // captures of trusted links still show valid IP headers.
       emitIpv4Header(header, buf.subarray(headroom), payloadLength);
@@ -443,11 +465,11 @@ export class IpLayer implements IpSender {
     }
   }
 
-  #arpRequest(iface: Interface, target: Ipv4Address): void {
+  #arpRequest(iface: Interface, target: Ipv4Address, unicastTo?: number): void {
     const mac = iface.mac;
     if (mac === undefined) return;
     const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
-    emitEthernetHeader({ dst: MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
+    emitEthernetHeader({ dst: unicastTo ?? MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
     emitArp(
       { operation: ArpOperation.Request, senderMac: mac, senderIp: iface.sourceFor(target) ?? 0, targetMac: MAC_ZERO, targetIp: target },
       frame.subarray(ETHERNET_HEADER_LEN),
@@ -584,6 +606,8 @@ export class IpLayer implements IpSender {
       if (cache === undefined) continue;
       const res = cache.poll(now);
       for (const ip of res.requests) this.#arpRequest(iface, ip);
+      // NUD PROBE: re-verify a cached mapping by unicast to the MAC we hold.
+      for (const p of res.probes) this.#arpRequest(iface, p.ip, p.mac);
       if (res.expired > 0) st.increment('arp.expired', res.expired);
       for (const f of res.failed) {
         if (f.ip !== 0) st.increment('arp.resolve-failed');

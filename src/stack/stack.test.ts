@@ -94,7 +94,8 @@ describe('Stack', () => {
     const p = a.ping('10.0.0.2');
     await settle(clock, Duration.fromSecs(1));
     await p;
-    await settle(clock, Duration.fromSecs(61));
+    // NUD (neighbour-cache.ts): REACHABLE for 30 s, then STALE; unused for 60 s more, forgotten.
+    await settle(clock, Duration.fromSecs(91));
     expect(a.stats.get('arp.expired')).toBe(1);
     const p2 = a.ping('10.0.0.2');
     await settle(clock, Duration.fromSecs(1));

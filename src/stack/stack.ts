@@ -56,10 +56,12 @@ import { PingClient } from './ping.js';
 import type { PingOptions, PingResult } from './ping.js';
 import { PortAllocator } from './port-allocator.js';
 import type { PortRange } from './port-allocator.js';
-import type { IpSender, TransportProtocol } from './transport.js';
+import type { IcmpSocketHandler, IpSender, TransportProtocol } from './transport.js';
 import { createStackSyscalls } from '../syscall/stack-syscalls.js';
 import type { StackSyscalls, StackSyscallsOptions } from '../syscall/stack-syscalls.js';
 import type { Syscalls } from '../syscall/syscalls.js';
+import { connect as connectSocket } from '../api/connect.js';
+import type { Socket, SocketAddress, SocketOptions } from '../api/connect.js';
 
 export interface StackOptions {
   /**
@@ -137,6 +139,7 @@ export class Stack {
   #wakeRequested = false;
   #closed = false;
   #syscalls: StackSyscalls | undefined;
+  #icmpSockets: IcmpSocketHandler | undefined;
   readonly #syscallOptions: StackSyscallsOptions;
   #nextIndex = 1;
 
@@ -167,7 +170,11 @@ export class Stack {
       forwarding: options.forwarding ?? false,
       ...(options.defaultTtl === undefined ? {} : { defaultTtl: options.defaultTtl }),
       initialId: this.rng.nextU32(),
-      onEchoReply: (now, from, id, seq) => this.#ping.onReply(now, from, id, seq),
+      onEchoReply: (now, from, id, seq, data, to) => {
+        this.#ping.onReply(now, from, id, seq);
+        this.#icmpSockets?.echoReply(now, from, to, id, seq, data);
+      },
+      onIcmpError: (now, report) => this.#icmpSockets?.icmpError(now, report),
     });
   }
 
@@ -265,6 +272,11 @@ export class Stack {
     if (this.#protocols.get(p.protocol) === p) this.#protocols.delete(p.protocol);
   }
 
+  /** Installs the receiver of echo replies and ICMP errors about ICMP we sent (the ping sockets behind `stack.sys`). */
+  setIcmpSocketHandler(h: IcmpSocketHandler | undefined): void {
+    this.#icmpSockets = h;
+  }
+
   protocol(n: number): TransportProtocol | undefined {
     return this.#protocols.get(n);
   }
@@ -321,6 +333,15 @@ export class Stack {
     return this.#syscalls.sys;
   }
 
+  /**
+   * Opens a TCP connection the web-standard way (the WinterTC sockets API,
+   * Cloudflare's `connect()`): returns a Socket at once with `readable`,
+   * `writable`, `opened` and `closed`. Runs in any JavaScript runtime.
+   */
+  connect(address: string | SocketAddress, options?: SocketOptions): Socket {
+    return connectSocket(this, address, options);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -366,22 +387,32 @@ export class Stack {
 
   #schedule(): void {
     if (this.#closed) return;
+    // Runs after every frame and every wake: no closure per call (issue 9).
     let at: Instant | undefined = this.#wakeRequested ? this.clock.now() : undefined;
-    const consider = (t: Instant | undefined): void => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
-    consider(this.#ip.pollAt());
-    consider(this.#ping.pollAt());
-    for (const p of this.#protocols.values()) consider(p.pollAt());
+    at = earlier(at, this.#ip.pollAt());
+    at = earlier(at, this.#ping.pollAt());
+    for (const p of this.#protocols.values()) at = earlier(at, p.pollAt());
     if (at === this.#timerAt) return;
     this.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#timerAt = at;
     if (at === undefined) return;
-    this.#timer = this.clock.setTimer(at, () => {
-      this.#timer = undefined;
-      this.#timerAt = undefined;
-      this.#run((now) => this.#pollAll(now));
-    });
+    this.#timer = this.clock.setTimer(at, this.#onTimer);
   }
+
+  /** The one timer's callback, made once rather than per arming. */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    this.#run(this.#pollAllBound);
+  };
+
+  readonly #pollAllBound = (now: Instant): void => {
+    this.#pollAll(now);
+  };
+}
+
+/** The earlier of two optional deadlines (undefined: none). */
+function earlier(a: Instant | undefined, b: Instant | undefined): Instant | undefined {
+  return b !== undefined && (a === undefined || b < a) ? b : a;
 }

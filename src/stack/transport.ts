@@ -74,6 +74,8 @@ export interface IpSendRequest {
   readonly dontFragment?: boolean;
   /** Send out of this interface only (SO_BINDTODEVICE, or for broadcasts). */
   readonly iface?: Interface;
+  /** Raw IPv4 header options, a multiple of 4 bytes (e.g. Router Alert, RFC 2113, on IGMP reports). Default none. */
+  readonly options?: Uint8Array;
 }
 
 /**
@@ -121,6 +123,24 @@ export interface IpSender {
    * and the stack's rate limit. Returns whether it was sent.
    */
   sendIcmpError(now: Instant, about: IpPacketIn, type: number, code: number): boolean;
+  /**
+   * Reachability hints from a transport about the neighbour that datagrams
+   * to `dst` go through (Linux dst_confirm / negative advice): 'confirm'
+   * when the peer acknowledged new data (the mapping works: REACHABLE),
+   * 'suspect' when a retransmission timer fired (re-verify the mapping now
+   * with unicast ARP probes, so a wrong MAC costs seconds). Optional.
+   */
+  neighbourAdvice?(now: Instant, dst: Ipv4Address, advice: 'confirm' | 'suspect'): void;
+}
+
+/**
+ * Receives the ICMP the Stack does not consume itself (ICMP is built in, not
+ * a registered protocol): echo replies, and errors quoting echo requests we
+ * sent. Ping sockets (SOCK_DGRAM + IPPROTO_ICMP) plug in here.
+ */
+export interface IcmpSocketHandler {
+  echoReply(now: Instant, from: Ipv4Address, to: Ipv4Address, identifier: number, sequence: number, data: Uint8Array): void;
+  icmpError(now: Instant, report: IcmpErrorReport): void;
 }
 
 export interface TransportProtocol {

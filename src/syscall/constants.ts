@@ -126,6 +126,11 @@ export const constants = Object.freeze({
   MSG_MORE: 0x8000,
   MSG_CMSG_CLOEXEC: 0x40000000,
 
+  // struct sock_extended_err ee_origin (include/uapi/linux/errqueue.h), for IP_RECVERR.
+  SO_EE_ORIGIN_NONE: 0,
+  SO_EE_ORIGIN_LOCAL: 1,
+  SO_EE_ORIGIN_ICMP: 2,
+
   // shutdown() how.
   SHUT_RD: 0,
   SHUT_WR: 1,

@@ -52,6 +52,29 @@ export interface Endpoint {
 
 export { HandleError, raise } from './handle-error.js';
 
+/**
+ * IP_RECVERR: one entry of a socket's error queue, read with
+ * recvmsg(MSG_ERRQUEUE). Linux's `struct sock_extended_err` (the IP_RECVERR
+ * control message) plus SO_EE_OFFENDER, as a typed record.
+ */
+export interface SockExtendedErr {
+  /** ee_errno, e.g. 111. */
+  readonly errno: number;
+  /** Its name, e.g. 'ECONNREFUSED' (the `code` of a SocketError). */
+  readonly name: string;
+  /** ee_origin: SO_EE_ORIGIN_ICMP for an ICMP error (constants.SO_EE_ORIGIN_*). */
+  readonly origin: number;
+  /** ee_type and ee_code: the ICMP type and code. */
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  /** ee_info: the next-hop/path MTU for "fragmentation needed", else 0. */
+  readonly info: number;
+  /** ee_data: unused for ICMP, 0. */
+  readonly data: number;
+  /** SO_EE_OFFENDER: who sent the ICMP error (a router or the destination), e.g. '10.0.0.254'. */
+  readonly offender: string;
+}
+
 /** What a receive produced. */
 export interface RecvResult {
   /** Bytes copied into the caller's buffers (or, with MSG_TRUNC on a datagram socket, the datagram's real length). */
@@ -60,6 +83,8 @@ export interface RecvResult {
   readonly from: Endpoint | undefined;
   /** Output flags (MSG_TRUNC when a datagram did not fit, MSG_OOB, ...). */
   readonly flags: number;
+  /** With MSG_ERRQUEUE: the error read (then `from` is the original destination, the data the quoted payload). */
+  readonly error?: SockExtendedErr;
 }
 
 /** Outcome of `connect` on a handle that needs the network to finish (TCP). */
@@ -110,6 +135,13 @@ export interface SocketHandle {
   shutdown(how: number): void;
   /** The descriptor was closed: release everything (a stream handle may linger in the stack). */
   close(): void;
+  /**
+   * Optional, stream handles: after close() with SO_LINGER {1, N > 0}, true
+   * while the close has not completed (our FIN is unacknowledged), so
+   * `closeWait` keeps waiting. The handle calls the waker (which may be set
+   * again after close()) whenever this may have changed.
+   */
+  lingerPending?(): boolean;
 
   /** Local address; 0.0.0.0:0 when unbound. */
   localEndpoint(): Endpoint;

@@ -8,10 +8,14 @@
  * cycle. Stream sockets plug in later through `sys.registerProtocol`.
  */
 import type { Interface } from '../iface/interface.js';
+import { IgmpProtocol } from '../igmp/igmp-host.js';
+import type { IgmpOptions } from '../igmp/igmp-host.js';
+import { PingSocketProtocol } from '../icmp/ping-socket.js';
+import type { PingSocket } from '../icmp/ping-socket.js';
 import type { Rng } from '../random/rng.js';
 import type { Counters } from '../stats/counters.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
-import type { IpSender, TransportProtocol } from '../stack/transport.js';
+import type { IcmpSocketHandler, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { Clock } from '../time/clock.js';
 import { UdpProtocol } from '../udp/udp-protocol.js';
 import type { UdpHost } from '../udp/udp-protocol.js';
@@ -21,7 +25,10 @@ import type { Ipv4Address } from '../wire/address.js';
 import { IP_PROTOCOL_UDP } from '../wire/udp.js';
 import { installTcp } from '../tcp/tcp-protocol.js';
 import type { TcpProtocol } from '../tcp/tcp-protocol.js';
+import type { TcpConfig } from '../tcp/config.js';
 import { Syscalls } from './syscalls.js';
+
+const IP_PROTOCOL_ICMP = 1;
 
 /** What of a Stack the syscall layer uses. `Stack` satisfies it. */
 export interface SyscallStack {
@@ -32,6 +39,8 @@ export interface SyscallStack {
   readonly interfaces: readonly Interface[];
   isLocalAddress(a: Ipv4Address): boolean;
   registerProtocol(p: TransportProtocol): void;
+  /** Where echo replies and errors about our echo requests go (ping sockets); optional for minimal hosts. */
+  setIcmpSocketHandler?(h: IcmpSocketHandler | undefined): void;
   ports<B = unknown>(n: number): PortAllocator<B>;
   wake(): void;
 }
@@ -43,6 +52,10 @@ export interface StackSyscallsOptions {
   readonly firstFd?: number;
   /** IP_TTL default for UDP sockets. Default 64. */
   readonly defaultTtl?: number;
+  /** IGMP host behaviour (version 'auto' | 2 | 3, robustness, intervals). */
+  readonly igmp?: IgmpOptions;
+  /** Defaults for new TCP connections (the net.ipv4.tcp_* sysctls). */
+  readonly tcp?: Partial<TcpConfig>;
 }
 
 /**
@@ -54,9 +67,11 @@ export interface StackSyscallsOptions {
 class GroupTable {
   readonly #counts = new Map<Interface, Map<Ipv4Address, number>>();
   readonly #stack: SyscallStack;
+  readonly #igmp: IgmpProtocol;
 
-  constructor(stack: SyscallStack) {
+  constructor(stack: SyscallStack, igmp: IgmpProtocol) {
     this.#stack = stack;
+    this.#igmp = igmp;
   }
 
   #targets(iface: Ipv4Address): Interface[] {
@@ -71,7 +86,11 @@ class GroupTable {
       if (m === undefined) this.#counts.set(i, (m = new Map<Ipv4Address, number>()));
       const n = m.get(group) ?? 0;
       m.set(group, n + 1);
-      if (n === 0) i.joinMulticast(group);
+      if (n === 0) {
+        i.joinMulticast(group);
+        // RFC 3376 5.1 / RFC 2236 3: the host's first membership is announced on the link.
+        this.#igmp.join(this.#stack.clock.now(), i, group);
+      }
     }
   }
 
@@ -84,6 +103,7 @@ class GroupTable {
       else {
         m.delete(group);
         i.leaveMulticast(group);
+        this.#igmp.leave(this.#stack.clock.now(), i, group);
       }
     }
   }
@@ -93,10 +113,14 @@ export interface StackSyscalls {
   readonly sys: Syscalls;
   readonly udp: UdpProtocol;
   readonly tcp: TcpProtocol;
+  readonly igmp: IgmpProtocol;
+  readonly ping: PingSocketProtocol;
 }
 
 export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOptions = {}): StackSyscalls {
-  const groups = new GroupTable(stack);
+  const igmp = new IgmpProtocol(stack.rng, stack.stats, () => stack.wake(), opts.igmp);
+  stack.registerProtocol(igmp);
+  const groups = new GroupTable(stack, igmp);
   const host: UdpHost = {
     stats: stack.stats,
     rng: stack.rng,
@@ -122,7 +146,27 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
   if (opts.firstFd !== undefined) sysOpts.firstFd = opts.firstFd;
   const sys = new Syscalls(sysOpts);
   sys.registerProtocol(udp.factory());
+  // Ping sockets: SOCK_DGRAM + IPPROTO_ICMP (UDP stays the SOCK_DGRAM default).
+  const ping = new PingSocketProtocol(
+    {
+      ip: stack.ip,
+      stats: stack.stats,
+      now: () => stack.clock.now(),
+      wake: () => {
+        stack.wake();
+      },
+      isLocalAddress: (a) => stack.isLocalAddress(a),
+      isBroadcastAddress: (a) => host.isBroadcastAddress(a),
+      ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
+    },
+    stack.ports<PingSocket>(IP_PROTOCOL_ICMP),
+  );
+  stack.setIcmpSocketHandler?.(ping);
+  sys.registerProtocol(ping.factory());
   // TCP (W6): the transport and the SOCK_STREAM factory.
-  const tcp = installTcp(stack, sys, opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl });
-  return { sys, udp, tcp };
+  const tcp = installTcp(stack, sys, {
+    ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
+    ...(opts.tcp === undefined ? {} : { config: opts.tcp }),
+  });
+  return { sys, udp, tcp, igmp, ping };
 }

@@ -54,8 +54,14 @@ export interface TcpConfig {
   readonly recvBufferSize: number;
   /** Auto-tuning ceiling (tcp_rmem max); the window scale is computed from this. */
   readonly recvBufferMax: number;
-  /** SO_SNDBUF in bytes. */
+  /** SO_SNDBUF in bytes: the initial send buffer (payload bytes). */
   readonly sendBufferSize: number;
+  /**
+   * Send-buffer auto-tuning ceiling (Linux tcp_wmem[2]; 1 MiB here): the buffer
+   * grows to two congestion windows (tcp_sndbuf_expand). Equal to
+   * sendBufferSize (SO_SNDBUF set) means fixed.
+   */
+  readonly sendBufferMax: number;
   /** Maximum segment lifetime; TIME-WAIT lasts 2 * msl (MUST-13). Linux's TIME-WAIT is 60 s. */
   readonly msl: Duration;
   /** RFC 5961 7: challenge ACKs per second (Linux tcp_challenge_ack_limit, per socket here). 0 = unlimited. */
@@ -90,7 +96,13 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   sack: true,
   recvBufferSize: 131072,
   recvBufferMax: 6291456,
+  // Linux tcp_wmem is 4096 16384 4194304 in truesize (about twice the payload
+  // at MTU 1500); the ring counts payload only, so the start is larger. The
+  // ceiling is a quarter of Linux's: every byte in flight on a MemoryNetwork
+  // costs several in frames and timers (a 64 MiB pipe peaked at ~80 MB of heap
+  // with 4 MiB, ~29 MB with 1 MiB), and tcp-bulk is as fast with 1 MiB.
   sendBufferSize: 16384 * 4,
+  sendBufferMax: 1048576,
   msl: Duration.fromSecs(30),
   challengeAckLimit: 1000,
   maxOutOfOrderRanges: 32,

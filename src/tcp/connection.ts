@@ -17,7 +17,7 @@ import type { TcpConfig } from './config.js';
 import { negotiate, segmentArrives } from './input.js';
 import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
-import { Tcb } from './tcb.js';
+import { NOT_ARMED, Tcb } from './tcb.js';
 import type { MutableOptions, TcpEndpoint } from './tcb.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
@@ -38,8 +38,15 @@ export class TcpConnection {
   }
 
   /** Active OPEN (RFC 9293 3.10.1): SYN-SENT, with the SYN due at the next poll. */
-  static connect(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number): TcpConnection {
-    const t = new Tcb(now, config, local, remote, iss);
+  static connect(
+    now: Instant,
+    config: TcpConfig,
+    local: TcpEndpoint,
+    remote: TcpEndpoint,
+    iss: number,
+    tsOffset?: number,
+  ): TcpConnection {
+    const t = new Tcb(now, config, local, remote, iss, tsOffset);
     t.state = TcpState.SYN_SENT;
     t.synDue = true;
     return new TcpConnection(t);
@@ -57,8 +64,9 @@ export class TcpConnection {
     remote: TcpEndpoint,
     syn: TcpRepr,
     iss: number,
+    tsOffset?: number,
   ): TcpConnection {
-    const t = new Tcb(now, config, local, remote, iss);
+    const t = new Tcb(now, config, local, remote, iss, tsOffset);
     t.passive = true;
     t.state = TcpState.SYN_RECEIVED;
     t.irs = syn.seq;
@@ -78,7 +86,9 @@ export class TcpConnection {
 
   /** Processes one segment for this connection (checksum already verified). */
   input(now: Instant, seg: TcpRepr): void {
-    segmentArrives(this.#t, now, seg);
+    const t = this.#t;
+    segmentArrives(t, now, seg);
+    if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
   }
 
   /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */
@@ -127,6 +137,15 @@ export class TcpConnection {
   }
 
   // ---------------------------------------------------------------- status
+
+  /** SND.UNA, cheaply (the stack compares it around input() to see forward progress). */
+  get sndUna(): number {
+    return this.#t.sndUna;
+  }
+  /** Consecutive retransmission timeouts so far (0 unless the RTO or SYN timer has fired). */
+  get timeouts(): number {
+    return this.#t.retries;
+  }
 
   get state(): TcpState {
     return this.#t.state;
@@ -178,6 +197,56 @@ export class TcpConnection {
   private get canSend(): boolean {
     return acceptsSend(this.#t.state) && !this.#t.finQueued;
   }
+  /**
+   * What the next ordinary read may take, Linux tcp_recvmsg style: `skip`
+   * is 1 when the byte at the read position is the out-of-band byte (taken
+   * out of the stream, SO_OOBINLINE off); reads stop at the urgent mark
+   * (`limit`), so the application can tell where it is (SIOCATMARK).
+   */
+  #readWindow(): { skip: number; limit: number } {
+    const t = this.#t;
+    t.captureUrgentByte();
+    const len = t.rcvBuf.length;
+    if (t.urgState === 'none') return { skip: 0, limit: len };
+    const off = seqSub(t.urgSeq, t.readSeq());
+    if (off === 0) return { skip: t.oobInline || len === 0 ? 0 : 1, limit: len };
+    return { skip: 0, limit: off > 0 && off < len ? off : len };
+  }
+
+  /** Bytes an ordinary recv() can return now: recvAvailable less an out-of-band byte at the head (Linux tcp_poll's target++). */
+  get recvReadable(): number {
+    const w = this.#readWindow();
+    return this.#t.rcvBuf.length - w.skip;
+  }
+
+  /** The urgent byte has arrived and is unread (Linux TCP_URG_VALID: POLLPRI). */
+  get urgentByteReady(): boolean {
+    this.#t.captureUrgentByte();
+    return this.#t.urgState === 'valid';
+  }
+
+  /**
+   * recv(MSG_OOB), Linux tcp_recv_urg: the out-of-band byte; 'none' when
+   * there is none to read (inline, never sent, already read or read past:
+   * EINVAL); 'notyet' when the pointer arrived but the byte has not (EAGAIN).
+   */
+  recvUrgent(peek = false): number | 'none' | 'notyet' {
+    const t = this.#t;
+    t.captureUrgentByte();
+    if (t.oobInline || t.urgState === 'none' || t.urgState === 'read') return 'none';
+    if (t.urgState === 'notyet') return 'notyet';
+    if (!peek) {
+      t.urgState = 'read';
+      t.notify();
+    }
+    return t.urgByte;
+  }
+
+  /** SO_OOBINLINE: leave the urgent byte in the stream (on) or take it out of band (off, the default). */
+  setOobInline(on: boolean): void {
+    this.#t.oobInline = on;
+  }
+
   /** MUST-33: how much urgent data is pending (bytes up to the urgent pointer not yet read), 0 if none. */
   get urgentPending(): number {
     const t = this.#t;
@@ -206,6 +275,7 @@ export class TcpConnection {
       rcvWnd: t.rcvWnd(),
       retransmits: t.retries,
       recvBufferSize: t.rcvBuf.capacity,
+      sendBufferSize: t.sndBuf.capacity,
       sndUna: t.sndUna,
       sndNxt: t.sndNxt,
       rcvNxt: t.rcvNxt,
@@ -238,10 +308,16 @@ export class TcpConnection {
    */
   recv(dst: Uint8Array, options: RecvOptions = {}): number {
     const t = this.#t;
-    if (options.peek === true) return t.rcvBuf.peek(dst, 0);
+    const { skip, limit } = this.#readWindow();
+    const len = Math.min(dst.length, limit - skip);
+    if (options.peek === true) return len > 0 ? t.rcvBuf.peek(dst.subarray(0, len), skip) : 0;
     const before = t.rcvWnd();
-    const n = t.rcvBuf.read(dst);
-    if (n === 0) return 0;
+    // Linux tcp_recvmsg: the out-of-band byte at the read position is stepped over.
+    if (skip > 0) t.rcvBuf.consume(skip);
+    const n = len > 0 ? t.rcvBuf.read(dst.subarray(0, len)) : 0;
+    // Reading past the urgent byte ends it: recv(MSG_OOB) now fails with EINVAL.
+    if (t.urgState !== 'none' && seqGt(t.readSeq(), t.urgSeq)) t.urgState = 'none';
+    if (n === 0 && skip === 0) return 0;
     // Free the receive memory only once no more data can arrive (FIN seen):
     // releasing on every drain reallocated and zero-filled the whole buffer
     // per segment in bulk transfers. Releasing idle connections' buffers is
@@ -255,6 +331,9 @@ export class TcpConnection {
     // (always when we had closed it to zero, or the peer would wait for a probe).
     const inc = t.windowIncrease();
     if (inc > 0 && (before === 0 || inc >= windowUpdateThreshold(t))) t.ackNow = true;
+    // Linux tcp_cleanup_rbuf: the read drained what a pushed segment brought while
+    // its ACK waits on the delayed-ACK timer: the sender is waiting on us, ACK now.
+    if (t.pushedWhileDelayed && t.rcvBuf.length === 0 && t.delackAt !== NOT_ARMED) t.ackNow = true;
     t.notify();
     return n;
   }
@@ -426,6 +505,8 @@ export interface TcpInfo {
   readonly rcvWnd: number;
   readonly retransmits: number;
   readonly recvBufferSize: number;
+  /** The send buffer's current capacity (grows with cwnd unless fixed by SO_SNDBUF). */
+  readonly sendBufferSize: number;
   readonly sndUna: number;
   readonly sndNxt: number;
   readonly rcvNxt: number;

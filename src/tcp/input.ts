@@ -458,6 +458,8 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
       // MUST-32: tell the application asynchronously.
       t.notify();
     }
+    // Before the text is queued: Linux judges the pointer against RCV.NXT as it was.
+    t.checkUrgentPointer(seg);
   }
 
   const fin = has(seg, TcpFlag.FIN);
@@ -557,6 +559,7 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     return;
   }
   scheduleAck(t, now, data.length);
+  if (!t.ackNow && has(seg, TcpFlag.PSH)) t.pushedWhileDelayed = true;
 }
 
 /** Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2, MUST-40) with Linux-style quick ACKs at the start. */

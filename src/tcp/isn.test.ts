@@ -61,4 +61,16 @@ describe('IsnGenerator (RFC 6528)', () => {
     gen.isn(Instant.ZERO, A, 3, B, 4);
     expect(calls).toBe(4);
   });
+
+  it('keys the timestamp offset on the address pair only (Linux secure_tcp_ts_off)', () => {
+    const gen = new IsnGenerator(new SeededRng(5));
+    const off = gen.tsOffset(A, B);
+    expect(gen.tsOffset(A, B)).toBe(off);
+    expect(gen.tsOffset(B, A)).not.toBe(off);
+    expect(gen.tsOffset(A, (B + 1) >>> 0)).not.toBe(off);
+    expect(new IsnGenerator(new SeededRng(6)).tsOffset(A, B)).not.toBe(off);
+    // Independent of the ISN function on the same key.
+    expect(off).not.toBe(gen.offset(A, 0, B, 0));
+    expect(Number.isInteger(off) && off >= 0 && off < 2 ** 32).toBe(true);
+  });
 });

@@ -39,6 +39,8 @@ export class IsnGenerator {
   // The 12-byte tuple, in network order; reused, never escapes.
   readonly #msg = new Uint8Array(12);
   readonly #view = new DataView(this.#msg.buffer, this.#msg.byteOffset, this.#msg.byteLength);
+  readonly #tsMsg = new Uint8Array(8);
+  readonly #tsView = new DataView(this.#tsMsg.buffer, this.#tsMsg.byteOffset, this.#tsMsg.byteLength);
 
   constructor(rng: Pick<Rng, 'nextU32'>) {
     this.#key = sipHashKeyFromWords(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
@@ -47,6 +49,21 @@ export class IsnGenerator {
   /** The ISN for a new connection on this 4-tuple at time `now` (RFC 6528 3). */
   isn(now: Instant, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): SeqNumber {
     return seqAdd(isnClock(now), this.offset(localAddr, localPort, remoteAddr, remotePort));
+  }
+
+  /**
+   * The RFC 7323 5.4 timestamp offset for an address pair, as Linux
+   * (secure_tcp_ts_off) keys it: on the addresses only, not the ports, so
+   * every incarnation of a 4-tuple (and every connection between the two
+   * hosts) shares one TSval clock. TSvals then grow across a TIME-WAIT
+   * reuse, which is what RFC 6191 checks. The 8-byte message cannot collide
+   * with the 12-byte ISN message under SipHash, so the two stay independent.
+   */
+  tsOffset(localAddr: Ipv4Address, remoteAddr: Ipv4Address): number {
+    const v = this.#tsView;
+    v.setUint32(0, localAddr >>> 0);
+    v.setUint32(4, remoteAddr >>> 0);
+    return sipHash24(this.#key, this.#tsMsg).lo >>> 0;
   }
 
   /** F(): the keyed, time-independent part of the ISN for a 4-tuple (uint32). */

@@ -317,6 +317,37 @@ describe('RFC 9293 MUSTs: urgent data', () => {
   });
 });
 
+describe('RFC 9293 MUSTs: urgent data reaches the application (Linux out-of-band byte)', () => {
+  it('MUST-32/33: the pointer is known before its byte ("notyet"), then the last urgent byte is held out of the stream, reads stopping at the mark', () => {
+    const { net, c, s } = connected({ noDelay: true });
+    // A segment whose urgent pointer lies beyond its own payload: the byte is still to come.
+    s.input(net.now, segmentFor(s, { flags: TcpFlag.ACK | TcpFlag.URG, urgentPointer: 6 }, new Uint8Array([1, 2, 3])));
+    expect(s.hasUrgent).toBe(true);
+    expect(s.recvUrgent()).toBe('notyet');
+    expect(s.urgentByteReady).toBe(false);
+    s.input(net.now, segmentFor(s, {}, new Uint8Array([4, 5, 6, 7, 8])));
+    expect(s.urgentByteReady).toBe(true);
+    const buf = new Uint8Array(16);
+    // Stops at the mark: bytes 1..5, then 6 is out of band.
+    expect(s.recv(buf)).toBe(5);
+    expect([...buf.subarray(0, 5)]).toEqual([1, 2, 3, 4, 5]);
+    expect(s.recvReadable).toBe(2);
+    expect(s.recvUrgent(true)).toBe(6);
+    expect(s.recvUrgent()).toBe(6);
+    expect(s.recvUrgent()).toBe('none');
+    expect(s.recv(buf)).toBe(2);
+    expect([...buf.subarray(0, 2)]).toEqual([7, 8]);
+    // SO_OOBINLINE: the byte stays in the stream.
+    s.setOobInline(true);
+    s.input(net.now, segmentFor(s, { flags: TcpFlag.ACK | TcpFlag.URG, urgentPointer: 2 }, new Uint8Array([9, 10, 11])));
+    expect(s.recvUrgent()).toBe('none');
+    expect(s.recv(buf)).toBe(1);
+    expect(s.recv(buf)).toBe(2);
+    expect([...buf.subarray(0, 2)]).toEqual([10, 11]);
+    expect(c.state).toBe(TcpState.ESTABLISHED);
+  });
+});
+
 describe('RFC 9293 MUSTs: windows', () => {
   it('MUST-1: a window above 32767 is used as the large number it is', () => {
     const { net, c, s } = connected({ windowScaling: false, noDelay: true }, { windowScaling: false, recvBufferSize: 65535, recvBufferMax: 65535 });

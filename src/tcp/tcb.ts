@@ -14,7 +14,7 @@ import { RingBuffer } from '../storage/ring-buffer.js';
 import { durationMul } from '../time/duration.js';
 import type { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
-import { seqAdd, seqMax, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
 import type { CongestionController } from './congestion/congestion-controller.js';
@@ -84,6 +84,17 @@ export class Tcb {
   /** RFC 9293 3.8.5 / MUST-30..33: the receive urgent pointer, valid when rcvUrgent. */
   rcvUp = 0;
   rcvUrgent = false;
+  /**
+   * The out-of-band byte, Linux style (tcp_check_urg / tcp_urg): the last
+   * urgent octet (RCV.UP - 1) is taken out of the stream unless oobInline
+   * (SO_OOBINLINE). 'notyet': the pointer arrived, the byte not yet;
+   * 'valid': urgByte holds it, unread; 'read': recv(MSG_OOB) took it. Back
+   * to 'none' once ordinary reads pass urgSeq.
+   */
+  urgState: 'none' | 'notyet' | 'valid' | 'read' = 'none';
+  urgSeq = 0;
+  urgByte = 0;
+  oobInline = false;
 
   // ---- options (negotiated on the handshake) ----
   /** Effective send MSS (MUST-16), without options. */
@@ -156,6 +167,13 @@ export class Tcb {
   /** A RST to send, then CLOSED. */
   rstDue: TcpHeaderRepr | undefined = undefined;
   quickAcksLeft: number;
+  /**
+   * In-order data with PSH arrived while our ACK is delayed (Linux
+   * ICSK_ACK_PUSHED): the sender has nothing more queued, so once the
+   * application drains the buffer the ACK goes at once (tcp_cleanup_rbuf)
+   * instead of after the delayed-ACK timer.
+   */
+  pushedWhileDelayed = false;
   /** Full-size segments received since our last ACK (RFC 9293 3.8.6.3: ACK every second). */
   unackedSegments = 0;
   /** Estimate of the peer's segment size, for "full-sized" above (Linux rcv_mss). */
@@ -176,7 +194,7 @@ export class Tcb {
   autotuneBytes = 0;
   autotuneAt: Instant;
 
-  constructor(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number) {
+  constructor(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number, tsOffset?: number) {
     this.config = config;
     this.local = local;
     this.remote = remote;
@@ -208,12 +226,39 @@ export class Tcb {
       keepCount: config.keepCount,
       userTimeout: config.userTimeout,
     };
-    // RFC 7323 5.4 suggests a random per-connection timestamp offset; the ISS
-    // is already unpredictable and per-connection, so it serves (no RNG here).
-    this.tsOffset = Math.imul(this.iss, 0x9e3779b1) >>> 0;
+    // RFC 7323 5.4 suggests a random timestamp offset. The owner passes one
+    // keyed on the address pair (Linux secure_tcp_ts_off), so TSvals on a
+    // reused 4-tuple keep increasing and RFC 6191 can reopen a TIME-WAIT.
+    // Without one (unit tests), the ISS serves: unpredictable, but per
+    // connection, so a reused 4-tuple's TSvals jump about.
+    this.tsOffset = tsOffset === undefined ? Math.imul(this.iss, 0x9e3779b1) >>> 0 : tsOffset >>> 0;
     this.lastNow = now;
     this.lastReceivedAt = now;
     this.autotuneAt = now;
+  }
+
+  /**
+   * Send-buffer auto-tuning, Linux tcp_sndbuf_expand: room for twice the
+   * congestion window (at least the initial window) in full segments, up to
+   * sendBufferMax, so a bulk sender is never limited to a segment or two in
+   * flight by its own buffer (at MTU 65535 the 64 KiB default holds one).
+   */
+  expandSendBuffer(): void {
+    const cap = this.sndBuf.capacity;
+    const max = this.config.sendBufferMax;
+    if (cap >= max) return;
+    // cwnd as far as the peer's window lets it be used: our controllers grow cwnd
+    // also when the receiver limits the flow, where Linux's would not
+    // (tcp_is_cwnd_limited), and buffering beyond the peer's window buys nothing.
+    const usable = Math.min(this.cc.cwnd, Math.max(this.maxSndWnd, this.mss));
+    const segs = Math.max(this.config.initialWindowSegments, Math.ceil(usable / this.mss));
+    const want = 2 * segs * this.mss;
+    if (want > cap) {
+      // Grow by doubling at least: the ring reallocates and copies on every
+      // resize, and cwnd grows a segment at a time.
+      this.sndBuf.resize(Math.min(max, Math.max(want, cap * 2)));
+      this.notify();
+    }
   }
 
   /** Something the owner may care about changed. */
@@ -259,6 +304,41 @@ export class Tcb {
   /** The TSval clock: milliseconds (RFC 7323 5.4 allows 1 ms to 1 s ticks), offset per connection. */
   tsNow(now: Instant): number {
     return (Math.floor(Instant.toMicros(now) / 1000) + this.tsOffset) >>> 0;
+  }
+
+  /** The sequence number of the next byte recv() returns (Linux copied_seq). */
+  readSeq(): number {
+    return seqAdd(this.rcvNxt, -(this.rcvBuf.length + (this.finReceived ? 1 : 0)));
+  }
+
+  /**
+   * Linux tcp_check_urg: a segment's urgent pointer names a new urgent byte
+   * (its last urgent octet, RFC 6093) unless it was already read, is behind
+   * RCV.NXT (a replay) or is not beyond the one we know.
+   */
+  checkUrgentPointer(seg: { readonly seq: number; readonly urgentPointer: number }): void {
+    if (seg.urgentPointer === 0) return;
+    const ptr = seqAdd(seg.seq, seg.urgentPointer - 1);
+    if (seqLt(ptr, this.rcvNxt)) return;
+    if (this.urgState !== 'none' && !seqGt(ptr, this.urgSeq)) return;
+    // The reader stopped at the old mark and the old byte is still in the
+    // buffer: it stays out of band rather than slipping into the stream.
+    if (this.urgState !== 'none' && !this.oobInline && this.urgSeq === this.readSeq() && this.rcvBuf.length > 0) {
+      this.rcvBuf.consume(1);
+    }
+    this.urgState = 'notyet';
+    this.urgSeq = ptr;
+  }
+
+  /** Linux tcp_urg, lazily: once the urgent byte is in the receive buffer, remember it. */
+  captureUrgentByte(): void {
+    if (this.urgState !== 'notyet') return;
+    const off = seqSub(this.urgSeq, this.readSeq());
+    if (off < 0 || off >= this.rcvBuf.length) return;
+    const one = new Uint8Array(1);
+    this.rcvBuf.peek(one, off);
+    this.urgByte = one[0]!;
+    this.urgState = 'valid';
   }
 
   // ---- receive window ----
@@ -310,6 +390,7 @@ export class Tcb {
     this.ackNow = false;
     this.delackAt = NOT_ARMED;
     this.unackedSegments = 0;
+    this.pushedWhileDelayed = false;
     let options: TcpOption[] = NO_OPTIONS;
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       options = dataOptions({

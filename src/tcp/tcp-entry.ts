@@ -78,6 +78,10 @@ export class ConnEntry {
   heapIndex = -1;
   deadline = Number.POSITIVE_INFINITY;
   released = false;
+  /** When the neighbour was last confirmed for this connection (rate-limits IpSender.neighbourAdvice). */
+  confirmedAt = Number.NEGATIVE_INFINITY;
+  /** A close() lingering on this connection (SO_LINGER with a time) wants to hear of every change. */
+  lingerWaker: (() => void) | undefined = undefined;
 
   constructor(conn: TcpConnection, key: string, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
     this.conn = conn;

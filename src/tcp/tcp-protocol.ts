@@ -193,6 +193,9 @@ class DeadlineHeap {
  */
 const SPIN_BACKOFF = Duration.fromMillis(1);
 
+/** How often one connection's forward progress confirms its neighbour (see #confirmNeighbour). */
+const CONFIRM_INTERVAL = Duration.fromSecs(1);
+
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly protocol = IP_PROTOCOL_TCP;
   readonly #host: TcpHost;
@@ -371,7 +374,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const mtu = sock.mtuFor(route.mtu);
     const config = sock.connectionConfig(this.#defaults, mtu);
     const iss = this.#isn.isn(now, src, b.port, dst, remotePort);
-    const conn = TcpConnection.connect(now, config, { addr: src, port: b.port }, { addr: dst, port: remotePort }, iss);
+    const tsOff = this.#isn.tsOffset(src, dst);
+    const conn = TcpConnection.connect(now, config, { addr: src, port: b.port }, { addr: dst, port: remotePort }, iss, tsOff);
     const entry = new ConnEntry(conn, key, b, undefined, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
     entry.socket = sock;
     b.entry = entry;
@@ -386,6 +390,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#conns.set(entry.key, entry);
     entry.conn.onEvent = () => {
       entry.socket?.wake();
+      entry.lingerWaker?.();
     };
   }
 
@@ -454,10 +459,24 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#heap.set(entry, at);
   }
 
+  /**
+   * Forward progress (the peer acknowledged new data) proves the neighbour
+   * mapping works, as Linux's dst_confirm does; at most once a second per
+   * connection, since a bulk transfer brings thousands of ACKs.
+   */
+  #confirmNeighbour(now: Instant, entry: ConnEntry): void {
+    if (now - entry.confirmedAt < CONFIRM_INTERVAL) return;
+    entry.confirmedAt = now;
+    this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'confirm');
+  }
+
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
   #release(entry: ConnEntry): void {
     if (entry.released) return;
     entry.released = true;
+    const lingering = entry.lingerWaker;
+    entry.lingerWaker = undefined;
+    lingering?.();
     this.#heap.remove(entry);
     if (this.#conns.get(entry.key) === entry) this.#conns.delete(entry.key);
     entry.conn.onEvent = undefined;
@@ -488,6 +507,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       if (seqLt(h.seq, entry.highestSent) || ((h.flags & TcpFlag.SYN) !== 0 && seqLe(end, entry.highestSent))) {
         entry.totalRetrans++;
         this.#host.stats.increment(TcpCounter.RetransSegs);
+        // A timeout, not a fast retransmit: maybe our frames go to the wrong MAC
+        // (a corrupted ARP packet); have the neighbour re-verified now.
+        if (entry.conn.timeouts > 0) this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'suspect');
       }
       if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
     }
@@ -585,7 +607,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         stats.increment(TcpCounter.TimeWaitFreed);
       } else {
         entry.stateBefore = entry.conn.state;
+        const una = entry.conn.sndUna;
         entry.conn.input(now, seg);
+        if (entry.conn.sndUna !== una) this.#confirmNeighbour(now, entry);
         this.#after(entry, now);
         return;
       }
@@ -658,7 +682,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const mtu = sock.mtuFor(route.mtu);
     const config = sock.connectionConfig(this.#defaults, mtu);
     const iss = this.#isn.isn(now, dst, seg.dstPort, src, seg.srcPort);
-    const conn = TcpConnection.accept(now, config, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort }, seg, iss);
+    const tsOff = this.#isn.tsOffset(dst, src);
+    const conn = TcpConnection.accept(now, config, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort }, seg, iss, tsOff);
     // The child shares the listener's port (Linux inet_inherit_port) with its concrete address.
     const child: TcpBinding = {
       address: dst,

@@ -583,7 +583,7 @@ describe('TIME-WAIT', () => {
   it('a new SYN on a 4-tuple in TIME-WAIT reopens it (RFC 6191), as a client reusing its port does', async () => {
     const { net, a, b } = pair();
     const lfd = listener(a, 7600);
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 3; round++) {
       const cli = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
       b.sys.setsockopt(cli, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
       b.sys.bind(cli, { address: '10.0.0.2', port: 40_000 });
@@ -597,9 +597,14 @@ describe('TIME-WAIT', () => {
       await sleep(net, 100);
       expect(a.tcp.connectionStates()).toEqual(['TIME-WAIT']);
     }
-    // Whether the SYN reopened the TIME-WAIT at once (tcp.time-wait-freed) or, when the
-    // state machine judged it old, drew a challenge ACK, a RST from the client and a
-    // retransmitted SYN, the second connection is served either way.
+    // The direct path: both later SYNs reopened the TIME-WAIT at once (their TSvals,
+    // on the address pair's clock, are newer), with no challenge ACK, RST or
+    // retransmitted SYN on the way.
+    expect(a.stack.stats.get('tcp.time-wait-freed')).toBe(2);
+    expect(a.stack.stats.get('tcp.out-rsts')).toBe(0);
+    expect(b.stack.stats.get('tcp.out-rsts')).toBe(0);
+    expect(a.stack.stats.get('tcp.retrans-segs')).toBe(0);
+    expect(b.stack.stats.get('tcp.retrans-segs')).toBe(0);
     net.close();
   });
 });

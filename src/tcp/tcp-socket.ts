@@ -162,6 +162,8 @@ export class TcpSocket implements SocketHandle {
   #closed = false;
   /** MSG_MORE held the last write back (corked until a write without it). */
   #more = false;
+  /** The connection a lingering close (SO_LINGER {1, N}) waits on. */
+  #lingerEntry: ConnEntry | undefined = undefined;
 
   constructor(owner: TcpSocketOwner) {
     this.#owner = owner;
@@ -202,7 +204,7 @@ export class TcpSocket implements SocketHandle {
       synRetries: this.synCnt,
       congestionControl: this.congestion,
       ...(this.rcvbufLocked ? { recvBufferSize: this.so.rcvbuf, recvBufferMax: this.so.rcvbuf } : {}),
-      ...(this.sndbufLocked ? { sendBufferSize: this.so.sndbuf } : {}),
+      ...(this.sndbufLocked ? { sendBufferSize: this.so.sndbuf, sendBufferMax: this.so.sndbuf } : {}),
     });
   }
 
@@ -251,8 +253,13 @@ export class TcpSocket implements SocketHandle {
     if (shut === (RCV_SHUTDOWN | SEND_SHUTDOWN) || st === TcpState.CLOSED) m |= C.POLLHUP;
     if ((shut & RCV_SHUTDOWN) !== 0) m |= C.POLLIN | C.POLLRDNORM | C.POLLRDHUP;
     if (st !== TcpState.SYN_SENT && st !== TcpState.SYN_RECEIVED) {
-      const avail = conn?.recvAvailable ?? 0;
-      if (avail > 0 && avail >= this.so.rcvlowat) m |= C.POLLIN | C.POLLRDNORM;
+      // Linux tcp_poll: the out-of-band byte does not make a socket readable,
+      // and SO_RCVLOWAT counts unless the window is nearly closed.
+      if (conn !== undefined) {
+        conn.setOobInline(this.so.oobInline);
+        const avail = conn.recvReadable;
+        if (avail > 0 && (avail >= this.so.rcvlowat || this.#windowNearlyClosed(conn))) m |= C.POLLIN | C.POLLRDNORM;
+      }
       if ((shut & SEND_SHUTDOWN) === 0) {
         // sk_stream_is_writeable: free space of at least half what is queued.
         const free = conn === undefined ? 1 : conn.sendFree;
@@ -261,7 +268,8 @@ export class TcpSocket implements SocketHandle {
       } else {
         m |= C.POLLOUT | C.POLLWRNORM;
       }
-      if (conn?.hasUrgent === true && !this.so.oobInline) m |= C.POLLPRI;
+      // Linux: POLLPRI while the urgent byte has arrived and is unread (TCP_URG_VALID).
+      if (conn?.urgentByteReady === true) m |= C.POLLPRI;
     }
     if (this.#error !== undefined) m |= C.POLLERR;
     return m;
@@ -431,11 +439,9 @@ export class TcpSocket implements SocketHandle {
   }
 
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
-    // No urgent byte is ever held out of the stream, so there is nothing for
-    // MSG_OOB to read: Linux tcp_recv_urg answers EINVAL then.
-    if ((flags & C.MSG_OOB) !== 0) raise('EINVAL');
     if ((flags & C.MSG_ERRQUEUE) !== 0) raise('EAGAIN');
     if (this.#listen !== undefined) raise('ENOTCONN');
+    if ((flags & C.MSG_OOB) !== 0) return this.#recvOob(buffers, flags);
     const entry = this.#entry;
     const want = totalLength(buffers);
     if (entry === undefined) {
@@ -445,17 +451,26 @@ export class TcpSocket implements SocketHandle {
       raise('ENOTCONN');
     }
     const conn = entry.conn;
-    const avail = conn.recvAvailable;
+    conn.setOobInline(this.so.oobInline);
+    // What an ordinary read may return: an out-of-band byte at the head does not count.
+    const avail = conn.recvReadable;
     if (want === 0) return { bytesRead: 0, from: undefined, flags: 0 };
     if (avail === 0) {
+      // Only the out-of-band byte is there: an ordinary read steps over it (Linux
+      // tcp_recvmsg; it stays readable with MSG_OOB) and waits for what follows.
+      if (conn.recvAvailable > 0 && (flags & C.MSG_PEEK) === 0) conn.recv(new Uint8Array(0));
       if (conn.eof) return { bytesRead: 0, from: undefined, flags: 0 };
       this.#takeError();
       if ((this.#shutdown & RCV_SHUTDOWN) !== 0 || conn.isClosed) return { bytesRead: 0, from: undefined, flags: 0 };
       return WOULD_BLOCK;
     }
-    // SO_RCVLOWAT: wait for that much unless the stream ends first.
+    // SO_RCVLOWAT (Linux sock_rcvlowat, tcp_recvmsg): a blocking read waits for
+    // min(lowat, len) bytes unless the stream ends, an error is pending or the
+    // window is nearly closed (nothing more can come); a non-blocking read
+    // (MSG_DONTWAIT, which the syscall layer also passes for O_NONBLOCK and on
+    // the last try of an expired SO_RCVTIMEO) returns what is there.
     const target = Math.min(this.so.rcvlowat, want);
-    if (avail < target && !conn.eof && !finReceivedIn(conn.state) && !conn.isClosed && this.#error === undefined) {
+    if (avail < target && (flags & C.MSG_DONTWAIT) === 0 && !this.#readEnded(conn) && !this.#windowNearlyClosed(conn)) {
       return WOULD_BLOCK;
     }
     let got = 0;
@@ -479,12 +494,49 @@ export class TcpSocket implements SocketHandle {
         if (b.length === 0) continue;
         const n = conn.recv(b);
         got += n;
+        // Short: the buffer ran dry or the read reached the urgent mark (it stops there).
         if (n < b.length) break;
       }
     }
     // Reading may open the window: let the window update go now.
     this.#owner.kick(entry);
     return { bytesRead: got, from: undefined, flags: 0 };
+  }
+
+  /** Nothing more will arrive to read: end of stream, an error, a shutdown or a dead connection. */
+  #readEnded(conn: ConnEntry['conn']): boolean {
+    return conn.eof || finReceivedIn(conn.state) || conn.isClosed || this.#error !== undefined || (this.#shutdown & RCV_SHUTDOWN) !== 0;
+  }
+
+  /**
+   * Linux tcp_stream_is_readable: below SO_RCVLOWAT the data still counts
+   * once the receive window has shrunk to under one segment, since the peer
+   * cannot send the rest until the application reads.
+   */
+  #windowNearlyClosed(conn: ConnEntry['conn']): boolean {
+    const i = conn.info;
+    return i.recvBufferSize - conn.recvAvailable <= Math.max(1, i.mss);
+  }
+
+  /** recv(MSG_OOB), Linux tcp_recv_urg (man 7 tcp: SO_OOBINLINE off takes the urgent byte out of the stream). */
+  #recvOob(buffers: readonly Uint8Array[], flags: number): RecvResult {
+    const conn = this.#entry?.conn;
+    if (conn === undefined || this.so.oobInline) raise('EINVAL');
+    conn.setOobInline(false);
+    const r = conn.recvUrgent((flags & C.MSG_PEEK) !== 0);
+    if (r === 'none') raise('EINVAL');
+    if (r === 'notyet') {
+      // The pointer is known, the byte not yet: EAGAIN even for a blocking
+      // socket (tcp_recv_urg never waits), or 0 once nothing more can arrive.
+      if (conn.isClosed || (this.#shutdown & RCV_SHUTDOWN) !== 0 || finReceivedIn(conn.state)) {
+        return { bytesRead: 0, from: undefined, flags: 0 };
+      }
+      raise('EAGAIN');
+    }
+    const first = buffers.find((b) => b.length > 0);
+    if (first === undefined) return { bytesRead: 0, from: undefined, flags: C.MSG_TRUNC };
+    first[0] = r;
+    return { bytesRead: 1, from: undefined, flags: C.MSG_OOB };
   }
 
   /** Linux inet_shutdown. */
@@ -533,8 +585,18 @@ export class TcpSocket implements SocketHandle {
       } else {
         // SO_LINGER {1, 0}: abort with RST (the peer reads ECONNRESET); otherwise a
         // graceful FIN, or a RST when unread data would be lost (RFC 2525 2.17, Linux).
-        if (this.so.linger.onoff !== 0 && this.so.linger.linger === 0) entry.conn.abort();
-        else entry.conn.close();
+        if (this.so.linger.onoff !== 0 && this.so.linger.linger === 0) {
+          entry.conn.abort();
+        } else {
+          entry.conn.close();
+          if (this.so.linger.onoff !== 0) {
+            // SO_LINGER {1, N}: the syscall layer may wait on lingerPending() (closeWait).
+            this.#lingerEntry = entry;
+            entry.lingerWaker = () => {
+              this.#waker?.();
+            };
+          }
+        }
         this.#owner.orphan(entry);
         this.#owner.kick(entry);
       }
@@ -542,6 +604,24 @@ export class TcpSocket implements SocketHandle {
     }
     if (this.#binding !== undefined) this.#owner.unbind(this.#binding);
     this.#binding = undefined;
+  }
+
+  /**
+   * After close() with SO_LINGER {1, N > 0}: true while our FIN is not yet
+   * acknowledged (Linux sk_stream_closing: FIN-WAIT-1, CLOSING, LAST-ACK),
+   * so a lingering close still waits. Changes are reported through the waker,
+   * which the syscall layer may set again after close().
+   */
+  lingerPending(): boolean {
+    const e = this.#lingerEntry;
+    if (e === undefined) return false;
+    const st = e.conn.state;
+    const closing = !e.released && (st === TcpState.FIN_WAIT_1 || st === TcpState.CLOSING || st === TcpState.LAST_ACK);
+    if (!closing) {
+      e.lingerWaker = undefined;
+      this.#lingerEntry = undefined;
+    }
+    return closing;
   }
 
   localEndpoint(): Endpoint {
@@ -662,6 +742,13 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
   socketLevelTable<TcpSocket>((s) => s.so),
   sockOptTable<TcpSocket>({
     [C.SOL_SOCKET]: {
+      [C.SO_OOBINLINE]: intOpt(
+        (s) => (s.so.oobInline ? 1 : 0),
+        (s, v) => {
+          s.so.oobInline = asInt(v) !== 0;
+          s.liveEntry?.conn.setOobInline(s.so.oobInline);
+        },
+      ),
       [C.SO_ACCEPTCONN]: { kind: 'int', get: (s) => s.acceptConn() },
       [C.SO_KEEPALIVE]: intOpt(
         (s) => (s.so.keepalive ? 1 : 0),

@@ -93,6 +93,80 @@ describe('SystemClock', () => {
     expect(fired).toBe(true);
   });
 
+  it('runs due timers without a platform timer, in arming order, skipping cleared ones', async () => {
+    const clock = new SystemClock();
+    const log: string[] = [];
+    const now = clock.now();
+    let timeouts = 0;
+    const realSetTimeout = globalThis.setTimeout;
+    vi.stubGlobal('setTimeout', (fn: () => void, ms: number) => {
+      timeouts++;
+      return realSetTimeout(fn, ms);
+    });
+    const done = new Promise<void>((resolve) => {
+      clock.setTimer(now, () => log.push('a'));
+      const b = clock.setTimer(instantAdd(now, Duration.fromSecs(-1)), () => log.push('b'));
+      clock.setTimer(now, () => {
+        log.push('c');
+        // Armed from inside a callback: still asynchronous, still after.
+        clock.setTimer(clock.now(), () => {
+          log.push('e');
+          resolve();
+        });
+        log.push('d');
+      });
+      clock.clearTimer(b);
+      clock.clearTimer(b);
+      expect(clock.pendingTimers).toBe(2);
+    });
+    expect(log).toEqual([]);
+    await done;
+    expect(log).toEqual(['a', 'c', 'd', 'e']);
+    expect(timeouts).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('drains microtasks between two due timers, as between two setTimeout callbacks', async () => {
+    const clock = new SystemClock();
+    const log: string[] = [];
+    let second: ReturnType<SystemClock['setTimer']> | undefined;
+    await new Promise<void>((resolve) => {
+      clock.setTimer(clock.now(), () => {
+        log.push('first');
+        // A continuation released by the first timer runs before the second
+        // timer, so it can still cancel it.
+        void Promise.resolve().then(() => {
+          log.push('continuation');
+          clock.clearTimer(second);
+        });
+      });
+      second = clock.setTimer(clock.now(), () => log.push('second'));
+      clock.setTimer(clock.now(), () => resolve());
+    });
+    expect(log).toEqual(['first', 'continuation']);
+  });
+
+  it('does many due-timer hops quickly (no 1 ms clamp per hop)', async () => {
+    // Not a timing assertion: it counts platform timers, which are what clamp.
+    let timeouts = 0;
+    const realSetTimeout = globalThis.setTimeout;
+    vi.stubGlobal('setTimeout', (fn: () => void, ms: number) => {
+      timeouts++;
+      return realSetTimeout(fn, ms);
+    });
+    const clock = new SystemClock();
+    let hops = 0;
+    await new Promise<void>((resolve) => {
+      const hop = (): void => {
+        if (++hops === 1000) resolve();
+        else clock.setTimer(clock.now(), hop);
+      };
+      clock.setTimer(clock.now(), hop);
+    });
+    expect(hops).toBe(1000);
+    expect(timeouts).toBe(0);
+  });
+
   it("unrefs its platform timers unless keepAlive is set", () => {
     const fake = fakeTimers();
     const clock = new SystemClock();
@@ -140,5 +214,26 @@ describe('SystemClock', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('armed 1');
     expect(r.status).toBe(0);
+  });
+
+  it('runs a due timer before the process exits, with or without keepAlive', () => {
+    const here = fileURLToPath(new URL('./system-clock.ts', import.meta.url));
+    const run = (keepAlive: boolean): string => {
+      const script = `
+        const { SystemClock } = await import(${JSON.stringify(here)});
+        const c = new SystemClock({ keepAlive: ${keepAlive} });
+        // Armed after the module's top level settles, with nothing else pending.
+        queueMicrotask(() => c.setTimer(c.now(), () => { console.log('fired'); }));
+      `;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.error).toBeUndefined();
+      expect(r.status).toBe(0);
+      return r.stdout.trim();
+    };
+    expect(run(true)).toBe('fired');
+    expect(run(false)).toBe('fired');
   });
 });

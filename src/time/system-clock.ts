@@ -1,6 +1,14 @@
 /**
  * Real time, from `performance.now()` and `setTimeout`: both exist in every
  * runtime we target (Node, browsers, Deno, Bun), so no `node:` import.
+ *
+ * Timers that are already due when armed (at <= now) skip the platform timer:
+ * a Stack wakes itself, and a MemoryNetwork delivers every frame, through
+ * `setTimer(now)`, and setTimeout(0) is clamped to >= 1 ms (Node, browsers
+ * after nesting), which made every hop cost a millisecond of idle time. They
+ * go through a macrotask queue instead (setImmediate, else a MessageChannel,
+ * else setTimeout(0)): still asynchronous, in arming order, cancellable, and
+ * microtasks drain between two callbacks as between two setTimeout callbacks.
  */
 import type { Clock, TimerCallback, TimerHandle } from './clock.js';
 import type { Instant } from './instant.js';
@@ -19,7 +27,8 @@ export interface SystemClockOptions {
    * are unref'd where the runtime supports it (Node, Bun, Deno), so a clock
    * never keeps a process alive by itself: a stack whose only pending work is
    * a keepalive or TIME-WAIT timer lets the program exit. Pass `true` to make
-   * armed timers hold the process open.
+   * armed timers hold the process open. Timers already due when armed run
+   * before the process exits either way (they wait for nothing).
    */
   readonly keepAlive?: boolean;
 }
@@ -31,7 +40,63 @@ interface Entry {
   readonly owner: SystemClock;
   readonly at: Instant;
   readonly fn: TimerCallback;
+  /** The platform timer while waiting for a future instant. */
   timeout: Timeout | undefined;
+  /** Queued on the fast path (due when armed): cleared by flipping this. */
+  queued: boolean;
+}
+
+/** Runs a callback in a later macrotask. */
+type Immediate = (fn: () => void) => void;
+
+/**
+ * The cheapest unclamped macrotask of the runtime. Structural types: this
+ * file must not depend on Node's type definitions.
+ *
+ * These macrotasks are never unref'd, whatever keepAlive says: the timer is
+ * due, so the process stays up only for the moment it takes to run it. (An
+ * unref'd immediate is worse than useless in Node: the loop then blocks in
+ * its poll phase and runs the callback only when something else wakes it.)
+ */
+function platformImmediate(): Immediate {
+  const g = globalThis as unknown as {
+    setImmediate?: (fn: () => void) => unknown;
+    MessageChannel?: new () => {
+      port1: { onmessage: (() => void) | null; unref?: () => unknown };
+      port2: { postMessage(m: unknown): void };
+    };
+  };
+  const immediate = g.setImmediate;
+  if (typeof immediate === 'function') {
+    // Node, Bun. Immediates queued before a check phase all run in it, with
+    // microtasks drained between them.
+    return (fn) => void immediate(fn);
+  }
+  const Channel = g.MessageChannel;
+  if (typeof Channel === 'function') {
+    // Browsers: a posted message is a task that is not clamped like nested
+    // setTimeout(0). One channel, a FIFO of callbacks, one message each.
+    const channel = new Channel();
+    const queue: (() => void)[] = [];
+    let head = 0;
+    channel.port1.onmessage = () => {
+      const fn = queue[head];
+      queue[head++] = undefined as unknown as () => void;
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+      }
+      fn?.();
+    };
+    // A port with a handler would otherwise keep Deno alive forever; a
+    // pending message is still delivered.
+    if (typeof channel.port1.unref === 'function') channel.port1.unref();
+    return (fn) => {
+      queue.push(fn);
+      channel.port2.postMessage(null);
+    };
+  }
+  return (fn) => void setTimeout(fn, 0);
 }
 
 /**
@@ -46,6 +111,7 @@ export class SystemClock implements Clock {
   readonly #keepAlive: boolean;
   #last = 0;
   #pending = 0;
+  #immediate: Immediate | undefined;
 
   constructor(options: SystemClockOptions = {}) {
     this.#keepAlive = options.keepAlive ?? false;
@@ -74,16 +140,30 @@ export class SystemClock implements Clock {
 
   setTimer(at: Instant, fn: TimerCallback): TimerHandle {
     if (Number.isNaN(at)) throw new RangeError('SystemClock.setTimer: at is NaN');
-    const entry: Entry = { owner: this, at, fn, timeout: undefined };
+    const entry: Entry = { owner: this, at, fn, timeout: undefined, queued: false };
     this.#pending++;
-    this.#arm(entry);
+    if (at <= this.now()) {
+      // Due already: the fast path, no platform timer (see the file comment).
+      entry.queued = true;
+      this.#immediate ??= platformImmediate();
+      this.#immediate(() => this.#runQueued(entry));
+    } else {
+      this.#arm(entry);
+    }
     return entry as unknown as TimerHandle;
   }
 
   clearTimer(handle: TimerHandle | undefined): void {
     if (handle === undefined) return;
     const entry = handle as unknown as Entry;
-    if (entry.owner !== this || entry.timeout === undefined) return;
+    if (entry.owner !== this) return;
+    if (entry.queued) {
+      // Its macrotask still comes, and finds nothing to do.
+      entry.queued = false;
+      this.#pending--;
+      return;
+    }
+    if (entry.timeout === undefined) return;
     clearTimeout(entry.timeout);
     entry.timeout = undefined;
     this.#pending--;
@@ -100,6 +180,13 @@ export class SystemClock implements Clock {
       if (typeof u.unref === 'function') (u.unref as () => void).call(t);
     }
     entry.timeout = t;
+  }
+
+  #runQueued(entry: Entry): void {
+    if (!entry.queued) return; // cleared meanwhile
+    entry.queued = false;
+    this.#pending--;
+    entry.fn();
   }
 
   #expire(entry: Entry): void {

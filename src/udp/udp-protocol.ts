@@ -446,13 +446,15 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
     this.handleIcmpError(report);
   }
 
-  handleIcmpError(e: Pick<IcmpErrorReport, 'quote' | 'errno' | 'hard'>): void {
+  handleIcmpError(e: IcmpErrorReport): void {
     const q = e.quote;
     if (q.protocol !== IP_PROTOCOL_UDP || q.srcPort === undefined || q.dstPort === undefined) return;
     // The datagram went from us (q.src:q.srcPort) to them: look it up as if they had answered.
     const sock = this.#lookup(q.dst, q.dstPort, q.src, q.srcPort);
     if (sock === undefined) return;
     if (!sock.recvErr && (!e.hard || sock.remote === undefined)) return;
+    // Linux ip_icmp_error: the queued entry holds what was quoted after the UDP header.
+    if (sock.recvErr) sock.queueError(e, { address: q.dst, port: q.dstPort }, q.transport.subarray(8));
     sock.setError(e.errno);
   }
 }

@@ -5,6 +5,8 @@
  * the socket (`UdpSocketOwner`), so a socket alone is pure bookkeeping.
  */
 import { Errno } from '../errno/errno.js';
+import { ErrorQueue } from '../icmp/error-queue.js';
+import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
 import { WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
@@ -93,6 +95,8 @@ export class UdpSocket implements SocketHandle {
   recvErr = false;
   noCheck = false;
   readonly memberships: Membership[] = [];
+  /** IP_RECVERR's error queue, read with recvmsg(MSG_ERRQUEUE). */
+  readonly errorQueue = new ErrorQueue();
 
   readonly #queue: Queued[] = [];
   #queueHead = 0;
@@ -151,6 +155,11 @@ export class UdpSocket implements SocketHandle {
     this.#wake();
   }
 
+  /** IP_RECVERR: queues the error for recvmsg(MSG_ERRQUEUE); `to` is the offending datagram's destination, `payload` its quoted data. */
+  queueError(report: IcmpErrorReport, to: Endpoint, payload: Uint8Array): void {
+    if (this.errorQueue.push(report, to, payload, this.so.rcvbuf)) this.#wake();
+  }
+
   get pendingError(): ErrnoName | undefined {
     return this.#error;
   }
@@ -167,7 +176,7 @@ export class UdpSocket implements SocketHandle {
 
   readiness(): number {
     let m = C.POLLOUT | C.POLLWRNORM | C.POLLWRBAND;
-    if (this.#error !== undefined) m |= C.POLLERR;
+    if (this.#error !== undefined || this.errorQueue.length > 0) m |= C.POLLERR;
     if (this.receiveQueueLength > 0) m |= C.POLLIN | C.POLLRDNORM;
     if ((this.#shutdown & SHUT_RCV) !== 0) m |= C.POLLIN | C.POLLRDNORM | C.POLLRDHUP;
     if (this.#shutdown === (SHUT_RCV | SHUT_SEND)) m |= C.POLLHUP;
@@ -213,8 +222,14 @@ export class UdpSocket implements SocketHandle {
 
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
     if ((flags & C.MSG_OOB) !== 0) raise('EOPNOTSUPP');
-    // No error queue is kept (IP_RECVERR reports through SO_ERROR only): nothing to read there.
-    if ((flags & C.MSG_ERRQUEUE) !== 0) raise('EAGAIN');
+    if ((flags & C.MSG_ERRQUEUE) !== 0) {
+      // Linux ip_recv_error: never blocks; an empty queue is EAGAIN.
+      const r = this.errorQueue.recv(buffers, flags);
+      if (r === undefined) raise('EAGAIN');
+      // sock_dequeue_err_skb: the pending error becomes the next queued one's.
+      if ((flags & C.MSG_PEEK) === 0) this.#error = this.errorQueue.nextErrno();
+      return r;
+    }
     // Linux __skb_recv_udp checks sock_error before the queue.
     this.#takePendingError();
     if (this.receiveQueueLength === 0) {
@@ -262,6 +277,7 @@ export class UdpSocket implements SocketHandle {
     this.#queue.length = 0;
     this.#queueHead = 0;
     this.#rmemAlloc = 0;
+    this.errorQueue.clear();
     this.#owner.release(this);
   }
 

@@ -10,3 +10,4 @@ export * from './udp.js';
 export * from './tcp.js';
 export * from './tcp-options.js';
 export * from './dissect.js';
+export * from './igmp.js';

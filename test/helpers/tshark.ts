@@ -66,10 +66,14 @@ const ERROR_SEVERITY = new Set(['8388608', 'error']);
 const WARNING_SEVERITY = new Set(['6291456', 'warning']);
 const DAMAGE_GROUPS = new Set(['16777216', '117440512', 'checksum', 'malformed']);
 
-/** Reads `file` with tshark; throws when tshark itself fails. */
-export function tsharkFrames(tshark: string, file: string): TsharkFrame[] {
+/**
+ * Reads `file` with tshark; throws when tshark itself fails. `extraArgs`
+ * go before the output options, e.g. ['--disable-heuristic', 'thrift_tcp']
+ * so random bulk payload is not decoded (and reported) as some protocol.
+ */
+export function tsharkFrames(tshark: string, file: string, extraArgs: readonly string[] = []): TsharkFrame[] {
   const args = [
-    '-r', file, ...CHECK_CHECKSUMS,
+    '-r', file, ...CHECK_CHECKSUMS, ...extraArgs,
     '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|', '-E', 'quote=n',
     ...FIELDS.flatMap((f) => ['-e', f]),
   ];

@@ -1,0 +1,356 @@
+/**
+ * `connect()` of the WinterTC Sockets API draft (the shape Cloudflare
+ * Workers ship), over a stack's BSD calls. Runtime-agnostic: it needs only
+ * the WHATWG streams that every modern runtime has on globalThis.
+ *
+ * How the draft maps onto the syscalls:
+ * - `readable` is a byte stream whose pull is one `sys.read()`: nothing is
+ *   read from the receive buffer until the consumer asks, so a slow reader
+ *   closes the TCP window (backpressure by not reading).
+ * - `writable` resolves a write only once `sys.write()` has queued all of it
+ *   in the send buffer, which a blocking stream write does only when there
+ *   is room; with a high-water mark of one chunk, `ready`/`desiredSize` wait
+ *   exactly while the send buffer is full. A pipe of any length therefore
+ *   holds at most one chunk plus the socket buffers in memory.
+ * - `opened` is the connect; `closed` settles once both directions are done
+ *   and the descriptor is closed.
+ *
+ * It sits above the syscall layer and never touches TCP internals, so it
+ * works for any SOCK_STREAM protocol `sys` offers.
+ */
+import { SocketError as SysSocketError } from '../errno/socket-error.js';
+import { constants as C } from '../syscall/constants.js';
+import type { Syscalls } from '../syscall/syscalls.js';
+
+/** `{ hostname, port }`, the draft's SocketAddress. */
+export interface SocketAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+export interface SocketOptions {
+  /** "off" (default), "on" (TLS from the start) or "starttls" (plain until `startTls()`). */
+  readonly secureTransport?: 'off' | 'on' | 'starttls';
+  /** Default false: the peer's FIN also ends our writing half. */
+  readonly allowHalfOpen?: boolean;
+}
+
+/** What `opened` resolves to: "host:port" strings. */
+export interface SocketInfo {
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+}
+
+/** Anything with BSD calls; a Stack qualifies. */
+export interface HasSyscalls {
+  readonly sys: Syscalls;
+}
+
+/** The socket `connect()` returns. */
+export interface Socket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly opened: Promise<SocketInfo>;
+  readonly closed: Promise<void>;
+  /** True once `startTls()` has replaced this socket. */
+  readonly upgraded: boolean;
+  /** Closes both directions; returns `closed`. */
+  close(reason?: unknown): Promise<void>;
+  startTls(): Socket;
+}
+
+/**
+ * The draft's SocketError: a TypeError whose message starts with
+ * "SocketError: ". Thrown synchronously, only for what the caller got wrong
+ * (a malformed address, an unsupported option).
+ */
+export function socketApiError(message: string): TypeError {
+  return new TypeError(`SocketError: ${message}`);
+}
+
+/** Parses "host:port", "[v6]:port" or `{ hostname, port }`; throws the draft's SocketError if malformed. */
+export function parseSocketAddress(address: string | SocketAddress): SocketAddress {
+  let hostname: unknown;
+  let port: unknown;
+  if (typeof address === 'string') {
+    const colon = address.lastIndexOf(':');
+    if (colon < 0) throw socketApiError(`address "${address}" has no port (expected "host:port")`);
+    hostname = address.slice(0, colon);
+    const p = address.slice(colon + 1);
+    port = /^[0-9]{1,5}$/.test(p) ? Number(p) : NaN;
+    if (typeof hostname === 'string' && hostname.startsWith('[') && hostname.endsWith(']')) {
+      hostname = hostname.slice(1, -1);
+    }
+  } else if (typeof address === 'object' && address !== null) {
+    hostname = address.hostname;
+    port = address.port;
+  } else {
+    throw socketApiError('address must be "host:port" or { hostname, port }');
+  }
+  if (typeof hostname !== 'string' || hostname.length === 0 || /\s/.test(hostname)) {
+    throw socketApiError('address has an empty or invalid hostname');
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 0xffff) {
+    throw socketApiError(`address has an invalid port (1..65535)`);
+  }
+  return { hostname, port };
+}
+
+/**
+ * Name resolution: sockstack has no resolver, so a hostname is an IPv4
+ * literal or "localhost". Anything else fails the connect (asynchronously,
+ * as a DNS failure would), not the call.
+ */
+function resolve(hostname: string): string | undefined {
+  if (hostname === 'localhost') return '127.0.0.1';
+  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(hostname) ? hostname : undefined;
+}
+
+function formatAddr(a: { address: string; port: number }): string {
+  return `${a.address}:${a.port}`;
+}
+
+/** Marks a promise as handled (so nobody awaiting it is fine) and returns it unchanged. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * Opens a TCP connection from `stack` to `address` (`"10.0.0.1:80"` or
+ * `{ hostname, port }`). Returns at once; the socket is pending until
+ * `opened` settles.
+ */
+export function connect(stack: HasSyscalls, address: string | SocketAddress, options: SocketOptions = {}): Socket {
+  const target = parseSocketAddress(address);
+  const secure = options.secureTransport ?? 'off';
+  if (secure !== 'off' && secure !== 'on' && secure !== 'starttls') {
+    throw socketApiError(`secureTransport must be "off", "on" or "starttls", got ${String(secure)}`);
+  }
+  if (secure !== 'off') {
+    // No TLS provider is built into the core; say so rather than send plaintext.
+    throw socketApiError(`secureTransport "${secure}" needs a TLS provider, and none is available in sockstack yet`);
+  }
+  return new StreamSocket(stack.sys, target, options.allowHalfOpen ?? false);
+}
+
+class StreamSocket implements Socket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly opened: Promise<SocketInfo>;
+  readonly closed: Promise<void>;
+  readonly upgraded = false;
+
+  readonly #sys: Syscalls;
+  readonly #allowHalfOpen: boolean;
+  #fd = -1;
+  #fdClosed = false;
+  #readDone = false;
+  #writeDone = false;
+  /** Set once the socket has failed or been closed: pending and later operations fail with it. */
+  #error: unknown = undefined;
+  #failed = false;
+  #resolveClosed!: () => void;
+  #rejectClosed!: (e: unknown) => void;
+  #readController: ReadableByteStreamController | undefined;
+  #writeController: WritableStreamDefaultController | undefined;
+  /** The write in progress, so a FIN is not sent under it. */
+  #writing: Promise<unknown> = Promise.resolve();
+
+  constructor(sys: Syscalls, target: SocketAddress, allowHalfOpen: boolean) {
+    this.#sys = sys;
+    this.#allowHalfOpen = allowHalfOpen;
+    this.closed = handled(
+      new Promise<void>((resolve, reject) => {
+        this.#resolveClosed = resolve;
+        this.#rejectClosed = reject;
+      }),
+    );
+    this.opened = handled(this.#open(target));
+    this.opened.catch((e: unknown) => {
+      this.#fail(e);
+    });
+
+    this.readable = new ReadableStream({
+      type: 'bytes',
+      autoAllocateChunkSize: READ_CHUNK,
+      start: (controller) => {
+        this.#readController = controller;
+      },
+      pull: (controller) => this.#pull(controller),
+      cancel: () => {
+        this.#readDone = true;
+        if (!this.#fdClosed && this.#fd >= 0) this.#shutdown(C.SHUT_RD);
+        this.#maybeFinish();
+      },
+    });
+    this.writable = new WritableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#writeController = controller;
+        },
+        write: (chunk) => this.#write(chunk),
+        close: () => this.#closeWrite(),
+        abort: () => this.#closeWrite(),
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  async #open(target: SocketAddress): Promise<SocketInfo> {
+    // Deferred one tick so the socket is returned before anything can fail.
+    await Promise.resolve();
+    const ip = resolve(target.hostname);
+    if (ip === undefined) {
+      throw new SysSocketError('EHOSTUNREACH', 'connect', { address: target.hostname, port: target.port });
+    }
+    this.#fd = this.#sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    await this.#sys.connect(this.#fd, { address: ip, port: target.port });
+    return {
+      remoteAddress: formatAddr(this.#sys.getpeername(this.#fd)),
+      localAddress: formatAddr(this.#sys.getsockname(this.#fd)),
+    };
+  }
+
+  async #pull(controller: ReadableByteStreamController): Promise<void> {
+    await this.opened;
+    const req = controller.byobRequest;
+    const view = req?.view ?? null;
+    const buf =
+      view !== null ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(READ_CHUNK);
+    let n: number;
+    try {
+      n = await this.#sys.read(this.#fd, buf);
+    } catch (e) {
+      // A close() of ours while the read was pending closes the fd (EBADF): not an error of the stream.
+      if (this.#failed || this.#readDone) return;
+      this.#fail(e);
+      return;
+    }
+    if (n === 0) {
+      this.#readDone = true;
+      controller.close();
+      req?.respond(0);
+      // allowHalfOpen false (the draft's default): end our half too once the peer has ended theirs.
+      if (!this.#allowHalfOpen && !this.#writeDone) {
+        this.#writeDone = true;
+        await this.#writing.catch(() => undefined);
+        this.#shutdown(C.SHUT_WR);
+        this.#writeController?.error(socketApiError('the peer closed the connection'));
+      }
+      this.#maybeFinish();
+      return;
+    }
+    if (req !== undefined && req !== null) req.respond(n);
+    else controller.enqueue(buf.subarray(0, n));
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('writable accepts Uint8Array chunks only');
+    await this.opened;
+    if (this.#writeDone) throw socketApiError('the socket is closed for writing');
+    const p = this.#sys.write(this.#fd, chunk);
+    this.#writing = p;
+    try {
+      await p;
+    } catch (e) {
+      if (!this.#failed) this.#fail(e);
+      throw e;
+    }
+  }
+
+  async #closeWrite(): Promise<void> {
+    if (this.#writeDone) return;
+    await this.opened.catch(() => undefined);
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    if (!this.#fdClosed && this.#fd >= 0) this.#shutdown(C.SHUT_WR);
+    this.#maybeFinish();
+  }
+
+  #shutdown(how: number): void {
+    try {
+      this.#sys.shutdown(this.#fd, how);
+    } catch {
+      // ENOTCONN after a reset: the direction is over either way.
+    }
+  }
+
+  #closeFd(): void {
+    if (this.#fdClosed) return;
+    this.#fdClosed = true;
+    if (this.#fd >= 0) {
+      try {
+        this.#sys.close(this.#fd);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  #maybeFinish(): void {
+    if (this.#failed || !this.#readDone || !this.#writeDone) return;
+    this.#closeFd();
+    this.#resolveClosed();
+  }
+
+  /** Connect failure, reset, or any other error: everything fails with `e`. */
+  #fail(e: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = e;
+    this.#readDone = true;
+    this.#writeDone = true;
+    try {
+      this.#readController?.error(e);
+    } catch {
+      // Already closed.
+    }
+    try {
+      this.#writeController?.error(e);
+    } catch {
+      // Already closed.
+    }
+    this.#closeFd();
+    this.#rejectClosed(e);
+  }
+
+  close(reason?: unknown): Promise<void> {
+    if (this.#failed || this.#fdClosed) return this.closed;
+    const wasOpen = !this.#readDone || !this.#writeDone;
+    this.#readDone = true;
+    this.#writeDone = true;
+    const err = reason ?? socketApiError('the socket was closed');
+    try {
+      this.#readController?.error(err);
+    } catch {
+      // Already closed.
+    }
+    try {
+      this.#writeController?.error(err);
+    } catch {
+      // Already closed.
+    }
+    // Before the connect finished: the connect fails; after: a normal close (FIN).
+    this.opened.then(
+      () => {
+        this.#closeFd();
+        this.#resolveClosed();
+      },
+      () => undefined,
+    );
+    if (!wasOpen) this.#closeFd();
+    return this.closed;
+  }
+
+  startTls(): Socket {
+    throw socketApiError('startTls() needs secureTransport "starttls" and a TLS provider; none is available');
+  }
+
+  /** The error the socket failed with, for debugging. */
+  get error(): unknown {
+    return this.#error;
+  }
+}
