@@ -18,3 +18,16 @@ export type {
   NetListenOptions,
   NetAddressInfo,
 } from './node/net.js';
+export { createDgram, DgramSocket } from './node/dgram.js';
+export type {
+  Dgram,
+  DgramStack,
+  DgramSocketType,
+  DgramSocketOptions,
+  DgramBindOptions,
+  DgramAddressInfo,
+  DgramRemoteInfo,
+  DgramMessage,
+  DgramSendCallback,
+  DgramMessageListener,
+} from './node/dgram.js';
