@@ -243,7 +243,7 @@ interface Plan {
   readonly fin: boolean;
   readonly retransmit: boolean;
   /** Chosen by RFC 6675 NextSeg: report it to the scoreboard once sent. */
-  readonly sackRule?: 1 | 3 | 4;
+  readonly sackRule?: 1 | 3 | 4 | undefined;
 }
 
 /** A retransmission of [seq, seq + len) clamped to what is buffered, with the FIN if it was sent after it. */
@@ -253,7 +253,7 @@ function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?
   const dataLen = Math.max(0, Math.min(len, mss, t.sndBuf.length - offset));
   const fin = t.finQueued && seqAdd(seq, dataLen) === t.finSeq && seqLt(t.finSeq, t.sndMax);
   if (dataLen === 0 && !fin) return undefined;
-  return { seq, offset, len: dataLen, fin, retransmit: true, ...(sackRule !== undefined ? { sackRule } : {}) };
+  return { seq, offset, len: dataLen, fin, retransmit: true, sackRule };
 }
 
 /**
@@ -358,9 +358,7 @@ export function nextDeadline(t: Tcb): Instant | undefined {
   if (t.state === TcpState.CLOSED) return undefined;
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.extraAcks > 0) return t.lastNow;
   if (planData(t) !== undefined) return t.lastNow;
-  let at = NOT_ARMED;
-  for (const x of [t.rtoAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)]) {
-    if (x < at) at = x;
-  }
-  return at === NOT_ARMED ? undefined : at;
+  // Called after every drain: compare in place rather than through an array.
+  const at = Math.min(t.rtoAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  return at >= NOT_ARMED ? undefined : at;
 }

@@ -6,7 +6,7 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { dataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import { buildDataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
@@ -393,10 +393,13 @@ export class Tcb {
     this.pushedWhileDelayed = false;
     let options: TcpOption[] = NO_OPTIONS;
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
-      options = dataOptions({
-        ...(this.tsOk ? { timestamps: { tsVal: this.tsNow(now), tsEcr: this.tsRecent } } : {}),
-        ...(this.sackOk ? { sackBlocks: this.sackBlocks() } : {}),
-      });
+      // The fresh blocks from sackBlocks() are handed over uncopied.
+      options = buildDataOptions(
+        this.tsOk,
+        this.tsOk ? this.tsNow(now) : 0,
+        this.tsRecent,
+        this.sackOk ? this.sackBlocks() : NO_SACK_BLOCKS,
+      );
     }
     return {
       srcPort: this.local.port,
@@ -472,6 +475,7 @@ export class Tcb {
 }
 
 const NO_OPTIONS: TcpOption[] = [];
+const NO_SACK_BLOCKS: readonly SackBlock[] = [];
 
 /** SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT and TCP_USER_TIMEOUT, changeable on a live connection. */
 export interface MutableOptions {

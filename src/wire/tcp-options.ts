@@ -277,11 +277,15 @@ export interface TcpOptionsSummary {
 
 const NO_BLOCKS: readonly SackBlock[] = Object.freeze([]);
 
+/** What an empty options list says; shared, since most segments without timestamps carry none. */
+const NO_OPTIONS_SUMMARY: TcpOptionsSummary = Object.freeze({ sackPermitted: false, sackBlocks: NO_BLOCKS });
+
 /**
  * Folds the options into their meaning. When an option repeats, the last one
  * wins, as in Linux's tcp_parse_options. Unknown options are ignored (MUST-6).
  */
 export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSummary {
+  if (options.length === 0) return NO_OPTIONS_SUMMARY;
   let mss: number | undefined;
   let windowScale: number | undefined;
   let sackPermitted = false;
@@ -308,13 +312,15 @@ export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSu
         break;
     }
   }
-  return {
-    ...(mss !== undefined ? { mss } : {}),
-    ...(windowScale !== undefined ? { windowScale } : {}),
+  // Runs on every received segment: one object, no spread temporaries.
+  const summary: { mss?: number; windowScale?: number; sackPermitted: boolean; timestamps?: TcpTimestamps; sackBlocks: readonly SackBlock[] } = {
     sackPermitted,
-    ...(timestamps !== undefined ? { timestamps } : {}),
     sackBlocks,
   };
+  if (mss !== undefined) summary.mss = mss;
+  if (windowScale !== undefined) summary.windowScale = windowScale;
+  if (timestamps !== undefined) summary.timestamps = timestamps;
+  return summary;
 }
 
 export interface SynOptionsSpec {
@@ -362,15 +368,33 @@ export interface DataOptionsSpec {
  * blocks to drop is the SACK sender's job (RFC 2018 4), not the formatter's.
  */
 export function dataOptions(spec: DataOptionsSpec): TcpOption[] {
-  const out: TcpOption[] = [];
-  if (spec.timestamps !== undefined) {
-    out.push(NOP, NOP, { kind: 'timestamps', tsVal: spec.timestamps.tsVal, tsEcr: spec.timestamps.tsEcr });
-  }
+  const ts = spec.timestamps;
   const blocks = spec.sackBlocks ?? NO_BLOCKS;
-  if (blocks.length > 0) {
-    const max = maxSackBlocks(spec.timestamps !== undefined);
-    if (blocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${blocks.length}`);
-    out.push(NOP, NOP, { kind: 'sack', blocks: blocks.map((b) => ({ left: b.left, right: b.right })) });
+  return buildDataOptions(
+    ts !== undefined,
+    ts?.tsVal ?? 0,
+    ts?.tsEcr ?? 0,
+    blocks.length > 0 ? blocks.map((b) => ({ left: b.left, right: b.right })) : NO_BLOCKS,
+  );
+}
+
+/**
+ * `dataOptions` for the per-segment send path: the same layout and checks,
+ * without a spec object, and taking `sackBlocks` as is (not copied: the
+ * caller hands over a list nobody else mutates).
+ */
+export function buildDataOptions(
+  timestamps: boolean,
+  tsVal: number,
+  tsEcr: number,
+  sackBlocks: readonly SackBlock[],
+): TcpOption[] {
+  const out: TcpOption[] = [];
+  if (timestamps) out.push(NOP, NOP, { kind: 'timestamps', tsVal, tsEcr });
+  if (sackBlocks.length > 0) {
+    const max = maxSackBlocks(timestamps);
+    if (sackBlocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${sackBlocks.length}`);
+    out.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
   }
   return out;
 }

@@ -138,3 +138,68 @@ export function checkMss(mss: number): number {
   if (!Number.isSafeInteger(mss) || mss < 1) throw new RangeError(`congestion control: bad MSS ${mss}`);
   return mss;
 }
+
+/** Validates the initial window option (segments, default 10): a programmer error throws RangeError. */
+export function initialWindowSegments(options: CongestionControllerOptions): number {
+  const n = options.initialWindow ?? DEFAULT_INITIAL_WINDOW;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`congestion control: bad initial window ${n}`);
+  return n;
+}
+
+/** RFC 5681 4.1: after idle, cwnd = min(RW, cwnd) with RW = min(IW, cwnd). */
+export function restartWindow(cwnd: number, initialSegments: number, mss: number): number {
+  return Math.min(cwnd, initialSegments * mss);
+}
+
+/** Keeps a window's size in segments when the MSS changes; whole bytes, at least `floor`. */
+export function rescale(window: number, oldMss: number, newMss: number, floor: number): number {
+  return Math.max(Math.round((window * newMss) / oldMss), floor);
+}
+
+/** setMss for both windows: cwnd at least 1 MSS, a finite ssthresh at least 2 MSS (kept infinite otherwise). */
+export function rescaleWindows(cwnd: number, ssthresh: number, oldMss: number, newMss: number): WindowPair {
+  WINDOWS.cwnd = rescale(cwnd, oldMss, newMss, newMss);
+  WINDOWS.ssthresh = ssthresh === INFINITE_SSTHRESH ? ssthresh : rescale(ssthresh, oldMss, newMss, 2 * newMss);
+  return WINDOWS;
+}
+
+export interface WindowPair {
+  cwnd: number;
+  ssthresh: number;
+}
+
+const WINDOWS: WindowPair = { cwnd: 0, ssthresh: 0 };
+
+/**
+ * RFC 5681 3.1 slow start with RFC 3465 2.2 byte counting: cwnd grows by the
+ * bytes acknowledged, at most L = 2 MSS per ACK, and stops at ssthresh.
+ * Returns the new cwnd and the acknowledged bytes left over for congestion
+ * avoidance when ssthresh was reached (Linux does the same); out of slow
+ * start (cwnd >= ssthresh) all of them are left over and cwnd is unchanged.
+ * The returned pair is reused: read it before the next call.
+ */
+export function slowStart(cwnd: number, ssthresh: number, mss: number, ackedBytes: number): SlowStartStep {
+  if (cwnd >= ssthresh) {
+    STEP.cwnd = cwnd;
+    STEP.rest = ackedBytes;
+    return STEP;
+  }
+  const step = Math.min(ackedBytes, ABC_LIMIT * mss);
+  const room = ssthresh - cwnd;
+  if (step <= room) {
+    STEP.cwnd = cwnd + step;
+    STEP.rest = 0;
+  } else {
+    STEP.cwnd = ssthresh;
+    STEP.rest = ackedBytes - room;
+  }
+  return STEP;
+}
+
+export interface SlowStartStep {
+  cwnd: number;
+  rest: number;
+}
+
+// One shared result: slow start runs on every ACK and must not allocate.
+const STEP: SlowStartStep = { cwnd: 0, rest: 0 };

@@ -14,6 +14,7 @@ import {
   newRenoFullAckWindow,
   newRenoPartialAck,
   newRenoRecoveryStart,
+  slowStart,
 } from './index.js';
 
 const MSS = 1000;
@@ -296,5 +297,13 @@ describe('cubic', () => {
     const a = run();
     expect(run()).toEqual(a);
     expect(a.every((w) => Number.isInteger(w) && w >= 1448)).toBe(true);
+  });
+});
+
+describe('slowStart (shared by reno and cubic)', () => {
+  it('grows by at most 2 MSS, stops at ssthresh, and passes everything on outside slow start', () => {
+    expect({ ...slowStart(10 * MSS, INFINITE_SSTHRESH, MSS, 5 * MSS) }).toEqual({ cwnd: 12 * MSS, rest: 0 });
+    expect({ ...slowStart(14 * MSS, 15 * MSS, MSS, 3 * MSS) }).toEqual({ cwnd: 15 * MSS, rest: 2 * MSS });
+    expect({ ...slowStart(20 * MSS, 15 * MSS, MSS, 3 * MSS) }).toEqual({ cwnd: 20 * MSS, rest: 3 * MSS });
   });
 });

@@ -28,8 +28,15 @@
 import type { Duration } from '../../time/duration.js';
 import type { Instant } from '../../time/instant.js';
 import type { CongestionController, CongestionControllerOptions } from './congestion-controller.js';
-import { DEFAULT_INITIAL_WINDOW, INFINITE_SSTHRESH, checkMss, isCwndLimited } from './congestion-controller.js';
-import { rescale, slowStart } from './reno.js';
+import {
+  INFINITE_SSTHRESH,
+  checkMss,
+  initialWindowSegments,
+  isCwndLimited,
+  rescaleWindows,
+  restartWindow,
+  slowStart,
+} from './congestion-controller.js';
 
 /** RFC 9438 4.6: multiplicative decrease factor. */
 export const CUBIC_BETA = 0.7;
@@ -92,10 +99,7 @@ export class CubicController implements CongestionController {
 
   constructor(options: CongestionControllerOptions) {
     this.#mss = checkMss(options.mss);
-    this.#initialSegments = options.initialWindow ?? DEFAULT_INITIAL_WINDOW;
-    if (!Number.isSafeInteger(this.#initialSegments) || this.#initialSegments < 1) {
-      throw new RangeError(`congestion control: bad initial window ${this.#initialSegments}`);
-    }
+    this.#initialSegments = initialWindowSegments(options);
     this.#fastConvergence = options.fastConvergence ?? true;
     this.#cwnd = this.#initialSegments * this.#mss;
   }
@@ -135,12 +139,10 @@ export class CubicController implements CongestionController {
     if (this.#inRecovery) return;
     // RFC 9438 5.8 / RFC 7661: no growth while application-limited.
     if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
-    let rest = ackedBytes;
-    if (this.#cwnd < this.#ssthresh) {
-      const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
-      this.#cwnd = ss.cwnd;
-      rest = ss.rest;
-    }
+    // Slow start first; what it leaves over goes to congestion avoidance.
+    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
+    this.#cwnd = ss.cwnd;
+    const rest = ss.rest;
     if (rest > 0) this.#congestionAvoidance(now, rest);
   }
 
@@ -231,7 +233,7 @@ export class CubicController implements CongestionController {
   onIdleRestart(_now: Instant): void {
     // RFC 5681 4.1 restart window; RFC 9438 5.8: the idle time must not
     // count as epoch time, so the curve restarts at the next ACK.
-    this.#cwnd = Math.min(this.#cwnd, this.#initialSegments * this.#mss);
+    this.#cwnd = restartWindow(this.#cwnd, this.#initialSegments, this.#mss);
     this.#epochStart = undefined;
     this.#credit = 0;
   }
@@ -242,7 +244,8 @@ export class CubicController implements CongestionController {
     if (mss === old) return;
     this.#mss = mss;
     // Segment-denominated state (W_max, W_est, K) is unchanged by design.
-    this.#cwnd = rescale(this.#cwnd, old, mss, mss);
-    if (this.#ssthresh !== INFINITE_SSTHRESH) this.#ssthresh = rescale(this.#ssthresh, old, mss, 2 * mss);
+    const w = rescaleWindows(this.#cwnd, this.#ssthresh, old, mss);
+    this.#cwnd = w.cwnd;
+    this.#ssthresh = w.ssthresh;
   }
 }

@@ -7,12 +7,14 @@ import type { Duration } from '../../time/duration.js';
 import type { Instant } from '../../time/instant.js';
 import type { CongestionController, CongestionControllerOptions } from './congestion-controller.js';
 import {
-  ABC_LIMIT,
-  DEFAULT_INITIAL_WINDOW,
   INFINITE_SSTHRESH,
   checkMss,
   halvedSsthresh,
+  initialWindowSegments,
   isCwndLimited,
+  rescaleWindows,
+  restartWindow,
+  slowStart,
 } from './congestion-controller.js';
 
 export class RenoController implements CongestionController {
@@ -29,10 +31,7 @@ export class RenoController implements CongestionController {
 
   constructor(options: CongestionControllerOptions) {
     this.#mss = checkMss(options.mss);
-    this.#initialSegments = options.initialWindow ?? DEFAULT_INITIAL_WINDOW;
-    if (!Number.isSafeInteger(this.#initialSegments) || this.#initialSegments < 1) {
-      throw new RangeError(`congestion control: bad initial window ${this.#initialSegments}`);
-    }
+    this.#initialSegments = initialWindowSegments(options);
     this.#cwnd = this.#initialSegments * this.#mss;
   }
 
@@ -58,12 +57,10 @@ export class RenoController implements CongestionController {
     // RFC 5681 3.2 / RFC 6582: no growth during fast recovery.
     if (this.#inRecovery) return;
     if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
-    let rest = ackedBytes;
-    if (this.#cwnd < this.#ssthresh) {
-      const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
-      this.#cwnd = ss.cwnd;
-      rest = ss.rest;
-    }
+    // Slow start first; what it leaves over goes to congestion avoidance.
+    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
+    this.#cwnd = ss.cwnd;
+    const rest = ss.rest;
     if (rest > 0) {
       // RFC 3465 2.1 / RFC 5681 3.1: one MSS per cwnd bytes acknowledged.
       this.#bytesAcked += rest;
@@ -105,7 +102,7 @@ export class RenoController implements CongestionController {
 
   onIdleRestart(_now: Instant): void {
     // RFC 5681 4.1: cwnd = min(RW, cwnd), RW = min(IW, cwnd).
-    this.#cwnd = Math.min(this.#cwnd, this.#initialSegments * this.#mss);
+    this.#cwnd = restartWindow(this.#cwnd, this.#initialSegments, this.#mss);
     this.#bytesAcked = 0;
   }
 
@@ -114,41 +111,9 @@ export class RenoController implements CongestionController {
     const old = this.#mss;
     if (mss === old) return;
     this.#mss = mss;
-    this.#cwnd = rescale(this.#cwnd, old, mss, mss);
-    if (this.#ssthresh !== INFINITE_SSTHRESH) this.#ssthresh = rescale(this.#ssthresh, old, mss, 2 * mss);
+    const w = rescaleWindows(this.#cwnd, this.#ssthresh, old, mss);
+    this.#cwnd = w.cwnd;
+    this.#ssthresh = w.ssthresh;
     this.#bytesAcked = 0;
   }
 }
-
-/** Keeps a window's size in segments when the MSS changes; whole bytes, at least `floor`. */
-export function rescale(window: number, oldMss: number, newMss: number, floor: number): number {
-  return Math.max(Math.round((window * newMss) / oldMss), floor);
-}
-
-/**
- * RFC 5681 3.1 slow start with RFC 3465 2.2 byte counting: cwnd grows by the
- * bytes acknowledged, at most L = 2 MSS per ACK, and stops at ssthresh.
- * Returns the new cwnd and the acknowledged bytes left over for congestion
- * avoidance when ssthresh was reached (Linux does the same). The returned
- * pair is reused: read it before the next call.
- */
-export function slowStart(cwnd: number, ssthresh: number, mss: number, ackedBytes: number): SlowStartStep {
-  const step = Math.min(ackedBytes, ABC_LIMIT * mss);
-  const room = ssthresh - cwnd;
-  if (step <= room) {
-    STEP.cwnd = cwnd + step;
-    STEP.rest = 0;
-  } else {
-    STEP.cwnd = ssthresh;
-    STEP.rest = ackedBytes - room;
-  }
-  return STEP;
-}
-
-export interface SlowStartStep {
-  cwnd: number;
-  rest: number;
-}
-
-// One shared result: slow start runs on every ACK and must not allocate.
-const STEP: SlowStartStep = { cwnd: 0, rest: 0 };
