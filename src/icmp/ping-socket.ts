@@ -31,9 +31,7 @@ import type { Endpoint, RecvResult, SocketHandle, WouldBlock } from '../syscall/
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import {
   SocketLevelOptions,
-  asInt,
   mergeSockOptTables,
-  sockOptTable,
   socketLevelTable,
   tableGet,
   tableKind,
@@ -47,6 +45,8 @@ import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import { readU16 } from '../wire/bytes.js';
 import { ICMPV4_HEADER_LEN, Icmpv4Type, emitIcmpv4 } from '../wire/icmpv4.js';
 import { IpProtocol } from '../wire/ipv4.js';
+import { datagramIpOptions } from '../udp/datagram-options.js';
+import { DatagramQueue } from '../udp/datagram-queue.js';
 import { ErrorQueue } from './error-queue.js';
 import type { IcmpErrorReport } from './icmp-error.js';
 
@@ -66,12 +66,6 @@ export interface PingSocketHost {
   readonly defaultTtl?: number;
 }
 
-interface Reply {
-  readonly from: Endpoint;
-  readonly message: Uint8Array;
-  readonly cost: number;
-}
-
 export class PingSocket implements SocketHandle {
   readonly family = C.AF_INET;
   readonly type = C.SOCK_DGRAM;
@@ -87,8 +81,7 @@ export class PingSocket implements SocketHandle {
   recvErr = false;
   drops = 0;
   readonly #owner: PingSocketProtocol;
-  readonly #queue: Reply[] = [];
-  #rmem = 0;
+  readonly #queue = new DatagramQueue();
   #error: ErrnoName | undefined = undefined;
   #shutdown = 0;
   #closed = false;
@@ -109,13 +102,10 @@ export class PingSocket implements SocketHandle {
   /** From the protocol: an echo reply for this socket. Copies it into the receive queue. */
   deliver(from: Ipv4Address, message: Uint8Array): void {
     if (this.#closed || (this.#shutdown & 1) !== 0) return;
-    if (this.#rmem > this.so.rcvbuf) {
+    if (!this.#queue.push({ address: from, port: 0 }, message, message.length + REPLY_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return;
     }
-    const cost = message.length + REPLY_OVERHEAD;
-    this.#queue.push({ from: { address: from, port: 0 }, message, cost });
-    this.#rmem += cost;
     this.#wake();
   }
 
@@ -198,27 +188,10 @@ export class PingSocket implements SocketHandle {
       return r;
     }
     this.#takeError();
-    const q = this.#queue[0];
-    if (q === undefined) {
-      if ((this.#shutdown & 1) !== 0) return { bytesRead: 0, from: undefined, flags: 0 };
-      return WOULD_BLOCK;
-    }
-    let copied = 0;
-    for (const b of buffers) {
-      if (copied >= q.message.length) break;
-      const n = Math.min(b.length, q.message.length - copied);
-      b.set(q.message.subarray(copied, copied + n));
-      copied += n;
-    }
-    if ((flags & C.MSG_PEEK) === 0) {
-      this.#queue.shift();
-      this.#rmem -= q.cost;
-    }
-    return {
-      bytesRead: (flags & C.MSG_TRUNC) !== 0 ? q.message.length : copied,
-      from: q.from,
-      flags: copied < q.message.length ? C.MSG_TRUNC : 0,
-    };
+    const r = this.#queue.recv(buffers, flags);
+    if (r !== undefined) return r;
+    if ((this.#shutdown & 1) !== 0) return { bytesRead: 0, from: undefined, flags: 0 };
+    return WOULD_BLOCK;
   }
 
   shutdown(how: number): void {
@@ -230,8 +203,7 @@ export class PingSocket implements SocketHandle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
-    this.#rmem = 0;
+    this.#queue.clear();
     this.errorQueue.clear();
     this.#owner.release(this);
   }
@@ -259,42 +231,9 @@ export class PingSocket implements SocketHandle {
   }
 }
 
-function byteRange(v: SockOptValue, lo: number, hi: number): number {
-  const n = asInt(v);
-  if (n < lo || n > hi) raise('EINVAL');
-  return n;
-}
-
 const PING_OPTIONS: SockOptTable<PingSocket> = mergeSockOptTables(
   socketLevelTable<PingSocket>((s) => s.so),
-  sockOptTable<PingSocket>({
-    [C.IPPROTO_IP]: {
-      [C.IP_TTL]: {
-        kind: 'int',
-        get: (s) => s.ttl ?? s.owner.defaultTtl,
-        set: (s, v) => {
-          const n = asInt(v);
-          s.ttl = n === -1 ? undefined : byteRange(v, 1, 255);
-        },
-      },
-      [C.IP_TOS]: {
-        kind: 'int',
-        get: (s) => s.tos,
-        set: (s, v) => {
-          s.tos = asInt(v) & 0xfc;
-        },
-      },
-      [C.IP_RECVERR]: {
-        kind: 'int',
-        get: (s) => (s.recvErr ? 1 : 0),
-        set: (s, v) => {
-          s.recvErr = asInt(v) !== 0;
-          // Linux: turning IP_RECVERR off purges the queue.
-          if (!s.recvErr) s.errorQueue.clear();
-        },
-      },
-    },
-  }),
+  datagramIpOptions<PingSocket>(),
 );
 
 /** The ping sockets of one stack: identifier table, output, and the stack's echo-reply/ICMP-error hook. */

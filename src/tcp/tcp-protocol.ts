@@ -17,7 +17,8 @@ import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { Rng } from '../random/rng.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
-import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
+import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
+import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
@@ -29,8 +30,8 @@ import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { readU32 } from '../wire/bytes.js';
 import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
-import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN } from '../wire/ipv4.js';
-import { IP_PROTOCOL_TCP, TcpFlag, emitTcpHeader, finishTcpChecksum, parseTcp, tcpHeaderLen } from '../wire/tcp.js';
+import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
+import { TcpFlag, emitTcpHeader, finishTcpChecksum, parseTcp, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
@@ -93,20 +94,6 @@ export const TcpCounter = {
 
 function tupleKey(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): string {
   return `${localAddr}:${localPort}:${remoteAddr}:${remotePort}`;
-}
-
-function overlaps(a: Ipv4Address, b: Ipv4Address): boolean {
-  return a === 0 || b === 0 || a === b;
-}
-
-/** A small deterministic hash of a 4-tuple, to spread flows over a SO_REUSEPORT group. */
-function flowHash(src: number, sport: number, dst: number, dport: number): number {
-  let h = 0x811c9dc5;
-  for (const v of [src, sport, dst, dport]) {
-    h = Math.imul(h ^ (v >>> 16), 0x01000193);
-    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** Indexed binary min-heap of connections by deadline: O(log n) insert, update and removal. */
@@ -196,8 +183,11 @@ const SPIN_BACKOFF = Duration.fromMillis(1);
 /** How often one connection's forward progress confirms its neighbour (see #confirmNeighbour). */
 const CONFIRM_INTERVAL = Duration.fromSecs(1);
 
+/** An empty payload, shared. */
+const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
+
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
-  readonly protocol = IP_PROTOCOL_TCP;
+  readonly protocol = IpProtocol.Tcp;
   readonly #host: TcpHost;
   readonly #ports: PortAllocator<TcpBinding>;
   readonly #conns = new Map<string, ConnEntry>();
@@ -522,7 +512,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       {
         dst: remote.addr,
         src: local.addr,
-        protocol: IP_PROTOCOL_TCP,
+        protocol: IpProtocol.Tcp,
         ttl: entry.ttl,
         dscp: entry.tos >>> 2,
         ecn: entry.tos & 3,
@@ -531,9 +521,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         dontFragment: IPV4_HEADER_LEN + hlen + len <= entry.pathMtu,
       },
       hlen + len,
-      (buf, route) => {
-        this.#fill(buf, h, seg.payload, len, route.checksum ? { src: route.src, dst: route.dst } : undefined);
-      },
+      this.#prepareFill(h, seg.payload, len),
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') {
       this.#host.stats.increment(TcpCounter.OutSegs);
@@ -543,6 +531,29 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       this.#host.stats.increment(TcpCounter.SendErrors);
       entry.softError = status;
     }
+  }
+
+  // The segment #fillPending writes: ip.send calls its fill synchronously
+  // (before returning), so one bound function and these fields replace a
+  // closure per segment.
+  #fillHeader: TcpHeaderRepr | undefined;
+  #fillPayload: readonly Uint8Array[] = NO_CHUNKS;
+  #fillLen = 0;
+  readonly #fillPending = (buf: Uint8Array, route: IpRoute): void => {
+    const h = this.#fillHeader;
+    if (h === undefined) throw new Error('tcp: fill called outside ip.send');
+    const payload = this.#fillPayload;
+    this.#fillHeader = undefined;
+    this.#fillPayload = NO_CHUNKS;
+    // The route carries src and dst: it is the pseudo-header as it stands.
+    this.#fill(buf, h, payload, this.#fillLen, route.checksum ? route : undefined);
+  };
+
+  #prepareFill(h: TcpHeaderRepr, payload: readonly Uint8Array[], len: number): (buf: Uint8Array, route: IpRoute) => void {
+    this.#fillHeader = h;
+    this.#fillPayload = payload;
+    this.#fillLen = len;
+    return this.#fillPending;
   }
 
   #fill(
@@ -566,9 +577,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const h = resetFor(seg);
     if (h === undefined) return; // never a RST for a RST
     const hlen = tcpHeaderLen(h);
-    const status = out.send(now, { dst: ipSrc, src: ipDst, protocol: IP_PROTOCOL_TCP, ttl: this.defaultTtl }, hlen, (buf, route) => {
-      this.#fill(buf, h, [], 0, route.checksum ? { src: route.src, dst: route.dst } : undefined);
-    });
+    const status = out.send(
+      now,
+      { dst: ipSrc, src: ipDst, protocol: IpProtocol.Tcp, ttl: this.defaultTtl },
+      hlen,
+      this.#prepareFill(h, NO_CHUNKS, 0),
+    );
     if (status === 'sent' || status === 'queued') {
       this.#host.stats.increment(TcpCounter.OutSegs);
       this.#host.stats.increment(TcpCounter.OutRsts);
@@ -713,7 +727,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    */
   icmpError(now: Instant, report: IcmpErrorReport): void {
     const q = report.quote;
-    if (q.protocol !== IP_PROTOCOL_TCP || q.srcPort === undefined || q.dstPort === undefined) return;
+    if (q.protocol !== IpProtocol.Tcp || q.srcPort === undefined || q.dstPort === undefined) return;
     const entry = this.#conns.get(tupleKey(q.src, q.srcPort, q.dst, q.dstPort));
     if (entry === undefined) return;
     const conn = entry.conn;
@@ -809,7 +823,7 @@ export function installTcp(
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
   };
   const tcp = new TcpProtocol(host, {
-    ports: stack.ports<TcpBinding>(IP_PROTOCOL_TCP),
+    ports: stack.ports<TcpBinding>(IpProtocol.Tcp),
     ...(opts.config === undefined ? {} : { config: opts.config }),
   });
   stack.registerProtocol(tcp);

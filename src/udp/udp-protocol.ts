@@ -20,11 +20,12 @@ import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
+import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
 import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { Instant } from '../time/instant.js';
 import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
-import { IPV4_DEFAULT_TTL } from '../wire/ipv4.js';
-import { IP_PROTOCOL_UDP, UDP_HEADER_LEN, emitUdpHeader, finishUdpChecksum, parseUdp } from '../wire/udp.js';
+import { IPV4_DEFAULT_TTL, IpProtocol } from '../wire/ipv4.js';
+import { UDP_HEADER_LEN, emitUdpHeader, finishUdpChecksum, parseUdp } from '../wire/udp.js';
 import { IGMP_MAX_MEMBERSHIPS, UdpSocket } from './udp-socket.js';
 import type { UdpSocketOwner } from './udp-socket.js';
 
@@ -88,22 +89,8 @@ function concat(data: readonly Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-function overlaps(a: Ipv4Address, b: Ipv4Address): boolean {
-  return a === 0 || b === 0 || a === b;
-}
-
-/** A small integer hash (deterministic; spreads the 4-tuple over a SO_REUSEPORT group). */
-function flowHash(src: number, sport: number, dst: number, dport: number): number {
-  let h = 0x811c9dc5;
-  for (const v of [src, sport, dst, dport]) {
-    h = Math.imul(h ^ (v >>> 16), 0x01000193);
-    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
-  }
-  return h >>> 0;
-}
-
 export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
-  readonly protocol = IP_PROTOCOL_UDP;
+  readonly protocol = IpProtocol.Udp;
   readonly #host: UdpHost;
   readonly #ports: PortAllocator<UdpSocket>;
   readonly #groups = new Map<string, number>();
@@ -276,7 +263,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
       {
         dst,
         src,
-        protocol: IP_PROTOCOL_UDP,
+        protocol: IpProtocol.Udp,
         ttl: multicast ? sock.multicastTtl : (sock.ttl ?? this.defaultTtl),
         dscp: tos >>> 2,
         ecn: tos & 3,
@@ -448,7 +435,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
 
   handleIcmpError(e: IcmpErrorReport): void {
     const q = e.quote;
-    if (q.protocol !== IP_PROTOCOL_UDP || q.srcPort === undefined || q.dstPort === undefined) return;
+    if (q.protocol !== IpProtocol.Udp || q.srcPort === undefined || q.dstPort === undefined) return;
     // The datagram went from us (q.src:q.srcPort) to them: look it up as if they had answered.
     const sock = this.#lookup(q.dst, q.dstPort, q.src, q.srcPort);
     if (sock === undefined) return;

@@ -6,6 +6,8 @@
  */
 import { Errno } from '../errno/errno.js';
 import { ErrorQueue } from '../icmp/error-queue.js';
+import { byteRange, datagramIpOptions } from './datagram-options.js';
+import { DatagramQueue } from './datagram-queue.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
@@ -44,12 +46,6 @@ export interface UdpSocketOwner {
   leave(sock: UdpSocket, group: Ipv4Address, iface: Ipv4Address): ErrnoName | undefined;
   isLocalAddress(a: Ipv4Address): boolean;
   readonly defaultTtl: number;
-}
-
-interface Queued {
-  readonly from: Endpoint;
-  readonly data: Uint8Array;
-  readonly cost: number;
 }
 
 export interface Membership {
@@ -98,9 +94,7 @@ export class UdpSocket implements SocketHandle {
   /** IP_RECVERR's error queue, read with recvmsg(MSG_ERRQUEUE). */
   readonly errorQueue = new ErrorQueue();
 
-  readonly #queue: Queued[] = [];
-  #queueHead = 0;
-  #rmemAlloc = 0;
+  readonly #queue = new DatagramQueue();
   #error: ErrnoName | undefined = undefined;
   #shutdown = 0;
   #closed = false;
@@ -117,11 +111,11 @@ export class UdpSocket implements SocketHandle {
 
   /** Bytes charged to SO_RCVBUF right now. */
   get receiveQueueBytes(): number {
-    return this.#rmemAlloc;
+    return this.#queue.bytes;
   }
 
   get receiveQueueLength(): number {
-    return this.#queue.length - this.#queueHead;
+    return this.#queue.length;
   }
 
   #wake(): void {
@@ -138,13 +132,10 @@ export class UdpSocket implements SocketHandle {
    * always fits an empty queue.
    */
   deliver(from: Endpoint, payload: Uint8Array): boolean {
-    if (this.#rmemAlloc > this.so.rcvbuf) {
+    if (!this.#queue.push(from, payload.slice(), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return false;
     }
-    const cost = payload.length + UDP_DATAGRAM_OVERHEAD;
-    this.#queue.push({ from, data: payload.slice(), cost });
-    this.#rmemAlloc += cost;
     this.#wake();
     return true;
   }
@@ -232,35 +223,10 @@ export class UdpSocket implements SocketHandle {
     }
     // Linux __skb_recv_udp checks sock_error before the queue.
     this.#takePendingError();
-    if (this.receiveQueueLength === 0) {
-      if ((this.#shutdown & SHUT_RCV) !== 0) return { bytesRead: 0, from: this.remote, flags: 0 };
-      return WOULD_BLOCK;
-    }
-    const q = this.#queue[this.#queueHead]!;
-    let copied = 0;
-    for (const b of buffers) {
-      if (copied >= q.data.length) break;
-      const n = Math.min(b.length, q.data.length - copied);
-      b.set(q.data.subarray(copied, copied + n));
-      copied += n;
-    }
-    const truncated = copied < q.data.length;
-    if ((flags & C.MSG_PEEK) === 0) {
-      // The rest of a truncated datagram is discarded, as on Linux.
-      this.#queue[this.#queueHead] = undefined as unknown as Queued;
-      this.#queueHead++;
-      if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
-        this.#queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
-      }
-      this.#rmemAlloc -= q.cost;
-    }
-    return {
-      // MSG_TRUNC asks for the real length of the datagram (Linux udp_recvmsg).
-      bytesRead: (flags & C.MSG_TRUNC) !== 0 ? q.data.length : copied,
-      from: q.from,
-      flags: truncated ? C.MSG_TRUNC : 0,
-    };
+    const r = this.#queue.recv(buffers, flags);
+    if (r !== undefined) return r;
+    if ((this.#shutdown & SHUT_RCV) !== 0) return { bytesRead: 0, from: this.remote, flags: 0 };
+    return WOULD_BLOCK;
   }
 
   shutdown(how: number): void {
@@ -274,9 +240,7 @@ export class UdpSocket implements SocketHandle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
-    this.#queueHead = 0;
-    this.#rmemAlloc = 0;
+    this.#queue.clear();
     this.errorQueue.clear();
     this.#owner.release(this);
   }
@@ -323,12 +287,6 @@ function errnoOf(code: ErrnoName): number {
   return Errno[code];
 }
 
-function byteRange(v: SockOptValue, lo: number, hi: number): number {
-  const n = asInt(v);
-  if (n < lo || n > hi) raise('EINVAL');
-  return n;
-}
-
 const flag = (get: (s: UdpSocket) => boolean, set: (s: UdpSocket, v: boolean) => void) =>
   ({
     kind: 'int',
@@ -340,6 +298,7 @@ const flag = (get: (s: UdpSocket) => boolean, set: (s: UdpSocket, v: boolean) =>
 
 const UDP_OPTIONS: SockOptTable<UdpSocket> = mergeSockOptTables(
   socketLevelTable<UdpSocket>((s) => s.so),
+  datagramIpOptions<UdpSocket>(),
   sockOptTable<UdpSocket>({
     [C.SOL_SOCKET]: {
       [C.SO_ACCEPTCONN]: { kind: 'int', get: () => 0 },
@@ -352,23 +311,6 @@ const UDP_OPTIONS: SockOptTable<UdpSocket> = mergeSockOptTables(
       ),
     },
     [C.IPPROTO_IP]: {
-      [C.IP_TTL]: {
-        kind: 'int',
-        get: (s) => s.ttl ?? s.owner.defaultTtl,
-        set: (s, v) => {
-          // Linux: -1 restores the default; otherwise 1..255.
-          const n = asInt(v);
-          s.ttl = n === -1 ? undefined : byteRange(v, 1, 255);
-        },
-      },
-      [C.IP_TOS]: {
-        kind: 'int',
-        get: (s) => s.tos,
-        set: (s, v) => {
-          // Linux keeps the ECN bits of a datagram socket out of the user's hands (RFC 3168 belongs to the stack).
-          s.tos = asInt(v) & 0xfc;
-        },
-      },
       [C.IP_MULTICAST_TTL]: {
         kind: 'int',
         get: (s) => s.multicastTtl,
@@ -387,12 +329,6 @@ const UDP_OPTIONS: SockOptTable<UdpSocket> = mergeSockOptTables(
         (s) => s.multicastAll,
         (s, v) => {
           s.multicastAll = v;
-        },
-      ),
-      [C.IP_RECVERR]: flag(
-        (s) => s.recvErr,
-        (s, v) => {
-          s.recvErr = v;
         },
       ),
       [C.IP_MULTICAST_IF]: {

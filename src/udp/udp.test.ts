@@ -415,6 +415,19 @@ describe('connected UDP sockets', () => {
     expect(await errnoOf(a.sys.recvfrom(s, new Uint8Array(8), 0))).toBe('recvfrom ECONNREFUSED');
   });
 
+  it('turning IP_RECVERR off purges the error queue, as on Linux', async () => {
+    const { net, hosts } = lan();
+    const a = hosts[0]!;
+    const s = udpSocket(a);
+    a.sys.setsockopt(s, C.IPPROTO_IP, C.IP_RECVERR, 1);
+    await a.sys.sendto(s, enc.encode('?'), 0, { address: '10.0.0.2', port: 9998 });
+    await net.settle();
+    const peek = await a.sys.recvmsg(s, { iov: [new Uint8Array(8)] }, C.MSG_ERRQUEUE | C.MSG_PEEK);
+    expect(peek.flags & C.MSG_ERRQUEUE).toBe(C.MSG_ERRQUEUE);
+    a.sys.setsockopt(s, C.IPPROTO_IP, C.IP_RECVERR, 0);
+    expect(await errnoOf(a.sys.recvmsg(s, { iov: [new Uint8Array(8)] }, C.MSG_ERRQUEUE))).toBe('recvmsg EAGAIN');
+  });
+
   it('port unreachable generation is rate limited', async () => {
     const { net, hosts } = lan();
     const [a, b] = hosts as [MiniHost, MiniHost];
