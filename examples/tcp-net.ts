@@ -5,13 +5,13 @@
  * two-hour keepalive run in virtual time, and the same seed replays the same
  * run byte for byte.
  */
+import { IpProtocol } from '../src/wire/ipv4.js';
 import { MemoryNetwork } from '../src/link/memory.js';
 import type { MemoryImpairments, MemoryLink } from '../src/link/memory.js';
 import { VirtualClock } from '../src/sim/virtual-clock.js';
 import { Stack } from '../src/stack/stack.js';
 import type { Syscalls } from '../src/syscall/syscalls.js';
 import { TcpProtocol } from '../src/tcp/tcp-protocol.js';
-import { IP_PROTOCOL_TCP } from '../src/wire/tcp.js';
 import { Duration } from '../src/time/duration.js';
 import type { Instant } from '../src/time/instant.js';
 
@@ -59,7 +59,7 @@ export function lan(opts: LanOptions = {}): Lan {
     stack.addInterface(link, { address: `${address}/24` });
     // `stack.sys` builds the socket layer (UDP and TCP) on first use.
     const sys = stack.sys;
-    const tcp = stack.protocol(IP_PROTOCOL_TCP);
+    const tcp = stack.protocol(IpProtocol.Tcp);
     if (!(tcp instanceof TcpProtocol)) throw new Error('stack.sys did not install TCP');
     hosts.push({ stack, sys, tcp, link, address });
   }

@@ -24,7 +24,7 @@ import { Icmpv4Type, emitIcmpv4, icmpv4BufferLen } from '../src/wire/icmpv4.js';
 import type { Icmpv4Repr } from '../src/wire/icmpv4.js';
 import { IpProtocol, emitIpv4, ipv4BufferLen, parseIpv4 } from '../src/wire/ipv4.js';
 import type { Ipv4Repr } from '../src/wire/ipv4.js';
-import { IP_PROTOCOL_TCP, TcpFlag, emitTcp, parseTcp, tcpBufferLen } from '../src/wire/tcp.js';
+import { TcpFlag, emitTcp, parseTcp, tcpBufferLen } from '../src/wire/tcp.js';
 import type { TcpRepr } from '../src/wire/tcp.js';
 
 interface Host {
@@ -100,7 +100,7 @@ class Lan {
       const datagram = eth.value.payload.slice(0, ipv4BufferLen(ip.value));
       const copy = parseIpv4(datagram, { verifyChecksum: false });
       if (!copy.ok) return;
-      const tcp = copy.value.protocol === IP_PROTOCOL_TCP ? parseTcp(copy.value.payload) : undefined;
+      const tcp = copy.value.protocol === IpProtocol.Tcp ? parseTcp(copy.value.payload) : undefined;
       this.frames.push({ at: this.clock.now(), ip: copy.value, tcp: tcp?.ok === true ? tcp.value : undefined, datagram });
     }
   }
@@ -129,7 +129,7 @@ class Lan {
     const payload = new Uint8Array(tcpBufferLen(repr));
     emitTcp(repr, payload, { src, dst });
     if (opts.corrupt === true) payload[payload.length - 1]! ^= 0x10;
-    this.injectIp(to, { src, dst, protocol: IP_PROTOCOL_TCP, payload, ...(opts.options === undefined ? {} : { options: opts.options }) });
+    this.injectIp(to, { src, dst, protocol: IpProtocol.Tcp, payload, ...(opts.options === undefined ? {} : { options: opts.options }) });
   }
 
   /** An ICMP error from `from` to host `to`, quoting `datagram`. */

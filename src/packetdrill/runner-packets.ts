@@ -7,12 +7,13 @@
  * ISN, which the stack's first SYN (or SYN-ACK) reveals.
  */
 import type { IpInfo, TcpOptionSpec, TcpPacketSpec } from './ast.js';
-import { emitIpv4, ipv4BufferLen, parseIpv4 } from '../wire/ipv4.js';
+import { IpProtocol, emitIpv4, ipv4BufferLen, parseIpv4 } from '../wire/ipv4.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
-import { emitTcp, IP_PROTOCOL_TCP, parseTcp, TcpFlag, tcpBufferLen } from '../wire/tcp.js';
+import { emitTcp, parseTcp, TcpFlag, tcpBufferLen } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpOption } from '../wire/tcp-options.js';
 import type { Ipv4Address } from '../wire/address.js';
+import { seqAdd } from '../tcp/seq.js';
 
 /** The per-script state that relative numbers depend on. */
 export interface FlowState {
@@ -67,14 +68,6 @@ function ecnName(bits: number): IpInfo['ecn'] {
   return bits === 1 ? 'ect1' : bits === 2 ? 'ect0' : bits === 3 ? 'ce' : 'noecn';
 }
 
-function add(a: number, b: number): number {
-  return (a + b) >>> 0;
-}
-
-function sub(a: number, b: number): number {
-  return (a - b) >>> 0;
-}
-
 function hexBytes(hex: string): Uint8Array {
   const clean = hex.replace(/[^0-9a-fA-F]/g, '');
   const out = new Uint8Array(clean.length >>> 1);
@@ -96,7 +89,7 @@ function optionToWire(o: TcpOptionSpec, flow: FlowState): TcpOption {
       return { kind: 'sack-permitted' };
     case 'sack':
       // Inbound SACK blocks acknowledge the stack's data: relative to its ISN.
-      return { kind: 'sack', blocks: o.blocks.map(([l, r]) => ({ left: add(flow.localIsn, l), right: add(flow.localIsn, r) })) };
+      return { kind: 'sack', blocks: o.blocks.map(([l, r]) => ({ left: seqAdd(flow.localIsn, l), right: seqAdd(flow.localIsn, r) })) };
     case 'timestamp': {
       const val = o.val === '*' ? 0 : o.val;
       // packetdrill rewrites the script's ecr to a TS val the stack really sent, so PAWS/RTT see sane values.
@@ -126,8 +119,8 @@ export function buildInboundTcp(spec: TcpPacketSpec, flow: FlowState): Uint8Arra
   const tcp: TcpRepr = {
     srcPort: spec.ports?.src ?? flow.remotePort,
     dstPort: spec.ports?.dst ?? flow.localPort,
-    seq: add(flow.remoteIsn, spec.seq.start),
-    ack: spec.ack === null ? 0 : add(flow.localIsn, spec.ack),
+    seq: seqAdd(flow.remoteIsn, spec.seq.start),
+    ack: spec.ack === null ? 0 : seqAdd(flow.localIsn, spec.ack),
     flags,
     window: spec.window ?? 0,
     urgentPointer: spec.urgent ?? 0,
@@ -136,7 +129,7 @@ export function buildInboundTcp(spec: TcpPacketSpec, flow: FlowState): Uint8Arra
   };
   const seg = new Uint8Array(tcpBufferLen(tcp));
   emitTcp(tcp, seg, { src: flow.remoteIp, dst: flow.localIp });
-  const ip = ipRepr(spec.ip, flow.remoteIp, flow.localIp, IP_PROTOCOL_TCP, seg);
+  const ip = ipRepr(spec.ip, flow.remoteIp, flow.localIp, IpProtocol.Tcp, seg);
   const out = new Uint8Array(ipv4BufferLen(ip));
   emitIpv4(ip, out);
   return out;
@@ -169,7 +162,7 @@ export interface CapturedTcp {
 export function parseCaptured(bytes: Uint8Array): CapturedTcp | string {
   const ip = parseIpv4(bytes);
   if (!ip.ok) return `unparsable IPv4 packet (${ip.reason})`;
-  if (ip.value.protocol !== IP_PROTOCOL_TCP) return `IP protocol ${ip.value.protocol} packet`;
+  if (ip.value.protocol !== IpProtocol.Tcp) return `IP protocol ${ip.value.protocol} packet`;
   const tcp = parseTcp(ip.value.payload, { src: ip.value.src, dst: ip.value.dst });
   if (!tcp.ok) return `unparsable TCP segment (${tcp.reason})`;
   return { ip: ip.value, tcp: tcp.value };
@@ -197,7 +190,7 @@ function optionFromWire(o: TcpOption, flow: FlowState): TcpOptionSpec {
     case 'sack-permitted':
       return { kind: 'sackOK' };
     case 'sack':
-      return { kind: 'sack', blocks: o.blocks.map((b) => [sub(b.left, flow.remoteIsn), sub(b.right, flow.remoteIsn)] as const) };
+      return { kind: 'sack', blocks: o.blocks.map((b) => [seqAdd(b.left, -flow.remoteIsn), seqAdd(b.right, -flow.remoteIsn)] as const) };
     case 'timestamps':
       return { kind: 'timestamp', val: o.tsVal, ecr: o.tsEcr };
     case 'unknown':
@@ -207,7 +200,7 @@ function optionFromWire(o: TcpOption, flow: FlowState): TcpOptionSpec {
 
 /** The captured packet in script form (relative numbers), for matching and for "got ..." reports. */
 export function capturedToSpec(c: CapturedTcp, flow: FlowState, line: number): TcpPacketSpec {
-  const start = sub(c.tcp.seq, flow.localIsn);
+  const start = seqAdd(c.tcp.seq, -flow.localIsn);
   const len = c.tcp.payload.length;
   const acked = (c.tcp.flags & TcpFlag.ACK) !== 0;
   return {
@@ -218,8 +211,8 @@ export function capturedToSpec(c: CapturedTcp, flow: FlowState, line: number): T
     ports: null,
     flags: flagLetters(c.tcp.flags),
     ackFlag: acked,
-    seq: { start, end: (start + len) >>> 0, length: len },
-    ack: acked ? sub(c.tcp.ack, flow.remoteIsn) : null,
+    seq: { start, end: seqAdd(start, len), length: len },
+    ack: acked ? seqAdd(c.tcp.ack, -flow.remoteIsn) : null,
     window: c.tcp.window,
     urgent: (c.tcp.flags & TcpFlag.URG) !== 0 ? c.tcp.urgentPointer : null,
     options: c.tcp.options.length === 0 ? null : c.tcp.options.map((o) => optionFromWire(o, flow)),

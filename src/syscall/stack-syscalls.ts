@@ -7,6 +7,7 @@
  * stack.ts, so Stack itself may call it (`get sys()`) without an import
  * cycle. Stream sockets plug in later through `sys.registerProtocol`.
  */
+import { IpProtocol } from '../wire/ipv4.js';
 import type { Interface } from '../iface/interface.js';
 import { IgmpProtocol } from '../igmp/igmp-host.js';
 import type { IgmpOptions } from '../igmp/igmp-host.js';
@@ -22,7 +23,6 @@ import type { UdpHost } from '../udp/udp-protocol.js';
 import type { UdpSocket } from '../udp/udp-socket.js';
 import { IPV4_BROADCAST } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { IP_PROTOCOL_UDP } from '../wire/udp.js';
 import { installTcp } from '../tcp/tcp-protocol.js';
 import type { TcpProtocol } from '../tcp/tcp-protocol.js';
 import type { TcpConfig } from '../tcp/config.js';
@@ -139,7 +139,7 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
       groups.leave(g, i);
     },
   };
-  const udp = new UdpProtocol(host, { ports: stack.ports<UdpSocket>(IP_PROTOCOL_UDP) });
+  const udp = new UdpProtocol(host, { ports: stack.ports<UdpSocket>(IpProtocol.Udp) });
   stack.registerProtocol(udp);
   const sysOpts: { clock: Clock; rlimitNofile?: number; firstFd?: number } = { clock: stack.clock };
   if (opts.rlimitNofile !== undefined) sysOpts.rlimitNofile = opts.rlimitNofile;

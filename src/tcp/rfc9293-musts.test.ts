@@ -1,3 +1,4 @@
+import { IpProtocol } from '../wire/ipv4.js';
 /**
  * RFC 9293 Appendix B: the MUSTs that other test files do not already name,
  * each proved at the lowest level that shows it: the wire format, or one
@@ -9,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { ipv4 } from '../wire/address.js';
 import { checksumValid, pseudoHeaderSum } from '../wire/checksum.js';
-import { IP_PROTOCOL_TCP, TcpFlag, emitTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
+import { TcpFlag, emitTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { parseTcpOptions, summarizeTcpOptions } from '../wire/tcp-options.js';
 import { fromHex } from '../wire/bytes.js';
@@ -92,9 +93,9 @@ describe('RFC 9293 MUSTs: wire format', () => {
     const buf = new Uint8Array(tcpBufferLen(repr));
     emitTcp(repr, buf, pseudo);
     expect(buf[16]! | buf[17]!).not.toBe(0);
-    expect(checksumValid(buf, pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, buf.length))).toBe(true);
+    expect(checksumValid(buf, pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, buf.length))).toBe(true);
     // The pseudo-header is covered: the same bytes to another address do not verify.
-    expect(checksumValid(buf, pseudoHeaderSum(pseudo.src, ipv4('10.0.0.3'), IP_PROTOCOL_TCP, buf.length))).toBe(false);
+    expect(checksumValid(buf, pseudoHeaderSum(pseudo.src, ipv4('10.0.0.3'), IpProtocol.Tcp, buf.length))).toBe(false);
   });
 
   it('MUST-3: the receiver checks the checksum and rejects a segment with one flipped bit', () => {

@@ -9,6 +9,7 @@
  * a pseudo-header it leaves a partial checksum that
  * `finishTcpChecksum(header, payloadChunks)` completes (see emitTcpHeader).
  */
+import { IpProtocol } from './ipv4.js';
 import { formatIpv4 } from './address.js';
 import type { Ipv4Address } from './address.js';
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
@@ -18,8 +19,6 @@ import type { ParseResult } from './result.js';
 import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
-/** IPv4 protocol number of TCP. */
-export const IP_PROTOCOL_TCP = 6;
 
 /** The fixed header, without options (data offset 5). */
 export const TCP_HEADER_LEN = 20;
@@ -78,7 +77,7 @@ export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResu
   const headerLen = (bytes[12]! >>> 4) * 4;
   if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return fail('bad-header-length');
   if (pseudo !== undefined) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, bytes.length);
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, bytes.length);
     if (!checksumValid(bytes, initial)) return fail('bad-checksum');
   }
   const options = parseTcpOptions(bytes.subarray(TCP_HEADER_LEN, headerLen));
@@ -148,7 +147,7 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, pseudo?: TcpPseudoHeader
   const headerLen = writeHeader(repr, buf);
   buf.set(repr.payload, headerLen);
   if (pseudo !== undefined) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, len);
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, len);
     writeU16(buf, 16, checksumFinish(checksumAdd(initial, buf.subarray(0, len))));
   }
   return len;
@@ -175,7 +174,7 @@ export function emitTcpHeader(
   checkField('payload length', payloadLength, 0xffff);
   const headerLen = writeHeader(repr, buf);
   if (pseudo !== undefined) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, headerLen + payloadLength);
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength);
     writeU16(buf, 16, checksumFold(checksumAdd(initial, buf.subarray(0, headerLen))));
   }
   return headerLen;
@@ -243,7 +242,7 @@ export class TcpPacket {
     return this.bytes.subarray(this.headerLen);
   }
   verifyChecksum(pseudo: TcpPseudoHeader): boolean {
-    return checksumValid(this.bytes, pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, this.bytes.length));
+    return checksumValid(this.bytes, pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, this.bytes.length));
   }
 }
 

@@ -7,14 +7,13 @@
  * it with `finishUdpChecksum(header, payloadChunks)` once it knows where the
  * payload bytes are. See emitUdpHeader for the exact contract.
  */
+import { IpProtocol } from './ipv4.js';
 import type { Ipv4Address } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
 import { checksumAdd, checksumAddChunks, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult } from './result.js';
 
-/** IPv4 protocol number of UDP. */
-export const IP_PROTOCOL_UDP = 17;
 
 export const UDP_HEADER_LEN = 8;
 
@@ -47,7 +46,7 @@ export function parseUdp(bytes: Uint8Array, pseudo?: UdpPseudoHeader): ParseResu
   if (length < UDP_HEADER_LEN || length > bytes.length) return fail('bad-length');
   const datagram = bytes.subarray(0, length);
   if (pseudo !== undefined && readU16(bytes, 6) !== 0) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_UDP, length);
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Udp, length);
     if (!checksumValid(datagram, initial)) return fail('bad-checksum');
   }
   return ok({
@@ -101,7 +100,7 @@ export function emitUdp(repr: UdpRepr, buf: Uint8Array, pseudo?: UdpPseudoHeader
   writeHeader(repr, buf, len);
   buf.set(repr.payload, UDP_HEADER_LEN);
   if (pseudo !== undefined) {
-    const sum = checksumAdd(pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_UDP, len), buf.subarray(0, len));
+    const sum = checksumAdd(pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Udp, len), buf.subarray(0, len));
     writeU16(buf, 6, udpChecksumField(sum));
   }
   return len;
@@ -137,7 +136,7 @@ export function emitUdpHeader(
   writeHeader(repr, buf, length);
   if (pseudo !== undefined) {
     const sum = checksumAdd(
-      pseudoHeaderSum(pseudo.src, pseudo.dst, IP_PROTOCOL_UDP, length),
+      pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Udp, length),
       buf.subarray(0, UDP_HEADER_LEN),
     );
     writeU16(buf, 6, checksumFold(sum));
