@@ -16,6 +16,7 @@ import type { TunLink } from '../src/link/tun/index.js';
 import { createPcapFile } from '../src/node/pcap-file.js';
 import type { PcapFileHandle } from '../src/node/pcap-file.js';
 import { Stack } from '../src/stack/stack.js';
+import { SeededRng } from '../src/random/rng.js';
 import { SystemClock } from '../src/time/system-clock.js';
 import { createNetns, uniqueTunName } from './helpers/netns.js';
 import type { Netns } from './helpers/netns.js';
@@ -87,20 +88,13 @@ export async function createInteropNet(options: InteropOptions = {}): Promise<In
   };
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so a failure replays with the same data. */
+/** Deterministic pseudo-random bytes (the project's SeededRng), so a failure replays with the same data. */
 export function patternBytes(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
   const words = new DataView(out.buffer);
-  let x = seed >>> 0 || 1;
+  const rng = new SeededRng(seed);
   let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    words.setUint32(i, x);
-  }
+  for (; i + 4 <= length; i += 4) words.setUint32(i, rng.nextU32());
   for (; i < length; i++) out[i] = (i * 31 + seed) & 0xff;
   return out;
 }

@@ -4,6 +4,7 @@ import { fromHex, toHex } from '../wire/bytes.js';
 import { LinkType } from './link.js';
 import type { PcapWriterOptions } from './pcap.js';
 import { PCAP_DEFAULT_SNAPLEN, PcapWriter, readPcap } from './pcap.js';
+import { SeededRng } from '../random/rng.js';
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -19,18 +20,6 @@ function capture(options: PcapWriterOptions): { writer: PcapWriter; bytes: () =>
   const chunks: Uint8Array[] = [];
   const writer = new PcapWriter((c) => chunks.push(c), options);
   return { writer, chunks, bytes: () => concat(chunks) };
-}
-
-/** mulberry32, for the seeded fuzz test. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // 2023-11-14T22:13:20.123456Z
@@ -196,7 +185,8 @@ describe('readPcap', () => {
   });
 
   it('never throws on random corruption of a valid file (seeded)', () => {
-    const rand = rng(0x5eed);
+    const randRng = new SeededRng(0x5eed);
+    const rand = (): number => randRng.nextFloat();
     const cap = capture({ linkType: LinkType.Ethernet });
     for (let i = 0; i < 8; i++) cap.writer.writePacket(Instant.fromMicros(i * 1000), new Uint8Array(i * 7).fill(i));
     const good = cap.bytes();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PacketSpec, Script, TcpOptionSpec, TcpPacketSpec } from './ast.js';
 import { parseExpression, parseScriptOrThrow } from './parser.js';
 import { formatEventTime, formatExpression, formatPacket, formatSeconds, formatSyscall, printScript } from './printer.js';
+import { SeededRng } from '../random/rng.js';
 
 function firstPacket(src: string): PacketSpec {
   const a = parseScriptOrThrow(src).events[0]?.action;
@@ -82,17 +83,10 @@ describe('printScript', () => {
   });
 });
 
-/** A tiny seeded generator (xorshift32): same seed, same packets. */
+/** A seeded generator of integers in [0, n) from the project's SeededRng: same seed, same packets. */
 function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const g = new SeededRng(seed);
+  return (n) => g.nextInt(n);
 }
 
 function randomPacket(r: (n: number) => number): TcpPacketSpec {

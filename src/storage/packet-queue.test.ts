@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PacketQueue } from './packet-queue.js';
 import type { QueuedPacket } from './packet-queue.js';
-
-/** mulberry32: small, seedable, good enough to drive randomized tests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRng } from '../random/rng.js';
 
 describe('PacketQueue', () => {
   it('is FIFO and keeps metadata with each packet', () => {
@@ -94,7 +83,8 @@ describe('PacketQueue', () => {
 
   for (const seed of [1, 2, 3, 99, 0xfeed]) {
     it(`matches a plain array model (seed ${seed})`, () => {
-      const next = rng(seed);
+      const nextRng = new SeededRng(seed);
+      const next = (): number => nextRng.nextFloat();
       const int = (n: number): number => Math.floor(next() * n);
       const maxPackets = 1 + int(12);
       const maxBytes = int(200);

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingBuffer } from './ring-buffer.js';
-
-/** mulberry32: small, seedable, good enough to drive randomized tests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRng } from '../random/rng.js';
 
 function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values);
@@ -310,7 +299,8 @@ function trimParked(p: (number | undefined)[]): void {
 describe('RingBuffer randomized against a model', () => {
   for (const seed of [1, 2, 3, 0xdecaf, 0xbadc0de, 77, 4242, 31337]) {
     it(`seed ${seed}`, () => {
-      const next = rng(seed);
+      const nextRng = new SeededRng(seed);
+      const next = (): number => nextRng.nextFloat();
       const int = (n: number): number => Math.floor(next() * n);
       const initial = 1 + int(24);
       const ring = new RingBuffer(initial);

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { seqAdd, seqEq, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
+import { SeededRng } from '../random/rng.js';
 
 const TWO_32 = 0x1_0000_0000;
 const HALF = 0x8000_0000;
-
-// Seeded, so every run checks the same pairs (mulberry32).
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 // An independent model in BigInt: "a < b" means b is reached from a by going
 // forward between 1 and 2^31 - 1 steps; at exactly 2^31 the smaller unsigned
@@ -35,7 +24,8 @@ function modelInWindow(x: number, start: number, len: number): boolean {
 const EDGES = [0, 1, 2, 0x7fff_fffe, 0x7fff_ffff, HALF, HALF + 1, HALF + 2, TWO_32 - 2, TWO_32 - 1, 12345, 0xdead_beef];
 
 function samplePairs(): Array<[number, number]> {
-  const r = rng(0x5eed);
+  const rRng = new SeededRng(0x5eed);
+  const r = (): number => rRng.nextU32();
   const pairs: Array<[number, number]> = [];
   for (const a of EDGES) for (const b of EDGES) pairs.push([a, b]);
   for (let i = 0; i < 5000; i++) pairs.push([r(), r()]);
@@ -65,7 +55,8 @@ describe('seqAdd', () => {
   });
 
   it('always returns a uint32', () => {
-    const r = rng(1);
+    const rRng = new SeededRng(1);
+    const r = (): number => rRng.nextU32();
     for (let i = 0; i < 1000; i++) {
       const v = seqAdd(r(), r() - HALF);
       expect(Number.isInteger(v) && v >= 0 && v < TWO_32).toBe(true);
@@ -235,7 +226,8 @@ describe('seqInWindow', () => {
   });
 
   it('agrees with the BigInt model, and with seqLe/seqLt for windows under 2^31', () => {
-    const r = rng(0xacce55);
+    const rRng = new SeededRng(0xacce55);
+    const r = (): number => rRng.nextU32();
     for (let i = 0; i < 5000; i++) {
       const start = r();
       const len = i % 3 === 0 ? r() % 70000 : r() >>> (r() % 32);

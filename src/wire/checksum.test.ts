@@ -11,6 +11,7 @@ import {
   internetChecksum,
   pseudoHeaderSum,
 } from './checksum.js';
+import { SeededRng } from '../random/rng.js';
 
 /**
  * The obviously-correct reference: RFC 1071 4.1 word by word, folding after
@@ -28,18 +29,6 @@ function referenceSum(data: Uint8Array, initial = 0): number {
 
 function referenceChecksum(data: Uint8Array, initial = 0): number {
   return ~referenceSum(data, initial) & 0xffff;
-}
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
 }
 
 function randomBytes(next: () => number, n: number): Uint8Array {
@@ -80,7 +69,8 @@ describe('checksumAdd / internetChecksum', () => {
   });
 
   it('matches the reference for every length 0..300 at every byteOffset 0..7', () => {
-    const next = rng(1071);
+    const nextRng = new SeededRng(1071);
+    const next = (): number => nextRng.nextFloat();
     for (let n = 0; n <= 300; n++) {
       for (let offset = 0; offset < 8; offset++) {
         const backing = randomBytes(next, n + 16);
@@ -93,7 +83,8 @@ describe('checksumAdd / internetChecksum', () => {
   });
 
   it('matches the reference on large buffers at every byteOffset 0..7', () => {
-    const next = rng(1624);
+    const nextRng = new SeededRng(1624);
+    const next = (): number => nextRng.nextFloat();
     const sizes = [1499, 1500, 1501, 4096, 9001, 65535, 65536, 65537, 200_003];
     for (const n of sizes) {
       const backing = randomBytes(next, n + 8);
@@ -121,7 +112,8 @@ describe('checksumAdd / internetChecksum', () => {
   });
 
   it('accepts buffers whose ArrayBuffer length is not a multiple of 4', () => {
-    const next = rng(3);
+    const nextRng = new SeededRng(3);
+    const next = (): number => nextRng.nextFloat();
     for (const total of [129, 130, 131, 1501, 1502, 1503]) {
       const data = randomBytes(next, total); // its own ArrayBuffer of `total` bytes
       expect(data.byteOffset).toBe(0);
@@ -132,7 +124,8 @@ describe('checksumAdd / internetChecksum', () => {
   });
 
   it('sums in chunks (only the last one odd) to the same value as in one go', () => {
-    const next = rng(9293);
+    const nextRng = new SeededRng(9293);
+    const next = (): number => nextRng.nextFloat();
     for (let round = 0; round < 200; round++) {
       const n = Math.floor(next() * 3000);
       const offset = Math.floor(next() * 8);
@@ -173,7 +166,8 @@ describe('checksumFold', () => {
   });
 
   it('matches repeated modular folding on random large sums', () => {
-    const next = rng(42);
+    const nextRng = new SeededRng(42);
+    const next = (): number => nextRng.nextFloat();
     for (let i = 0; i < 1000; i++) {
       const x = Math.floor(next() * 2 ** 52);
       expect(checksumFold(x)).toBe(referenceFold(x));
@@ -190,7 +184,8 @@ function referenceFold(x: number): number {
 
 describe('pseudoHeaderSum', () => {
   it('equals the sum of a hand-built IPv4 pseudo-header (RFC 768, RFC 9293 3.1)', () => {
-    const next = rng(768);
+    const nextRng = new SeededRng(768);
+    const next = (): number => nextRng.nextFloat();
     for (let i = 0; i < 100; i++) {
       const src = Math.floor(next() * 0x100000000);
       const dst = Math.floor(next() * 0x100000000);
@@ -238,7 +233,8 @@ describe('checksumValid', () => {
   });
 
   it('agrees with the reference on large packets at every offset', () => {
-    const next = rng(791);
+    const nextRng = new SeededRng(791);
+    const next = (): number => nextRng.nextFloat();
     for (let offset = 0; offset < 8; offset++) {
       const data = randomBytes(next, 1500 + offset).subarray(offset);
       const c = referenceChecksum(data.subarray(2));
@@ -264,7 +260,8 @@ describe('checksumAdjust / checksumAdjust32 (RFC 1624)', () => {
   }
 
   it('matches full recomputation for random 16-bit edits', () => {
-    const next = rng(1624);
+    const nextRng = new SeededRng(1624);
+    const next = (): number => nextRng.nextFloat();
     let zeroCases = 0;
     for (let round = 0; round < 2000; round++) {
       const p = packet(next, 2 + 2 * (1 + Math.floor(next() * 40)));
@@ -294,7 +291,8 @@ describe('checksumAdjust / checksumAdjust32 (RFC 1624)', () => {
   });
 
   it('matches full recomputation for random 32-bit edits at any even offset', () => {
-    const next = rng(32);
+    const nextRng = new SeededRng(32);
+    const next = (): number => nextRng.nextFloat();
     for (let round = 0; round < 2000; round++) {
       const p = packet(next, 2 + 2 * (2 + Math.floor(next() * 40)));
       const at = 2 + 2 * Math.floor(next() * ((p.length - 4) / 2));
@@ -340,13 +338,8 @@ describe('checksumAdjust / checksumAdjust32 (RFC 1624)', () => {
 
 describe('checksumAddChunks', () => {
   it('sums chunks split anywhere (odd lengths too) like the contiguous buffer', () => {
-    let seed = 0x2545f491;
-    const next = (): number => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return seed >>> 0;
-    };
+    const nextRng = new SeededRng(0x2545f491);
+    const next = (): number => nextRng.nextU32();
     for (let round = 0; round < 500; round++) {
       const data = new Uint8Array(next() % 600);
       for (let i = 0; i < data.length; i++) data[i] = next() & 0xff;

@@ -13,6 +13,7 @@ import {
   parseEthernet,
 } from './ethernet.js';
 import type { EthernetRepr } from './ethernet.js';
+import { SeededRng } from '../random/rng.js';
 
 /** A broadcast ARP request "who has 192.168.1.1? tell 192.168.1.10", padded to 60 bytes as on a real wire. */
 const ARP_FRAME = fromHex(`
@@ -20,18 +21,6 @@ const ARP_FRAME = fromHex(`
   0001 0800 06 04 0001 525400123456 c0a8010a 000000000000 c0a80101
   000000000000000000000000000000000000
 `);
-
-/** Deterministic PRNG (mulberry32) so property-style tests replay exactly. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -159,7 +148,8 @@ describe('emitEthernet', () => {
   });
 
   it('round-trips random frames (seeded)', () => {
-    const next = rng(0xe7e7);
+    const nextRng = new SeededRng(0xe7e7);
+    const next = (): number => nextRng.nextFloat();
     for (let i = 0; i < 200; i++) {
       const repr: EthernetRepr = {
         dst: Math.floor(next() * 2 ** 48),

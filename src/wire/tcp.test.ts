@@ -1,9 +1,9 @@
+import { IpProtocol } from './ipv4.js';
 import { describe, expect, it } from 'vitest';
 import { ipv4 } from './address.js';
 import { fromHex, readU16, toHex, writeU16 } from './bytes.js';
 import { internetChecksum, pseudoHeaderSum } from './checksum.js';
 import {
-  IP_PROTOCOL_TCP,
   TcpFlag,
   TcpPacket,
   emitTcp,
@@ -17,6 +17,7 @@ import {
 } from './tcp.js';
 import type { TcpPseudoHeader, TcpRepr } from './tcp.js';
 import { dataOptions, synOptions } from './tcp-options.js';
+import { SeededRng } from '../random/rng.js';
 
 const A = ipv4('10.0.0.1');
 const B = ipv4('10.0.0.2');
@@ -113,7 +114,7 @@ function mustParse(bytes: Uint8Array, pseudo?: TcpPseudoHeader): TcpRepr {
 /** Rewrites the checksum so that a hand-modified segment is valid again. */
 function fixChecksum(bytes: Uint8Array, ip: TcpPseudoHeader): Uint8Array {
   writeU16(bytes, 16, 0);
-  writeU16(bytes, 16, internetChecksum(bytes, pseudoHeaderSum(ip.src, ip.dst, IP_PROTOCOL_TCP, bytes.length)));
+  writeU16(bytes, 16, internetChecksum(bytes, pseudoHeaderSum(ip.src, ip.dst, IpProtocol.Tcp, bytes.length)));
   return bytes;
 }
 
@@ -130,18 +131,6 @@ function segmentWithOptions(optionsHex: string, flags: number = TcpFlag.ACK): Ui
   seg.set(opts, 20);
   seg.set([0x68, 0x69], headerLen);
   return fixChecksum(seg, AB);
-}
-
-/** Small seeded PRNG (mulberry32) so random cases repeat exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseTcp on real Linux segments', () => {
@@ -261,7 +250,8 @@ describe('parseTcp length checks', () => {
   });
 
   it('seeded random garbage never throws', () => {
-    const next = rng(1234);
+    const nextRng = new SeededRng(1234);
+    const next = (): number => nextRng.nextFloat();
     let ok = 0;
     for (let k = 0; k < 3000; k++) {
       const len = Math.floor(next() * 70);
@@ -388,7 +378,8 @@ describe('emitTcp', () => {
 
 describe('emitTcpHeader + finishTcpChecksum (zero-copy send)', () => {
   it('matches emitTcp for every fixture and any chunking of the payload (seeded)', () => {
-    const next = rng(42);
+    const nextRng = new SeededRng(42);
+    const next = (): number => nextRng.nextFloat();
     for (const f of FIXTURES) {
       const bytes = fromHex(f.hex);
       const repr = mustParse(bytes, f.ip);

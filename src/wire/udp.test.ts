@@ -1,9 +1,9 @@
+import { IpProtocol } from './ipv4.js';
 import { describe, expect, it } from 'vitest';
 import { ipv4 } from './address.js';
 import { fromHex, readU16, toHex, writeU16 } from './bytes.js';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from './checksum.js';
 import {
-  IP_PROTOCOL_UDP,
   UDP_HEADER_LEN,
   UDP_MAX_PAYLOAD_LEN,
   emitUdp,
@@ -14,6 +14,7 @@ import {
   udpHeaderLen,
 } from './udp.js';
 import type { UdpPseudoHeader, UdpRepr } from './udp.js';
+import { SeededRng } from '../random/rng.js';
 
 const A = ipv4('10.0.0.1');
 const B = ipv4('10.0.0.2');
@@ -36,18 +37,6 @@ function mustParse(bytes: Uint8Array, pseudo?: UdpPseudoHeader): UdpRepr {
   const r = parseUdp(bytes, pseudo);
   if (!r.ok) throw new Error(`parse failed: ${r.reason}`);
   return r.value;
-}
-
-/** Small seeded PRNG (mulberry32) so random cases repeat exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseUdp on real Linux datagrams', () => {
@@ -151,7 +140,8 @@ describe('parseUdp checks', () => {
   });
 
   it('seeded random garbage never throws', () => {
-    const next = rng(7);
+    const nextRng = new SeededRng(7);
+    const next = (): number => nextRng.nextFloat();
     for (let k = 0; k < 2000; k++) {
       const len = Math.floor(next() * 40);
       const b = new Uint8Array(len);
@@ -181,7 +171,7 @@ describe('emitUdp', () => {
     const repr = (w: number): UdpRepr => ({ srcPort: 1000, dstPort: 2000, payload: new Uint8Array([w >>> 8, w & 0xff]) });
     const base = new Uint8Array(10);
     emitUdp(repr(0), base);
-    const s = checksumFold(checksumAdd(pseudoHeaderSum(A, B, IP_PROTOCOL_UDP, 10), base));
+    const s = checksumFold(checksumAdd(pseudoHeaderSum(A, B, IpProtocol.Udp, 10), base));
     const w = 0xffff - s;
     const buf = new Uint8Array(10);
     emitUdp(repr(w), buf, AB);
@@ -209,7 +199,8 @@ describe('emitUdp', () => {
 
 describe('emitUdpHeader + finishUdpChecksum (zero-copy send)', () => {
   it('matches emitUdp for any chunking of the payload (seeded)', () => {
-    const next = rng(99);
+    const nextRng = new SeededRng(99);
+    const next = (): number => nextRng.nextFloat();
     for (let round = 0; round < 300; round++) {
       const payload = new Uint8Array(Math.floor(next() * 50));
       for (let i = 0; i < payload.length; i++) payload[i] = Math.floor(next() * 256);
