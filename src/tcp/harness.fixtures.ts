@@ -15,17 +15,12 @@ import type { TcpConfig } from './config.js';
 import { TcpConnection } from './connection.js';
 import type { TcpSegmentOut } from './connection.js';
 import { TcpListener, resetFor } from './listener.js';
+import { SeededRng } from '../random/rng.js';
 
-/** mulberry32: a tiny seeded PRNG, enough for fault injection in tests. */
+/** A seeded stream of floats in [0, 1) from the project's SeededRng, for fault injection in tests. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.nextFloat();
 }
 
 export interface Faults {

@@ -194,9 +194,15 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // older one would be unacceptable to the peer, which then ignores the ACK
   // field (two rewound senders would ACK each other forever; Linux does the same).
   if (t.ackNow) return bare(t.header(now, t.sndMax, TcpFlag.ACK));
-  if (t.extraAcks > 0 && t.state !== TcpState.TIME_WAIT) {
-    t.extraAcks--;
-    return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+  if (t.extraAcks > 0) {
+    // TIME-WAIT answers each retransmitted FIN with one ACK (ackNow above) and
+    // no burst extras: drop them here, or nextDeadline would keep reporting
+    // them as due and the owner would poll this instant forever.
+    if (t.state === TcpState.TIME_WAIT) t.extraAcks = 0;
+    else {
+      t.extraAcks--;
+      return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+    }
   }
   // After any owed ACK: a probe's old sequence number makes the peer ignore
   // its ACK field, so it must not stand in for a real ACK.
