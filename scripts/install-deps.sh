@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages: tshark (checks our
 # pcap files), tcpdump/ethtool (fixture capture), iproute2 and ping (network
-# namespaces for the interop tests), curl and nftables (interop tests). Idempotent; quiet when all is present.
+# namespaces for the interop tests), curl and nftables (interop tests),
+# postgresql and redis-server (real database servers the pg and ioredis clients
+# reach over the TUN link), chromium (the web API runs in a real browser).
+# Idempotent; quiet when all is present.
 set -euo pipefail
 
 need=()
@@ -15,6 +18,11 @@ command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 # The interop tests: curl downloads from sockstack's HTTP server, nft impairs the path (no netem in some kernels).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# Real servers for the Node API drop-in tests (pg, ioredis), started inside a namespace by the test.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The web connect() API in a real browser, driven by playwright-core.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
