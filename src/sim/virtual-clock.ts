@@ -34,7 +34,7 @@ export interface VirtualClockOptions {
    * `idle()` rejects. Manual advance still works.
    */
   readonly maxTime?: Instant;
-  /** How to get a macrotask. Default: setImmediate where it exists (Node, Bun), else setTimeout(0). */
+  /** How to get a macrotask. Default: setImmediate where it exists (Node, Bun), else a MessageChannel (browsers, Deno), else setTimeout(0). */
   readonly schedule?: MacrotaskScheduler;
 }
 
@@ -54,14 +54,35 @@ interface IdleWaiter {
 
 function defaultScheduler(): MacrotaskScheduler {
   // Structural types: this file must not depend on Node's type definitions.
-  const g = globalThis as {
+  const g = globalThis as unknown as {
     setImmediate?: (fn: () => void) => unknown;
     setTimeout?: (fn: () => void, ms: number) => unknown;
+    MessageChannel?: new () => {
+      port1: { onmessage: (() => void) | null; unref?: () => unknown };
+      port2: { postMessage(m: unknown): void };
+    };
   };
   const immediate = g.setImmediate;
   // setImmediate does not clamp like nested setTimeout(0) (>= 1-4 ms each),
   // which would make thousands of virtual timers take seconds of real time.
   if (typeof immediate === 'function') return (fn) => void immediate(fn);
+  const Channel = g.MessageChannel;
+  if (typeof Channel === 'function') {
+    // Browsers have no setImmediate; a posted message is an unclamped task
+    // (with setTimeout(0) a 1 MiB transfer in Chromium took ~10 s instead of
+    // well under one). One message per callback, run in posting order.
+    const channel = new Channel();
+    const queue: (() => void)[] = [];
+    channel.port1.onmessage = () => {
+      queue.shift()?.();
+    };
+    // A port with a handler would otherwise keep Deno alive; a posted message is still delivered.
+    if (typeof channel.port1.unref === 'function') channel.port1.unref();
+    return (fn) => {
+      queue.push(fn);
+      channel.port2.postMessage(null);
+    };
+  }
   const timeout = g.setTimeout;
   if (typeof timeout === 'function') return (fn) => void timeout(fn, 0);
   throw new Error('VirtualClock: no setImmediate or setTimeout in this runtime; pass options.schedule');
