@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cases } from '../bench/cases.js';
 import type { CaseResult, Report, Summary } from '../bench/lib/harness.js';
 import { formatTable, runCase, summarize } from '../bench/lib/harness.js';
+import { canUseNetns } from './helpers/netns-core.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -51,6 +52,13 @@ describe('bench/run.ts --quick', () => {
 
     expect(report.cases.map((c) => c.name)).toEqual(cases.map((c) => c.name));
     for (const c of report.cases) {
+      if (c.skipped !== undefined) {
+        // A case this machine cannot run (e.g. "tun" without root) says why, in the JSON and the table, and has no figures.
+        expect(c.skipped.length, `${c.name}: skip reason`).toBeGreaterThan(0);
+        expect(c.metrics, c.name).toEqual([]);
+        expect(stdout).toContain(`${c.name}  skipped: ${c.skipped}`);
+        continue;
+      }
       expect(c.metrics.length, c.name).toBeGreaterThan(0);
       for (const m of c.metrics) {
         const what = `${c.name}/${m.metric}`;
@@ -62,6 +70,15 @@ describe('bench/run.ts --quick', () => {
         // Every row is in the printed table too.
         expect(stdout).toMatch(new RegExp(`^${c.name} +${m.metric.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
       }
+    }
+
+    // "tun" skips only where it cannot run (with the reason checked above); where it can, it must report both directions.
+    const tun = report.cases.find((c) => c.name === 'tun');
+    if (canUseNetns(['python3']).ok) {
+      expect(tun?.skipped).toBeUndefined();
+      expect(tun?.metrics.map((m) => m.metric)).toEqual(['sockstack -> kernel', 'kernel -> sockstack']);
+    } else {
+      expect(tun?.skipped).toBeDefined();
     }
 
     const checksum = report.cases.find((c) => c.name === 'checksum');
@@ -118,6 +135,34 @@ describe('bench harness', () => {
     expect(a.reference.median).toBe(8);
     expect(a.ratio).toBe(0.5);
     expect(result.metrics[1]!.ratio).toBe(0.25);
+  });
+
+  it('runCase skips a case that is unavailable, without running it, and the table gives the reason', async () => {
+    let calls = 0;
+    const result = await runCase(
+      {
+        name: 'needs-root',
+        description: 'd',
+        reference: 'r',
+        unavailable: () => 'not running as root',
+        run: () => {
+          calls++;
+          return [{ metric: 'm', unit: 'x/s', better: 'higher', sockstack: 1, reference: 1 }];
+        },
+      },
+      { quick: true, runs: 5, warmup: 1 },
+    );
+    expect(calls).toBe(0);
+    expect(result.skipped).toBe('not running as root');
+    expect(result.metrics).toEqual([]);
+    expect(formatTable([result]).split('\n')).toContain('needs-root  skipped: not running as root');
+    // An available case runs as before and carries no skip reason.
+    const ran = await runCase(
+      { name: 'fine', description: 'd', reference: 'r', unavailable: () => undefined, run: () => [{ metric: 'm', unit: 'x/s', better: 'higher', sockstack: 2, reference: 1 }] },
+      { quick: true, runs: 1, warmup: 0 },
+    );
+    expect(ran.skipped).toBeUndefined();
+    expect(ran.metrics[0]?.ratio).toBe(2);
   });
 
   it('formatTable aligns its columns', async () => {

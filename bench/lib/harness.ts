@@ -39,6 +39,12 @@ export interface BenchCase {
   readonly reference: string;
   /** Performs one run. */
   run(ctx: CaseContext): readonly Measurement[] | Promise<readonly Measurement[]>;
+  /**
+   * Why this case cannot run on this machine (e.g. it needs root), or
+   * undefined when it can. Asked once before any run; a reason skips the
+   * case, and the table and JSON say so instead of giving figures.
+   */
+  unavailable?(): string | undefined;
 }
 
 /** Median and spread of one series of samples. Quartiles interpolate linearly. */
@@ -67,7 +73,10 @@ export interface CaseResult {
   readonly reference: string;
   readonly runs: number;
   readonly warmup: number;
+  /** Empty when the case was skipped. */
   readonly metrics: readonly MetricResult[];
+  /** Present only when the case did not run: why (from BenchCase.unavailable). */
+  readonly skipped?: string;
 }
 
 export interface MachineInfo {
@@ -138,6 +147,10 @@ export function measureRate(fn: () => void, minMillis: number): number {
 /** Runs `c` `warmup` times (discarded), then `runs` times, and summarises each metric. */
 export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseResult> {
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new RangeError(`runs must be >= 1, got ${options.runs}`);
+  const skipped = c.unavailable?.();
+  if (skipped !== undefined) {
+    return { name: c.name, description: c.description, reference: c.reference, runs: 0, warmup: 0, metrics: [], skipped };
+  }
   const series = new Map<string, { first: Measurement; sockstack: number[]; reference: number[] }>();
   const total = options.warmup + options.runs;
   for (let iteration = 0; iteration < total; iteration++) {
@@ -197,12 +210,14 @@ function formatSummary(s: Summary): string {
 
 /**
  * An aligned plain-text table, one row per metric: median [min, max] of each
- * side and the ratio of the medians.
+ * side and the ratio of the medians. A skipped case gets one row with its reason.
  */
 export function formatTable(results: readonly CaseResult[]): string {
   const header = ['case', 'metric', 'sockstack', 'reference', 'ratio'];
   const rows: string[][] = [];
+  const skips: string[] = [];
   for (const c of results) {
+    if (c.skipped !== undefined) skips.push(`${c.name}  skipped: ${c.skipped}`);
     for (const m of c.metrics) {
       const arrow = m.better === 'higher' ? '↑' : '↓';
       rows.push([c.name, `${m.metric} (${m.unit} ${arrow})`, formatSummary(m.sockstack), formatSummary(m.reference), formatNumber(m.ratio)]);
@@ -213,7 +228,8 @@ export function formatTable(results: readonly CaseResult[]): string {
   const line = (cells: readonly string[]): string =>
     cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(header), rule, ...rows.map(line)].join('\n');
+  // Skipped cases after the figures, unaligned: a reason is a sentence, not a cell.
+  return [line(header), rule, ...rows.map(line), ...skips].join('\n');
 }
 
 export function makeReport(options: RunOptions, only: readonly string[], cases: readonly CaseResult[]): Report {
