@@ -31,3 +31,5 @@ export type {
   DgramSendCallback,
   DgramMessageListener,
 } from './node/dgram.js';
+export { nodeTls, TlsHandshakeError } from './node/tls.js';
+export type { NodeTlsOptions } from './node/tls.js';

@@ -17,10 +17,17 @@
  *
  * It sits above the syscall layer and never touches TCP internals, so it
  * works for any SOCK_STREAM protocol `sys` offers.
+ *
+ * TLS ("on", "starttls") comes from a TlsProvider (tls-provider.ts), given
+ * to the Stack (`new Stack({ tls })`, as a runtime supplies TLS to the
+ * draft's connect()) or to one call (`options.tls`). A SecureSocket then
+ * stands in front of the plain socket, feeding its streams through the
+ * provider's session.
  */
 import { SocketError as SysSocketError } from '../errno/socket-error.js';
 import { constants as C } from '../syscall/constants.js';
 import type { Syscalls } from '../syscall/syscalls.js';
+import type { TlsProvider, TlsSession } from './tls-provider.js';
 
 /** `{ hostname, port }`, the draft's SocketAddress. */
 export interface SocketAddress {
@@ -33,6 +40,11 @@ export interface SocketOptions {
   readonly secureTransport?: 'off' | 'on' | 'starttls';
   /** Default false: the peer's FIN also ends our writing half. */
   readonly allowHalfOpen?: boolean;
+  /**
+   * Not in the draft: the TLS provider for this one connection, overriding
+   * the stack's (`new Stack({ tls })`), e.g. to trust another CA.
+   */
+  readonly tls?: TlsProvider;
 }
 
 /** What `opened` resolves to: "host:port" strings. */
@@ -41,9 +53,11 @@ export interface SocketInfo {
   readonly localAddress: string;
 }
 
-/** Anything with BSD calls; a Stack qualifies. */
+/** Anything with BSD calls (and optionally a TLS provider); a Stack qualifies. */
 export interface HasSyscalls {
   readonly sys: Syscalls;
+  /** Secures `secureTransport` "on"/"starttls" connections; none means they are refused. */
+  readonly tls?: TlsProvider | undefined;
 }
 
 /** The socket `connect()` returns. */
@@ -129,11 +143,20 @@ export function connect(stack: HasSyscalls, address: string | SocketAddress, opt
   if (secure !== 'off' && secure !== 'on' && secure !== 'starttls') {
     throw socketApiError(`secureTransport must be "off", "on" or "starttls", got ${String(secure)}`);
   }
-  if (secure !== 'off') {
-    // No TLS provider is built into the core; say so rather than send plaintext.
-    throw socketApiError(`secureTransport "${secure}" needs a TLS provider, and none is available in sockstack yet`);
+  const allowHalfOpen = options.allowHalfOpen ?? false;
+  const provider = options.tls ?? stack.tls;
+  if (secure === 'off') return new StreamSocket(stack.sys, target, allowHalfOpen, undefined);
+  if (provider === undefined) {
+    // No TLS is built into the core (it carries no cryptography); say so rather than send plaintext.
+    throw socketApiError(
+      `secureTransport "${secure}" needs a TLS provider (new Stack({ tls: nodeTls() }) from sockstack/node, or options.tls); none was given`,
+    );
   }
-  return new StreamSocket(stack.sys, target, options.allowHalfOpen ?? false);
+  if (secure === 'starttls') return new StreamSocket(stack.sys, target, allowHalfOpen, provider);
+  // "on": the plain socket stays half-open-capable underneath, so the TLS
+  // layer can still send close_notify after the peer's; the caller's
+  // allowHalfOpen applies to the cleartext streams.
+  return new SecureSocket(new StreamSocket(stack.sys, target, true, undefined), provider, target, allowHalfOpen, false);
 }
 
 class StreamSocket implements Socket {
@@ -144,7 +167,11 @@ class StreamSocket implements Socket {
   readonly upgraded = false;
 
   readonly #sys: Syscalls;
-  readonly #allowHalfOpen: boolean;
+  #allowHalfOpen: boolean;
+  readonly #target: SocketAddress;
+  /** Set for secureTransport "starttls": what startTls() secures with. */
+  readonly #tls: TlsProvider | undefined;
+  #startedTls = false;
   #fd = -1;
   #fdClosed = false;
   #readDone = false;
@@ -159,9 +186,11 @@ class StreamSocket implements Socket {
   /** The write in progress, so a FIN is not sent under it. */
   #writing: Promise<unknown> = Promise.resolve();
 
-  constructor(sys: Syscalls, target: SocketAddress, allowHalfOpen: boolean) {
+  constructor(sys: Syscalls, target: SocketAddress, allowHalfOpen: boolean, tls: TlsProvider | undefined) {
     this.#sys = sys;
     this.#allowHalfOpen = allowHalfOpen;
+    this.#target = target;
+    this.#tls = tls;
     this.closed = handled(
       new Promise<void>((resolve, reject) => {
         this.#resolveClosed = resolve;
@@ -345,12 +374,232 @@ class StreamSocket implements Socket {
     return this.closed;
   }
 
+  /**
+   * WinterTC draft: upgrades a secureTransport "starttls" socket, returning a
+   * NEW Socket (with `upgraded` true) whose streams carry cleartext over TLS
+   * on the same connection. This socket's streams pass to the TLS provider:
+   * they stay locked, so nothing can read or write around the encryption.
+   */
   startTls(): Socket {
-    throw socketApiError('startTls() needs secureTransport "starttls" and a TLS provider; none is available');
+    if (this.#tls === undefined) {
+      throw socketApiError('startTls() needs a socket opened with secureTransport "starttls" and a TLS provider');
+    }
+    if (this.#startedTls) throw socketApiError('startTls() was already called on this socket');
+    if (this.#failed || this.#readDone || this.#writeDone) throw socketApiError('startTls() on a closed socket');
+    if (this.readable.locked || this.writable.locked) {
+      // Data a reader has not consumed would otherwise be lost to one side or the other.
+      throw socketApiError('startTls() needs the readable and writable unlocked (call releaseLock() on their reader/writer first)');
+    }
+    this.#startedTls = true;
+    // From now on the TLS layer applies allowHalfOpen to the cleartext; the
+    // plain half must stay open after the peer's FIN, or a late close_notify
+    // would fail to go out and error the session.
+    const allowHalfOpen = this.#allowHalfOpen;
+    this.#allowHalfOpen = true;
+    return new SecureSocket(this, this.#tls, this.#target, allowHalfOpen, true);
   }
 
   /** The error the socket failed with, for debugging. */
   get error(): unknown {
     return this.#error;
+  }
+}
+
+/**
+ * A Socket whose streams carry cleartext through a TlsProvider's session
+ * over a plain StreamSocket (for "on" from the first byte; for "starttls"
+ * the socket startTls() was called on).
+ *
+ * It keeps its own streams in front of the session's so it can end or error
+ * them itself (close(), a failed handshake) even while the caller holds
+ * their locks, and so the draft's allowHalfOpen applies to the cleartext.
+ */
+class SecureSocket implements Socket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly opened: Promise<SocketInfo>;
+  readonly closed: Promise<void>;
+  readonly upgraded: boolean;
+
+  readonly #plain: StreamSocket;
+  readonly #session: TlsSession;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #allowHalfOpen: boolean;
+  #readDone = false;
+  #writeDone = false;
+  #failed = false;
+  #closing = false;
+  #resolveClosed!: () => void;
+  #rejectClosed!: (e: unknown) => void;
+  #readController: ReadableByteStreamController | undefined;
+  #writeController: WritableStreamDefaultController | undefined;
+
+  constructor(plain: StreamSocket, provider: TlsProvider, target: SocketAddress, allowHalfOpen: boolean, upgraded: boolean) {
+    this.#plain = plain;
+    this.#allowHalfOpen = allowHalfOpen;
+    this.upgraded = upgraded;
+    this.closed = handled(
+      new Promise<void>((resolve, reject) => {
+        this.#resolveClosed = resolve;
+        this.#rejectClosed = reject;
+      }),
+    );
+    // The plain streams are usable before the connect completes (their reads
+    // and writes wait for it), so the provider may start at once.
+    this.#session = provider.start(
+      { readable: plain.readable, writable: plain.writable },
+      { hostname: target.hostname, port: target.port },
+    );
+    void handled(this.#session.handshake);
+    this.#reader = this.#session.readable.getReader();
+    this.#writer = this.#session.writable.getWriter();
+    void handled(this.#reader.closed);
+    void handled(this.#writer.closed);
+    // A connect failure wins over the handshake failure it causes: the caller sees ECONNREFUSED, not a TLS error.
+    this.opened = handled(plain.opened.then(async (info) => {
+      await this.#session.handshake;
+      return info;
+    }));
+    this.opened.catch((e: unknown) => {
+      this.#fail(e);
+    });
+
+    this.readable = new ReadableStream({
+      type: 'bytes',
+      start: (controller) => {
+        this.#readController = controller;
+      },
+      pull: (controller) => this.#pull(controller),
+      cancel: (reason) => {
+        this.#readDone = true;
+        this.#reader.cancel(reason).catch(() => undefined);
+        this.#maybeFinish();
+      },
+    });
+    this.writable = new WritableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#writeController = controller;
+        },
+        write: (chunk) => this.#write(chunk),
+        close: () => this.#closeWrite(),
+        abort: () => this.#closeWrite(),
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  async #pull(controller: ReadableByteStreamController): Promise<void> {
+    try {
+      await this.opened;
+    } catch {
+      return; // #fail has errored the stream.
+    }
+    let r: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+    try {
+      r = await this.#reader.read();
+    } catch (e) {
+      if (!this.#failed && !this.#readDone) this.#fail(e);
+      return;
+    }
+    if (this.#readDone) return;
+    if (r.done) {
+      this.#readDone = true;
+      controller.close();
+      controller.byobRequest?.respond(0);
+      if (!this.#allowHalfOpen && !this.#writeDone) {
+        this.#writeDone = true;
+        this.#writeController?.error(socketApiError('the peer closed the connection'));
+        await this.#writer.close().catch(() => undefined);
+      }
+      this.#maybeFinish();
+      return;
+    }
+    // A copy: enqueue() on a byte stream detaches the chunk's buffer, which a
+    // provider may share between chunks (Node's Buffer pool does).
+    controller.enqueue(new Uint8Array(r.value));
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('writable accepts Uint8Array chunks only');
+    await this.opened;
+    if (this.#writeDone) throw socketApiError('the socket is closed for writing');
+    try {
+      await this.#writer.write(chunk);
+    } catch (e) {
+      if (!this.#failed) this.#fail(e);
+      throw e;
+    }
+  }
+
+  async #closeWrite(): Promise<void> {
+    if (this.#writeDone) return;
+    await this.opened.catch(() => undefined);
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    // Ends the TLS session's sending half: close_notify, then FIN underneath.
+    await this.#writer.close().catch(() => undefined);
+    this.#maybeFinish();
+  }
+
+  #maybeFinish(): void {
+    if (this.#failed || this.#closing || !this.#readDone || !this.#writeDone) return;
+    this.#closing = true;
+    const done = (): void => {
+      this.#resolveClosed();
+    };
+    this.#plain.close().then(done, done);
+  }
+
+  #fail(e: unknown): void {
+    if (this.#failed || this.#closing) return;
+    this.#failed = true;
+    this.#readDone = true;
+    this.#writeDone = true;
+    try {
+      this.#readController?.error(e);
+    } catch {
+      // Already closed.
+    }
+    try {
+      this.#writeController?.error(e);
+    } catch {
+      // Already closed.
+    }
+    this.#reader.cancel(e).catch(() => undefined);
+    this.#writer.abort(e).catch(() => undefined);
+    this.#plain.close().catch(() => undefined);
+    this.#rejectClosed(e);
+  }
+
+  close(reason?: unknown): Promise<void> {
+    if (this.#failed || this.#closing) return this.closed;
+    this.#closing = true;
+    this.#readDone = true;
+    this.#writeDone = true;
+    const err = reason ?? socketApiError('the socket was closed');
+    try {
+      this.#readController?.error(err);
+    } catch {
+      // Already closed.
+    }
+    try {
+      this.#writeController?.error(err);
+    } catch {
+      // Already closed.
+    }
+    // Try to say goodbye in TLS (close_notify) if the session is up, then close the connection.
+    this.#writer.close().catch(() => undefined);
+    this.#reader.cancel(err).catch(() => undefined);
+    const done = (): void => {
+      this.#resolveClosed();
+    };
+    this.#plain.close().then(done, done);
+    return this.closed;
+  }
+
+  startTls(): Socket {
+    throw socketApiError(this.upgraded ? 'startTls() was already called; this socket is the upgraded one' : 'startTls() needs secureTransport "starttls", not "on"');
   }
 }

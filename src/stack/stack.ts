@@ -62,6 +62,7 @@ import type { StackSyscalls, StackSyscallsOptions } from '../syscall/stack-sysca
 import type { Syscalls } from '../syscall/syscalls.js';
 import { connect as connectSocket } from '../api/connect.js';
 import type { Socket, SocketAddress, SocketOptions } from '../api/connect.js';
+import type { TlsProvider } from '../api/tls-provider.js';
 
 export interface StackOptions {
   /**
@@ -94,6 +95,13 @@ export interface StackOptions {
   readonly ephemeralPorts?: PortRange;
   /** Options of the socket layer behind `stack.sys` (descriptor limit, ...). */
   readonly syscalls?: StackSyscallsOptions;
+  /**
+   * TLS for `stack.connect(addr, { secureTransport: 'on' | 'starttls' })`,
+   * the way a runtime supplies it to the draft's connect(): e.g. `nodeTls()`
+   * from sockstack/node. The core carries no cryptography; without one,
+   * those connects throw a SocketError.
+   */
+  readonly tls?: TlsProvider;
 }
 
 export interface InterfaceConfig {
@@ -126,6 +134,8 @@ export class Stack {
   readonly pathMtu: PathMtuCache;
   readonly reassembler: Reassembler;
   readonly checksums: 'always' | 'auto';
+  /** The TLS provider from the options, used by `connect()`. */
+  readonly tls: TlsProvider | undefined;
   readonly #options: StackOptions;
   readonly #interfaces: Interface[] = [];
   readonly #protocols = new Map<number, TransportProtocol>();
@@ -152,6 +162,7 @@ export class Stack {
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
     this.checksums = options.checksums ?? 'auto';
+    this.tls = options.tls;
     this.pathMtu = new PathMtuCache(options.pathMtu);
     this.reassembler = new Reassembler(options.reassembly);
     this.#ping = new PingClient(this.rng.nextU32());
