@@ -59,6 +59,8 @@ describe('README examples', () => {
         'examples/api-dgram.ts',
         'examples/api-connect.ts',
         'examples/api-tls.ts',
+        'examples/api-pg.ts',
+        'examples/api-ioredis.ts',
       ]),
     );
   });
