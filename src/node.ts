@@ -4,6 +4,8 @@
  * can import from one place.
  */
 export * from './index.js';
+// Shadows the core's Stack: the same host, plus `stack.net` and `stack.dgram`.
+export { Stack } from './node/node-stack.js';
 export { createPcapFile } from './node/pcap-file.js';
 export type { PcapFileHandle, PcapFileOptions } from './node/pcap-file.js';
 export { openTun, TunLink, TunError } from './link/tun/index.js';
