@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingBuffer } from './ring-buffer.js';
+import { BufferPool } from './buffer-pool.js';
 import { SeededRng } from '../random/rng.js';
 
 function bytes(...values: number[]): Uint8Array {
@@ -268,12 +269,18 @@ interface Model {
   allocated: boolean;
 }
 
-function checkAgainst(ring: RingBuffer, m: Model): void {
+function checkAgainst(ring: RingBuffer, m: Model, growable = false): void {
   expect(ring.capacity).toBe(m.capacity);
   expect(ring.length).toBe(m.committed.length);
   expect(ring.free).toBe(m.capacity - m.committed.length);
   expect(ring.extent).toBe(m.committed.length + m.parked.length);
-  expect(ring.allocatedBytes).toBe(m.allocated ? m.capacity : 0);
+  if (growable && m.allocated) {
+    // Growing on demand: the store holds what is stored and never exceeds the capacity.
+    expect(ring.allocatedBytes).toBeGreaterThanOrEqual(Math.max(1, m.committed.length + m.parked.length));
+    expect(ring.allocatedBytes).toBeLessThanOrEqual(m.capacity);
+  } else {
+    expect(ring.allocatedBytes).toBe(m.allocated ? m.capacity : 0);
+  }
   const got = contents(ring);
   for (let i = 0; i < got.length; i++) {
     const want = m.committed[i];
@@ -297,13 +304,19 @@ function trimParked(p: (number | undefined)[]): void {
 }
 
 describe('RingBuffer randomized against a model', () => {
-  for (const seed of [1, 2, 3, 0xdecaf, 0xbadc0de, 77, 4242, 31337]) {
-    it(`seed ${seed}`, () => {
+  const runs: [number, boolean][] = [];
+  for (const seed of [1, 2, 3, 0xdecaf, 0xbadc0de, 77, 4242, 31337]) runs.push([seed, false]);
+  // Growing stores from a shared pool: the pool hands back arrays with an
+  // earlier ring's bytes in them, which must never show through.
+  const pool = new BufferPool({ maxBytes: 4096, maxPerSize: 2 });
+  for (const seed of [5, 6, 0xfeed, 999]) runs.push([seed, true]);
+  for (const [seed, growable] of runs) {
+    it(`seed ${seed}${growable ? ' (growing store, pooled)' : ''}`, () => {
       const nextRng = new SeededRng(seed);
       const next = (): number => nextRng.nextFloat();
       const int = (n: number): number => Math.floor(next() * n);
       const initial = 1 + int(24);
-      const ring = new RingBuffer(initial);
+      const ring = growable ? new RingBuffer(initial, { pool, minStore: 2 }) : new RingBuffer(initial);
       const m: Model = { capacity: initial, committed: [], parked: [], allocated: false };
       let wraps = 0;
 
@@ -387,10 +400,53 @@ describe('RingBuffer randomized against a model', () => {
           m.committed = [];
           m.parked = [];
         }
-        checkAgainst(ring, m);
+        checkAgainst(ring, m, growable);
       }
       // The run must have exercised the interesting case.
       expect(wraps).toBeGreaterThan(0);
     });
   }
+});
+
+describe('RingBuffer growing store', () => {
+  it('starts at minStore, doubles with the contents up to the capacity, and keeps the bytes', () => {
+    const ring = new RingBuffer(100, { minStore: 8 });
+    ring.write(seq(0, 3));
+    expect(ring.allocatedBytes).toBe(8);
+    ring.consume(2); // head moves, so the next growth must linearise a wrapped ring
+    ring.write(seq(3, 6)); // 7 bytes, wrapping in the 8-byte store
+    expect(ring.slices(0, 7)).toHaveLength(2);
+    ring.write(seq(9, 2)); // 9 bytes: 16
+    expect(ring.allocatedBytes).toBe(16);
+    expect(contents(ring)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(ring.slices(0, 9)).toHaveLength(1);
+    ring.writeAt(40, bytes(77)); // parked far out: 9 + 40 + 1 = 50 bytes -> 64
+    expect(ring.allocatedBytes).toBe(64);
+    ring.write(seq(11, 200)); // up to the capacity, not beyond
+    expect(ring.allocatedBytes).toBe(100);
+    expect(ring.length).toBe(100);
+  });
+
+  it('after a release starts again at the size it had grown to', () => {
+    const pool = new BufferPool();
+    const ring = new RingBuffer(1 << 16, { pool, minStore: 1024 });
+    ring.write(new Uint8Array(5000));
+    expect(ring.allocatedBytes).toBe(8192);
+    ring.consume(5000);
+    expect(ring.release()).toBe(true);
+    expect(pool.retainedBytes).toBe(8192);
+    ring.write(bytes(1));
+    expect(ring.allocatedBytes).toBe(8192); // the pooled array, not a 1 KiB one grown again
+    expect(pool.retainedBytes).toBe(0);
+  });
+
+  it('resize: growing the capacity keeps the store, shrinking below it moves the contents', () => {
+    const ring = new RingBuffer(64, { minStore: 16 });
+    ring.write(seq(0, 10));
+    ring.resize(1024);
+    expect(ring.allocatedBytes).toBe(16);
+    ring.resize(12);
+    expect(ring.allocatedBytes).toBe(12);
+    expect(contents(ring)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });

@@ -12,14 +12,39 @@
  * Memory. The backing Uint8Array is allocated on the first write that stores
  * a byte, and `release()` drops it again once nothing is stored, because most
  * connections sit idle most of the time and an idle connection should cost a
- * few hundred bytes, not two windows' worth.
+ * few hundred bytes, not two windows' worth. With a BufferPool, released
+ * stores go to the pool and the next allocation takes from it, so a bulk
+ * transfer that drains the ring on every read reuses one array instead of
+ * allocating and zero-filling a new one each time. With `minStore`, the
+ * store starts that small and doubles as the contents need (up to the
+ * capacity), so a connection with a few bytes queued holds a few KiB, not
+ * a whole window; a ring that once grew asks for its old size again after
+ * a release, so bulk transfers do not grow it anew each time.
  *
  * Programmer errors (negative or fractional counts, consuming more than is
  * stored, shrinking below what is stored) throw RangeError. Short writes are
  * not errors: `write()` and `writeAt()` copy what fits and say how much.
  */
+import type { BufferPool } from './buffer-pool.js';
+
+export interface RingBufferOptions {
+  /** Where backing stores come from and go back to on release(); default: none (plain allocation). */
+  readonly pool?: BufferPool;
+  /**
+   * Grow the store on demand, starting at this many bytes and doubling up to
+   * the capacity. Default 0: the store is always the full capacity.
+   */
+  readonly minStore?: number;
+}
+
 export class RingBuffer {
   #storage: Uint8Array | undefined = undefined;
+  /** Where stores come from and go back to; undefined: plain allocation, the garbage collector frees. */
+  readonly #pool: BufferPool | undefined;
+  /** Smallest store when growing on demand; 0: the store is always the full capacity. */
+  readonly #minStore: number;
+  /** Size of the last store released: where the next one starts (see minStore). */
+  #hint = 0;
   #capacity: number;
   /** Index in #storage of the first byte of the contents. */
   #head = 0;
@@ -29,9 +54,13 @@ export class RingBuffer {
   /** Reused result of slices(), created on first use, so the send path allocates no array per segment. */
   #views: Uint8Array[] | undefined = undefined;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, options: RingBufferOptions = {}) {
     checkCount('capacity', capacity);
+    const minStore = options.minStore ?? 0;
+    checkCount('minStore', minStore);
     this.#capacity = capacity;
+    this.#pool = options.pool;
+    this.#minStore = minStore;
   }
 
   /** Bytes of contents (readable). */
@@ -73,7 +102,7 @@ export class RingBuffer {
   write(src: Uint8Array): number {
     const n = Math.min(src.length, this.#capacity - this.#length);
     if (n === 0) return 0;
-    const storage = this.#ensureStorage();
+    const storage = this.#ensureRoom(this.#length + n);
     this.#copyIn(storage, this.#length, src, n);
     this.#length += n;
     if (this.#extent < this.#length) this.#extent = this.#length;
@@ -133,7 +162,7 @@ export class RingBuffer {
    */
   release(): boolean {
     if (this.#extent !== 0) return false;
-    this.#storage = undefined;
+    this.#dropStorage();
     this.#head = 0;
     return true;
   }
@@ -159,18 +188,13 @@ export class RingBuffer {
     if (old === undefined) return;
     if (this.#extent === 0) {
       // Nothing to carry over: stay lazy instead of allocating a store nobody uses yet.
-      this.#storage = undefined;
+      this.#dropStorage();
       this.#head = 0;
       return;
     }
-    const next = new Uint8Array(newCapacity);
-    // Linearise: after a resize the contents start at index 0, so the first
-    // slices() call usually returns a single view.
-    const first = Math.min(this.#extent, old.length - this.#head);
-    next.set(old.subarray(this.#head, this.#head + first), 0);
-    if (first < this.#extent) next.set(old.subarray(0, this.#extent - first), first);
-    this.#storage = next;
-    this.#head = 0;
+    // Growing on demand: a larger capacity needs no larger store until bytes need it.
+    if (this.#minStore > 0 && old.length <= newCapacity) return;
+    this.#moveTo(this.#allocate(newCapacity));
   }
 
   /**
@@ -215,7 +239,7 @@ export class RingBuffer {
     const room = this.#capacity - this.#length - offset;
     const n = Math.min(src.length, room);
     if (n <= 0) return 0;
-    const storage = this.#ensureStorage();
+    const storage = this.#ensureRoom(this.#length + offset + n);
     this.#copyIn(storage, this.#length + offset, src, n);
     const end = this.#length + offset + n;
     if (end > this.#extent) this.#extent = end;
@@ -233,7 +257,7 @@ export class RingBuffer {
       throw new RangeError(`RingBuffer.commit: ${n} bytes requested, ${this.#capacity - this.#length} free`);
     }
     if (n === 0) return;
-    this.#ensureStorage();
+    this.#ensureRoom(this.#length + n);
     this.#length += n;
     if (this.#extent < this.#length) this.#extent = this.#length;
   }
@@ -262,8 +286,53 @@ export class RingBuffer {
     }
   }
 
-  #ensureStorage(): Uint8Array {
-    return (this.#storage ??= new Uint8Array(this.#capacity));
+  /** The store, allocated or grown so that it holds at least `needed` (<= capacity) bytes from the read pointer. */
+  #ensureRoom(needed: number): Uint8Array {
+    const old = this.#storage;
+    if (old !== undefined && old.length >= needed) return old;
+    let size = this.#capacity;
+    if (this.#minStore > 0) {
+      size = Math.max(this.#minStore, this.#hint, old === undefined ? 0 : old.length * 2);
+      while (size < needed) size *= 2;
+      size = Math.min(size, this.#capacity);
+    }
+    const next = this.#allocate(size);
+    if (old === undefined) {
+      this.#storage = next;
+      this.#head = 0;
+    } else {
+      this.#moveTo(next);
+    }
+    return next;
+  }
+
+  /**
+   * Moves everything stored into `next` (at least `extent` bytes long) and
+   * gives the old store back. Linearises: the contents then start at index
+   * 0, so the next slices() usually returns a single view.
+   */
+  #moveTo(next: Uint8Array): void {
+    const old = this.#storage!;
+    const first = Math.min(this.#extent, old.length - this.#head);
+    next.set(old.subarray(this.#head, this.#head + first), 0);
+    if (first < this.#extent) next.set(old.subarray(0, this.#extent - first), first);
+    this.#pool?.give(old);
+    this.#storage = next;
+    this.#head = 0;
+  }
+
+  #allocate(size: number): Uint8Array {
+    return this.#pool !== undefined ? this.#pool.take(size) : new Uint8Array(size);
+  }
+
+  /** Gives the store back (to the pool, if any); the views array goes too, as an idle ring needs neither. */
+  #dropStorage(): void {
+    const old = this.#storage;
+    if (old === undefined) return;
+    this.#storage = undefined;
+    this.#views = undefined;
+    this.#hint = old.length;
+    this.#pool?.give(old);
   }
 
   /** Copies src[0..n) to logical offset `at` from the read pointer, wrapping. n <= capacity - at. */

@@ -83,9 +83,14 @@ export class SackScoreboard {
   #mss: number;
   readonly dupThresh: number;
   readonly maxRanges: number;
-  /** Sorted, disjoint, non-adjacent ranges: [#left[i], #right[i]). */
-  #left: number[] = [];
-  #right: number[] = [];
+  /**
+   * Sorted, disjoint, non-adjacent ranges: [#left[i], #right[i]). Both are
+   * the shared NO_RANGES until the first SACK block arrives (most
+   * connections never see one), and again after clear(): #insert is the
+   * only writer that can grow them, and it swaps in arrays of their own first.
+   */
+  #left: number[] = NO_RANGES;
+  #right: number[] = NO_RANGES;
   #sacked = 0;
   /** RFC 6675 HighRxt as an exclusive end; undefined outside recovery. */
   #highRxt: SeqNumber | undefined;
@@ -148,8 +153,8 @@ export class SackScoreboard {
 
   /** Forgets everything: SACKed ranges and recovery state. */
   clear(): void {
-    this.#left.length = 0;
-    this.#right.length = 0;
+    this.#left = NO_RANGES;
+    this.#right = NO_RANGES;
     this.#sacked = 0;
     this.#highRxt = undefined;
     this.#rescueRxt = undefined;
@@ -398,6 +403,10 @@ export class SackScoreboard {
 
   /** Adds [left, right), merging with overlapping or adjacent ranges; returns the bytes newly covered. */
   #insert(left: SeqNumber, right: SeqNumber): number {
+    if (this.#left === NO_RANGES) {
+      this.#left = [];
+      this.#right = [];
+    }
     const n = this.#left.length;
     let i = 0;
     while (i < n && seqLt(this.#right[i]!, left)) i++;
@@ -436,6 +445,9 @@ export class SackScoreboard {
     this.#sacked -= size;
   }
 }
+
+/** The empty range list every scoreboard without SACKed data shares; never written (see #left). */
+const NO_RANGES: number[] = [];
 
 /** RFC 2883 4: is the first SACK block a D-SACK? */
 function isDsack(first: SackBlock, cumAck: SeqNumber, second: SackBlock | undefined): boolean {

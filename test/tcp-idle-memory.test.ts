@@ -1,0 +1,26 @@
+// Issue 9: many idle connections in one process, and what each costs.
+// 20 000 connections between two stacks on a VirtualClock (deterministic:
+// no real timer, seeded ISNs and ports), one byte each way on every one,
+// a virtual second idle, then every socket closed. The memory bound is
+// twice the target, so a figure that drifts a little between Node versions
+// cannot make this flaky, while a per-connection buffer left allocated
+// (4 KiB and more) or a per-connection timer still fails it.
+import { describe, expect, it } from 'vitest';
+import { IDLE_MEMORY_TARGET, measureIdleMemory } from '../bench/memory.js';
+
+describe('20 000 idle TCP connections', () => {
+  it('open, carry a byte each way, idle under 2x the memory target, and close cleanly', { timeout: 120_000 }, async () => {
+    const n = 20_000;
+    const r = await measureIdleMemory({ connections: n, seed: 9, closeAll: true });
+    expect(r.bytesExchanged).toBe(2 * n);
+    expect(r.serverFds).toBe(n + 1); // the listener too
+    expect(r.clientFds).toBe(n);
+    // Idle connections hold no timer of their own: a stack arms one for all its connections.
+    expect(r.timersWhileIdle).toBeLessThanOrEqual(4);
+    expect(r.bytesPerEndpoint).toBeGreaterThan(0);
+    expect(r.bytesPerEndpoint).toBeLessThan(2 * IDLE_MEMORY_TARGET);
+    // Drained send and receive buffers went back to the pool: no store per endpoint.
+    expect(r.arrayBuffersPerEndpoint).toBeLessThan(256);
+    expect(r.afterClose).toEqual({ fds: 0, timers: 0, resets: 0 });
+  });
+});
