@@ -330,12 +330,17 @@ class Switch {
     }
   }
 
+  /** The one-port answer of #route, reused: send() reads it before the next call (no array per frame). */
+  readonly #single: Port[] = [];
+
   #route(from: Port, dst: MacAddress): Port[] {
     if (!isMacMulticast(dst)) {
       const known = this.#fdb.get(dst);
       if (known !== undefined) {
         // A switch never sends a frame back out of the port it came in on.
-        return known === from || !known.accepts(dst) ? [] : [known];
+        if (known === from || !known.accepts(dst)) return [];
+        this.#single[0] = known;
+        return this.#single;
       }
       this.counters.increment(MemoryCounter.Flooded);
       from.counters.increment(MemoryCounter.Flooded);

@@ -145,6 +145,10 @@ export class Stack {
   readonly #inbox: { iface: Interface; frame: Uint8Array }[] = [];
   #timer: TimerHandle | undefined;
   #timerAt: Instant | undefined;
+  /** Lazy re-arming (see #schedule): when #timer fires, and the separate due-now wake-up. */
+  #armedAt: Instant | undefined;
+  #dueTimer: TimerHandle | undefined;
+  #lazyTimers = false;
   #busy = false;
   #wakeRequested = false;
   #closed = false;
@@ -160,6 +164,7 @@ export class Stack {
     };
     this.#options = options;
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
+    this.#lazyTimers = this.clock instanceof SystemClock;
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
     this.checksums = options.checksums ?? 'auto';
     this.tls = options.tls;
@@ -318,6 +323,17 @@ export class Stack {
     if (!this.#busy) this.#schedule();
   }
 
+  /**
+   * Re-arms the stack's timer for the current deadlines of its parts, without
+   * asking for a poll: for a caller that has already done its work (TCP's
+   * kick drains a connection's output synchronously). wake() would cost a
+   * timer callback and a poll of everything (issue 9).
+   */
+  reschedule(): void {
+    if (this.#closed || this.#busy) return;
+    this.#schedule();
+  }
+
   /** Sends ICMP echo requests to `dst` and resolves with the round-trip times. Rejects with a SocketError (e.g. ENETUNREACH). */
   ping(dst: string | Ipv4Address, options: PingOptions = {}): Promise<PingResult> {
     this.#checkOpen();
@@ -357,8 +373,11 @@ export class Stack {
     if (this.#closed) return;
     this.#closed = true;
     this.clock.clearTimer(this.#timer);
+    this.clock.clearTimer(this.#dueTimer);
     this.#timer = undefined;
+    this.#dueTimer = undefined;
     this.#timerAt = undefined;
+    this.#armedAt = undefined;
     for (const i of this.#interfaces) {
       i.link.setReceiver(undefined);
       i.link.close();
@@ -404,6 +423,10 @@ export class Stack {
     at = earlier(at, this.#ping.pollAt());
     for (const p of this.#protocols.values()) at = earlier(at, p.pollAt());
     if (at === this.#timerAt) return;
+    if (this.#lazyTimers) {
+      this.#scheduleLazy(at);
+      return;
+    }
     this.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#timerAt = at;
@@ -411,9 +434,41 @@ export class Stack {
     this.#timer = this.clock.setTimer(at, this.#onTimer);
   }
 
+  /**
+   * Real-time clocks only: every clearTimeout/setTimeout pair is a platform
+   * timer-list removal and insertion, and a connection moves its deadline
+   * (RTO, delayed ACK) on nearly every segment, which made timer churn a
+   * large share of a request/response round trip (issue 9). So the platform
+   * timer is only re-armed when the deadline moves EARLIER; a later or
+   * vanished deadline leaves it armed, it fires early, the poll finds
+   * nothing due and arms the real deadline. Due-now wake-ups use a second
+   * timer (no platform timer, see SystemClock) and never disturb the first.
+   * Simulated clocks keep exact arming (above): their timers are cheap, and
+   * tests and packetdrill scripts see the same timer events as before.
+   */
+  #scheduleLazy(at: Instant | undefined): void {
+    this.#timerAt = at;
+    if (at === undefined) return;
+    if (at <= this.clock.now()) {
+      this.#dueTimer ??= this.clock.setTimer(at, this.#onDue);
+      return;
+    }
+    if (this.#timer !== undefined && this.#armedAt !== undefined && this.#armedAt <= at) return;
+    this.clock.clearTimer(this.#timer);
+    this.#armedAt = at;
+    this.#timer = this.clock.setTimer(at, this.#onTimer);
+  }
+
   /** The one timer's callback, made once rather than per arming. */
   readonly #onTimer = (): void => {
     this.#timer = undefined;
+    this.#armedAt = undefined;
+    this.#timerAt = undefined;
+    this.#run(this.#pollAllBound);
+  };
+
+  readonly #onDue = (): void => {
+    this.#dueTimer = undefined;
     this.#timerAt = undefined;
     this.#run(this.#pollAllBound);
   };

@@ -139,10 +139,13 @@ class BlockedCall implements Waiter {
   }
 
   #done(): void {
-    this.#file.waiters.delete(this);
+    this.#file.removeWaiter(this);
     this.#clock.clearTimer(this.timer);
   }
 }
+
+/** SO_RCVTIMEO/SO_SNDTIMEO unset; shared by every file, so frozen. */
+const ZERO_TIMEVAL: Timeval = Object.freeze({ sec: 0, usec: 0 });
 
 /** An open socket file: the handle plus the per-file state Linux keeps on `struct file`/`struct sock`. */
 class OpenFile {
@@ -152,11 +155,26 @@ class OpenFile {
   /** undefined: wait forever (Linux MAX_SCHEDULE_TIMEOUT). */
   rcvtimeo: Duration | undefined = undefined;
   sndtimeo: Duration | undefined = undefined;
-  /** The timevals as set, returned by getsockopt. */
-  rcvtimeoValue: Timeval = { sec: 0, usec: 0 };
-  sndtimeoValue: Timeval = { sec: 0, usec: 0 };
+  /** The timevals as set, returned by getsockopt (as copies: these are shared and never written). */
+  rcvtimeoValue: Timeval = ZERO_TIMEVAL;
+  sndtimeoValue: Timeval = ZERO_TIMEVAL;
   closed = false;
-  readonly waiters = new Set<Waiter>();
+  /**
+   * Calls blocked on this file. Only while there are some: an idle socket
+   * (100k of them) should not keep a Set of about 150 bytes for nobody.
+   */
+  waiters: Set<Waiter> | undefined = undefined;
+
+  addWaiter(w: Waiter): void {
+    (this.waiters ??= new Set()).add(w);
+  }
+
+  removeWaiter(w: Waiter): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    waiters.delete(w);
+    if (waiters.size === 0) this.waiters = undefined;
+  }
 
   constructor(handle: SocketHandle, nonblock: boolean, cloexec: boolean) {
     this.handle = handle;
@@ -168,15 +186,19 @@ class OpenFile {
   }
 
   wake(): void {
+    const waiters = this.waiters;
+    if (waiters === undefined || waiters.size === 0) return;
     // Snapshot: a woken waiter removes itself, and a retrying caller may add a new one.
-    for (const w of [...this.waiters]) w.wake();
+    for (const w of [...waiters]) w.wake();
   }
 
   close(): void {
     this.closed = true;
     this.handle.setWaker(undefined);
-    for (const w of [...this.waiters]) w.closed();
-    this.waiters.clear();
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    for (const w of [...waiters]) w.closed();
+    waiters.clear();
   }
 }
 
@@ -294,7 +316,7 @@ export class Syscalls {
   #wait(file: OpenFile, deadline: Instant | undefined): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       const waiter = new BlockedCall(file, this.#clock, resolve, reject);
-      file.waiters.add(waiter);
+      file.addWaiter(waiter);
       if (deadline !== undefined) waiter.timer = this.#clock.setTimer(deadline, () => waiter.expire());
     });
   }
@@ -431,13 +453,53 @@ export class Syscalls {
 
   read(fd: number, buf: Uint8Array): Promise<number> {
     checkBuffer(buf);
-    return this.#recvCommon('read', fd, [buf], 0).then((r) => r.bytesRead);
+    return this.#recvBytes('read', fd, buf, 0);
   }
 
   recv(fd: number, buf: Uint8Array, flags = 0): Promise<number> {
     checkBuffer(buf);
     checkInt(flags, 'flags');
-    return this.#recvCommon('recv', fd, [buf], flags).then((r) => r.bytesRead);
+    return this.#recvBytes('recv', fd, buf, flags);
+  }
+
+  /**
+   * read() and recv() (issue 9): one synchronous attempt first. When it has
+   * an answer (data, end of file or an error) that is one settled promise,
+   * without the async frames and microtask hops of the blocking path nor the
+   * source address recvfrom formats. Otherwise (it would block, MSG_WAITALL)
+   * the full path, whose first attempt then sees the same WOULD_BLOCK: a
+   * handle's recv has no effect when it would block.
+   */
+  #recvBytes(syscall: string, fd: number, buf: Uint8Array, flags: number): Promise<number> {
+    const bufs = [buf];
+    try {
+      const file = this.#file(fd, syscall);
+      const h = file.handle;
+      const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
+      if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
+        const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
+        const r = h.recv(bufs, nonblock ? flags | C.MSG_DONTWAIT : flags);
+        if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
+        if (nonblock) raise('EAGAIN');
+        return this.#recvBytesBlocking(syscall, file, bufs, flags);
+      }
+    } catch (e) {
+      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
+      const err = toError(e, syscall, {}) as Error;
+      return Promise.reject(err);
+    }
+    return this.#recvCommon(syscall, fd, bufs, flags).then((r) => r.bytesRead);
+  }
+
+  /** #recvBytes when it must wait: #recvCommon's blocking path minus its wrappers and the source address. */
+  async #recvBytesBlocking(syscall: string, file: OpenFile, bufs: readonly Uint8Array[], flags: number): Promise<number> {
+    try {
+      const h = file.handle;
+      const r = await this.#blocking(file, false, file.rcvtimeo, (last) => h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags));
+      return r.bytesRead;
+    } catch (e) {
+      throw toError(e, syscall, {});
+    }
   }
 
   recvfrom(fd: number, buf: Uint8Array, flags = 0): Promise<RecvFromResult> {
@@ -503,13 +565,45 @@ export class Syscalls {
 
   write(fd: number, buf: Uint8Array): Promise<number> {
     checkBuffer(buf);
-    return this.#sendCommon('write', fd, [buf], 0, undefined);
+    return this.#sendBytes('write', fd, buf, 0);
   }
 
   send(fd: number, buf: Uint8Array, flags = 0): Promise<number> {
     checkBuffer(buf);
     checkInt(flags, 'flags');
-    return this.#sendCommon('send', fd, [buf], flags, undefined);
+    return this.#sendBytes('send', fd, buf, flags);
+  }
+
+  /**
+   * write() and send() (issue 9): one synchronous attempt first, answered
+   * with one settled promise when the handle takes everything (or fails, or
+   * the call does not block); what is left over, or a call that would block,
+   * goes the full path. A partial stream send followed by an error reports
+   * the partial count, as #sendCommon does.
+   */
+  #sendBytes(syscall: string, fd: number, buf: Uint8Array, flags: number): Promise<number> {
+    let sent: number;
+    try {
+      const file = this.#file(fd, syscall);
+      if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return this.#sendCommon(syscall, fd, [buf], flags, undefined);
+      const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
+      const h = file.handle;
+      const r = h.send([buf], undefined, flags);
+      if (r === WOULD_BLOCK) {
+        if (nonblock) raise('EAGAIN');
+        return this.#sendCommon(syscall, fd, [buf], flags, undefined);
+      }
+      if (r === buf.length || nonblock || h.type !== C.SOCK_STREAM) return Promise.resolve(r);
+      sent = r;
+    } catch (e) {
+      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
+      const err = toError(e, syscall, {}) as Error;
+      return Promise.reject(err);
+    }
+    return this.#sendCommon(syscall, fd, [buf.subarray(sent)], flags, undefined).then(
+      (n) => sent + n,
+      () => sent,
+    );
   }
 
   sendto(fd: number, buf: Uint8Array, flags: number, addr?: SockAddrIn): Promise<number> {
@@ -685,10 +779,10 @@ export class Syscalls {
         const d = timevalToDuration(tv);
         if (name === C.SO_RCVTIMEO) {
           file.rcvtimeo = d;
-          file.rcvtimeoValue = d === undefined ? { sec: 0, usec: 0 } : tv;
+          file.rcvtimeoValue = d === undefined ? ZERO_TIMEVAL : tv;
         } else {
           file.sndtimeo = d;
-          file.sndtimeoValue = d === undefined ? { sec: 0, usec: 0 } : tv;
+          file.sndtimeoValue = d === undefined ? ZERO_TIMEVAL : tv;
         }
       });
       return;
@@ -790,12 +884,12 @@ export class Syscalls {
     return new Promise<boolean>((resolve) => {
       let timer: TimerHandle | undefined;
       const finish = (v: boolean): void => {
-        for (const f of files) f.waiters.delete(waiter);
+        for (const f of files) f.removeWaiter(waiter);
         this.#clock.clearTimer(timer);
         resolve(v);
       };
       const waiter: Waiter = { wake: () => finish(true), closed: () => finish(true) };
-      for (const f of files) f.waiters.add(waiter);
+      for (const f of files) f.addWaiter(waiter);
       if (deadline !== undefined) timer = this.#clock.setTimer(deadline, () => finish(false));
     });
   }

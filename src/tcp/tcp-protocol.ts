@@ -59,6 +59,11 @@ export interface TcpHost {
   now(): Instant;
   /** Re-arms the stack's timer after a user call changed a connection's deadline. */
   wake(): void;
+  /**
+   * Like wake() but without asking for a poll: for calls that already drained
+   * the connection's output themselves. Optional; wake() stands in for it.
+   */
+  rearm?(): void;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;
@@ -191,6 +196,18 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #host: TcpHost;
   readonly #ports: PortAllocator<TcpBinding>;
   readonly #conns = new Map<string, ConnEntry>();
+  /**
+   * Listening bindings by port (Linux's listening hash): a SYN looks here,
+   * not through every binding of the port, which holds one per accepted
+   * connection too (100 000 of them on a busy server's port).
+   */
+  readonly #listening = new Map<number, TcpBinding[]>();
+  /** The last entry input() found, and its tuple; cleared whenever #conns changes. */
+  #lastEntry: ConnEntry | undefined;
+  #lastLocalAddr = 0;
+  #lastLocalPort = 0;
+  #lastRemoteAddr = 0;
+  #lastRemotePort = 0;
   readonly #heap = new DeadlineHeap();
   readonly #isn: IsnGenerator;
   readonly #defaults: TcpConfig;
@@ -286,6 +303,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   unbind(b: TcpBinding): void {
     this.#ports.unbind(b.port, b);
+    if (b.listener !== undefined) this.#indexListeners(b.port);
   }
 
   /** listen(): Linux re-checks the port for other listeners (inet_csk_listen_start -> get_port). */
@@ -297,7 +315,15 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
     const q = new ListenQueue(sock, backlog);
     b.listener = q;
+    this.#indexListeners(b.port);
     return q;
+  }
+
+  /** Rebuilds #listening for `port`, in bind order (the order #findListener breaks ties in). */
+  #indexListeners(port: number): void {
+    const list = this.#ports.bindings(port).filter((x) => x.listener !== undefined);
+    if (list.length === 0) this.#listening.delete(port);
+    else this.#listening.set(port, list);
   }
 
   /** Stops listening: every connection nobody accepted is reset (Linux inet_csk_listen_stop). */
@@ -305,6 +331,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const q = b.listener;
     if (q === undefined) return;
     b.listener = undefined;
+    this.#indexListeners(b.port);
     const now = this.#host.now();
     for (const e of [...q.synQueue, ...q.acceptQueue]) {
       e.parent = undefined;
@@ -372,12 +399,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#register(entry);
     this.#host.stats.increment(TcpCounter.ActiveOpens);
     this.#after(entry, now);
-    this.#host.wake();
+    this.#rearm();
     return { entry, binding: b };
   }
 
   #register(entry: ConnEntry): void {
     this.#conns.set(entry.key, entry);
+    this.#lastEntry = undefined;
     entry.conn.onEvent = () => {
       entry.socket?.wake();
       entry.lingerWaker?.();
@@ -388,7 +416,17 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   kick(entry: ConnEntry): void {
     if (entry.released) return;
     this.#after(entry, this.#host.now());
-    this.#host.wake();
+    this.#rearm();
+  }
+
+  /**
+   * After #after drained a connection at a user call: only the stack's timer
+   * needs to follow the new deadline. A wake() would cost a timer callback
+   * and a poll of everything per write (issue 9: a third of a round trip).
+   */
+  #rearm(): void {
+    if (this.#host.rearm !== undefined) this.#host.rearm();
+    else this.#host.wake();
   }
 
   /** The socket was closed: the connection lives on as an orphan until it is done (FIN handshake, TIME-WAIT). */
@@ -434,6 +472,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       } else {
         this.#heap.remove(entry);
         this.#conns.delete(entry.key);
+        this.#lastEntry = undefined;
       }
       return;
     }
@@ -469,6 +508,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     lingering?.();
     this.#heap.remove(entry);
     if (this.#conns.get(entry.key) === entry) this.#conns.delete(entry.key);
+    this.#lastEntry = undefined;
     entry.conn.onEvent = undefined;
     if (entry.parent !== undefined) {
       entry.parent.synQueue.delete(entry);
@@ -612,7 +652,27 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       stats.increment('tcp.drop.port-zero');
       return;
     }
-    const entry = this.#conns.get(tupleKey(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+    // A one-entry cache in front of the table: a busy connection's segments
+    // come in runs, and the string key costs more than the rest of demux.
+    let entry: ConnEntry | undefined;
+    if (
+      this.#lastEntry !== undefined &&
+      this.#lastLocalAddr === ip.dst &&
+      this.#lastLocalPort === seg.dstPort &&
+      this.#lastRemoteAddr === ip.src &&
+      this.#lastRemotePort === seg.srcPort
+    ) {
+      entry = this.#lastEntry;
+    } else {
+      entry = this.#conns.get(tupleKey(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+      if (entry !== undefined) {
+        this.#lastEntry = entry;
+        this.#lastLocalAddr = ip.dst;
+        this.#lastLocalPort = seg.dstPort;
+        this.#lastRemoteAddr = ip.src;
+        this.#lastRemotePort = seg.srcPort;
+      }
+    }
     if (entry !== undefined) {
       if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
@@ -642,7 +702,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   #findListener(dst: Ipv4Address, dport: number, src: Ipv4Address, sport: number): TcpBinding | undefined {
     let best: TcpBinding | undefined;
     const group: TcpBinding[] = [];
-    for (const b of this.#ports.bindings(dport)) {
+    const listening = this.#listening.get(dport);
+    if (listening === undefined) return undefined;
+    for (const b of listening) {
       if (b.listener === undefined) continue;
       if (b.address !== 0 && b.address !== dst) continue;
       if (best === undefined || (best.address === 0 && b.address !== 0)) {
@@ -798,6 +860,8 @@ export interface TcpStack {
   registerProtocol(p: TransportProtocol): void;
   ports<B = unknown>(n: number): PortAllocator<B>;
   wake(): void;
+  /** Re-arms the timer without a poll (Stack.reschedule). */
+  reschedule?(): void;
 }
 
 /**
@@ -818,6 +882,7 @@ export function installTcp(
     wake: () => {
       stack.wake();
     },
+    ...(stack.reschedule === undefined ? {} : { rearm: () => stack.reschedule?.() }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
     isBroadcastAddress: (a) => stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),

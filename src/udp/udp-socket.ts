@@ -27,6 +27,31 @@ import { formatIpv4, isIpv4Multicast, parseIpv4Address } from '../wire/address.j
 import type { Ipv4Address } from '../wire/address.js';
 
 /**
+ * Received datagrams are copied into small shared slabs rather than each
+ * into its own `slice()`: above 64 bytes a fresh Uint8Array mallocs and
+ * zeroes its own backing store, which dominated UDP receive in the udp-pps
+ * benchmark (issue 9). Bump allocation only, never reused; a datagram left
+ * in a queue keeps at most one slab alive, and slabs are small.
+ */
+const RX_SLAB_SIZE = 16 * 1024;
+const RX_SLAB_MAX = 2048;
+let rxSlab = new ArrayBuffer(0);
+let rxSlabAt = 0;
+
+function copyDatagram(payload: Uint8Array): Uint8Array {
+  const len = payload.length;
+  if (len > RX_SLAB_MAX) return payload.slice();
+  if (rxSlabAt + len > rxSlab.byteLength) {
+    rxSlab = new ArrayBuffer(RX_SLAB_SIZE);
+    rxSlabAt = 0;
+  }
+  const out = new Uint8Array(rxSlab, rxSlabAt, len);
+  out.set(payload);
+  rxSlabAt += (len + 7) & ~7;
+  return out;
+}
+
+/**
  * Per-datagram bookkeeping charged to SO_RCVBUF on top of the payload, a
  * stand-in for Linux's skb truesize (which is larger than the data). A
  * constant keeps runs deterministic whatever the link.
@@ -132,7 +157,7 @@ export class UdpSocket implements SocketHandle {
    * always fits an empty queue.
    */
   deliver(from: Endpoint, payload: Uint8Array): boolean {
-    if (!this.#queue.push(from, payload.slice(), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
+    if (!this.#queue.push(from, copyDatagram(payload), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return false;
     }
