@@ -16,6 +16,12 @@ export interface SyscallContext {
   readonly remoteIp: string;
   readonly localPort: number;
   readonly remotePort: number;
+  /**
+   * packetdrill's socket table: the fd a script names (the value it expects
+   * socket() or accept() to return) -> the fd the stack really returned.
+   * Scripts written for a process with fd 3 already open say `= 4`.
+   */
+  readonly fds?: Map<number, number>;
 }
 
 /** What a call returned: a number, or an errno name. */
@@ -114,13 +120,21 @@ function outcome<T>(r: { ok: true; value: T } | { ok: false; errno: string }, ma
 export function startSyscall(call: SyscallSpec, ctx: SyscallContext): Promise<CallOutcome> {
   const a = call.args;
   const sys = ctx.sys;
-  const fd = (): number => evalInt(a[0]);
+  const live = (scriptFd: number): number => ctx.fds?.get(scriptFd) ?? scriptFd;
+  const fd = (): number => live(evalInt(a[0]));
+  /** A new fd: the script's name for it is the value it expects back. */
+  const newFd = (v: number): number => {
+    const want = call.result.kind === 'int' ? call.result.value : null;
+    if (want === null || want < 0 || ctx.fds === undefined) return v;
+    ctx.fds.set(want, v);
+    return want;
+  };
   const local = { family: constants.AF_INET, address: ctx.localIp, port: ctx.localPort };
   const remote = { family: constants.AF_INET, address: ctx.remoteIp, port: ctx.remotePort };
   switch (call.name) {
     case 'socket': {
       const domain = a[0]?.kind === 'ellipsis' ? constants.AF_INET : evalInt(a[0]);
-      return settle(() => sys.socket(domain, evalInt(a[1]), evalInt(a[2]))).then((r) => outcome(r, (v) => v));
+      return settle(() => sys.socket(domain, evalInt(a[1]), evalInt(a[2]))).then((r) => outcome(r, newFd));
     }
     case 'bind':
       return settle(() => {
@@ -132,7 +146,7 @@ export function startSyscall(call: SyscallSpec, ctx: SyscallContext): Promise<Ca
       }).then((r) => outcome(r, () => 0));
     case 'accept':
     case 'accept4':
-      return settle(sys.accept(fd(), call.name === 'accept4' ? evalInt(a[3]) : 0)).then((r) => outcome(r, (v) => v.fd));
+      return settle(sys.accept(fd(), call.name === 'accept4' ? evalInt(a[3]) : 0)).then((r) => outcome(r, (v) => newFd(v.fd)));
     case 'connect':
       return settle(sys.connect(fd(), remote)).then((r) => outcome(r, () => 0));
     case 'read':
@@ -185,7 +199,7 @@ export function startSyscall(call: SyscallSpec, ctx: SyscallContext): Promise<Ca
       return settle(() => sys.fcntl(fd(), evalInt(a[1]), a.length > 2 ? evalInt(a[2]) : 0)).then((r) => outcome(r, (v) => v));
     case 'poll': {
       const arr = a[0]?.kind === 'array' ? a[0].elements : [];
-      const fds = arr.map((p) => ({ fd: evalInt(structField(p, 'fd')), events: evalInt(structField(p, 'events')) }));
+      const fds = arr.map((p) => ({ fd: live(evalInt(structField(p, 'fd'))), events: evalInt(structField(p, 'events')) }));
       return settle(sys.poll(fds, evalInt(a[2]))).then((r) => outcome(r, (v) => v.filter((x) => x.revents !== 0).length));
     }
     default:

@@ -94,6 +94,8 @@ export const constants = Object.freeze({
   IP_PMTUDISC_WANT: 1,
   IP_PMTUDISC_DO: 2,
   IP_PMTUDISC_PROBE: 3,
+  IP_PMTUDISC_INTERFACE: 4,
+  IP_PMTUDISC_OMIT: 5,
 
   // IPPROTO_TCP options (include/uapi/linux/tcp.h).
   TCP_NODELAY: 1,

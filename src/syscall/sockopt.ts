@@ -253,3 +253,48 @@ export function socketLevelTable<S>(pick: (self: S) => SocketLevelOptions): Sock
     },
   });
 }
+
+/**
+ * IP_MTU_DISCOVER (ip(7)): the path MTU discovery mode of a socket, Linux
+ * values. DONT (0): never set DF, ignore "fragmentation needed"; WANT (1,
+ * the default with ip_no_pmtu_disc=0): DF on, learn the path MTU (RFC 1191);
+ * DO (2): DF always; PROBE (3): DF on but the path MTU is not learnt;
+ * INTERFACE (4) / OMIT (5): use the interface MTU (OMIT: no DF on
+ * fragments). Linux rejects anything above OMIT with EINVAL.
+ */
+export const IP_PMTUDISC_DONT = 0;
+export const IP_PMTUDISC_WANT = 1;
+export const IP_PMTUDISC_DO = 2;
+export const IP_PMTUDISC_PROBE = 3;
+export const IP_PMTUDISC_INTERFACE = 4;
+export const IP_PMTUDISC_OMIT = 5;
+
+/** A socket that keeps an IP_MTU_DISCOVER mode (absent: the default, WANT). */
+export interface PmtuDiscState {
+  pmtuDisc?: number | undefined;
+}
+
+/** The IP_MTU_DISCOVER option spec; `onSet` lets a socket pass the mode to its live connection. */
+export function pmtuDiscoverOption<S extends PmtuDiscState>(onSet?: (self: S, mode: number) => void): SockOptSpec<S> {
+  return {
+    kind: 'int',
+    get: (s) => s.pmtuDisc ?? IP_PMTUDISC_WANT,
+    set: (s, v) => {
+      const mode = asInt(v);
+      // Linux ip_setsockopt: "if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT) goto e_inval".
+      if (mode < IP_PMTUDISC_DONT || mode > IP_PMTUDISC_OMIT) raise('EINVAL');
+      s.pmtuDisc = mode;
+      onSet?.(s, mode);
+    },
+  };
+}
+
+/** Does a socket in this mode set DF on its packets (Linux ip_dont_fragment)? */
+export function pmtuDiscSetsDf(mode: number): boolean {
+  return mode === IP_PMTUDISC_WANT || mode === IP_PMTUDISC_DO || mode === IP_PMTUDISC_PROBE;
+}
+
+/** Does a socket in this mode learn a smaller path MTU from ICMP (Linux: not DONT, ip_sk_accept_pmtu, not PROBE)? */
+export function pmtuDiscLearns(mode: number): boolean {
+  return mode === IP_PMTUDISC_WANT || mode === IP_PMTUDISC_DO;
+}

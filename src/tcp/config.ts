@@ -70,6 +70,12 @@ export interface TcpConfig {
   readonly maxOutOfOrderRanges: number;
   /** TCP_CONGESTION: Linux's default is CUBIC. */
   readonly congestionControl: CongestionControlName;
+  /** RTO = SRTT + max(4*RTTVAR, rtoMin) as Linux, instead of RFC 6298's max(rtoMin, SRTT + 4*RTTVAR). Default true. */
+  readonly linuxRto: boolean;
+  /** RFC 6937 proportional rate reduction in SACK recovery (Linux always). Default true. */
+  readonly prr: boolean;
+  /** RFC 8985 7 tail loss probes (Linux net.ipv4.tcp_early_retrans >= 3, the default). Default true. */
+  readonly lossProbe: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
@@ -107,6 +113,9 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   challengeAckLimit: 1000,
   maxOutOfOrderRanges: 32,
   congestionControl: 'cubic',
+  lossProbe: true,
+  linuxRto: true,
+  prr: true,
 });
 
 /** Fills in the defaults. */

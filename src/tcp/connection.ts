@@ -89,6 +89,9 @@ export class TcpConnection {
     const t = this.#t;
     segmentArrives(t, now, seg);
     if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
+    // Everything sent was acknowledged: the send store goes back to the pool
+    // (the next send() takes one again), so an idle connection holds none.
+    if (t.sndBuf.length === 0) t.sndBuf.release();
   }
 
   /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */
@@ -137,6 +140,16 @@ export class TcpConnection {
   }
 
   // ---------------------------------------------------------------- status
+
+  /**
+   * Bytes of buffer memory held now (send and receive stores, the
+   * reassembly table), like the memory figures of Linux `ss -m`: 0 for an
+   * idle connection, whose drained buffers went back to the pool.
+   */
+  get bufferBytes(): number {
+    const t = this.#t;
+    return t.sndBuf.allocatedBytes + t.rcvBuf.allocatedBytes + t.assembler.allocatedBytes;
+  }
 
   /** SND.UNA, cheaply (the stack compares it around input() to see forward progress). */
   get sndUna(): number {
@@ -318,11 +331,11 @@ export class TcpConnection {
     // Reading past the urgent byte ends it: recv(MSG_OOB) now fails with EINVAL.
     if (t.urgState !== 'none' && seqGt(t.readSeq(), t.urgSeq)) t.urgState = 'none';
     if (n === 0 && skip === 0) return 0;
-    // Free the receive memory only once no more data can arrive (FIN seen):
-    // releasing on every drain reallocated and zero-filled the whole buffer
-    // per segment in bulk transfers. Releasing idle connections' buffers is
-    // left to a timer-driven policy (the idle-memory benchmark).
-    if (t.rcvBuf.extent === 0 && this.eof) {
+    // Drained, and nothing parked out of order: the store goes back to the
+    // shared pool, so an idle connection holds no receive memory. A bulk
+    // transfer drains on nearly every read and takes the same array back
+    // from the pool on the next segment, with no allocation or zero-fill.
+    if (t.rcvBuf.extent === 0) {
       t.rcvBuf.release();
       if (t.assembler.isEmpty) t.assembler.release();
     }
@@ -333,7 +346,16 @@ export class TcpConnection {
     if (inc > 0 && (before === 0 || inc >= windowUpdateThreshold(t))) t.ackNow = true;
     // Linux tcp_cleanup_rbuf: the read drained what a pushed segment brought while
     // its ACK waits on the delayed-ACK timer: the sender is waiting on us, ACK now.
-    if (t.pushedWhileDelayed && t.rcvBuf.length === 0 && t.delackAt !== NOT_ARMED) t.ackNow = true;
+    // Not in pingpong mode, where the ACK waits for our reply (unless a second
+    // pushed segment came: ICSK_ACK_PUSHED2).
+    if (
+      t.pushedWhileDelayed &&
+      (t.pushedTwice || !t.inPingpong) &&
+      t.rcvBuf.length === 0 &&
+      t.delackAt !== NOT_ARMED
+    ) {
+      t.ackNow = true;
+    }
     t.notify();
     return n;
   }
@@ -436,6 +458,31 @@ export class TcpConnection {
   /** TCP_NODELAY (MUST-17). */
   setNoDelay(on: boolean): void {
     this.#t.noDelay = on;
+    // Linux (TCP_NAGLE_PUSH): turning TCP_NODELAY on pushes what is queued
+    // at once, even past TCP_CORK or MSG_MORE.
+    if (on) this.#t.forceSend = true;
+  }
+  /**
+   * MSG_MORE on the write just queued (Linux tcp_sendmsg + tcp_push): its
+   * partial tail waits for more (until an ACK, the persist timer or a write
+   * without the flag) and carries no PSH.
+   */
+  setMsgMore(more: boolean): void {
+    this.#t.msgMore = more;
+    this.#t.moreHold = more;
+  }
+  /**
+   * MSG_EOR: the data queued so far ends a record. No segment crosses the
+   * boundary (Linux: the skb's eor bit stops coalescing), and the segment
+   * that ends there carries PSH.
+   */
+  markEor(): void {
+    const t = this.#t;
+    if (t.sndBuf.length === 0) return;
+    const end = seqAdd(t.sndBufSeq, t.sndBuf.length);
+    // Created on first use: most connections never see MSG_EOR.
+    const q = (t.eorSeqs ??= []);
+    if (q[q.length - 1] !== end) q.push(end);
   }
   /**
    * SO_KEEPALIVE and TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (MUST-24,
@@ -443,12 +490,14 @@ export class TcpConnection {
    * fields keep their value.
    */
   setOptions(options: Partial<Readonly<MutableOptions>>): void {
-    const o = this.#t.opts;
+    // A copy of its own: the old object may be shared with other connections (tcb.ts internConfig).
+    const o: MutableOptions = { ...this.#t.opts };
     if (options.keepAlive !== undefined) o.keepAlive = options.keepAlive;
     if (options.keepIdle !== undefined) o.keepIdle = options.keepIdle;
     if (options.keepInterval !== undefined) o.keepInterval = options.keepInterval;
     if (options.keepCount !== undefined) o.keepCount = options.keepCount;
     if (options.userTimeout !== undefined) o.userTimeout = options.userTimeout;
+    this.#t.opts = o;
   }
 
   /**

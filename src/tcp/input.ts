@@ -18,6 +18,8 @@ import { seqAdd, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax, seqSub } from 
 import { DEFAULT_SEND_MSS, NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState, acceptsText } from './state.js';
+import { armLossProbe, lossProbeAck } from './tlp.js';
+import { prrOnAck, prrStart } from './prr.js';
 
 /** RFC 7323 5.5: a tsRecent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = Duration.fromSecs(24 * 24 * 3600);
@@ -232,12 +234,6 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
   }
 
-  // RFC 7323 4.3: remember TSval from a segment covering the ACK we sent last.
-  if (t.tsOk && opts.timestamps !== undefined && seqLe(seg.seq, t.lastAckSent)) {
-    t.tsRecent = opts.timestamps.tsVal;
-    t.tsRecentAt = now;
-  }
-
   // Fourth: SYN in a synchronized state, any sequence number (RFC 5961 4.2,
   // RFC 9293 3.10.7.4): challenge ACK, drop. In SYN-RECEIVED of a passive
   // open the RFC returns to LISTEN; we treat it the same way as a RST.
@@ -248,6 +244,24 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
     challengeAck(t, now);
     return;
+  }
+
+  // An ACK for data we never sent. RFC 9293 3.10.7.4 says ACK and drop, and
+  // RFC 5961 5.2 sends a challenge ACK; Linux (tcp_ack, "ack after snd_nxt")
+  // drops the segment silently in ESTABLISHED (it is noise: an ACK would
+  // only start an ACK war with a confused peer) and sends a rate-limited
+  // challenge ACK in the other synchronized states (tcp_rcv_state_process).
+  // Either way the segment's text, FIN and TSval are ignored.
+  if (has(seg, TcpFlag.ACK) && t.state !== TcpState.SYN_RECEIVED && seqGt(seg.ack, t.sndMax)) {
+    if (t.state !== TcpState.ESTABLISHED) challengeAck(t, now);
+    return;
+  }
+
+  // RFC 7323 4.3: remember TSval from a segment covering the ACK we sent last
+  // (after the ACK checks, as Linux's tcp_replace_ts_recent in tcp_ack).
+  if (t.tsOk && opts.timestamps !== undefined && seqLe(seg.seq, t.lastAckSent)) {
+    t.tsRecent = opts.timestamps.tsVal;
+    t.tsRecentAt = now;
   }
 
   // Fifth: ACK.
@@ -267,8 +281,9 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
       return;
     }
   } else {
-    // RFC 5961 5.2: (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT, else ACK and drop.
-    if (seqGt(seg.ack, t.sndMax) || seqLt(seg.ack, seqAdd(t.sndUna, -Math.max(t.maxSndWnd, 1)))) {
+    // RFC 5961 5.2: (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT, else ACK
+    // and drop (SEG.ACK > SND.NXT was handled above, the Linux way).
+    if (seqLt(seg.ack, seqAdd(t.sndUna, -Math.max(t.maxSndWnd, 1)))) {
       challengeAck(t, now);
       return;
     }
@@ -320,12 +335,19 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
   const ack = seg.ack;
   const oldWnd = t.sndWnd;
   let newlySacked = 0;
+  let alreadySacked = 0;
+  let delivered = 0;
   if (t.sackOk) {
+    const sackedBefore = t.sb.sackedBytes;
     // RFC 6675 Update(): every ACK, with SND.UNA as it will be after this one.
     newlySacked = t.sb.update(seqMax(t.sndUna, ack), t.sndMax, opts.sackBlocks).newlySacked;
+    // SACKed bytes the cumulative ACK now covers: they were delivered before.
+    alreadySacked = Math.max(0, sackedBefore + newlySacked - t.sb.sackedBytes);
+    // RFC 6937 DeliveredData: the change in SND.UNA plus the change in SACKed bytes.
+    delivered = Math.max(0, seqSub(seqMax(t.sndUna, ack), t.sndUna) + t.sb.sackedBytes - sackedBefore);
   }
   if (seqLt(t.sndUna, ack)) {
-    newAck(t, now, seg, opts);
+    newAck(t, now, seg, opts, alreadySacked);
   } else if (ack === t.sndUna) {
     // RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, does not move
     // the window, and arrives while data is outstanding.
@@ -337,8 +359,14 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
     if (dup) duplicateAck(t, now);
     // RFC 6675 5: an ACK with new SACK information also counts, and IsLost(SND.UNA) starts recovery early.
     else if (newlySacked > 0 && seqLt(t.sndUna, t.sndMax)) duplicateAck(t, now);
-    if (t.sackOk && !t.inRecovery && seqLt(t.sndUna, t.sndMax) && t.sb.isLost(t.sndUna)) enterRecovery(t, now);
   }
+  // RFC 8985 7.4: the ACK of a loss probe.
+  if (t.tlpActive) lossProbeAck(t, now, ack, opts.sackBlocks);
+  // RFC 6675 5: IsLost(SND.UNA) starts recovery early, also on an ACK that
+  // moved SND.UNA but left SACKed data above a hole (Linux tcp_fastretrans_alert
+  // runs on every ACK carrying SACK blocks).
+  if (t.sackOk && !t.inRecovery && seqLt(t.sndUna, t.sndMax) && t.sb.isLost(t.sndUna)) enterRecovery(t, now);
+  if (t.sackOk && t.inRecovery) prrOnAck(t, delivered, t.sb.pipe(t.sndUna, t.sndMax));
   // Window update (3.10.7.4): SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK.
   if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, ack))) {
     const wnd = seg.window * 2 ** t.sndWscale;
@@ -354,7 +382,7 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
 }
 
 /** An ACK that moves SND.UNA forward. */
-function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary): void {
+function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary, alreadySacked = 0): void {
   const ack = seg.ack;
   const acked = seqSub(ack, t.sndUna);
   const flightBefore = t.flightSize();
@@ -368,6 +396,8 @@ function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary): vo
   }
   t.sndUna = ack;
   if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+  // MSG_MORE held its tail back for this write only: output driven by an ACK may send it (Linux tcp_data_snd_check).
+  t.moreHold = false;
 
   // RTT (RFC 6298 3 / RFC 7323 4.1): timestamps give a sample per ACK; else
   // the one timed segment, and never from a retransmission (Karn, MUST-18).
@@ -384,20 +414,23 @@ function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary): vo
   // A new ACK ends the backoff (RFC 6298 5.7 lets the RTO stay backed off until a new sample; Linux resets).
   t.retries = 0;
 
-  congestionOnAck(t, now, acked, ack, flightBefore);
+  congestionOnAck(t, now, acked, ack, flightBefore, alreadySacked);
 
   // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
   if (t.sndUna === t.sndMax) {
     t.rtoAt = NOT_ARMED;
     t.unackedSince = NOT_ARMED;
+    t.tlpAt = NOT_ARMED;
   } else {
     t.armRto(now);
     t.unackedSince = now;
+    // RFC 8985 7.2: restart the PTO on an ACK of new data.
+    armLossProbe(t, now);
   }
 }
 
 /** RFC 5681 3.1 slow start / congestion avoidance; RFC 6582 NewReno recovery exit and partial ACKs. */
-function congestionOnAck(t: Tcb, now: Instant, acked: number, ack: number, flightBefore: number): void {
+function congestionOnAck(t: Tcb, now: Instant, acked: number, ack: number, flightBefore: number, alreadySacked: number): void {
   if (t.inRecovery) {
     if (seqGe(ack, t.recover)) {
       // RFC 6582 3.2 step 3, full ACK: deflate to ssthresh.
@@ -416,8 +449,15 @@ function congestionOnAck(t: Tcb, now: Instant, acked: number, ack: number, fligh
     }
     return;
   }
+  // The window grows by what this ACK newly delivered (Linux tcp_cong_control
+  // counts delivered segments): bytes the peer had already SACKed were
+  // delivered earlier, on duplicate ACKs that did not grow it (RFC 5681 3.1
+  // counts "previously unacknowledged" bytes; a SACKed byte is acknowledged).
+  // Without SACK each duplicate ACK stands for one delivered segment, as
+  // Linux's tcp_remove_reno_sacks counts them (at least one segment is new).
+  const delivered = t.sackOk ? acked - alreadySacked : Math.max(acked - t.dupAcks * t.mss, Math.min(acked, t.mss));
   t.dupAcks = 0;
-  t.cc.onAck(now, acked, t.rtt.srtt, flightBefore);
+  if (delivered > 0) t.cc.onAck(now, delivered, t.rtt.srtt, flightBefore);
 }
 
 /** RFC 5681 3.2 fast retransmit on the third duplicate ACK; RFC 3042 limited transmit before it. */
@@ -437,13 +477,18 @@ function enterRecovery(t: Tcb, now: Instant): void {
   if (seqLt(t.sndUna, t.recover)) return;
   // RFC 5681 3.2 step 2/3: the controller sets ssthresh and cwnd; the three
   // duplicates that left the network inflate the window by 3 MSS (NewReno only).
-  t.cc.onCongestionEvent(now, t.sackOk ? t.sb.pipe(t.sndUna, t.sndMax) : t.flightSize());
+  // RFC 6675 5 (4.1) / RFC 5681 eqn 4: ssthresh from FlightSize (SND.NXT - SND.UNA), not
+  // pipe, which the SACKs that triggered recovery have already shrunk.
+  t.cc.onCongestionEvent(now, t.flightSize());
   t.recoveryInflation = 3 * t.mss;
   t.recover = t.sndMax;
   t.inRecovery = true;
   t.retransmitDue = true;
   t.rttSeq = undefined;
-  if (t.sackOk) t.sb.startRecovery(t.sndUna, t.sndMax);
+  if (t.sackOk) {
+    t.sb.startRecovery(t.sndUna, t.sndMax);
+    prrStart(t, t.flightSize());
+  }
 }
 
 /** Sixth (URG), seventh (text) and eighth (FIN) steps. */
@@ -468,17 +513,11 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
       // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; ignore text.
     } else if (t.userClosed) {
       // RFC 9293 3.10.4 / Linux: data for a socket the user closed cannot be
-      // delivered; reset so the peer knows (RFC 2525 2.17).
-      t.rstDue = {
-        srcPort: t.local.port,
-        dstPort: t.remote.port,
-        seq: t.sndMax,
-        ack: 0,
-        flags: TcpFlag.RST,
-        window: 0,
-        urgentPointer: 0,
-        options: [],
-      };
+      // delivered; reset so the peer knows (RFC 2525 2.17). Linux answers the
+      // segment itself (tcp_rcv_state_process returns 1, tcp_v4_send_reset):
+      // SEG.SEQ of the reset is the segment's ACK field (RFC 9293 3.10.7.1's
+      // rule for resets generated in reply to a segment).
+      queueReset(t, seg);
       t.enterClosed();
       return;
     } else {
@@ -558,8 +597,12 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     else t.ackNow = true;
     return;
   }
+  t.lastDataAt = now;
   scheduleAck(t, now, data.length);
-  if (!t.ackNow && has(seg, TcpFlag.PSH)) t.pushedWhileDelayed = true;
+  if (!t.ackNow && has(seg, TcpFlag.PSH)) {
+    if (t.pushedWhileDelayed) t.pushedTwice = true;
+    t.pushedWhileDelayed = true;
+  }
 }
 
 /** Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2, MUST-40) with Linux-style quick ACKs at the start. */
@@ -568,7 +611,8 @@ function scheduleAck(t: Tcb, now: Instant, bytes: number): void {
     t.ackNow = true;
     return;
   }
-  if (t.quickAcksLeft > 0) {
+  // Linux tcp_in_quickack_mode: quick ACKs are suspended while interactive.
+  if (t.quickAcksLeft > 0 && !t.inPingpong) {
     t.quickAcksLeft--;
     t.ackNow = true;
     return;

@@ -13,10 +13,12 @@ import { durationMin, durationMul } from '../time/duration.js';
 import type { Duration } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
-import { seqAdd, seqGe, seqLe, seqLt, seqMax, seqSub } from './seq.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState } from './state.js';
+import { prrOnSend } from './prr.js';
+import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
 export interface TcpSegmentOut {
@@ -62,6 +64,7 @@ export function runTimers(t: Tcb, now: Instant): void {
     t.enterClosed();
     return;
   }
+  if (t.tlpAt <= now) lossProbeTimeout(t, now);
   if (t.rtoAt <= now) {
     retransmitTimeout(t, now);
     if (closed(t)) return;
@@ -70,6 +73,9 @@ export function runTimers(t: Tcb, now: Instant): void {
   if (t.delackAt <= now) {
     t.delackAt = NOT_ARMED;
     t.ackNow = true;
+    // Linux tcp_delack_timer_handler: no reply came to carry the ACK, so the
+    // connection is not interactive after all: leave pingpong mode.
+    t.pingpong = 0;
   }
   const ka = keepaliveDeadline(t);
   if (ka <= now) keepaliveTimeout(t, now);
@@ -117,6 +123,7 @@ function retransmitTimeout(t: Tcb, now: Instant): void {
     t.sb.clear();
     t.sndNxt = t.sndUna;
     t.retransmitDue = false;
+    lossProbeReset(t);
   }
   t.armRto(now);
 }
@@ -126,7 +133,10 @@ function persistTimeout(t: Tcb, now: Instant): void {
   t.persistAt = NOT_ARMED;
   if (!sendsData(t.state)) return;
   if (t.sndWnd === 0 || seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) <= 0) t.probeDue = true;
-  else t.forceSend = true; // RFC 9293 3.8.6.2.1: the SWS override timeout.
+  else {
+    t.forceSend = true; // RFC 9293 3.8.6.2.1: the SWS override timeout.
+    t.timerFlush = true;
+  }
   t.persistBackoff++;
   t.persistAt = instantAdd(now, persistInterval(t));
 }
@@ -187,7 +197,8 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     const seg = dataSegment(t, now);
     if (seg !== undefined) return seg;
   }
-  if (!t.ackNow && t.state !== TcpState.TIME_WAIT && t.windowIncrease() >= windowUpdateThreshold(t) && t.rcvWnd() === 0) {
+  // rcvWnd() first: it is one subtraction, windowIncrease() the full window computation, and both are pure.
+  if (!t.ackNow && t.state !== TcpState.TIME_WAIT && t.rcvWnd() === 0 && t.windowIncrease() >= windowUpdateThreshold(t)) {
     t.ackNow = true;
   }
   // SEG.SEQ of a pure ACK is the highest sequence sent, not a rewound SND.NXT: an
@@ -250,6 +261,8 @@ interface Plan {
   readonly retransmit: boolean;
   /** Chosen by RFC 6675 NextSeg: report it to the scoreboard once sent. */
   readonly sackRule?: 1 | 3 | 4 | undefined;
+  /** The RFC 8985 tail loss probe. */
+  readonly probe?: boolean;
 }
 
 /** A retransmission of [seq, seq + len) clamped to what is buffered, with the FIN if it was sent after it. */
@@ -274,10 +287,22 @@ export function planData(t: Tcb): Plan | undefined {
     const p = retransmission(t, t.sndUna, mss, mss);
     if (p !== undefined) return p;
   }
+  if (t.tlpDue) {
+    // RFC 8985 7.3: one segment, new data if the peer's window allows, else the last one again.
+    const r = lossProbeRange(t, mss);
+    if (r !== undefined && r.fresh) {
+      const avail = t.sndBuf.length - seqSub(r.seq, t.sndBufSeq);
+      const fin = t.finQueued && r.len === avail && seqLe(seqAdd(r.seq, r.len), t.finSeq);
+      return { seq: r.seq, offset: seqSub(r.seq, t.sndBufSeq), len: r.len, fin, retransmit: false, probe: true };
+    }
+    const p = r === undefined ? undefined : retransmission(t, r.seq, r.len, mss);
+    if (p !== undefined) return { ...p, probe: true };
+  }
   let sackRoom = -1;
   if (t.inRecovery && t.sackOk) {
     // RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS, choosing with NextSeg.
-    sackRoom = t.cc.cwnd - t.sb.pipe(t.sndUna, t.sndMax);
+    // RFC 6937: PRR's window (pipe + sndcnt of the last ACK) in place of cwnd.
+    sackRoom = (t.config.prr ? t.prrCwnd : t.cc.cwnd) - t.sb.pipe(t.sndUna, t.sndMax);
     if (sackRoom < t.mss) return undefined;
     const canSendNew =
       seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length && seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) > 0;
@@ -288,22 +313,27 @@ export function planData(t: Tcb): Plan | undefined {
   }
   const offset = seqSub(t.sndNxt, t.sndBufSeq);
   if (offset > t.sndBuf.length) return undefined; // FIN already sent
-  const avail = t.sndBuf.length - offset;
+  let avail = t.sndBuf.length - offset;
+  // MSG_EOR: a segment ends at the next record boundary, which counts as
+  // the end of the data for Nagle and SWS (Linux sends such an skb whole).
+  const eor = nextEor(t);
+  const eorLimited = eor !== undefined && seqSub(eor, t.sndNxt) < avail;
+  if (eorLimited) avail = seqSub(eor, t.sndNxt);
   const wndRoom = seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
   // RFC 3042 limited transmit: one new segment on each of the first two duplicate ACKs.
   const limited = !t.inRecovery && t.dupAcks > 0 && t.dupAcks < 3 ? t.dupAcks * t.mss : 0;
   const cwndRoom = sackRoom >= 0 ? sackRoom : t.cwnd() + limited - seqSub(t.sndNxt, t.sndUna);
   const len = Math.max(0, Math.min(avail, mss, wndRoom, cwndRoom));
-  const fin = t.finQueued && len === avail && seqLe(seqAdd(t.sndNxt, len), t.finSeq);
+  const fin = !eorLimited && t.finQueued && len === avail && seqLe(seqAdd(t.sndNxt, len), t.finSeq);
   if (len === 0 && !fin) return undefined;
-  if (len < mss && !t.forceSend && !fin) {
+  if (len < mss && !t.forceSend && !fin && !(eorLimited && len === avail)) {
     if (len < avail) {
       // MUST-38 sender SWS avoidance (3.8.6.2.1): a window-limited partial
       // segment waits until it is at least half the largest window seen.
       if (len < Math.floor(t.maxSndWnd / 2)) return undefined;
     } else {
-      // TCP_CORK holds partial segments; Nagle (MUST-17: optional) holds them while data is unacknowledged.
-      if (t.cork) return undefined;
+      // TCP_CORK and MSG_MORE hold partial segments; Nagle (MUST-17: optional) holds them while data is unacknowledged.
+      if (t.cork || t.moreHold) return undefined;
       if (!t.noDelay && seqLt(t.sndUna, t.sndNxt)) return undefined;
     }
   }
@@ -312,14 +342,18 @@ export function planData(t: Tcb): Plan | undefined {
 
 function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   const plan = planData(t);
+  const forced = t.timerFlush;
   t.forceSend = false;
+  t.timerFlush = false;
   if (plan === undefined) {
     t.retransmitDue = false;
+    t.tlpDue = false;
     maybeArmPersist(t, now);
     return undefined;
   }
   const { seq, offset, len, fin } = plan;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (t.inRecovery && t.sackOk) prrOnSend(t, len + (fin ? 1 : 0));
   if (plan.retransmit && seq === t.sndUna && t.retransmitDue) {
     t.retransmitDue = false;
     if (t.sackOk && t.inRecovery) t.sb.onFastRetransmit(seq, len);
@@ -328,7 +362,25 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   }
   let flags = TcpFlag.ACK;
   if (fin) flags |= TcpFlag.FIN;
-  if (len > 0 && offset + len === t.sndBuf.length) flags |= TcpFlag.PSH;
+  let burstPush = false;
+  // Linux marks PSH on the tail of each write without MSG_MORE (tcp_push),
+  // and on whatever its persist/probe timer flushes (tcp_write_wakeup).
+  if (len > 0 && (offset + len === t.sndBuf.length || endsRecord(t, seqAdd(seq, len)))) {
+    if (!t.msgMore || forced) flags |= TcpFlag.PSH;
+  } else if (len > 0 && !t.msgMore) {
+    // Linux pushes per burst (tcp_write_xmit for new data and
+    // tcp_xmit_retransmit_queue for retransmissions each hand the NIC TSO
+    // super-segments, the last segment carrying PSH): the last segment of a
+    // burst of two or more gets PSH even mid-write, a lone segment cut from
+    // a larger write (limited transmit, a probe, one retransmission) does not.
+    if (t.burstAt !== now || t.burstRetransmit !== plan.retransmit) {
+      t.burstAt = now;
+      t.burstSegs = 0;
+      t.burstRetransmit = plan.retransmit;
+    }
+    t.burstSegs++;
+    burstPush = t.burstSegs >= 2;
+  }
   let up = 0;
   if (t.sndUrgent && seqLt(seq, t.sndUp)) {
     // MUST-30/31: the pointer may point far ahead; it saturates at the field size.
@@ -339,14 +391,50 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     t.rttSeq = seq;
     t.rttSentAt = now;
   }
-  const header = t.header(now, seq, flags, up);
   if (seqLt(t.sndNxt, end)) t.sndNxt = end;
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
+  if (!plan.retransmit) t.lastSegSeq = seq;
+  if (plan.probe === true) lossProbeSent(t, now, plan.retransmit);
+  if (burstPush) {
+    // The burst ends here unless more new data can go at once.
+    const next = planData(t);
+    if (!plan.retransmit) {
+      if (next === undefined || next.retransmit) flags |= TcpFlag.PSH;
+    } else if (!retransmitsLeft(t) && (next === undefined || !next.retransmit)) {
+      // A retransmission burst pushes only when it repaired everything it
+      // could (Linux leaves PSH off a burst that cwnd cut short).
+      flags |= TcpFlag.PSH;
+    }
+  }
+  if (len > 0) t.noteDataSent(now);
+  const header = t.header(now, seq, flags, up);
   if (t.rtoAt === NOT_ARMED) t.armRto(now);
+  // RFC 8985 7.2: (re)start the PTO after sending new data.
+  if (!plan.retransmit && plan.probe !== true) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
   return { header, payload, payloadLength: len };
+}
+
+/** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */
+function nextEor(t: Tcb): number | undefined {
+  const q = t.eorSeqs;
+  if (q === undefined) return undefined;
+  while (q.length > 0 && seqLe(q[0]!, t.sndUna)) q.shift();
+  for (const b of q) if (seqGt(b, t.sndNxt)) return b;
+  return undefined;
+}
+
+/** Does a segment ending at `end` end a MSG_EOR record? */
+function endsRecord(t: Tcb, end: number): boolean {
+  return t.eorSeqs !== undefined && t.eorSeqs.includes(end);
+}
+
+/** Is there more to retransmit: lost holes (RFC 6675 NextSeg) or, after an RTO, data below SND.MAX? */
+function retransmitsLeft(t: Tcb): boolean {
+  if (t.inRecovery && t.sackOk) return t.sb.nextSeg(t.sndUna, t.sndMax, false)?.kind === 'retransmit';
+  return seqLt(t.sndNxt, t.sndMax);
 }
 
 /** RFC 9293 3.8.6.1: data waits, nothing is in flight to bring an ACK: start the persist timer. */
@@ -362,9 +450,9 @@ function maybeArmPersist(t: Tcb, now: Instant): void {
 export function nextDeadline(t: Tcb): Instant | undefined {
   if (t.rstDue !== undefined) return t.lastNow;
   if (t.state === TcpState.CLOSED) return undefined;
-  if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.extraAcks > 0) return t.lastNow;
+  if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
   if (planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
-  const at = Math.min(t.rtoAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  const at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
   return at >= NOT_ARMED ? undefined : at;
 }

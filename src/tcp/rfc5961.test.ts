@@ -85,8 +85,28 @@ describe('RFC 5961 and RST rules', () => {
     expect(s.state).toBe(TcpState.ESTABLISHED);
   });
 
-  it('RFC 5961 5.2: an ACK for data never sent is answered with an ACK and ignored', () => {
+  // RFC 5961 5.2 (and RFC 9293 3.10.7.4) answer an ACK for data never sent
+  // with an ACK; we follow Linux (tcp_ack "ack after snd_nxt"): silent drop in
+  // ESTABLISHED, a challenge ACK in the other synchronized states. The
+  // packetdrill script gtests/tcp/ts_recent/invalid_ack.pkt pins the former.
+  it('an ACK for data never sent is dropped silently in ESTABLISHED (Linux), text and FIN ignored', () => {
     const { net, a, b, s } = connected({ timestamps: false });
+    const start = net.log.length;
+    const una = s.info.sndUna;
+    const nxt = s.info.rcvNxt;
+    inject(net, a, s, { seq: nxt, ack: (una + 5000) >>> 0, flags: TcpFlag.ACK | TcpFlag.FIN }, [new Uint8Array(10)]);
+    net.run(Duration.fromMillis(100));
+    expect(s.info.sndUna).toBe(una);
+    expect(s.info.rcvNxt).toBe(nxt);
+    expect(s.state).toBe(TcpState.ESTABLISHED);
+    expect(net.log.slice(start).filter((x) => x.from === b.addr)).toHaveLength(0);
+  });
+
+  it('RFC 5961 5.2: an ACK for data never sent draws a challenge ACK outside ESTABLISHED (CLOSE-WAIT)', () => {
+    const { net, a, b, c, s } = connected({ timestamps: false });
+    c.close();
+    net.run(Duration.fromMillis(100));
+    expect(s.state).toBe(TcpState.CLOSE_WAIT);
     const start = net.log.length;
     const una = s.info.sndUna;
     inject(net, a, s, { seq: s.info.rcvNxt, ack: (una + 5000) >>> 0 });

@@ -209,7 +209,8 @@ describe('RFC 9293 MUSTs: opening and closing', () => {
 
 describe('RFC 9293 MUSTs: retransmission', () => {
   it("MUST-18: Karn's algorithm: the ACK of a retransmitted segment gives no RTT sample", () => {
-    const { net, a, c, s } = connected({ timestamps: false, noDelay: true });
+    // The RTO's retransmission, not a tail loss probe (RFC 8985), is what this test times.
+    const { net, a, c, s } = connected({ timestamps: false, noDelay: true, lossProbe: false });
     const srtt = c.info.srtt;
     expect(srtt).toBe(Duration.fromMillis(20));
     let dropped = 0;
@@ -229,7 +230,8 @@ describe('RFC 9293 MUSTs: retransmission', () => {
   });
 
   it('MUST-19: slow start grows cwnd from 10 segments with every ACK; a timeout drops it to 1 segment with ssthresh = flight / 2', () => {
-    const { net, a, c, s } = connected({ noDelay: true, congestionControl: 'reno', quickAcks: 1000 });
+    // No tail loss probe (RFC 8985): it would restart the RTO this test waits for.
+    const { net, a, c, s } = connected({ noDelay: true, congestionControl: 'reno', quickAcks: 1000, lossProbe: false });
     const mss = c.info.mss;
     expect(c.info.cwnd).toBe(10 * mss);
     expect(c.info.ssthresh).toBeGreaterThan(1e9);
@@ -262,7 +264,8 @@ describe('RFC 9293 MUSTs: retransmission', () => {
   });
 
   it('MUST-19: congestion avoidance above ssthresh adds about one segment per round trip', () => {
-    const { net, a, c, s } = connected({ noDelay: true, congestionControl: 'reno', quickAcks: 1000 });
+    // No tail loss probe (RFC 8985): it would restart the RTO this test waits for.
+    const { net, a, c, s } = connected({ noDelay: true, congestionControl: 'reno', quickAcks: 1000, lossProbe: false });
     const mss = c.info.mss;
     const data = new Uint8Array(4 << 20);
     let sent = 0;

@@ -129,3 +129,19 @@ describe('RttEstimator (RFC 6298)', () => {
     expect(() => new RttEstimator({ minRto: ms(500), maxRto: ms(100) })).toThrow(RangeError);
   });
 });
+
+describe('Linux RTO formula (linuxRto)', () => {
+  it('RTO = SRTT + max(4*RTTVAR, minRto): the floor applies to the variance term', () => {
+    const rfc = new RttEstimator();
+    const linux = new RttEstimator({ linuxRto: true });
+    rfc.sample(Duration.fromMillis(10));
+    linux.sample(Duration.fromMillis(10));
+    // RFC 6298: max(200, 10 + 4*5) = 200 ms; Linux: 10 + max(20, 200) = 210 ms.
+    expect(rfc.rto).toBe(Duration.fromMillis(200));
+    expect(linux.rto).toBe(Duration.fromMillis(210));
+    // A large variance dominates both the same way.
+    const big = new RttEstimator({ linuxRto: true });
+    big.sample(Duration.fromMillis(100));
+    expect(big.rto).toBe(Duration.fromMillis(100 + 200));
+  });
+});

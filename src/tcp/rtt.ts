@@ -53,6 +53,13 @@ export interface RttEstimatorOptions {
   readonly initialRto?: Duration;
   /** Clock granularity G of RFC 6298 2.2 (default 1 ms: JS timers fire no finer). */
   readonly granularity?: Duration;
+  /**
+   * Linux's formula (tcp_rtt_estimator / __tcp_set_rto): RTO = SRTT +
+   * max(K*RTTVAR, minRto), so the floor applies to the variance term and a
+   * 10 ms path gets 210 ms, not 200. Never below RFC 6298's value, so still
+   * within 2.4's "MAY place a lower bound"; default false (plain RFC 6298).
+   */
+  readonly linuxRto?: boolean;
 }
 
 // RFC 6298 2.3: alpha = 1/8, beta = 1/4, K = 4.
@@ -72,8 +79,10 @@ export class RttEstimator {
   /** The RTO before backoff, clamped. */
   #baseRto: Duration;
   #backoffs = 0;
+  readonly #linuxRto: boolean;
 
   constructor(options: RttEstimatorOptions = {}) {
+    this.#linuxRto = options.linuxRto ?? false;
     this.minRto = options.minRto ?? RTO_MIN;
     this.maxRto = options.maxRto ?? RTO_MAX;
     this.granularity = options.granularity ?? Duration.fromMillis(1);
@@ -104,7 +113,7 @@ export class RttEstimator {
     }
     if (rtt < this.#minRtt) this.#minRtt = rtt;
     // RFC 6298 2.2/2.3: RTO = SRTT + max(G, K*RTTVAR), then 2.4/2.5 clamp.
-    const rto = Math.round(this.#srtt + Math.max(this.granularity, K * this.#rttvar));
+    const rto = Math.round(this.#srtt + Math.max(this.#linuxRto ? this.minRto : this.granularity, K * this.#rttvar));
     this.#baseRto = this.#clamp(rto as Duration);
     this.#backoffs = 0;
   }

@@ -11,6 +11,8 @@ import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
 import { RingBuffer } from '../storage/ring-buffer.js';
+import type { RingBufferOptions } from '../storage/ring-buffer.js';
+import { sharedBufferPool } from '../storage/buffer-pool.js';
 import { durationMul } from '../time/duration.js';
 import type { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
@@ -34,6 +36,8 @@ export const DEFAULT_SEND_MSS = 536;
 
 /** "Never": a timer that is not armed. */
 export const NOT_ARMED = Instant.MAX;
+/** Linux net.ipv4.tcp_pingpong_thresh (default 1): replies needed to enter pingpong mode. */
+export const PINGPONG_THRESH = 1;
 
 export class Tcb {
   readonly config: TcpConfig;
@@ -160,12 +164,44 @@ export class Tcb {
   /** TCP_NODELAY and TCP_CORK, settable at run time. */
   noDelay: boolean;
   cork: boolean;
-  /** The socket options that setsockopt may change after creation (copied from config). */
-  opts: MutableOptions;
+  /**
+   * The socket options that setsockopt may change after creation. Shared
+   * with every connection of the same configuration and never written:
+   * TcpConnection.setOptions replaces it with a connection's own copy.
+   */
+  opts: Readonly<MutableOptions>;
   /** A zero-window or keepalive probe (Linux style: SEG.SEQ = SND.UNA - 1, no data). */
   probeDue = false;
   /** A RST to send, then CLOSED. */
   rstDue: TcpHeaderRepr | undefined = undefined;
+  /** Segments of one kind (new data, or retransmissions) sent so far at instant burstAt (PSH placement, output.ts). */
+  burstSegs = 0;
+  burstAt: Instant = NOT_ARMED;
+  burstRetransmit = false;
+  // ---- RFC 8985 7 tail loss probe (tlp.ts) ----
+  tlpAt: Instant = NOT_ARMED;
+  /** The PTO fired: the next output is the probe. */
+  tlpDue = false;
+  /** A probe is out and its ACK (of tlpHighSeq, TLP.end_seq) not yet seen. */
+  tlpActive = false;
+  tlpHighSeq = 0;
+  tlpRetrans = false;
+  /** Start of the highest new-data segment sent (the probe resends it). */
+  lastSegSeq = 0;
+  /** The last write had MSG_MORE: its tail gets no PSH (Linux tcp_push marks only without it). */
+  msgMore = false;
+  /** MSG_MORE holds a partial tail back until an ACK, the persist timer or a write without it. */
+  moreHold = false;
+  /** MSG_EOR record ends not yet sent past, ascending (connection.markEor, output.ts). */
+  eorSeqs: number[] | undefined = undefined;
+  /** The persist timer is flushing held data (Linux tcp_write_wakeup sets PSH on it). */
+  timerFlush = false;
+  // ---- RFC 6937 proportional rate reduction (prr.ts) ----
+  prrDelivered = 0;
+  prrOut = 0;
+  prrRecoverFs = 1;
+  /** The window PRR allows during SACK recovery: pipe + sndcnt as of the last ACK. */
+  prrCwnd = 0;
   quickAcksLeft: number;
   /**
    * In-order data with PSH arrived while our ACK is delayed (Linux
@@ -174,6 +210,19 @@ export class Tcb {
    * instead of after the delayed-ACK timer.
    */
   pushedWhileDelayed = false;
+  /** A second pushed segment arrived with the ACK still delayed (Linux ICSK_ACK_PUSHED2): ACK on drain even in pingpong mode. */
+  pushedTwice = false;
+  /**
+   * Linux icsk_ack.pingpong: replies sent within the delayed-ACK timeout of
+   * the data they answer (tcp_event_data_sent). At PINGPONG_THRESH and above
+   * the connection is interactive: ACKs wait to ride on the reply instead of
+   * going bare when the application drains its receive buffer, and quick
+   * ACKs are suspended (tcp_in_quickack_mode). The delayed-ACK timer firing
+   * ends it (tcp_delack_timer_handler).
+   */
+  pingpong = 0;
+  /** When in-order data last arrived (Linux icsk_ack.lrcvtime), for the pingpong test. */
+  lastDataAt: Instant = NOT_ARMED;
   /** Full-size segments received since our last ACK (RFC 9293 3.8.6.3: ACK every second). */
   unackedSegments = 0;
   /** Estimate of the peer's segment size, for "full-sized" above (Linux rcv_mss). */
@@ -195,6 +244,8 @@ export class Tcb {
   autotuneAt: Instant;
 
   constructor(now: Instant, config: TcpConfig, local: TcpEndpoint, remote: TcpEndpoint, iss: number, tsOffset?: number) {
+    const shared = internConfig(config);
+    config = shared.config;
     this.config = config;
     this.local = local;
     this.remote = remote;
@@ -204,13 +255,22 @@ export class Tcb {
     this.sndMax = this.iss;
     this.recover = this.iss;
     this.sndBufSeq = seqAdd(this.iss, 1);
-    this.sndBuf = new RingBuffer(config.sendBufferSize);
-    this.rcvBuf = new RingBuffer(config.recvBufferSize);
+    // Stores come from a shared pool and go back once drained (connection.ts),
+    // so an idle connection holds no buffer memory and bulk transfers reuse
+    // them; they start small and grow with the data, so a connection with a
+    // short message queued holds a few KiB rather than a whole window.
+    this.sndBuf = new RingBuffer(config.sendBufferSize, TCP_RING_OPTIONS);
+    this.rcvBuf = new RingBuffer(config.recvBufferSize, TCP_RING_OPTIONS);
     this.assembler = new Assembler(config.maxOutOfOrderRanges);
     this.ourMss = announcedMss(config);
     this.ourWscale = config.windowScaling ? windowScaleFor(Math.max(config.recvBufferMax, config.recvBufferSize)) : 0;
     this.sb = new SackScoreboard({ mss: DEFAULT_SEND_MSS });
-    this.rtt = new RttEstimator({ minRto: config.rtoMin, maxRto: config.rtoMax, initialRto: config.rtoInitial });
+    this.rtt = new RttEstimator({
+      minRto: config.rtoMin,
+      maxRto: config.rtoMax,
+      initialRto: config.rtoInitial,
+      linuxRto: config.linuxRto,
+    });
     this.cc = createCongestionController(config.congestionControl, {
       mss: DEFAULT_SEND_MSS,
       initialWindow: config.initialWindowSegments,
@@ -219,13 +279,7 @@ export class Tcb {
     this.quickAcksLeft = config.quickAcks;
     this.noDelay = config.noDelay;
     this.cork = config.cork;
-    this.opts = {
-      keepAlive: config.keepAlive,
-      keepIdle: config.keepIdle,
-      keepInterval: config.keepInterval,
-      keepCount: config.keepCount,
-      userTimeout: config.userTimeout,
-    };
+    this.opts = shared.opts;
     // RFC 7323 5.4 suggests a random timestamp offset. The owner passes one
     // keyed on the address pair (Linux secure_tcp_ts_off), so TSvals on a
     // reused 4-tuple keep increasing and RFC 6191 can reopen a TIME-WAIT.
@@ -361,10 +415,13 @@ export class Tcb {
    */
   windowToAdvertise(): number {
     const cur = this.rcvWnd();
-    const max = 0xffff * 2 ** this.rcvWscale;
+    // Integer ops, not 2 ** w and %, which V8 runs as float maths on every
+    // segment: w <= 14 (RFC 7323 2.3), so 0xffff << w stays below 2^31.
+    const w = this.rcvWscale;
+    const max = 0xffff << w;
     // Round down to what the scaled field can express, so the edge we record is the edge the peer sees.
     let space = Math.min(this.rcvSpace(), max);
-    space -= space % 2 ** this.rcvWscale;
+    space -= space & ((1 << w) - 1);
     const threshold = Math.min(Math.floor(this.rcvBuf.capacity / 2), this.ourMss);
     if (space - cur >= threshold || (cur === 0 && space > 0 && space >= this.rcvBuf.capacity)) return space;
     return cur;
@@ -373,6 +430,18 @@ export class Tcb {
   /** How much an ACK now would open the window: used to decide on window-update ACKs. */
   windowIncrease(): number {
     return this.windowToAdvertise() - this.rcvWnd();
+  }
+
+  /** In Linux's interactive (pingpong) ACK mode: see `pingpong`. */
+  get inPingpong(): boolean {
+    return this.pingpong >= PINGPONG_THRESH;
+  }
+
+  /** A segment with data is going out (Linux tcp_event_data_sent): a reply within the ACK timeout counts toward pingpong. */
+  noteDataSent(now: Instant): void {
+    if (this.lastDataAt !== NOT_ARMED && now - this.lastDataAt < this.config.delayedAckTimeout && this.pingpong < 255) {
+      this.pingpong++;
+    }
   }
 
   // ---- segment building ----
@@ -391,6 +460,7 @@ export class Tcb {
     this.delackAt = NOT_ARMED;
     this.unackedSegments = 0;
     this.pushedWhileDelayed = false;
+    this.pushedTwice = false;
     let options: TcpOption[] = NO_OPTIONS;
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       // The fresh blocks from sackBlocks() are handed over uncopied.
@@ -407,7 +477,7 @@ export class Tcb {
       seq,
       ack: this.rcvNxt,
       flags,
-      window: Math.min(0xffff, Math.floor(wnd / 2 ** this.rcvWscale)),
+      window: Math.min(0xffff, wnd >>> this.rcvWscale),
       urgentPointer,
       options,
     };
@@ -475,6 +545,62 @@ export class Tcb {
 }
 
 const NO_OPTIONS: TcpOption[] = [];
+
+/** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
+const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };
+
+/** A configuration as connections share it, with the socket options derived from it. */
+interface SharedConfig {
+  readonly config: TcpConfig;
+  readonly opts: Readonly<MutableOptions>;
+}
+
+/**
+ * Configurations of recent connections, newest first. Sockets build a fresh
+ * (frozen) TcpConfig per connection; nearly all are equal field for field,
+ * and one object per connection cost about 300 bytes of heap each (it has
+ * some 40 fields), a large share of an idle connection. A handful of
+ * recent ones cover a process's few distinct configurations; an unusual
+ * one just is not shared.
+ */
+const recentConfigs: SharedConfig[] = [];
+const RECENT_CONFIGS = 8;
+
+function internConfig(config: TcpConfig): SharedConfig {
+  for (let i = 0; i < recentConfigs.length; i++) {
+    const s = recentConfigs[i]!;
+    if (s.config === config || sameConfig(s.config, config)) {
+      if (i > 0) {
+        recentConfigs.splice(i, 1);
+        recentConfigs.unshift(s);
+      }
+      return s;
+    }
+  }
+  const s: SharedConfig = {
+    config: Object.isFrozen(config) ? config : Object.freeze({ ...config }),
+    opts: Object.freeze({
+      keepAlive: config.keepAlive,
+      keepIdle: config.keepIdle,
+      keepInterval: config.keepInterval,
+      keepCount: config.keepCount,
+      userTimeout: config.userTimeout,
+    }),
+  };
+  recentConfigs.unshift(s);
+  if (recentConfigs.length > RECENT_CONFIGS) recentConfigs.pop();
+  return s;
+}
+
+/** Equal field for field (every TcpConfig field is a primitive). */
+function sameConfig(a: TcpConfig, b: TcpConfig): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  for (const k of ka) if (!Object.is(ra[k], rb[k])) return false;
+  return true;
+}
 const NO_SACK_BLOCKS: readonly SackBlock[] = [];
 
 /** SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT and TCP_USER_TIMEOUT, changeable on a live connection. */

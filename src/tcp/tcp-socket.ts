@@ -28,6 +28,7 @@ import {
   socketLevelTable,
   tableGet,
   tableSet,
+  pmtuDiscoverOption,
 } from '../syscall/sockopt.js';
 import type { SockOptTable, SockOptValue } from '../syscall/sockopt.js';
 import { Duration } from '../time/duration.js';
@@ -36,6 +37,10 @@ import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
 import type { ConnEntry, ListenQueue, TcpBinding } from './tcp-entry.js';
 import type { Ipv4Address } from '../wire/address.js';
+
+/** conn.send options, shared rather than an object literal per write. */
+const URGENT = Object.freeze({ urgent: true });
+const NOT_URGENT = Object.freeze({});
 
 /** What a socket needs from its protocol (TcpProtocol implements it). */
 export interface TcpSocketOwner {
@@ -138,6 +143,8 @@ export class TcpSocket implements SocketHandle {
   /** undefined: the stack default (IP_TTL -1). */
   ttl: number | undefined = undefined;
   tos = 0;
+  /** IP_MTU_DISCOVER mode (undefined: IP_PMTUDISC_WANT). */
+  pmtuDisc: number | undefined = undefined;
   noDelay = false;
   cork = false;
   /** TCP_MAXSEG as set (0: not set). */
@@ -161,7 +168,6 @@ export class TcpSocket implements SocketHandle {
   #shutdown = 0;
   #closed = false;
   /** MSG_MORE held the last write back (corked until a write without it). */
-  #more = false;
   /** The connection a lingering close (SO_LINGER {1, N}) waits on. */
   #lingerEntry: ConnEntry | undefined = undefined;
 
@@ -423,17 +429,15 @@ export class TcpSocket implements SocketHandle {
     for (let i = 0; i < data.length; i++) {
       const d = data[i]!;
       if (d.length === 0) continue;
-      const n = conn.send(d, urgent ? { urgent: true } : {});
+      const n = conn.send(d, urgent ? URGENT : NOT_URGENT);
       sent += n;
       if (n < d.length) break;
     }
     if (sent === 0) return WOULD_BLOCK;
-    // MSG_MORE corks this write until one without it (Linux tcp_sendmsg + TCP_NAGLE_CORK).
-    const more = (flags & C.MSG_MORE) !== 0;
-    if (more !== this.#more) {
-      this.#more = more;
-      conn.setCork(this.cork || more);
-    }
+    // MSG_MORE holds this write's partial tail back (Linux tcp_push with TCP_NAGLE_CORK for this call).
+    conn.setMsgMore((flags & C.MSG_MORE) !== 0);
+    // MSG_EOR (Linux tcp_sendmsg): once the whole message is queued, later data never joins its last segment.
+    if ((flags & C.MSG_EOR) !== 0 && sent === want) conn.markEor();
     this.#owner.kick(entry);
     return sent;
   }
@@ -792,6 +796,7 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
           if (e !== undefined) e.tos = s.tos;
         },
       ),
+      [C.IP_MTU_DISCOVER]: pmtuDiscoverOption<TcpSocket>(),
     },
     [C.IPPROTO_TCP]: {
       [C.TCP_NODELAY]: intOpt(

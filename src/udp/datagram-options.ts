@@ -5,11 +5,11 @@
 
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
-import { asInt, sockOptTable } from '../syscall/sockopt.js';
-import type { SockOptTable, SockOptValue } from '../syscall/sockopt.js';
+import { asInt, pmtuDiscoverOption, sockOptTable } from '../syscall/sockopt.js';
+import type { PmtuDiscState, SockOptTable, SockOptValue } from '../syscall/sockopt.js';
 
 /** What the shared IP-level options read and write on a socket. */
-export interface DatagramIpOptionState {
+export interface DatagramIpOptionState extends PmtuDiscState {
   /** undefined: the stack default (IP_TTL -1). */
   ttl: number | undefined;
   tos: number;
@@ -46,6 +46,8 @@ export function datagramIpOptions<S extends DatagramIpOptionState>(): SockOptTab
           s.tos = asInt(v) & 0xfc;
         },
       },
+      // Kept and reported; datagrams are still sent without DF (WANT's fragmenting behaviour).
+      [C.IP_MTU_DISCOVER]: pmtuDiscoverOption<S>(),
       [C.IP_RECVERR]: {
         kind: 'int',
         get: (s) => (s.recvErr ? 1 : 0),

@@ -1,0 +1,104 @@
+/**
+ * PSH placement and the write-boundary flags (MSG_MORE, MSG_EOR, TCP_NODELAY
+ * push) as Linux does them: the packetdrill scripts under gtests/tcp pin the
+ * same behaviour end to end.
+ */
+import { describe, expect, it } from 'vitest';
+import { TcpFlag } from '../wire/tcp.js';
+import { Duration } from '../time/duration.js';
+import { Net } from './harness.fixtures.js';
+import type { SentSegment } from './harness.fixtures.js';
+import type { TcpConfig } from './config.js';
+import type { TcpConnection } from './connection.js';
+import { TcpState } from './state.js';
+
+function connected(config: Partial<TcpConfig> = {}) {
+  const net = new Net(3);
+  const a = net.host('10.0.0.1', { timestamps: false, ...config });
+  const b = net.host('10.0.0.2', { timestamps: false });
+  const l = b.listen(80);
+  const c = a.connect(b, 80);
+  let s: TcpConnection | undefined;
+  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
+  if (s === undefined) throw new Error('no connection');
+  net.run(Duration.fromMillis(100));
+  return { net, a, c, s };
+}
+
+const psh = (x: SentSegment): boolean => (x.seg.flags & TcpFlag.PSH) !== 0;
+
+describe('PSH placement (RFC 9293 3.9.1 SEND "PUSH"; Linux tcp_push / TSO bursts)', () => {
+  it('a cwnd-limited burst of several segments ends with PSH even mid-write; the segments before it carry none', () => {
+    const { net, a, c } = connected({ initialWindowSegments: 4 });
+    const mss = c.info.mss;
+    const start = net.log.length;
+    c.send(new Uint8Array(10 * mss));
+    net.run(Duration.fromMillis(5));
+    const burst = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(burst.map(psh)).toEqual([false, false, false, true]);
+  });
+
+  it('MSG_MORE: the tail waits for more and carries no PSH; the next ACK sends it', () => {
+    const { net, a, c } = connected({ noDelay: true });
+    const mss = c.info.mss;
+    const start = net.log.length;
+    c.send(new Uint8Array(2 * mss + 100));
+    c.setMsgMore(true);
+    net.run(Duration.fromMillis(5));
+    let data = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    // Two full segments at once, without PSH (the write is not finished); the 100 bytes wait.
+    expect(data.map((x) => [x.seg.payload.length, psh(x)])).toEqual([
+      [mss, false],
+      [mss, false],
+    ]);
+    net.run(Duration.fromMillis(50));
+    data = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(data.map((x) => [x.seg.payload.length, psh(x)])).toEqual([
+      [mss, false],
+      [mss, false],
+      [100, false],
+    ]);
+  });
+
+  it('MSG_MORE with nothing in flight: the persist timer flushes the tail, with PSH (Linux tcp_write_wakeup)', () => {
+    const { net, a, c } = connected({ noDelay: true });
+    const start = net.log.length;
+    const t0 = net.now;
+    c.send(new Uint8Array(40));
+    c.setMsgMore(true);
+    net.run(Duration.fromMillis(400));
+    const data = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(data).toHaveLength(1);
+    expect(psh(data[0]!)).toBe(true);
+    // One RTO after the write: SRTT 20 ms + max(4*RTTVAR, 200 ms).
+    expect(data[0]!.at - t0).toBe(Duration.fromMillis(220));
+  });
+
+  it('TCP_NODELAY switched on pushes what TCP_CORK holds (Linux TCP_NAGLE_PUSH)', () => {
+    const { net, a, c } = connected({ cork: true });
+    const start = net.log.length;
+    c.send(new Uint8Array(80));
+    net.run(Duration.fromMillis(50));
+    expect(net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0)).toHaveLength(0);
+    c.setNoDelay(true);
+    net.run(Duration.fromMillis(1));
+    const data = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(data.map((x) => [x.seg.payload.length, psh(x)])).toEqual([[80, true]]);
+  });
+
+  it('MSG_EOR: no segment crosses a record end, and the segment ending a record carries PSH', () => {
+    const { net, a, c } = connected({ noDelay: true });
+    const mss = c.info.mss;
+    const start = net.log.length;
+    c.send(new Uint8Array(mss + 400));
+    c.markEor();
+    c.send(new Uint8Array(mss));
+    net.run(Duration.fromMillis(5));
+    const data = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(data.map((x) => [x.seg.payload.length, psh(x)])).toEqual([
+      [mss, false],
+      [400, true],
+      [mss, true],
+    ]);
+  });
+});
