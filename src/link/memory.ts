@@ -10,6 +10,8 @@
  * Frames never arrive synchronously inside send(): every delivery is a
  * clock timer (even with zero latency), so a stack never re-enters itself
  * through a peer and the order of events is exactly the timers' order.
+ * (On a real-time SystemClock, frames due at once are delivered in batches,
+ * mostly as microtasks: see Switch.#schedule.)
  */
 import { SeededRng } from '../random/rng.js';
 import { Counters } from '../stats/counters.js';
@@ -25,6 +27,9 @@ import { DEFAULT_IMPAIRMENTS, checkImpairments, mergeImpairments, serialisationD
 
 export type { MemoryImpairments } from './memory-impairments.js';
 export { DEFAULT_IMPAIRMENTS } from './memory-impairments.js';
+
+/** Real-time clocks: due-now batches delivered as microtasks between two timer batches (see #schedule). */
+const MICROTASK_HOPS = 32;
 
 /** Destination and source MAC plus EtherType. */
 const ETHERNET_HEADER = 14;
@@ -98,6 +103,25 @@ export const MemoryCounter = {
 interface Path {
   readonly rng: SeededRng;
   lastArrival: Instant;
+  /**
+   * Frames sent on this path while the sender had no random impairment
+   * (see Port.quiet), whose draws were not made yet: they are made, in the
+   * same order, before the next draw that matters, so the stream each
+   * frame sees is the one it would have seen had every frame drawn.
+   */
+  owedDraws: number;
+}
+
+/** Makes the draws send() makes per frame and path when impaired (keep the two in step). */
+function skipFrameDraws(rng: SeededRng): void {
+  rng.nextFloat();
+  rng.nextFloat();
+  rng.nextFloat();
+  rng.nextFloat();
+  rng.nextFloat();
+  rng.nextU32();
+  rng.nextFloat();
+  rng.nextU32();
 }
 
 /** A switch port: the state behind one MemoryLink. */
@@ -110,6 +134,8 @@ class Port {
   overrides: Partial<MemoryImpairments>;
   /** The network's impairments with the overrides applied; recomputed on change, read per frame. */
   effective: MemoryImpairments;
+  /** No loss, duplication, reordering, jitter or corruption: no random draw can change what happens to a frame. */
+  quiet = true;
   receiver: FrameHandler | undefined;
   enabled = true;
   closed = false;
@@ -150,6 +176,22 @@ class Switch {
   #nextIndex = 0;
   /** Forwarding database: MAC -> port, learned from source addresses. */
   readonly #fdb = new Map<MacAddress, Port>();
+  /**
+   * Real-time clocks only: frames due at once (no latency) are queued here
+   * and delivered by one timer per batch, not one timer and closure per
+   * frame (issue 9). Simulated clocks keep one timer per frame, so the
+   * order of deliveries among other timers of the same instant, which
+   * seeded tests and packetdrill replay, does not change.
+   */
+  readonly #batchDue: boolean;
+  #dueArmed = false;
+  #microHops = MICROTASK_HOPS;
+  #dueFrom: Port[] = [];
+  #dueTo: Port[] = [];
+  #dueFrames: Uint8Array[] = [];
+  #spareFrom: Port[] = [];
+  #spareTo: Port[] = [];
+  #spareFrames: Uint8Array[] = [];
 
   constructor(options: MemoryNetworkOptions) {
     const mtu = options.mtu ?? 1500;
@@ -159,6 +201,7 @@ class Switch {
     const { clock: _clock, seed: _seed, rng: _rng, mtu: _mtu, ...impairments } = options;
     checkImpairments(impairments);
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
+    this.#batchDue = this.clock instanceof SystemClock;
     this.mtu = mtu;
     this.defaults = { ...DEFAULT_IMPAIRMENTS, ...mergeImpairments({}, impairments) };
     this.#root = options.rng ?? new SeededRng(options.seed ?? 0);
@@ -209,8 +252,10 @@ class Switch {
   refresh(): void {
     let trusted = true;
     for (const p of this.ports) {
-      p.effective = { ...this.defaults, ...p.overrides };
-      if (p.effective.corrupt > 0) trusted = false;
+      const e = { ...this.defaults, ...p.overrides };
+      p.effective = e;
+      p.quiet = e.loss === 0 && e.duplicate === 0 && e.reorder === 0 && e.jitter === 0 && e.corrupt === 0;
+      if (e.corrupt > 0) trusted = false;
     }
     this.#trusted = trusted;
   }
@@ -282,7 +327,21 @@ class Switch {
     let originalGiven = false;
     for (const out of outs) {
       const path = this.#path(port, out);
+      if (port.quiet) {
+        // The fast path of an unimpaired network (issue 9): the eight draws
+        // below could change nothing, so they are owed, not made.
+        path.owedDraws++;
+        let at = departure + imp.latency;
+        if (at < path.lastArrival) at = path.lastArrival;
+        path.lastArrival = at as Instant;
+        let buf = frame;
+        if (originalGiven) buf = frame.slice();
+        originalGiven = true;
+        this.#schedule(at as Instant, now, port, out, buf);
+        continue;
+      }
       const rng = path.rng;
+      for (; path.owedDraws > 0; path.owedDraws--) skipFrameDraws(rng);
       // Always the same number of draws per frame, whatever the outcome and
       // the probabilities: changing one impairment then does not shift the
       // random choices of every later frame.
@@ -325,7 +384,7 @@ class Switch {
           buf[bit >>> 3]! ^= 1 << (bit & 7);
           this.#count(MemoryCounter.Corrupted, port);
         }
-        this.#schedule(at as Instant, port, out, buf);
+        this.#schedule(at as Instant, now, port, out, buf);
       }
     }
   }
@@ -355,35 +414,85 @@ class Switch {
     if (path === undefined) {
       // One stream per (sender, receiver) pair, keyed by attach indices: a
       // port attached later does not change what existing pairs draw.
-      path = { rng: this.#pathRng.fork(from.index).fork(to.index), lastArrival: 0 as Instant };
+      path = { rng: this.#pathRng.fork(from.index).fork(to.index), lastArrival: 0 as Instant, owedDraws: 0 };
       from.paths.set(to, path);
     }
     return path;
   }
 
-  #schedule(at: Instant, from: Port, to: Port, frame: Uint8Array): void {
+  #schedule(at: Instant, now: Instant, from: Port, to: Port, frame: Uint8Array): void {
+    if (this.#batchDue && at <= now) {
+      this.#dueFrom.push(from);
+      this.#dueTo.push(to);
+      this.#dueFrames.push(frame);
+      if (!this.#dueArmed) {
+        this.#dueArmed = true;
+        // Most batches go as a microtask: a macrotask per hop costs an event
+        // loop turn, which dominated a request/response round trip (issue
+        // 9). Still never inside send() itself; and every MICROTASK_HOPS
+        // batches one goes as a timer, so two stacks talking cannot starve
+        // the event loop (timers, I/O) of a real-time process.
+        if (this.#microHops > 0) {
+          this.#microHops--;
+          queueMicrotask(this.#deliverDue);
+        } else {
+          this.#microHops = MICROTASK_HOPS;
+          this.clock.setTimer(at, this.#deliverDue);
+        }
+      }
+      return;
+    }
     this.clock.setTimer(at, () => {
-      if (to.closed) {
-        this.#count(MemoryCounter.DroppedClosed, to);
-        return;
-      }
-      if (!to.enabled) {
-        this.#count(MemoryCounter.DroppedDisabled, to);
-        return;
-      }
-      // Checked on arrival, so a partition also cuts frames already in flight.
-      if (from.blocked.has(to)) {
-        this.#count(MemoryCounter.DroppedPartition, to);
-        return;
-      }
-      const receiver = to.receiver;
-      if (receiver === undefined) {
-        this.#count(MemoryCounter.DroppedNoReceiver, to);
-        return;
-      }
-      this.#count(MemoryCounter.Delivered, to);
-      receiver(frame);
+      this.#deliver(from, to, frame);
     });
+  }
+
+  /**
+   * Delivers the frames queued when the batch timer fired, in send order.
+   * Frames sent meanwhile (replies) go to the next batch: a pair of stacks
+   * must not ping-pong inside one macrotask and starve the event loop.
+   */
+  readonly #deliverDue = (): void => {
+    const from = this.#dueFrom;
+    const to = this.#dueTo;
+    const frames = this.#dueFrames;
+    this.#dueFrom = this.#spareFrom;
+    this.#dueTo = this.#spareTo;
+    this.#dueFrames = this.#spareFrames;
+    this.#dueArmed = false;
+    try {
+      for (let i = 0; i < frames.length; i++) this.#deliver(from[i]!, to[i]!, frames[i]!);
+    } finally {
+      from.length = 0;
+      to.length = 0;
+      frames.length = 0;
+      this.#spareFrom = from;
+      this.#spareTo = to;
+      this.#spareFrames = frames;
+    }
+  };
+
+  #deliver(from: Port, to: Port, frame: Uint8Array): void {
+    if (to.closed) {
+      this.#count(MemoryCounter.DroppedClosed, to);
+      return;
+    }
+    if (!to.enabled) {
+      this.#count(MemoryCounter.DroppedDisabled, to);
+      return;
+    }
+    // Checked on arrival, so a partition also cuts frames already in flight.
+    if (from.blocked.has(to)) {
+      this.#count(MemoryCounter.DroppedPartition, to);
+      return;
+    }
+    const receiver = to.receiver;
+    if (receiver === undefined) {
+      this.#count(MemoryCounter.DroppedNoReceiver, to);
+      return;
+    }
+    this.#count(MemoryCounter.Delivered, to);
+    receiver(frame);
   }
 }
 

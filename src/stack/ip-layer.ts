@@ -28,6 +28,7 @@ import {
   isIpv4Loopback,
   isIpv4Multicast,
   isMacMulticast,
+  writeMac,
 } from '../wire/address.js';
 import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
 import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader, parseEthernet } from '../wire/ethernet.js';
@@ -123,6 +124,20 @@ export class IpLayer implements IpSender {
   readonly #c: IpLayerConfig;
   readonly #stats: Counters;
   readonly #slab = new FrameSlab();
+  /** The header send() emits unfragmented packets from (see there). */
+  readonly #header: { -readonly [K in keyof Ipv4Header]: Ipv4Header[K] } = {
+    src: 0,
+    dst: 0,
+    protocol: 0,
+    ttl: IPV4_DEFAULT_TTL,
+    dscp: 0,
+    ecn: 0,
+    identification: 0,
+    dontFragment: true,
+    moreFragments: false,
+    fragmentOffset: 0,
+    options: NO_OPTIONS,
+  };
   #id: number;
 
   constructor(config: IpLayerConfig) {
@@ -427,6 +442,30 @@ export class IpLayer implements IpSender {
     const total = headerLen + payloadLength;
     if (total > IPV4_MAX_PACKET_LEN) return 'EMSGSIZE';
     st.increment('ip.out-requests');
+    const identification = this.#nextId();
+    const dontFragment = req.dontFragment ?? true;
+    const headroom = route.iface.linkHeaderLen;
+    if (total <= route.mtu) {
+      const buf = this.#slab.alloc(headroom + total);
+      fill(buf.subarray(headroom + headerLen), route);
+      // One header record reused for every unfragmented packet (issue 9: no
+      // object per packet); filled after fill(), which could in principle send.
+      const h = this.#header;
+      h.src = route.src;
+      h.dst = req.dst;
+      h.protocol = req.protocol;
+      h.ttl = req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL;
+      h.dscp = req.dscp ?? 0;
+      h.ecn = req.ecn ?? 0;
+      h.identification = identification;
+      h.dontFragment = dontFragment;
+      h.options = options;
+      // The IP header checksum is 20 bytes of work: always computed, so
+      // captures of trusted links still show valid IP headers.
+      emitIpv4Header(h, buf.subarray(headroom), payloadLength);
+      h.options = NO_OPTIONS; // holds no caller's bytes between sends
+      return this.#transmit(now, route.iface, route.nextHop, req.dst, [buf]);
+    }
     const header: Ipv4Header = {
       src: route.src,
       dst: req.dst,
@@ -434,21 +473,12 @@ export class IpLayer implements IpSender {
       ttl: req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL,
       dscp: req.dscp ?? 0,
       ecn: req.ecn ?? 0,
-      identification: this.#nextId(),
-      dontFragment: req.dontFragment ?? true,
+      identification,
+      dontFragment,
       moreFragments: false,
       fragmentOffset: 0,
       options,
     };
-    const headroom = route.iface.linkHeaderLen;
-    if (total <= route.mtu) {
-      const buf = this.#slab.alloc(headroom + total);
-      fill(buf.subarray(headroom + headerLen), route);
-      // The IP header checksum is 20 bytes of work: always computed, so
-      // captures of trusted links still show valid IP headers.
-      emitIpv4Header(header, buf.subarray(headroom), payloadLength);
-      return this.#transmit(now, route.iface, route.nextHop, req.dst, [buf]);
-    }
     if (header.dontFragment) {
       st.increment('ip.frag-fails');
       return 'EMSGSIZE';
@@ -490,8 +520,14 @@ export class IpLayer implements IpSender {
   }
 
   #sendFrames(iface: Interface, dstMac: number, frames: readonly Uint8Array[]): void {
+    const src = iface.mac ?? MAC_ZERO;
     for (const f of frames) {
-      emitEthernetHeader({ dst: dstMac, src: iface.mac ?? MAC_ZERO, ethertype: EtherType.Ipv4 }, f);
+      // The 14-byte header in place (IEEE 802.3 3.1.1), without a header object per frame.
+      if (f.length < ETHERNET_HEADER_LEN) throw new RangeError(`IpLayer: frame of ${f.length} bytes has no room for an Ethernet header`);
+      writeMac(f, 0, dstMac);
+      writeMac(f, 6, src);
+      f[12] = EtherType.Ipv4 >>> 8;
+      f[13] = EtherType.Ipv4 & 0xff;
       this.#linkSend(iface, f);
     }
   }

@@ -31,4 +31,26 @@ describe('PortAllocator', () => {
     expect(() => a.setEphemeralRange({ low: 10, high: 5 })).toThrow(RangeError);
     expect(() => a.bind(0, 'x')).toThrow(RangeError);
   });
+
+  it('keeps bind order when a port holds many bindings (array, then Set), through removals', () => {
+    const a = new PortAllocator<number>(new SeededRng(3));
+    const n = 1000;
+    for (let i = 0; i < n; i++) a.bind(80, i);
+    expect(a.bindings(80)).toHaveLength(n);
+    // Remove every third, oldest first and newest first mixed, then re-add one.
+    for (let i = 0; i < n; i += 3) expect(a.unbind(80, i)).toBe(true);
+    expect(a.unbind(80, 0)).toBe(false);
+    expect(a.unbind(80, n + 5)).toBe(false);
+    a.bind(80, 0);
+    const expected = [...Array(n).keys()].filter((i) => i % 3 !== 0).concat([0]);
+    expect(a.bindings(80)).toEqual(expected);
+    for (const i of expected) expect(a.unbind(80, i)).toBe(true);
+    expect(a.isInUse(80)).toBe(false);
+    expect(a.bindings(80)).toEqual([]);
+    expect(a.size).toBe(0);
+    // And back to a small array port.
+    a.bind(80, 7);
+    a.bind(80, 8);
+    expect(a.bindings(80)).toEqual([7, 8]);
+  });
 });

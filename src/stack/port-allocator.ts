@@ -17,6 +17,10 @@ import type { Rng } from '../random/rng.js';
 export const EPHEMERAL_PORT_LOW = 32768;
 export const EPHEMERAL_PORT_HIGH = 60999;
 
+/** Bindings per port above which a port's bindings move from an array to a Set (see #bound). */
+const SET_THRESHOLD = 16;
+const EMPTY: readonly never[] = Object.freeze([]);
+
 export interface PortRange {
   readonly low: number;
   readonly high: number;
@@ -26,7 +30,16 @@ export class PortAllocator<B = unknown> {
   readonly #rng: Rng;
   #low: number;
   #high: number;
-  readonly #bound = new Map<number, B[]>();
+  /**
+   * Bindings per port in bind order. A port with few bindings keeps an array
+   * (small, and indexOf over a handful is cheap); one that grows past
+   * SET_THRESHOLD (a server port shared by every accepted connection) moves
+   * to a Set, whose insertion order is the bind order and whose delete is
+   * O(1), so closing 100k connections on port 80 is not quadratic.
+   */
+  readonly #bound = new Map<number, B[] | Set<B>>();
+  /** Array views of the Set-backed ports, built on demand by bindings() and dropped on change. */
+  readonly #snapshots = new Map<number, readonly B[]>();
 
   constructor(rng: Rng, range: PortRange = { low: EPHEMERAL_PORT_LOW, high: EPHEMERAL_PORT_HIGH }) {
     this.#rng = rng;
@@ -53,14 +66,30 @@ export class PortAllocator<B = unknown> {
   bind(port: number, binding: B): void {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`PortAllocator: bad port ${port}`);
     const list = this.#bound.get(port);
-    if (list === undefined) this.#bound.set(port, [binding]);
-    else list.push(binding);
+    if (list === undefined) {
+      this.#bound.set(port, [binding]);
+    } else if (list instanceof Set) {
+      list.add(binding);
+      this.#snapshots.delete(port);
+    } else if (list.length < SET_THRESHOLD) {
+      list.push(binding);
+    } else {
+      const set = new Set(list);
+      set.add(binding);
+      this.#bound.set(port, set);
+    }
   }
 
   /** Removes one binding; returns whether it was there. */
   unbind(port: number, binding: B): boolean {
     const list = this.#bound.get(port);
     if (list === undefined) return false;
+    if (list instanceof Set) {
+      if (!list.delete(binding)) return false;
+      this.#snapshots.delete(port);
+      if (list.size === 0) this.#bound.delete(port);
+      return true;
+    }
     const i = list.indexOf(binding);
     if (i < 0) return false;
     list.splice(i, 1);
@@ -74,7 +103,15 @@ export class PortAllocator<B = unknown> {
 
   /** The bindings of `port`, oldest first (empty when free). */
   bindings(port: number): readonly B[] {
-    return this.#bound.get(port) ?? [];
+    const list = this.#bound.get(port);
+    if (list === undefined) return EMPTY;
+    if (!(list instanceof Set)) return list;
+    let snap = this.#snapshots.get(port);
+    if (snap === undefined) {
+      snap = Array.from(list);
+      this.#snapshots.set(port, snap);
+    }
+    return snap;
   }
 
   /** Number of ports with at least one binding. */

@@ -161,19 +161,28 @@ class OpenFile {
   closed = false;
   /**
    * Calls blocked on this file. Only while there are some: an idle socket
-   * (100k of them) should not keep a Set of about 150 bytes for nobody.
+   * (100k of them) should not keep a Set of about 150 bytes for nobody. And
+   * the usual case, one blocked read or write, is the waiter itself with no
+   * Set at all: a bulk transfer blocks and wakes on every few segments, and
+   * a Set plus a snapshot array per wake-up was most of its garbage (issue 9).
    */
-  waiters: Set<Waiter> | undefined = undefined;
+  waiters: Waiter | Set<Waiter> | undefined = undefined;
 
   addWaiter(w: Waiter): void {
-    (this.waiters ??= new Set()).add(w);
+    const waiters = this.waiters;
+    if (waiters === undefined) this.waiters = w;
+    else if (waiters instanceof Set) waiters.add(w);
+    else if (waiters !== w) this.waiters = new Set([waiters, w]);
   }
 
   removeWaiter(w: Waiter): void {
     const waiters = this.waiters;
-    if (waiters === undefined) return;
-    waiters.delete(w);
-    if (waiters.size === 0) this.waiters = undefined;
+    if (waiters === w) {
+      this.waiters = undefined;
+    } else if (waiters instanceof Set) {
+      waiters.delete(w);
+      if (waiters.size === 0) this.waiters = undefined;
+    }
   }
 
   constructor(handle: SocketHandle, nonblock: boolean, cloexec: boolean) {
@@ -187,7 +196,11 @@ class OpenFile {
 
   wake(): void {
     const waiters = this.waiters;
-    if (waiters === undefined || waiters.size === 0) return;
+    if (waiters === undefined) return;
+    if (!(waiters instanceof Set)) {
+      waiters.wake();
+      return;
+    }
     // Snapshot: a woken waiter removes itself, and a retrying caller may add a new one.
     for (const w of [...waiters]) w.wake();
   }
@@ -197,8 +210,13 @@ class OpenFile {
     this.handle.setWaker(undefined);
     const waiters = this.waiters;
     if (waiters === undefined) return;
-    for (const w of [...waiters]) w.closed();
-    waiters.clear();
+    if (waiters instanceof Set) {
+      for (const w of [...waiters]) w.closed();
+      waiters.clear();
+    } else {
+      waiters.closed();
+    }
+    this.waiters = undefined;
   }
 }
 

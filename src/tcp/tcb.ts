@@ -567,15 +567,17 @@ const recentConfigs: SharedConfig[] = [];
 const RECENT_CONFIGS = 8;
 
 function internConfig(config: TcpConfig): SharedConfig {
-  for (let i = 0; i < recentConfigs.length; i++) {
-    const s = recentConfigs[i]!;
-    if (s.config === config || sameConfig(s.config, config)) {
-      if (i > 0) {
-        recentConfigs.splice(i, 1);
-        recentConfigs.unshift(s);
-      }
-      return s;
+  // Identity first: sockets hand out shared config objects (TcpSocket.connectionConfig),
+  // so the field-by-field comparison is only for configs built elsewhere.
+  let hit = recentConfigs.findIndex((s) => s.config === config);
+  if (hit < 0) hit = recentConfigs.findIndex((s) => sameConfig(s.config, config));
+  if (hit >= 0) {
+    const s = recentConfigs[hit]!;
+    if (hit > 0) {
+      recentConfigs.splice(hit, 1);
+      recentConfigs.unshift(s);
     }
+    return s;
   }
   const s: SharedConfig = {
     config: Object.isFrozen(config) ? config : Object.freeze({ ...config }),

@@ -67,6 +67,29 @@ const MAX_TCP_KEEPINTVL = 32767;
 const MAX_TCP_KEEPCNT = 127;
 const MAX_TCP_SYNCNT = 127;
 
+/** The inputs of one TcpSocket.connectionConfig result, and the frozen config made from them. */
+interface ConnectionConfigEntry {
+  readonly defaults: TcpConfig;
+  readonly mtu: number;
+  readonly noDelay: boolean;
+  readonly cork: boolean;
+  readonly keepAlive: boolean;
+  readonly keepIdleSecs: number;
+  readonly keepIntvlSecs: number;
+  readonly keepCnt: number;
+  readonly userTimeoutMs: number;
+  readonly synCnt: number;
+  readonly congestion: TcpCongestionName;
+  /** -1 unless SO_RCVBUF / SO_SNDBUF locked the size. */
+  readonly rcvbuf: number;
+  readonly sndbuf: number;
+  readonly config: TcpConfig;
+}
+
+/** Newest first; a process has few distinct socket configurations. */
+const recentConnectionConfigs: ConnectionConfigEntry[] = [];
+const RECENT_CONNECTION_CONFIGS = 8;
+
 /** The congestion controls TCP_CONGESTION accepts (net.ipv4.tcp_available_congestion_control). */
 export const TCP_CONGESTION_ALGORITHMS = ['cubic', 'reno'] as const;
 export type TcpCongestionName = (typeof TCP_CONGESTION_ALGORITHMS)[number];
@@ -197,6 +220,52 @@ export class TcpSocket implements SocketHandle {
 
   /** The configuration of a connection this socket opens (or, for a listener, accepts). */
   connectionConfig(defaults: TcpConfig, mtu: number): TcpConfig {
+    // Nearly every connection of a process has the same inputs: hand out the
+    // same frozen object instead of three spreads of a 40-field record and a
+    // field-by-field comparison per connection (issue 9, tcp-connect).
+    const rcvbuf = this.rcvbufLocked ? this.so.rcvbuf : -1;
+    const sndbuf = this.sndbufLocked ? this.so.sndbuf : -1;
+    for (const e of recentConnectionConfigs) {
+      if (
+        e.defaults === defaults &&
+        e.mtu === mtu &&
+        e.noDelay === this.noDelay &&
+        e.cork === this.cork &&
+        e.keepAlive === this.so.keepalive &&
+        e.keepIdleSecs === this.keepIdleSecs &&
+        e.keepIntvlSecs === this.keepIntvlSecs &&
+        e.keepCnt === this.keepCnt &&
+        e.userTimeoutMs === this.userTimeoutMs &&
+        e.synCnt === this.synCnt &&
+        e.congestion === this.congestion &&
+        e.rcvbuf === rcvbuf &&
+        e.sndbuf === sndbuf
+      ) {
+        return e.config;
+      }
+    }
+    const config = this.#buildConnectionConfig(defaults, mtu);
+    recentConnectionConfigs.unshift({
+      defaults,
+      mtu,
+      noDelay: this.noDelay,
+      cork: this.cork,
+      keepAlive: this.so.keepalive,
+      keepIdleSecs: this.keepIdleSecs,
+      keepIntvlSecs: this.keepIntvlSecs,
+      keepCnt: this.keepCnt,
+      userTimeoutMs: this.userTimeoutMs,
+      synCnt: this.synCnt,
+      congestion: this.congestion,
+      rcvbuf,
+      sndbuf,
+      config,
+    });
+    if (recentConnectionConfigs.length > RECENT_CONNECTION_CONFIGS) recentConnectionConfigs.pop();
+    return config;
+  }
+
+  #buildConnectionConfig(defaults: TcpConfig, mtu: number): TcpConfig {
     return tcpConfig({
       ...defaults,
       mtu,
