@@ -9,7 +9,7 @@ describe('examples/tcp-file-transfer', () => {
       'sent 524288 bytes, sha256 1025d7d0c41247463a5bb9b6b698234d18a36abf9c95bb11b1caaa6b2911a67a',
       'receiver says: 524288 1025d7d0c41247463a5bb9b6b698234d18a36abf9c95bb11b1caaa6b2911a67a',
       'match: true',
-      'retransmitted segments: 5, frames lost: 10',
+      'retransmitted segments: 10, frames lost: 10',
       // 240 ms since tail loss probes and PRR (was 260 ms with RTO-only tail recovery).
       'done at t=240 ms (virtual)',
     ]);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScriptFile } from '../cli/packetdrill.js';
-import { runScript } from './runner.js';
+import { runScript, tcpConfigFromSysctls } from './runner.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../shared/conformance/packetdrill');
 const SUBSET = resolve(ROOT, 'SUBSET.tsv');
@@ -17,12 +17,12 @@ const present = existsSync(SUBSET);
 const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
   'gtests/tcp/blocking/blocking-write.pkt': 'Linux sndbuf truesize accounting (skb overhead) and wakeup at 1/3 free: write() unblocks at a different time',
   'gtests/tcp/eor/no-coalesce-large.pkt': 'MSG_EOR boundaries are kept, but Linux defers the small TSO tail (tcp_tso_should_defer) to the next ACK where we send it at once',
-  'gtests/tcp/eor/no-coalesce-retrans.pkt': 'MSG_EOR boundaries are kept, but Linux counts cwnd in packets (eleven 400-byte segments are 11 of 20), we in bytes; and no RACK reorder timer',
+  'gtests/tcp/eor/no-coalesce-retrans.pkt': 'MSG_EOR boundaries are kept, but Linux counts cwnd in packets (eleven 400-byte segments are 11 of 20), we in bytes',
   'gtests/tcp/eor/no-coalesce-subsequent.pkt': 'MSG_EOR boundaries are kept, but Linux counts cwnd in packets (small EOR segments), we in bytes',
-  'gtests/tcp/fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt': 'no RACK (RFC 8985 6) time-based loss marking: PRR (implemented) sees a larger pipe than Linux and sends differently',
-  'gtests/tcp/fast_recovery/prr-ss-30pkt-lost1_4.pkt': 'no RACK (RFC 8985 6) time-based loss marking: PRR (implemented) sees a larger pipe than Linux and sends differently',
-  'gtests/tcp/fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt': 'no RACK (RFC 8985 6): without time-based loss marking pipe is 2 MSS larger, so PRR-SSRB sends 2 segments where Linux sends 3',
-  'gtests/tcp/fast_retransmit/fr-4pkt-fack-last-mss.pkt': 'no RACK reorder timer (RFC 8985 6.2)',
+  'gtests/tcp/fast_recovery/prr-ss-30pkt-lost1_4.pkt':
+    'RACK and PRR now match Linux segment for segment; only PSH differs (line 42): Linux sends 10001:17001 without PSH because the PSH of the 10000-byte write sits on the unsent tail skb (tcp_push) and forced_push (write_seq > pushed_seq + max_window/2) is not reached, where our per-burst PSH heuristic marks the last segment of a cwnd-limited burst',
+  'gtests/tcp/fast_retransmit/fr-4pkt-fack-last-mss.pkt':
+    'RACK reorder timer (RFC 8985 6.3) fires as Linux computes it at HZ=1000: RACK.rtt 100 ms + reo_wnd (min_RTT/4 = 25 ms) - 100 ms elapsed, rounded to jiffies, + TCP_TIMEOUT_MIN 2 ms = 27 ms after the SACK; the script expects 40 ms (+-4), which matches a HZ=250 kernel (7 + 2 jiffies = 36 ms), while the TLP scripts here need HZ=1000 timing',
 };
 
 function subsetPaths(): string[] {
@@ -98,5 +98,15 @@ describe('runScript', () => {
   it('does not check packets after the last expected one, as packetdrill', async () => {
     const r = await runScript(`${handshake}   +0 write(4, ..., 10) = 10\n`);
     expect(r.error).toBeNull();
+  });
+});
+
+describe('sysctl mapping', () => {
+  const setting = (name: string, value: string) => ({ kind: 'setting' as const, name, value, line: 1, file: null });
+  it('net.ipv4.tcp_recovery bit 0 (TCP_RACK_LOSS_DETECTION) switches RACK', () => {
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '1')]).config.rack).toBe(true);
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '0')]).config.rack).toBe(false);
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '4')]).config.rack).toBe(false);
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '5')]).config.rack).toBe(true);
   });
 });

@@ -107,6 +107,10 @@ export function tcpConfigFromSysctls(settings: readonly SysctlSetting[]): { conf
         // Linux: 3 and 4 enable tail loss probes (RFC 8985 7); 0-2 do not.
         c.lossProbe = n >= 3;
         break;
+      case 'net.ipv4.tcp_recovery':
+        // Linux TCP_RACK_LOSS_DETECTION (bit 0): RACK (RFC 8985 6) instead of the DupThresh rule.
+        c.rack = (n & 1) !== 0;
+        break;
       case 'net.ipv4.tcp_challenge_ack_limit':
         c.challengeAckLimit = n;
         break;

@@ -76,6 +76,12 @@ export interface TcpConfig {
   readonly prr: boolean;
   /** RFC 8985 7 tail loss probes (Linux net.ipv4.tcp_early_retrans >= 3, the default). Default true. */
   readonly lossProbe: boolean;
+  /**
+   * RFC 8985 6 RACK time-based loss detection with SACK, in place of RFC
+   * 6675's DupThresh rule (Linux net.ipv4.tcp_recovery bit 0, the default).
+   * Default true.
+   */
+  readonly rack: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
@@ -116,6 +122,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   lossProbe: true,
   linuxRto: true,
   prr: true,
+  rack: true,
 });
 
 /** Fills in the defaults. */

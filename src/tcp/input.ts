@@ -20,6 +20,7 @@ import type { Tcb } from './tcb.js';
 import { TcpState, acceptsText } from './state.js';
 import { armLossProbe, lossProbeAck } from './tlp.js';
 import { prrOnAck, prrStart } from './prr.js';
+import type { RackContext } from './rack.js';
 
 /** RFC 7323 5.5: a tsRecent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = Duration.fromSecs(24 * 24 * 3600);
@@ -29,6 +30,10 @@ const FIN_WAIT_2_TIMEOUT = Duration.fromSecs(60);
 
 export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
   t.lastNow = now;
+  // Whatever this segment lets us send is a new burst for PSH placement
+  // (output.ts): Linux pushes per tcp_write_xmit / tcp_xmit_retransmit_queue
+  // call, i.e. per ACK, even when several ACKs arrive in the same instant.
+  t.burstAt = NOT_ARMED;
   switch (t.state) {
     case TcpState.CLOSED:
     case TcpState.LISTEN:
@@ -334,18 +339,27 @@ function restartTimeWait(t: Tcb, now: Instant): void {
 function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary): void {
   const ack = seg.ack;
   const oldWnd = t.sndWnd;
+  const prevUna = t.sndUna;
   let newlySacked = 0;
   let alreadySacked = 0;
   let delivered = 0;
+  let dsack = false;
+  // RFC 8985 6: RACK replaces the DupThresh rules when on (rack.ts).
+  const rack = t.sackOk && t.config.rack ? t.sb.rack : undefined;
+  const wasInRecovery = t.inRecovery;
   if (t.sackOk) {
     const sackedBefore = t.sb.sackedBytes;
     // RFC 6675 Update(): every ACK, with SND.UNA as it will be after this one.
-    newlySacked = t.sb.update(seqMax(t.sndUna, ack), t.sndMax, opts.sackBlocks).newlySacked;
+    const upd = t.sb.update(seqMax(t.sndUna, ack), t.sndMax, opts.sackBlocks);
+    newlySacked = upd.newlySacked;
+    dsack = upd.dsack !== undefined;
     // SACKed bytes the cumulative ACK now covers: they were delivered before.
     alreadySacked = Math.max(0, sackedBefore + newlySacked - t.sb.sackedBytes);
     // RFC 6937 DeliveredData: the change in SND.UNA plus the change in SACKed bytes.
     delivered = Math.max(0, seqSub(seqMax(t.sndUna, ack), t.sndUna) + t.sb.sackedBytes - sackedBefore);
   }
+  // RFC 8985 6.2 steps 1-3: what this ACK delivered, by transmit time.
+  if (rack !== undefined) rack.onAck(t.sb, seqMax(t.sndUna, ack), now, t.rtt.minRtt, rackTsEcr(t, opts), t, newlySacked > 0);
   if (seqLt(t.sndUna, ack)) {
     newAck(t, now, seg, opts, alreadySacked);
   } else if (ack === t.sndUna) {
@@ -365,8 +379,24 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
   // RFC 6675 5: IsLost(SND.UNA) starts recovery early, also on an ACK that
   // moved SND.UNA but left SACKed data above a hole (Linux tcp_fastretrans_alert
   // runs on every ACK carrying SACK blocks).
-  if (t.sackOk && !t.inRecovery && seqLt(t.sndUna, t.sndMax) && t.sb.isLost(t.sndUna)) enterRecovery(t, now);
-  if (t.sackOk && t.inRecovery) prrOnAck(t, delivered, t.sb.pipe(t.sndUna, t.sndMax));
+  let newlyLost = 0;
+  if (rack !== undefined) {
+    // RFC 8985 6.2 steps 4-5: the reordering window, then loss marking by
+    // time; recovery starts once something is marked lost (Linux
+    // tcp_time_to_recover: lost_out, no DupThresh rule with RACK).
+    rack.updateReoWnd(t.sndUna, t.sndMax, dsack, wasInRecovery && !t.inRecovery);
+    if (rack.advanced) {
+      newlyLost = rack.detectLoss(rackContext(t, now));
+      // The reorder timer takes the place of the PTO (Linux keeps one timer for both).
+      if (rack.timerAt >= 0) t.tlpAt = NOT_ARMED;
+    }
+    if (!t.inRecovery && rack.lostUnsent > 0 && seqLt(t.sndUna, t.sndMax)) enterRecovery(t, now);
+  } else if (t.sackOk && !t.inRecovery && seqLt(t.sndUna, t.sndMax) && t.sb.isLost(t.sndUna)) enterRecovery(t, now);
+  if (t.sackOk && t.inRecovery) {
+    const pipe = rack !== undefined ? rack.pipe(t.sb, t.sndUna) : t.sb.pipe(t.sndUna, t.sndMax);
+    if (rack !== undefined) prrOnAck(t, delivered, pipe, seqGt(t.sndUna, prevUna), newlyLost);
+    else prrOnAck(t, delivered, pipe);
+  }
   // Window update (3.10.7.4): SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK.
   if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, ack))) {
     const wnd = seg.window * 2 ** t.sndWscale;
@@ -468,11 +498,13 @@ function duplicateAck(t: Tcb, now: Instant): void {
     t.recoveryInflation += t.mss;
     return;
   }
-  if (t.dupAcks === 3) enterRecovery(t, now);
+  // With RACK on, DupThresh no longer starts recovery: RACK's marks do (its
+  // reordering window drops to 0 once DupThresh segments are SACKed).
+  if (t.dupAcks === 3 && !(t.sackOk && t.config.rack)) enterRecovery(t, now);
 }
 
 /** RFC 5681 3.2 / RFC 6582 3.2 / RFC 6675 5: fast retransmit and enter fast recovery. */
-function enterRecovery(t: Tcb, now: Instant): void {
+export function enterRecovery(t: Tcb, now: Instant): void {
   // RFC 6582 3.2 step 2: only if this loss is past the previous recovery point.
   if (seqLt(t.sndUna, t.recover)) return;
   // RFC 5681 3.2 step 2/3: the controller sets ssthresh and cwnd; the three
@@ -483,12 +515,25 @@ function enterRecovery(t: Tcb, now: Instant): void {
   t.recoveryInflation = 3 * t.mss;
   t.recover = t.sndMax;
   t.inRecovery = true;
-  t.retransmitDue = true;
+  // RACK (RFC 8985 6) retransmits what it marked lost, lowest first, which
+  // need not be SND.UNA; RFC 5681 3.2 step 2 otherwise.
+  t.retransmitDue = !(t.sackOk && t.config.rack && t.sb.rack !== undefined);
   t.rttSeq = undefined;
   if (t.sackOk) {
     t.sb.startRecovery(t.sndUna, t.sndMax);
     prrStart(t, t.flightSize());
   }
+}
+
+/** RFC 8985 6.2 step 5 inputs from the connection. */
+export function rackContext(t: Tcb, now: Instant): RackContext {
+  return { now, inRecovery: t.inRecovery, srtt: t.rtt.srtt, minRtt: t.rtt.minRtt, dupThresh: t.sb.dupThresh };
+}
+
+/** The ACK's TSecr when it can tell which copy of a retransmitted segment arrived (RFC 8985 6.2 step 2), else -1. */
+function rackTsEcr(t: Tcb, opts: TcpOptionsSummary): number {
+  const ts = opts.timestamps;
+  return !t.tsOk || ts === undefined || ts.tsEcr === 0 ? -1 : ts.tsEcr;
 }
 
 /** Sixth (URG), seventh (text) and eighth (FIN) steps. */
@@ -575,13 +620,22 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     return;
   }
   const hadHoles = !t.assembler.isEmpty;
-  if (!t.assembler.add(offset, data.length)) {
-    // Too many islands: drop, the peer will retransmit.
-    t.ackNow = true;
-    return;
+  let n: number;
+  if (offset === 0 && !hadHoles) {
+    // The common case, in order with nothing parked: straight into the
+    // buffer. The Assembler would record the range and hand it straight
+    // back (and, released on drain, allocate its table again each time).
+    t.rcvBuf.writeAt(0, data);
+    n = data.length;
+  } else {
+    if (!t.assembler.add(offset, data.length)) {
+      // Too many islands: drop, the peer will retransmit.
+      t.ackNow = true;
+      return;
+    }
+    t.rcvBuf.writeAt(offset, data);
+    n = t.assembler.removeFront();
   }
-  t.rcvBuf.writeAt(offset, data);
-  const n = t.assembler.removeFront();
   if (n > 0) {
     t.rcvBuf.commit(n);
     t.rcvNxt = seqAdd(t.rcvNxt, n);

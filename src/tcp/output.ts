@@ -17,7 +17,9 @@ import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState } from './state.js';
-import { prrOnSend } from './prr.js';
+import { prrOnAck, prrOnSend } from './prr.js';
+import { RackState } from './rack.js';
+import { enterRecovery, rackContext } from './input.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
@@ -64,6 +66,8 @@ export function runTimers(t: Tcb, now: Instant): void {
     t.enterClosed();
     return;
   }
+  const rack = t.sb.rack;
+  if (rack !== undefined && rack.timerAt >= 0 && rack.timerAt <= now) reorderTimeout(t, now, rack);
   if (t.tlpAt <= now) lossProbeTimeout(t, now);
   if (t.rtoAt <= now) {
     retransmitTimeout(t, now);
@@ -79,6 +83,24 @@ export function runTimers(t: Tcb, now: Instant): void {
   }
   const ka = keepaliveDeadline(t);
   if (ka <= now) keepaliveTimeout(t, now);
+}
+
+/**
+ * RFC 8985 6.3 RACK_detect_loss_and_arm_timer, from the reorder timer: mark
+ * what is now overdue; if that is news, enter recovery (Linux
+ * tcp_rack_reo_timeout, which also lets PRR send one segment).
+ */
+function reorderTimeout(t: Tcb, now: Instant, rack: RackState): void {
+  rack.timerAt = -1;
+  if (!t.sackOk || !t.config.rack || !sendsData(t.state) || !seqLt(t.sndUna, t.sndMax)) return;
+  const marked = rack.detectLoss(rackContext(t, now));
+  if (marked === 0) return;
+  if (!t.inRecovery) {
+    enterRecovery(t, now);
+    if (t.inRecovery) prrOnAck(t, t.mss, rack.pipe(t.sb, t.sndUna), false, marked);
+  }
+  // The PTO is replaced by what recovery sends; the RTO stays armed.
+  t.tlpAt = NOT_ARMED;
 }
 
 /** RFC 6298 5.4-5.6, MUST-19/20/22: back off, go back to SND.UNA, give up after R2. */
@@ -121,6 +143,8 @@ function retransmitTimeout(t: Tcb, now: Instant): void {
     // RFC 2018 8: after a timeout the SACK information is not trusted.
     t.sb.endRecovery();
     t.sb.clear();
+    // RFC 8985 6 leaves the RTO to RFC 6298: everything outstanding is lost (Linux tcp_enter_loss).
+    t.sb.rack?.onRetransmitTimeout();
     t.sndNxt = t.sndUna;
     t.retransmitDue = false;
     lossProbeReset(t);
@@ -302,14 +326,24 @@ export function planData(t: Tcb): Plan | undefined {
   if (t.inRecovery && t.sackOk) {
     // RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS, choosing with NextSeg.
     // RFC 6937: PRR's window (pipe + sndcnt of the last ACK) in place of cwnd.
-    sackRoom = (t.config.prr ? t.prrCwnd : t.cc.cwnd) - t.sb.pipe(t.sndUna, t.sndMax);
+    const rack = t.config.rack ? t.sb.rack : undefined;
+    const pipe = rack !== undefined ? rack.pipe(t.sb, t.sndUna) : t.sb.pipe(t.sndUna, t.sndMax);
+    sackRoom = (t.config.prr ? t.prrCwnd : t.cc.cwnd) - pipe;
     if (sackRoom < t.mss) return undefined;
     const canSendNew =
       seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length && seqSub(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) > 0;
-    // HighData is SND.MAX: after an RTO rewound SND.NXT we are not in SACK recovery.
-    const next = t.sb.nextSeg(t.sndUna, t.sndMax, canSendNew);
-    if (next === undefined) return undefined;
-    if (next.kind === 'retransmit') return retransmission(t, next.seq, next.len, mss, next.rule);
+    if (rack !== undefined) {
+      // RFC 8985 6: what RACK marked lost, lowest first, then new data (Linux
+      // tcp_xmit_retransmit_queue; no RFC 6675 rule (3)/(4) retransmissions).
+      const lost = rack.nextLost(t.sb, t.sndUna, mss);
+      if (lost !== undefined) return retransmission(t, lost.seq, lost.len, mss);
+      if (!canSendNew) return undefined;
+    } else {
+      // HighData is SND.MAX: after an RTO rewound SND.NXT we are not in SACK recovery.
+      const next = t.sb.nextSeg(t.sndUna, t.sndMax, canSendNew);
+      if (next === undefined) return undefined;
+      if (next.kind === 'retransmit') return retransmission(t, next.seq, next.len, mss, next.rule);
+    }
   }
   const offset = seqSub(t.sndNxt, t.sndBufSeq);
   if (offset > t.sndBuf.length) return undefined; // FIN already sent
@@ -391,6 +425,10 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     t.rttSeq = seq;
     t.rttSentAt = now;
   }
+  if (t.sackOk && t.config.rack && seqLt(seq, end)) {
+    // RFC 8985 6.1: remember when each segment was (re)sent.
+    (t.sb.rack ??= new RackState()).onSend(seq, end, now);
+  }
   if (seqLt(t.sndNxt, end)) t.sndNxt = end;
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
   if (!plan.retransmit) t.lastSegSeq = seq;
@@ -433,7 +471,11 @@ function endsRecord(t: Tcb, end: number): boolean {
 
 /** Is there more to retransmit: lost holes (RFC 6675 NextSeg) or, after an RTO, data below SND.MAX? */
 function retransmitsLeft(t: Tcb): boolean {
-  if (t.inRecovery && t.sackOk) return t.sb.nextSeg(t.sndUna, t.sndMax, false)?.kind === 'retransmit';
+  if (t.inRecovery && t.sackOk) {
+    const rack = t.config.rack ? t.sb.rack : undefined;
+    if (rack !== undefined) return rack.nextLost(t.sb, t.sndUna, t.mss) !== undefined;
+    return t.sb.nextSeg(t.sndUna, t.sndMax, false)?.kind === 'retransmit';
+  }
   return seqLt(t.sndNxt, t.sndMax);
 }
 
@@ -453,6 +495,8 @@ export function nextDeadline(t: Tcb): Instant | undefined {
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
   if (planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
-  const at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  const rackAt = t.sb.rack?.timerAt ?? -1;
+  if (rackAt >= 0 && rackAt < at) at = rackAt as Instant;
   return at >= NOT_ARMED ? undefined : at;
 }

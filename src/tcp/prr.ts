@@ -26,10 +26,13 @@ export function prrStart(t: Tcb, flightSize: number): void {
 
 /**
  * RFC 6937 3, "On every ACK during recovery": `delivered` is DeliveredData,
- * the change in SND.UNA plus the change in SACKed bytes; `pipe` the RFC 6675
- * estimate after this ACK.
+ * the change in SND.UNA plus the change in SACKed bytes; `pipe` the estimate
+ * after this ACK (and after its loss marking). Linux (tcp_cwnd_reduction)
+ * adds PRR-SSRB's extra segment only when the ACK advanced SND.UNA and
+ * marked nothing newly lost: `unaAdvanced` / `newlyLost` say so (the
+ * defaults give RFC 6937's unconditional MSS).
  */
-export function prrOnAck(t: Tcb, delivered: number, pipe: number): void {
+export function prrOnAck(t: Tcb, delivered: number, pipe: number, unaAdvanced = true, newlyLost = 0): void {
   if (delivered <= 0) return; // Linux: nothing newly delivered, nothing to clock out
   t.prrDelivered += delivered;
   const ssthresh = t.cc.ssthresh;
@@ -39,7 +42,8 @@ export function prrOnAck(t: Tcb, delivered: number, pipe: number): void {
     sndcnt = Math.ceil((t.prrDelivered * ssthresh) / t.prrRecoverFs) - t.prrOut;
   } else {
     // PRR-SSRB: at most one MSS more than was delivered, up to ssthresh.
-    const limit = Math.max(t.prrDelivered - t.prrOut, delivered) + t.mss;
+    let limit = Math.max(t.prrDelivered - t.prrOut, delivered);
+    if (unaAdvanced && newlyLost === 0) limit += t.mss;
     sndcnt = Math.min(ssthresh - pipe, limit);
   }
   // Linux: the fast retransmit itself always goes (sndcnt >= 1 segment until something was sent).

@@ -37,6 +37,7 @@
  * claim unreceived bytes were SACKed and they would never be retransmitted.
  */
 import type { SackBlock } from '../wire/tcp-options.js';
+import type { RackState } from './rack.js';
 import type { SeqNumber } from './seq.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
 
@@ -98,6 +99,12 @@ export class SackScoreboard {
   #rescueRxt: SeqNumber | undefined;
   /** RFC 6675 RecoveryPoint (exclusive end); undefined outside recovery. */
   #recoveryPoint: SeqNumber | undefined;
+  /**
+   * RFC 8985 6 RACK state and per-segment transmit log (rack.ts), created
+   * at the first data sent with SACK and RACK on; its LOST marks then replace
+   * IsLost() in pipe and NextSeg (the connection asks it instead).
+   */
+  rack: RackState | undefined = undefined;
 
   constructor(options: SackScoreboardOptions) {
     this.#mss = checkPositive('mss', options.mss);
@@ -323,6 +330,33 @@ export class SackScoreboard {
     const below = this.#rangeBelow(end);
     if (below >= 0) start = seqMax(start, this.#right[below]!);
     return { kind: 'retransmit', seq: start, len: seqSub(end, start), rule: 4 };
+  }
+
+  /** The right edge (exclusive) of the SACKed range containing `seq`, or undefined when `seq` is not SACKed. */
+  sackedRangeEnd(seq: SeqNumber): SeqNumber | undefined {
+    const i = this.#find(seq);
+    return i < 0 ? undefined : this.#right[i];
+  }
+
+  /** Left edge of range i (0 = lowest; i < rangeCount), for merged walks in sequence order. */
+  rangeLeft(i: number): SeqNumber {
+    return this.#left[i]!;
+  }
+
+  /** Right edge (exclusive) of range i. */
+  rangeRight(i: number): SeqNumber {
+    return this.#right[i]!;
+  }
+
+  /** SACKed bytes within [from, to). */
+  sackedWithin(from: SeqNumber, to: SeqNumber): number {
+    return this.#left.length === 0 ? 0 : this.#sackedBetween(from, to);
+  }
+
+  /** The left edge of the first SACKed range starting above `seq`, or undefined. */
+  nextSackedAbove(seq: SeqNumber): SeqNumber | undefined {
+    const j = this.#firstAbove(seq);
+    return j < 0 ? undefined : this.#left[j];
   }
 
   /** Up to one MSS from unSACKed `s`, stopping at the next SACKed range or SND.NXT. */

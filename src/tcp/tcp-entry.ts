@@ -16,6 +16,8 @@ export interface TcpEntrySocket {
   readonly so: SocketLevelOptions;
   readonly ttl: number | undefined;
   readonly tos: number;
+  /** IP_MTU_DISCOVER mode (undefined: the default, IP_PMTUDISC_WANT). */
+  readonly pmtuDisc?: number | undefined;
   /** Readiness may have changed. */
   wake(): void;
   /** The connection ended (reset, timeout, refused, or both FINs done). */

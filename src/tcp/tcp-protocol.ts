@@ -22,6 +22,7 @@ import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/
 import type { Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
+import { IP_PMTUDISC_WANT, pmtuDiscLearns, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
 import { instantAdd } from '../time/instant.js';
@@ -556,9 +557,10 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         ttl: entry.ttl,
         dscp: entry.tos >>> 2,
         ecn: entry.tos & 3,
-        // RFC 1191: DF on. setPathMtu lowers the MSS when the path shrinks; should a
-        // segment still not fit (queued before the news), fragmenting beats a black hole.
-        dontFragment: IPV4_HEADER_LEN + hlen + len <= entry.pathMtu,
+        // RFC 1191: DF on (IP_MTU_DISCOVER WANT, DO, PROBE; not DONT, INTERFACE, OMIT).
+        // setPathMtu lowers the MSS when the path shrinks; should a segment still not
+        // fit (queued before the news), fragmenting beats a black hole.
+        dontFragment: pmtuDiscSetsDf(pmtuMode(entry)) && IPV4_HEADER_LEN + hlen + len <= entry.pathMtu,
       },
       hlen + len,
       this.#prepareFill(h, seg.payload, len),
@@ -804,7 +806,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (report.type === Icmpv4Type.DestinationUnreachable && report.code === Icmpv4UnreachableCode.FragmentationNeeded) {
       // RFC 1191 / MUST-16: lower the connection's MSS to the new path MTU and resend
       // what was dropped for being too big at once (Linux tcp_v4_mtu_reduced).
-      if (report.pathMtu !== undefined && report.pathMtu < entry.pathMtu) {
+      // Linux tcp_v4_mtu_reduced: a socket with IP_PMTUDISC_DONT (or PROBE,
+      // INTERFACE, OMIT) keeps its MSS; its segments go without DF anyway.
+      if (report.pathMtu !== undefined && report.pathMtu < entry.pathMtu && pmtuDiscLearns(pmtuMode(entry))) {
         entry.pathMtu = report.pathMtu;
         conn.setPathMtu(report.pathMtu);
         entry.stateBefore = conn.state;
@@ -894,4 +898,9 @@ export function installTcp(
   stack.registerProtocol(tcp);
   sys.registerProtocol(tcp.factory());
   return tcp;
+}
+
+/** The IP_MTU_DISCOVER mode of a connection: its socket's, or its listener's before accept() (Linux copies it to the child). */
+function pmtuMode(entry: ConnEntry): number {
+  return (entry.socket ?? entry.parent?.socket)?.pmtuDisc ?? IP_PMTUDISC_WANT;
 }

@@ -15,16 +15,18 @@ import { PortAllocator } from '../stack/port-allocator.js';
 import type { PortRange } from '../stack/port-allocator.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
+import { IP_PMTUDISC_DO, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } from '../syscall/sockopt.js';
+import type { PmtuDiscState } from '../syscall/sockopt.js';
 import type { Endpoint } from '../syscall/socket-handle.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
-import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { Instant } from '../time/instant.js';
 import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
-import { IPV4_DEFAULT_TTL, IpProtocol } from '../wire/ipv4.js';
+import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, emitUdpHeader, finishUdpChecksum, parseUdp } from '../wire/udp.js';
 import { IGMP_MAX_MEMBERSHIPS, UdpSocket } from './udp-socket.js';
 import type { UdpSocketOwner } from './udp-socket.js';
@@ -200,7 +202,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
     const bound = sock.localAddress;
     const specific = bound !== 0 && !isIpv4Multicast(bound) && !this.#host.isBroadcastAddress(bound);
     const src = specific ? bound : isIpv4Multicast(dst) && sock.multicastIf !== 0 ? sock.multicastIf : undefined;
-    const route = this.#host.ip.route(dst, src);
+    const route = this.#host.ip.route(dst, src === 0 ? undefined : src);
     if (route === undefined) raise('ENETUNREACH');
     return src ?? route.src;
   }
@@ -258,35 +260,51 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
     if (sock.localPort === 0) this.#autobind(sock, 0);
     const srcPort = sock.localPort;
     const tos = sock.tos;
-    const status = this.#host.ip.send(
-      this.#host.now(),
-      {
-        dst,
-        src,
-        protocol: IpProtocol.Udp,
-        ttl: multicast ? sock.multicastTtl : (sock.ttl ?? this.defaultTtl),
-        dscp: tos >>> 2,
-        ecn: tos & 3,
-        // Linux IP_PMTUDISC_WANT for UDP: fragment datagrams larger than the path MTU.
-        dontFragment: false,
-      },
-      UDP_HEADER_LEN + length,
-      (out, route) => {
-        let at = UDP_HEADER_LEN;
-        for (const d of data) {
-          out.set(d, at);
-          at += d.length;
-        }
-        const ports = { srcPort, dstPort: to.port };
-        // RFC 768 lets IPv4 senders omit the checksum: SO_NO_CHECK, or a trusted link that does not need it.
-        if (sock.noCheck || !route.checksum) {
-          emitUdpHeader(ports, out, length);
-        } else {
-          emitUdpHeader(ports, out, length, { src: route.src, dst: route.dst });
-          finishUdpChecksum(out, out.subarray(UDP_HEADER_LEN, UDP_HEADER_LEN + length));
-        }
-      },
-    );
+    const now = this.#host.now();
+    // IP_MTU_DISCOVER (ip(7)); Linux __ip_make_skb: DO and PROBE always set
+    // DF (a datagram larger than the path MTU fails with EMSGSIZE); WANT, the
+    // default (ip_no_pmtu_disc=0), sets it when the datagram fits the path
+    // MTU and fragments it otherwise; DONT, INTERFACE and OMIT never do.
+    const mode = (sock as PmtuDiscState).pmtuDisc ?? IP_PMTUDISC_WANT;
+    let dontFragment = mode === IP_PMTUDISC_DO || mode === IP_PMTUDISC_PROBE;
+    const total = IPV4_HEADER_LEN + UDP_HEADER_LEN + length;
+    if (mode === IP_PMTUDISC_WANT) {
+      // Any IPv4 path carries 576 bytes (RFC 791, RFC 1122 3.3.3) in practice: look the route up only above that.
+      if (total <= 576) dontFragment = true;
+      else {
+        const route = this.#host.ip.route(dst, src);
+        dontFragment = route !== undefined && total <= route.mtu;
+      }
+    }
+    const req = {
+      dst,
+      src,
+      protocol: IpProtocol.Udp,
+      ttl: multicast ? sock.multicastTtl : (sock.ttl ?? this.defaultTtl),
+      dscp: tos >>> 2,
+      ecn: tos & 3,
+      dontFragment,
+    };
+    const fill = (out: Uint8Array, route: IpRoute): void => {
+      let at = UDP_HEADER_LEN;
+      for (const d of data) {
+        out.set(d, at);
+        at += d.length;
+      }
+      const ports = { srcPort, dstPort: to.port };
+      // RFC 768 lets IPv4 senders omit the checksum: SO_NO_CHECK, or a trusted link that does not need it.
+      if (sock.noCheck || !route.checksum) {
+        emitUdpHeader(ports, out, length);
+      } else {
+        emitUdpHeader(ports, out, length, { src: route.src, dst: route.dst });
+        finishUdpChecksum(out, out.subarray(UDP_HEADER_LEN, UDP_HEADER_LEN + length));
+      }
+    };
+    let status = this.#host.ip.send(now, req, UDP_HEADER_LEN + length, fill);
+    // WANT on a link narrower than 576 bytes: fragment after all.
+    if (status === 'EMSGSIZE' && mode === IP_PMTUDISC_WANT && dontFragment && total <= 65535) {
+      status = this.#host.ip.send(now, { ...req, dontFragment: false }, UDP_HEADER_LEN + length, fill);
+    }
     this.#host.wake?.();
     if (status !== 'sent' && status !== 'queued' && status !== 'dropped') {
       this.#host.stats.increment(UdpCounter.SendErrors);

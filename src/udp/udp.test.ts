@@ -82,7 +82,8 @@ describe('UDP datagrams between two hosts', () => {
     expect(ip.value.ttl).toBe(7);
     expect(ip.value.dscp).toBe(0xb8 >>> 2);
     expect(ip.value.ecn).toBe(0);
-    expect(ip.value.dontFragment).toBe(false);
+    // Linux IP_PMTUDISC_WANT (the default): DF on a datagram that fits the path MTU.
+    expect(ip.value.dontFragment).toBe(true);
     const udp = parseUdp(ip.value.payload, { src: ip.value.src, dst: ip.value.dst });
     expect(udp.ok && udp.value.srcPort === 1234 && udp.value.dstPort === 9).toBe(true);
     expect(ip.value.payload[6]! | ip.value.payload[7]!).not.toBe(0);
