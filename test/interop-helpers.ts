@@ -8,6 +8,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { impairLink } from '../src/link/impaired-link.js';
+import type { ImpairLinkOptions, ImpairedLink } from '../src/link/impaired-link.js';
 import { LinkType } from '../src/link/link.js';
 import type { Link } from '../src/link/link.js';
 import { PcapLink } from '../src/link/pcap-link.js';
@@ -40,6 +42,8 @@ export interface InteropNet {
   readonly linux: string;
   readonly sock: string;
   readonly pcap: PcapFileHandle | undefined;
+  /** The impairing wrapper around the TUN link, when `impair` was given. */
+  readonly impaired: ImpairedLink | undefined;
   close(): void;
 }
 
@@ -51,6 +55,12 @@ export interface InteropOptions {
   /** Record every packet here. */
   readonly pcapPath?: string;
   readonly seed?: number;
+  /**
+   * Impair frames on sockstack's side of the wire (netem-like, see
+   * src/link/impaired-link.ts): `egress` toward Linux, `ingress` from it.
+   * The pcap, if any, records what the stack sends and receives.
+   */
+  readonly impair?: Omit<ImpairLinkOptions, 'clock'>;
 }
 
 export async function createInteropNet(options: InteropOptions = {}): Promise<InteropNet> {
@@ -64,9 +74,14 @@ export async function createInteropNet(options: InteropOptions = {}): Promise<In
   const clock = new SystemClock();
   let pcap: PcapFileHandle | undefined;
   let link: Link = tun;
+  let impaired: ImpairedLink | undefined;
+  if (options.impair !== undefined) {
+    impaired = impairLink(tun, { clock, ...options.impair });
+    link = impaired;
+  }
   if (options.pcapPath !== undefined) {
     pcap = createPcapFile(options.pcapPath, { linkType: LinkType.RawIp });
-    link = new PcapLink(tun, { writer: pcap.writer, clock });
+    link = new PcapLink(link, { writer: pcap.writer, clock });
   }
   const stack = new Stack({ clock, seed: options.seed ?? 6, checksums: 'always' });
   stack.addInterface(link, { address: `${sock}/24` });
@@ -78,6 +93,7 @@ export async function createInteropNet(options: InteropOptions = {}): Promise<In
     linux,
     sock,
     pcap,
+    impaired,
     close(): void {
       if (closed) return;
       closed = true;

@@ -4,3 +4,4 @@ export * from './pcap-link.js';
 export * from './memory.js';
 export * from './loopback.js';
 export * from './link-conformance.js';
+export * from './impaired-link.js';

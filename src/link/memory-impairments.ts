@@ -3,7 +3,9 @@
  * from the switch so that the switch reads as "where does a frame go" and
  * this file as "what can happen to it on the way".
  */
+import type { Rng } from '../random/rng.js';
 import { Duration } from '../time/duration.js';
+import type { Instant } from '../time/instant.js';
 
 /**
  * What happens to frames leaving a port. Durations are whole microseconds,
@@ -95,4 +97,83 @@ export function mergeImpairments(
 export function serialisationDelay(bytes: number, bandwidth: number): Duration {
   if (bandwidth === Infinity) return Duration.ZERO;
   return Math.ceil((bytes * 8 * 1_000_000) / bandwidth) as Duration;
+}
+
+/**
+ * The random choices made for one frame on one path. Shared by MemoryNetwork
+ * and ImpairedLink so both apply the same model; mutable and reused, so the
+ * per-frame path allocates nothing.
+ */
+export class FrameFate {
+  lost = false;
+  duplicated = false;
+  reordered = false;
+  /** Uniform in [0, 1): scaled to [0, jitter] by `jitterOf`. */
+  jitterDraw = 0;
+  /** Whether the first (or only) copy gets a bit flipped, and which bit (before reduction modulo the frame's bits). */
+  corrupt1 = false;
+  bit1 = 0;
+  /** The same for the duplicate. */
+  corrupt2 = false;
+  bit2 = 0;
+}
+
+/**
+ * Makes the per-frame draws into `fate`. Always the same number of draws per
+ * frame, whatever the outcome and the probabilities: changing one
+ * impairment then does not shift the random choices of every later frame.
+ * The order (loss, duplicate, reorder, jitter, corrupt, bit, corrupt, bit)
+ * is MemoryNetwork's; seeded runs depend on it.
+ */
+export function drawFrameFate(rng: Rng, imp: MemoryImpairments, fate: FrameFate): void {
+  fate.lost = rng.nextFloat() < imp.loss;
+  fate.duplicated = rng.nextFloat() < imp.duplicate;
+  fate.reordered = rng.nextFloat() < imp.reorder;
+  fate.jitterDraw = rng.nextFloat();
+  fate.corrupt1 = rng.nextFloat() < imp.corrupt;
+  fate.bit1 = rng.nextU32();
+  fate.corrupt2 = rng.nextFloat() < imp.corrupt;
+  fate.bit2 = rng.nextU32();
+}
+
+/** The frame's extra delay from its jitter draw: uniform whole microseconds in [0, jitter]. */
+export function jitterOf(fate: FrameFate, imp: MemoryImpairments): Duration {
+  return Math.floor(fate.jitterDraw * (imp.jitter + 1)) as Duration;
+}
+
+/** Flips bit `bit` (reduced modulo the frame's length in bits) of `buf` in place; an empty frame has no bit to flip. */
+export function flipBit(buf: Uint8Array, bit: number): void {
+  if (buf.length === 0) return;
+  const b = bit % (buf.length * 8);
+  buf[b >>> 3]! ^= 1 << (b & 7);
+}
+
+/** Whether no random draw can change what happens to a frame (no loss, duplication, reordering, jitter or corruption). */
+export function isQuiet(imp: MemoryImpairments): boolean {
+  return imp.loss === 0 && imp.duplicate === 0 && imp.reorder === 0 && imp.jitter === 0 && imp.corrupt === 0;
+}
+
+/**
+ * A bandwidth-limited transmitter: the frames queued or on the wire and when
+ * it is free again. `admit` answers when a frame of `bytes` finishes
+ * transmission (its departure), or undefined when the queue is full (tail
+ * drop). With no bandwidth limit every frame departs at once.
+ */
+export class TransmitQueue {
+  /** When everything queued has been transmitted. */
+  busyUntil = 0 as Instant;
+  /** Finish times of frames queued or in transmission, oldest first. */
+  readonly finishes: Instant[] = [];
+
+  admit(now: Instant, bytes: number, imp: MemoryImpairments): Instant | undefined {
+    if (imp.bandwidth === Infinity) return now;
+    const q = this.finishes;
+    while (q.length > 0 && q[0]! <= now) q.shift();
+    if (q.length >= imp.queueLimit) return undefined;
+    const start = this.busyUntil > now ? this.busyUntil : now;
+    const departure = (start + serialisationDelay(bytes, imp.bandwidth)) as Instant;
+    this.busyUntil = departure;
+    q.push(departure);
+    return departure;
+  }
 }

@@ -23,7 +23,17 @@ import { isMacMulticast, readMac } from '../wire/address.js';
 import type { FrameHandler, Link } from './link.js';
 import { LinkType } from './link.js';
 import type { MemoryImpairments } from './memory-impairments.js';
-import { DEFAULT_IMPAIRMENTS, checkImpairments, mergeImpairments, serialisationDelay } from './memory-impairments.js';
+import {
+  DEFAULT_IMPAIRMENTS,
+  FrameFate,
+  TransmitQueue,
+  checkImpairments,
+  drawFrameFate,
+  flipBit,
+  isQuiet,
+  jitterOf,
+  mergeImpairments,
+} from './memory-impairments.js';
 
 export type { MemoryImpairments } from './memory-impairments.js';
 export { DEFAULT_IMPAIRMENTS } from './memory-impairments.js';
@@ -110,19 +120,28 @@ interface Path {
    * frame sees is the one it would have seen had every frame drawn.
    */
   owedDraws: number;
+  /**
+   * Frames of this path that keep FIFO order (all but the ones reordered on
+   * purpose) and wait for their delivery timers, oldest first from
+   * `waitingHead`; undefined until the first. A real-time clock's timers
+   * may fire out of order or late (a busy event loop, due-now timers
+   * overtaking platform ones, the due-now batch below), so each timer
+   * delivers everything queued before its frame first: a cable is a FIFO.
+   */
+  waiting: (WaitingFrame | undefined)[] | undefined;
+  waitingHead: number;
 }
 
-/** Makes the draws send() makes per frame and path when impaired (keep the two in step). */
-function skipFrameDraws(rng: SeededRng): void {
-  rng.nextFloat();
-  rng.nextFloat();
-  rng.nextFloat();
-  rng.nextFloat();
-  rng.nextFloat();
-  rng.nextU32();
-  rng.nextFloat();
-  rng.nextU32();
+/** A frame waiting for its delivery timer on a Path. */
+interface WaitingFrame {
+  readonly from: Port;
+  readonly to: Port;
+  readonly frame: Uint8Array;
+  delivered: boolean;
 }
+
+/** Where draws whose outcome no one reads go (owed draws of quiet frames). */
+const discardedFate = new FrameFate();
 
 /** A switch port: the state behind one MemoryLink. */
 class Port {
@@ -131,6 +150,9 @@ class Port {
   readonly name: string;
   readonly promiscuous: boolean;
   readonly counters = new Counters();
+  /** The per-frame counters as cells (no name lookup per frame, issue 9). */
+  readonly sent = this.counters.cell(MemoryCounter.Sent);
+  readonly delivered = this.counters.cell(MemoryCounter.Delivered);
   overrides: Partial<MemoryImpairments>;
   /** The network's impairments with the overrides applied; recomputed on change, read per frame. */
   effective: MemoryImpairments;
@@ -139,10 +161,8 @@ class Port {
   receiver: FrameHandler | undefined;
   enabled = true;
   closed = false;
-  /** When the port finishes transmitting everything queued (bandwidth limit). */
-  busyUntil = 0 as Instant;
-  /** Finish times of frames queued or in transmission, oldest first. */
-  readonly queue: Instant[] = [];
+  /** The port's transmitter (bandwidth limit and queue). */
+  readonly tx = new TransmitQueue();
   readonly paths = new Map<Port, Path>();
   /** Ports this one cannot reach (partitions), both directions recorded. */
   readonly blocked = new Set<Port>();
@@ -167,6 +187,8 @@ class Switch {
   readonly clock: Clock;
   readonly mtu: number;
   readonly counters = new Counters();
+  readonly #sent = this.counters.cell(MemoryCounter.Sent);
+  readonly #delivered = this.counters.cell(MemoryCounter.Delivered);
   defaults: MemoryImpairments;
   readonly #root: SeededRng;
   readonly #macRng: SeededRng;
@@ -254,7 +276,7 @@ class Switch {
     for (const p of this.ports) {
       const e = { ...this.defaults, ...p.overrides };
       p.effective = e;
-      p.quiet = e.loss === 0 && e.duplicate === 0 && e.reorder === 0 && e.jitter === 0 && e.corrupt === 0;
+      p.quiet = isQuiet(e);
       if (e.corrupt > 0) trusted = false;
     }
     this.#trusted = trusted;
@@ -280,7 +302,8 @@ class Switch {
       this.#count(MemoryCounter.DroppedClosed, port);
       return;
     }
-    this.#count(MemoryCounter.Sent, port);
+    this.#sent.n++;
+    port.sent.n++;
     if (!port.enabled) {
       this.#count(MemoryCounter.DroppedDisabled, port);
       return;
@@ -307,18 +330,10 @@ class Switch {
 
     const now = this.clock.now();
     const imp = port.effective;
-    let departure = now;
-    if (imp.bandwidth !== Infinity) {
-      const q = port.queue;
-      while (q.length > 0 && q[0]! <= now) q.shift();
-      if (q.length >= imp.queueLimit) {
-        this.#count(MemoryCounter.DroppedQueue, port);
-        return;
-      }
-      const start = port.busyUntil > now ? port.busyUntil : now;
-      departure = (start + serialisationDelay(frame.length, imp.bandwidth)) as Instant;
-      port.busyUntil = departure;
-      q.push(departure);
+    const departure = port.tx.admit(now, frame.length, imp);
+    if (departure === undefined) {
+      this.#count(MemoryCounter.DroppedQueue, port);
+      return;
     }
 
     // The sender gave the frame away (link.ts ownership), so one receiver may
@@ -337,28 +352,21 @@ class Switch {
         let buf = frame;
         if (originalGiven) buf = frame.slice();
         originalGiven = true;
-        this.#schedule(at as Instant, now, port, out, buf);
+        this.#schedule(at as Instant, now, port, out, buf, path);
         continue;
       }
       const rng = path.rng;
-      for (; path.owedDraws > 0; path.owedDraws--) skipFrameDraws(rng);
-      // Always the same number of draws per frame, whatever the outcome and
-      // the probabilities: changing one impairment then does not shift the
-      // random choices of every later frame.
-      const lost = rng.nextFloat() < imp.loss;
-      const dup = rng.nextFloat() < imp.duplicate;
-      const reordered = rng.nextFloat() < imp.reorder;
-      const jitterDraw = rng.nextFloat();
-      const corrupt1 = rng.nextFloat() < imp.corrupt;
-      const bit1 = rng.nextU32();
-      const corrupt2 = rng.nextFloat() < imp.corrupt;
-      const bit2 = rng.nextU32();
-      if (lost) {
+      for (; path.owedDraws > 0; path.owedDraws--) drawFrameFate(rng, imp, discardedFate);
+      // Always the same draws per frame, whatever the outcome (see drawFrameFate).
+      const fate = this.#fate;
+      drawFrameFate(rng, imp, fate);
+      if (fate.lost) {
         this.#count(MemoryCounter.DroppedLoss, port);
         continue;
       }
-      let at = departure + imp.latency + Math.floor(jitterDraw * (imp.jitter + 1));
-      if (reordered) {
+      const dup = fate.duplicated;
+      let at = departure + imp.latency + jitterOf(fate, imp);
+      if (fate.reordered) {
         this.#count(MemoryCounter.Reordered, port);
         at += imp.reorderDelay;
       } else {
@@ -370,7 +378,7 @@ class Switch {
       const copies = dup ? 2 : 1;
       if (dup) this.#count(MemoryCounter.Duplicated, port);
       for (let k = 0; k < copies; k++) {
-        const corrupt = k === 0 ? corrupt1 : corrupt2;
+        const corrupt = k === 0 ? fate.corrupt1 : fate.corrupt2;
         let buf: Uint8Array;
         if (!originalGiven && !corrupt) {
           buf = frame;
@@ -380,14 +388,16 @@ class Switch {
           buf = frame.slice();
         }
         if (corrupt) {
-          const bit = (k === 0 ? bit1 : bit2) % (buf.length * 8);
-          buf[bit >>> 3]! ^= 1 << (bit & 7);
+          flipBit(buf, k === 0 ? fate.bit1 : fate.bit2);
           this.#count(MemoryCounter.Corrupted, port);
         }
-        this.#schedule(at as Instant, now, port, out, buf);
+        this.#schedule(at as Instant, now, port, out, buf, fate.reordered ? undefined : path);
       }
     }
   }
+
+  /** The current frame's draws, reused (no object per frame). */
+  readonly #fate = new FrameFate();
 
   /** The one-port answer of #route, reused: send() reads it before the next call (no array per frame). */
   readonly #single: Port[] = [];
@@ -414,14 +424,23 @@ class Switch {
     if (path === undefined) {
       // One stream per (sender, receiver) pair, keyed by attach indices: a
       // port attached later does not change what existing pairs draw.
-      path = { rng: this.#pathRng.fork(from.index).fork(to.index), lastArrival: 0 as Instant, owedDraws: 0 };
+      path = {
+        rng: this.#pathRng.fork(from.index).fork(to.index),
+        lastArrival: 0 as Instant,
+        owedDraws: 0,
+        waiting: undefined,
+        waitingHead: 0,
+      };
       from.paths.set(to, path);
     }
     return path;
   }
 
-  #schedule(at: Instant, now: Instant, from: Port, to: Port, frame: Uint8Array): void {
-    if (this.#batchDue && at <= now) {
+  /** `fifo`: the path, for a frame that must not overtake earlier ones on it; undefined for a frame reordered on purpose. */
+  #schedule(at: Instant, now: Instant, from: Port, to: Port, frame: Uint8Array, fifo?: Path): void {
+    const waiting = fifo?.waiting;
+    // Batched only when no earlier frame of the path still waits for its timer.
+    if (this.#batchDue && at <= now && (waiting === undefined || fifo!.waitingHead === waiting.length)) {
       this.#dueFrom.push(from);
       this.#dueTo.push(to);
       this.#dueFrames.push(frame);
@@ -442,9 +461,38 @@ class Switch {
       }
       return;
     }
+    if (fifo === undefined) {
+      this.clock.setTimer(at, () => {
+        this.#deliver(from, to, frame);
+      });
+      return;
+    }
+    const w: WaitingFrame = { from, to, frame, delivered: false };
+    (fifo.waiting ??= []).push(w);
     this.clock.setTimer(at, () => {
-      this.#deliver(from, to, frame);
+      this.#deliverThrough(fifo, w);
     });
+  }
+
+  /** Delivers the frames waiting on `path` up to and including `w`, oldest first (see Path.waiting). */
+  #deliverThrough(path: Path, w: WaitingFrame): void {
+    if (w.delivered) return;
+    const q = path.waiting!;
+    for (;;) {
+      const next = q[path.waitingHead]!;
+      q[path.waitingHead++] = undefined;
+      if (path.waitingHead === q.length) {
+        q.length = 0;
+        path.waitingHead = 0;
+      } else if (path.waitingHead >= 1024 && path.waitingHead * 2 >= q.length) {
+        // A path that never drains (a long bulk transfer) must not grow forever.
+        q.splice(0, path.waitingHead);
+        path.waitingHead = 0;
+      }
+      next.delivered = true;
+      this.#deliver(next.from, next.to, next.frame);
+      if (next === w) return;
+    }
   }
 
   /**
@@ -491,7 +539,8 @@ class Switch {
       this.#count(MemoryCounter.DroppedNoReceiver, to);
       return;
     }
-    this.#count(MemoryCounter.Delivered, to);
+    this.#delivered.n++;
+    to.delivered.n++;
     receiver(frame);
   }
 }
