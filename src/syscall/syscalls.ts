@@ -663,11 +663,23 @@ export class Syscalls {
       // error after part of it went, which then reports the partial count).
       const want = totalLength(bufs);
       let sent = 0;
+      // Linux sk_stream_wait_memory: a writer that found the buffer full sleeps
+      // until sk_stream_write_space wakes it, which happens only once the socket
+      // is writeable (sk_stream_is_writeable: free >= queued / 2, the POLLOUT
+      // test), not at every ACK that frees a few bytes. So after a block, retry
+      // only when the handle reports POLLOUT (or an error or hangup to report).
+      let slept = false;
+      const attempt = (rest: readonly Uint8Array[]): number | WouldBlock => {
+        if (slept && (h.readiness() & (C.POLLOUT | C.POLLERR | C.POLLHUP)) === 0) return WOULD_BLOCK;
+        const r = h.send(rest, to, flags);
+        slept = r === WOULD_BLOCK;
+        return r;
+      };
       do {
         const rest = sliceBuffers(bufs, sent);
         let n: number;
         try {
-          n = await this.#blocking(file, nonblock, file.sndtimeo, () => h.send(rest, to, flags));
+          n = await this.#blocking(file, nonblock, file.sndtimeo, () => attempt(rest));
         } catch (e) {
           if (sent > 0) return sent;
           throw e;

@@ -82,6 +82,11 @@ export interface TcpConfig {
    * Default true.
    */
   readonly rack: boolean;
+  /**
+   * Slow start as Linux (tcp_slow_start): cwnd grows by every segment an ACK
+   * covers, without RFC 3465's L = 2 MSS cap on stretch ACKs. Default true.
+   */
+  readonly linuxSlowStart: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
@@ -123,6 +128,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   linuxRto: true,
   prr: true,
   rack: true,
+  linuxSlowStart: true,
 });
 
 /** Fills in the defaults. */

@@ -456,6 +456,10 @@ export class TcpConnection {
   // ---------------------------------------------------------------- socket options
 
   /** TCP_NODELAY (MUST-17). */
+  /** SO_SNDBUF on a live connection: the send buffer takes the size at once, no longer auto-tuned (Linux). */
+  setSendBufferSize(bytes: number): void {
+    this.#t.setSendBufferSize(bytes);
+  }
   setNoDelay(on: boolean): void {
     this.#t.noDelay = on;
     // Linux (TCP_NAGLE_PUSH): turning TCP_NODELAY on pushes what is queued

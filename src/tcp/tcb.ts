@@ -40,7 +40,8 @@ export const NOT_ARMED = Instant.MAX;
 export const PINGPONG_THRESH = 1;
 
 export class Tcb {
-  readonly config: TcpConfig;
+  /** Replaced, never mutated, when SO_SNDBUF changes a live connection (setSendBufferSize). */
+  config: TcpConfig;
   readonly local: TcpEndpoint;
   readonly remote: TcpEndpoint;
   state: TcpState = TcpState.CLOSED;
@@ -274,6 +275,8 @@ export class Tcb {
     this.cc = createCongestionController(config.congestionControl, {
       mss: DEFAULT_SEND_MSS,
       initialWindow: config.initialWindowSegments,
+      // Linux tcp_slow_start: no RFC 3465 cap per ACK.
+      ...(config.linuxSlowStart ? { slowStartLimit: Infinity } : {}),
       now,
     });
     this.quickAcksLeft = config.quickAcks;
@@ -313,6 +316,17 @@ export class Tcb {
       this.sndBuf.resize(Math.min(max, Math.max(want, cap * 2)));
       this.notify();
     }
+  }
+
+  /**
+   * SO_SNDBUF on a live connection: Linux sets sk_sndbuf at once and locks
+   * it (SOCK_SNDBUF_LOCK: no more tcp_sndbuf_expand). The ring cannot drop
+   * below what is queued, so a smaller size shrinks it only as far as it can.
+   */
+  setSendBufferSize(bytes: number): void {
+    this.config = internConfig({ ...this.config, sendBufferSize: bytes, sendBufferMax: bytes }).config;
+    this.sndBuf.resize(Math.max(bytes, this.sndBuf.extent));
+    this.notify();
   }
 
   /** Something the owner may care about changed. */

@@ -836,6 +836,8 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
         (s, v) => {
           s.so.sndbuf = linuxBufSize(asInt(v), SYSCTL_WMEM_MAX, SOCK_MIN_SNDBUF);
           s.sndbufLocked = true;
+          // Linux sets sk_sndbuf of a connected socket at once (sock_setsockopt).
+          s.liveEntry?.conn.setSendBufferSize(s.so.sndbuf);
         },
       ),
       [C.SO_RCVBUF]: intOpt(

@@ -77,6 +77,13 @@ export interface CongestionControllerOptions {
   readonly now: Instant;
   /** CUBIC only: RFC 9438 4.7 fast convergence (default true, as Linux). */
   readonly fastConvergence?: boolean;
+  /**
+   * Slow start growth per ACK in MSS, RFC 3465 2.2's L (default ABC_LIMIT,
+   * 2). Infinity grows cwnd by everything the ACK covers, as Linux's
+   * tcp_slow_start does (cwnd += acked packets; Linux dropped ABC in 3.8):
+   * a stretch ACK for ten segments then adds ten, not two.
+   */
+  readonly slowStartLimit?: number;
 }
 
 /** "Arbitrarily high" initial ssthresh (RFC 5681 3.1); Linux's TCP_INFINITE_SSTHRESH. */
@@ -133,6 +140,13 @@ export function isCwndLimited(cwnd: number, bytesInFlight: number): boolean {
   return 2 * bytesInFlight >= cwnd;
 }
 
+/** Validates the slow start limit option (MSS per ACK, default ABC_LIMIT): a programmer error throws RangeError. */
+export function slowStartLimit(options: CongestionControllerOptions): number {
+  const l = options.slowStartLimit ?? ABC_LIMIT;
+  if (!(l >= 1)) throw new RangeError(`congestion control: bad slow start limit ${l}`);
+  return l;
+}
+
 /** Validates an MSS argument: a programmer error throws RangeError. */
 export function checkMss(mss: number): number {
   if (!Number.isSafeInteger(mss) || mss < 1) throw new RangeError(`congestion control: bad MSS ${mss}`);
@@ -172,19 +186,26 @@ const WINDOWS: WindowPair = { cwnd: 0, ssthresh: 0 };
 
 /**
  * RFC 5681 3.1 slow start with RFC 3465 2.2 byte counting: cwnd grows by the
- * bytes acknowledged, at most L = 2 MSS per ACK, and stops at ssthresh.
+ * bytes acknowledged, at most L MSS per ACK (`limit`, default 2; Infinity
+ * is Linux's unlimited growth), and stops at ssthresh.
  * Returns the new cwnd and the acknowledged bytes left over for congestion
  * avoidance when ssthresh was reached (Linux does the same); out of slow
  * start (cwnd >= ssthresh) all of them are left over and cwnd is unchanged.
  * The returned pair is reused: read it before the next call.
  */
-export function slowStart(cwnd: number, ssthresh: number, mss: number, ackedBytes: number): SlowStartStep {
+export function slowStart(
+  cwnd: number,
+  ssthresh: number,
+  mss: number,
+  ackedBytes: number,
+  limit: number = ABC_LIMIT,
+): SlowStartStep {
   if (cwnd >= ssthresh) {
     STEP.cwnd = cwnd;
     STEP.rest = ackedBytes;
     return STEP;
   }
-  const step = Math.min(ackedBytes, ABC_LIMIT * mss);
+  const step = Math.min(ackedBytes, limit * mss);
   const room = ssthresh - cwnd;
   if (step <= room) {
     STEP.cwnd = cwnd + step;

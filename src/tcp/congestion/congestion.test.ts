@@ -306,4 +306,21 @@ describe('slowStart (shared by reno and cubic)', () => {
     expect({ ...slowStart(14 * MSS, 15 * MSS, MSS, 3 * MSS) }).toEqual({ cwnd: 15 * MSS, rest: 2 * MSS });
     expect({ ...slowStart(20 * MSS, 15 * MSS, MSS, 3 * MSS) }).toEqual({ cwnd: 20 * MSS, rest: 3 * MSS });
   });
+
+  it('without the RFC 3465 cap (Linux tcp_slow_start) a stretch ACK grows cwnd by all it covers, up to ssthresh', () => {
+    expect({ ...slowStart(10 * MSS, INFINITE_SSTHRESH, MSS, 10 * MSS, Infinity) }).toEqual({ cwnd: 20 * MSS, rest: 0 });
+    expect({ ...slowStart(10 * MSS, 15 * MSS, MSS, 10 * MSS, Infinity) }).toEqual({ cwnd: 15 * MSS, rest: 5 * MSS });
+  });
+
+  it('the controllers take the limit as an option: ten segments ACKed at once make cwnd 20 (Linux), not 12', () => {
+    for (const name of ['reno', 'cubic'] as const) {
+      const linux = createCongestionController(name, { mss: MSS, now: T0, slowStartLimit: Infinity });
+      linux.onAck(T0, 10 * MSS, undefined, 10 * MSS);
+      expect(linux.cwnd).toBe(20 * MSS);
+      const rfc = createCongestionController(name, { mss: MSS, now: T0 });
+      rfc.onAck(T0, 10 * MSS, undefined, 10 * MSS);
+      expect(rfc.cwnd).toBe(12 * MSS);
+      expect(() => createCongestionController(name, { mss: MSS, now: T0, slowStartLimit: 0 })).toThrow(RangeError);
+    }
+  });
 });

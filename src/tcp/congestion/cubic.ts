@@ -36,6 +36,7 @@ import {
   rescaleWindows,
   restartWindow,
   slowStart,
+  slowStartLimit,
 } from './congestion-controller.js';
 
 /** RFC 9438 4.6: multiplicative decrease factor. */
@@ -97,10 +98,14 @@ export class CubicController implements CongestionController {
   /** The last RTT the connection reported, seconds. */
   #rttSecs = 0;
 
+  /** MSS per ACK in slow start (RFC 3465 L; Infinity as Linux). */
+  readonly #slowStartLimit: number;
+
   constructor(options: CongestionControllerOptions) {
     this.#mss = checkMss(options.mss);
     this.#initialSegments = initialWindowSegments(options);
     this.#fastConvergence = options.fastConvergence ?? true;
+    this.#slowStartLimit = slowStartLimit(options);
     this.#cwnd = this.#initialSegments * this.#mss;
   }
 
@@ -140,7 +145,7 @@ export class CubicController implements CongestionController {
     // RFC 9438 5.8 / RFC 7661: no growth while application-limited.
     if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
     // Slow start first; what it leaves over goes to congestion avoidance.
-    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
+    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes, this.#slowStartLimit);
     this.#cwnd = ss.cwnd;
     const rest = ss.rest;
     if (rest > 0) this.#congestionAvoidance(now, rest);

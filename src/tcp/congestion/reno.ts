@@ -15,6 +15,7 @@ import {
   rescaleWindows,
   restartWindow,
   slowStart,
+  slowStartLimit,
 } from './congestion-controller.js';
 
 export class RenoController implements CongestionController {
@@ -29,9 +30,13 @@ export class RenoController implements CongestionController {
   /** Set by a timeout, cleared by the next ACK of new data (RFC 5681 3.1: hold ssthresh on repeated RTOs). */
   #timedOut = false;
 
+  /** MSS per ACK in slow start (RFC 3465 L; Infinity as Linux). */
+  readonly #slowStartLimit: number;
+
   constructor(options: CongestionControllerOptions) {
     this.#mss = checkMss(options.mss);
     this.#initialSegments = initialWindowSegments(options);
+    this.#slowStartLimit = slowStartLimit(options);
     this.#cwnd = this.#initialSegments * this.#mss;
   }
 
@@ -58,7 +63,7 @@ export class RenoController implements CongestionController {
     if (this.#inRecovery) return;
     if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
     // Slow start first; what it leaves over goes to congestion avoidance.
-    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes);
+    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes, this.#slowStartLimit);
     this.#cwnd = ss.cwnd;
     const rest = ss.rest;
     if (rest > 0) {
