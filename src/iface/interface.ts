@@ -88,6 +88,11 @@ export class Interface {
   readonly neighbours: NeighbourCache<PendingFrame> | undefined;
   /** Per-interface counters (rx-packets, tx-bytes, ...), like `ip -s link`. */
   readonly stats = new Counters();
+  /** Cells of `stats` counted per frame (CounterCell: no name lookup per packet). */
+  readonly rxPackets = this.stats.cell('rx-packets');
+  readonly rxBytes = this.stats.cell('rx-bytes');
+  readonly txPackets = this.stats.cell('tx-packets');
+  readonly txBytes = this.stats.cell('tx-bytes');
   readonly isLoopback: boolean;
   #addresses: InterfaceAddress[] = [];
   readonly #groups = new Set<Ipv4Address>([ALL_HOSTS_GROUP]);
@@ -143,13 +148,16 @@ export class Interface {
   }
 
   hasAddress(a: Ipv4Address): boolean {
-    return this.#addresses.some((x) => x.address === a);
+    // Plain loops here and in isBroadcast: both run for every packet received.
+    for (const x of this.#addresses) if (x.address === a) return true;
+    return false;
   }
 
   /** 255.255.255.255 or the directed broadcast of one of our subnets. */
   isBroadcast(a: Ipv4Address): boolean {
     if (a === IPV4_BROADCAST) return true;
-    return this.#addresses.some((x) => broadcastOf(x) === a);
+    for (const x of this.#addresses) if (broadcastOf(x) === a) return true;
+    return false;
   }
 
   /** Whether `a` is on one of this interface's subnets. */

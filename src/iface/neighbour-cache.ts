@@ -141,6 +141,21 @@ export class NeighbourCache<P> {
    * caller to send the first request. Using a STALE entry starts its
    * re-verification (DELAY), as Linux neigh_event_send does.
    */
+  /**
+   * The MAC to send to `ip` now, when known: exactly resolve()'s 'resolved'
+   * case (a STALE entry in use moves to DELAY), without its outcome object.
+   * Undefined when resolve() would queue or drop: call resolve() then.
+   */
+  lookupForSend(now: Instant, ip: Ipv4Address): MacAddress | undefined {
+    const e = this.#entries.get(ip);
+    if (e === undefined || e.mac === undefined) return undefined;
+    if (e.state === 'stale') {
+      e.state = 'delay';
+      e.deadline = instantAdd(now, this.delayFirstProbe);
+    }
+    return e.mac;
+  }
+
   resolve(now: Instant, ip: Ipv4Address, packet: P): ResolveOutcome {
     let e = this.#entries.get(ip);
     if (e !== undefined && e.mac !== undefined) {

@@ -17,7 +17,13 @@ export const LinkType = {
 } as const;
 export type LinkType = (typeof LinkType)[keyof typeof LinkType];
 
-export type FrameHandler = (frame: Uint8Array) => void;
+/**
+ * Receives one frame. Returning `true` tells the link the receiver is done
+ * with the bytes and kept no reference to them (a Stack that processed the
+ * frame synchronously and copied what it keeps); anything else promises
+ * nothing. Links may ignore the result; see Link.setRecycler.
+ */
+export type FrameHandler = (frame: Uint8Array) => unknown;
 
 export interface Link {
   readonly linkType: LinkType;
@@ -37,4 +43,13 @@ export interface Link {
   setReceiver(handler: FrameHandler | undefined): void;
   /** Stops the link; later sends are dropped. Idempotent. */
   close(): void;
+  /**
+   * Optional (issue 9): a link that hands the sender's own buffer to the
+   * receiver (a memory wire) may give a frame sent on it back through
+   * `recycle` once it is referenced by nobody: its one receiver returned
+   * true from its FrameHandler, and the link made every other copy before.
+   * The sending stack then reuses the buffer for a later frame. Each frame
+   * comes back at most once; undefined stops it.
+   */
+  setRecycler?(recycle: ((frame: Uint8Array) => void) | undefined): void;
 }

@@ -159,6 +159,8 @@ class Port {
   /** No loss, duplication, reordering, jitter or corruption: no random draw can change what happens to a frame. */
   quiet = true;
   receiver: FrameHandler | undefined;
+  /** Where frames this port sent go back once their receiver is done with them (Link.setRecycler). */
+  recycler: ((frame: Uint8Array) => void) | undefined;
   enabled = true;
   closed = false;
   /** The port's transmitter (bandwidth limit and queue). */
@@ -541,7 +543,12 @@ class Switch {
     }
     this.#delivered.n++;
     to.delivered.n++;
-    receiver(frame);
+    const done = receiver(frame);
+    // Give the sender its buffer back when the receiver kept no reference
+    // (Link.setRecycler). Every other copy of it was made in send(); a copy
+    // handed back is the sender's to reuse as well, since nobody else has it.
+    const recycle = from.recycler;
+    if (done === true && recycle !== undefined) recycle(frame);
   }
 }
 
@@ -604,6 +611,10 @@ export class MemoryLink implements Link {
 
   get closed(): boolean {
     return this.#port.closed;
+  }
+
+  setRecycler(recycle: ((frame: Uint8Array) => void) | undefined): void {
+    this.#port.recycler = recycle;
   }
 
   send(frame: Uint8Array): void {

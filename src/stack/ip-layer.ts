@@ -18,7 +18,7 @@ import { multicastMac } from '../iface/interface.js';
 import type { PathMtuCache } from '../iface/path-mtu.js';
 import type { Reassembler } from '../iface/reassembly.js';
 import type { RouteTable } from '../iface/route-table.js';
-import type { Counters } from '../stats/counters.js';
+import type { CounterCell, Counters } from '../stats/counters.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import {
@@ -31,7 +31,8 @@ import {
   writeMac,
 } from '../wire/address.js';
 import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
-import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader, parseEthernet } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader } from '../wire/ethernet.js';
+import { readMac } from '../wire/address.js';
 import type { Icmpv4Repr } from '../wire/icmpv4.js';
 import {
   ICMPV4_HEADER_LEN,
@@ -50,7 +51,7 @@ import {
   IPV4_HEADER_LEN,
   IPV4_MAX_PACKET_LEN,
   IpProtocol,
-  emitIpv4Header,
+  emitIpv4HeaderAt,
   parseIpv4,
 } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
@@ -66,6 +67,8 @@ import type {
 
 const NO_OPTIONS = new Uint8Array(0);
 
+type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
+
 /**
  * Outgoing frames up to FRAME_SLAB_MAX bytes are carved from shared slabs.
  * Why: `new Uint8Array(n)` above V8's on-heap limit (64 bytes) mallocs and
@@ -79,12 +82,72 @@ const NO_OPTIONS = new Uint8Array(0);
 const FRAME_SLAB_SIZE = 64 * 1024;
 const FRAME_SLAB_MAX = 4096;
 
+/**
+ * Frames above FRAME_SLAB_MAX (links with a large MTU) get their own buffer,
+ * of a power-of-two size, which a link may hand back once the receiver is
+ * done with it (Link.setRecycler): reused, it costs no malloc, zero fill or
+ * GC-tracked backing store per frame (issue 9 profile at MTU 65535: ~9% of
+ * the CPU). A reused buffer is not zeroed: every sender writes each byte of
+ * its frame (link, IP and transport headers, payload), and a test poisons
+ * reused buffers to prove it (see poisonRecycledFrames).
+ */
+const POOL_MIN_CAP = 8192;
+const POOL_MAX_CAP = 1 << 17;
+/** Buffers kept per size class: a window's worth of in-flight frames. */
+const POOL_PER_CLASS = 64;
+
+/** Test mode: reused frame buffers are filled with 0xa5 before their next use. */
+let poisonRecycled = false;
+/** Buffers taken back into a pool, all stacks together (for tests). */
+let recycledCount = 0;
+
+/**
+ * For tests only: makes every recycled frame buffer hold a poison pattern
+ * until reused (catches a receiver that kept a view, or a sender that leaves
+ * bytes of a frame unwritten). Returns how many buffers were recycled so far.
+ */
+export function poisonRecycledFrames(on: boolean): number {
+  poisonRecycled = on;
+  return recycledCount;
+}
+
+function poolCapacity(len: number): number {
+  let cap = POOL_MIN_CAP;
+  while (cap < len) cap *= 2;
+  return cap;
+}
+
 class FrameSlab {
   #buf = new ArrayBuffer(0);
   #at = 0;
+  /** Free buffers by size class: index log2(capacity). */
+  readonly #pool: ArrayBuffer[][] = [];
+  /** Buffers alloc() made for the pool: only these are taken back (not, say, one shared by several fragments). */
+  readonly #ours = new WeakSet<ArrayBufferLike>();
+
+  /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
+  recycle(frame: Uint8Array): void {
+    const buffer = frame.buffer;
+    if (!this.#ours.has(buffer)) return;
+    const k = Math.log2(buffer.byteLength);
+    const free = (this.#pool[k] ??= []);
+    if (free.length >= POOL_PER_CLASS || free.includes(buffer as ArrayBuffer)) return;
+    if (poisonRecycled) new Uint8Array(buffer).fill(0xa5);
+    recycledCount++;
+    free.push(buffer as ArrayBuffer);
+  }
 
   alloc(len: number): Uint8Array {
-    if (len > FRAME_SLAB_MAX) return new Uint8Array(len);
+    if (len > FRAME_SLAB_MAX) {
+      if (len > POOL_MAX_CAP) return new Uint8Array(len);
+      const cap = poolCapacity(len);
+      let buffer = this.#pool[Math.log2(cap)]?.pop();
+      if (buffer === undefined) {
+        buffer = new ArrayBuffer(cap);
+        this.#ours.add(buffer);
+      }
+      return new Uint8Array(buffer, 0, len);
+    }
     if (this.#at + len > this.#buf.byteLength) {
       this.#buf = new ArrayBuffer(FRAME_SLAB_SIZE);
       this.#at = 0;
@@ -139,26 +202,49 @@ export class IpLayer implements IpSender {
     options: NO_OPTIONS,
   };
   #id: number;
+  /** Counters bumped for every packet, as cells (no name lookup per packet). */
+  readonly #inReceives: CounterCell;
+  readonly #inDelivers: CounterCell;
+  readonly #outRequests: CounterCell;
+  /** The one-frame list #transmit gets for an unfragmented packet, reused (see send). */
+  readonly #one: Uint8Array[] = [];
+  readonly #scratchRoute: MutableRoute;
+  #sendDepth = 0;
 
   constructor(config: IpLayerConfig) {
     this.#c = config;
     this.#stats = config.stats;
     this.#id = config.initialId & 0xffff;
+    this.#inReceives = config.stats.cell('ip.in-receives');
+    this.#inDelivers = config.stats.cell('ip.in-delivers');
+    this.#outRequests = config.stats.cell('ip.out-requests');
+    this.#scratchRoute = { iface: config.loopback, src: 0, dst: 0, nextHop: 0, mtu: 0, checksum: true };
+  }
+
+  /**
+   * A frame this layer sent, handed back by its link once nobody references
+   * it (Link.setRecycler); its buffer may serve a later frame.
+   */
+  recycle(frame: Uint8Array): void {
+    this.#slab.recycle(frame);
   }
 
   // ---------------------------------------------------------------- input
 
   /** One frame received on `iface`. Never throws on bad input: drops are counted. */
   receive(now: Instant, iface: Interface, frame: Uint8Array): void {
-    iface.stats.increment('rx-packets');
-    iface.stats.increment('rx-bytes', frame.length);
+    iface.rxPackets.n++;
+    if (frame.length > 0) iface.rxBytes.n += frame.length;
+    else iface.stats.increment('rx-bytes', 0);
     if (iface.link.linkType === LinkType.RawIp) {
       this.#ipInput(now, iface, frame, false);
       return;
     }
-    const eth = parseEthernet(frame);
-    if (!eth.ok) return this.#drop('link', eth.reason);
-    const { dst, ethertype, payload } = eth.value;
+    // parseEthernet's checks, read in place: no result objects per frame.
+    if (frame.length < ETHERNET_HEADER_LEN) return this.#drop('link', 'truncated');
+    const dst = readMac(frame, 0);
+    const ethertype = (frame[12]! << 8) | frame[13]!;
+    const payload = frame.subarray(ETHERNET_HEADER_LEN);
     // A NIC filters by destination MAC; a flooding switch still shows us frames for others.
     const groupAddressed = isMacMulticast(dst);
     if (!groupAddressed && dst !== iface.mac && !iface.isLoopback) return this.#drop('link', 'not-for-us');
@@ -211,14 +297,16 @@ export class IpLayer implements IpSender {
 
   #ipInput(now: Instant, iface: Interface, bytes: Uint8Array, linkGroup: boolean): void {
     const st = this.#stats;
-    st.increment('ip.in-receives');
+    this.#inReceives.n++;
     const r = parseIpv4(bytes, { verifyChecksum: !iface.trusted });
     if (!r.ok) {
       st.increment('ip.in-hdr-errors');
       return this.#drop('ip', r.reason);
     }
     const ip = r.value;
-    const raw = bytes.subarray(0, IPV4_HEADER_LEN + ip.options.length + ip.payload.length);
+    const rawLen = IPV4_HEADER_LEN + ip.options.length + ip.payload.length;
+    // No second view when the frame holds no link padding (the usual case).
+    const raw = rawLen === bytes.length ? bytes : bytes.subarray(0, rawLen);
     // RFC 1122 3.2.1.3: a source address must not be broadcast or multicast;
     // RFC 1122 3.2.1.3 (g) and RFC 1812 5.3.7: 127/8 never appears on a wire.
     if (isIpv4Multicast(ip.src) || ip.src === IPV4_BROADCAST || iface.isBroadcast(ip.src)) {
@@ -264,7 +352,7 @@ export class IpLayer implements IpSender {
 
   #deliver(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
     if (ip.protocol === IpProtocol.Icmp) {
-      this.#stats.increment('ip.in-delivers');
+      this.#inDelivers.n++;
       return this.#icmpInput(now, iface, ip, raw, group);
     }
     const proto = this.#c.protocols.get(ip.protocol);
@@ -275,7 +363,7 @@ export class IpLayer implements IpSender {
       this.sendIcmpError(now, packet, Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.ProtocolUnreachable);
       return;
     }
-    this.#stats.increment('ip.in-delivers');
+    this.#inDelivers.n++;
     proto.input(now, packet, this);
   }
 
@@ -389,6 +477,11 @@ export class IpLayer implements IpSender {
   }
 
   route(dst: Ipv4Address, src?: Ipv4Address, iface?: Interface): IpRoute | undefined {
+    return this.#route(dst, src, iface, undefined);
+  }
+
+  /** route(), written into `into` when given (send's scratch record) instead of a new object. */
+  #route(dst: Ipv4Address, src: Ipv4Address | undefined, iface: Interface | undefined, into: MutableRoute | undefined): IpRoute | undefined {
     const c = this.#c;
     let out: Interface;
     let nextHop = dst;
@@ -410,15 +503,17 @@ export class IpLayer implements IpSender {
       source ??= r.source ?? out.sourceFor(nextHop);
     }
     if (source === undefined) return undefined;
-    return {
-      iface: out,
-      src: source,
-      dst,
-      nextHop,
-      // No clock read per packet while no path MTU is learnt (the usual case).
-      mtu: c.pathMtu.size === 0 ? out.mtu : c.pathMtu.get(c.now(), dst, out.mtu),
-      checksum: c.checksums === 'always' || !out.trusted,
-    };
+    // No clock read per packet while no path MTU is learnt (the usual case).
+    const mtu = c.pathMtu.size === 0 ? out.mtu : c.pathMtu.get(c.now(), dst, out.mtu);
+    const checksum = c.checksums === 'always' || !out.trusted;
+    if (into === undefined) return { iface: out, src: source, dst, nextHop, mtu, checksum };
+    into.iface = out;
+    into.src = source;
+    into.dst = dst;
+    into.nextHop = nextHop;
+    into.mtu = mtu;
+    into.checksum = checksum;
+    return into;
   }
 
   #lookupVia(dst: Ipv4Address, iface: Interface): { iface: Interface; gateway?: Ipv4Address; source?: Ipv4Address } | undefined {
@@ -430,9 +525,22 @@ export class IpLayer implements IpSender {
   }
 
   send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill): IpSendStatus {
+    // One route record for every send (issue 9: no object per packet). It is
+    // only read during the call (fill uses it synchronously; transports keep
+    // nothing of it); a send nested inside a fill gets its own.
+    const into = this.#sendDepth === 0 ? this.#scratchRoute : undefined;
+    this.#sendDepth++;
+    try {
+      return this.#send(now, req, payloadLength, fill, into);
+    } finally {
+      this.#sendDepth--;
+    }
+  }
+
+  #send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill, into: MutableRoute | undefined): IpSendStatus {
     const st = this.#stats;
     if (req.src !== undefined && req.src !== 0 && !this.isLocalAddress(req.src)) return 'EADDRNOTAVAIL';
-    const route = this.route(req.dst, req.src === 0 ? undefined : req.src, req.iface);
+    const route = this.#route(req.dst, req.src === 0 ? undefined : req.src, req.iface, into);
     if (route === undefined) {
       st.increment('ip.out-no-routes');
       return 'ENETUNREACH';
@@ -441,7 +549,7 @@ export class IpLayer implements IpSender {
     const headerLen = IPV4_HEADER_LEN + options.length;
     const total = headerLen + payloadLength;
     if (total > IPV4_MAX_PACKET_LEN) return 'EMSGSIZE';
-    st.increment('ip.out-requests');
+    this.#outRequests.n++;
     const identification = this.#nextId();
     const dontFragment = req.dontFragment ?? true;
     const headroom = route.iface.linkHeaderLen;
@@ -462,9 +570,15 @@ export class IpLayer implements IpSender {
       h.options = options;
       // The IP header checksum is 20 bytes of work: always computed, so
       // captures of trusted links still show valid IP headers.
-      emitIpv4Header(h, buf.subarray(headroom), payloadLength);
+      emitIpv4HeaderAt(h, buf, headroom, payloadLength);
       h.options = NO_OPTIONS; // holds no caller's bytes between sends
-      return this.#transmit(now, route.iface, route.nextHop, req.dst, [buf]);
+      // A one-frame list reused for every packet: #transmit copies it before
+      // anything can keep it (an ARP queue) or re-enter send (link.send).
+      const one = this.#one;
+      one[0] = buf;
+      const status = this.#transmit(now, route.iface, route.nextHop, req.dst, one);
+      one.length = 0;
+      return status;
     }
     const header: Ipv4Header = {
       src: route.src,
@@ -495,7 +609,8 @@ export class IpLayer implements IpSender {
   #transmit(now: Instant, iface: Interface, nextHop: Ipv4Address, dst: Ipv4Address, frames: readonly Uint8Array[]): IpSendStatus {
     const cache = iface.neighbours;
     if (cache === undefined) {
-      for (const f of frames) this.#linkSend(iface, f);
+      if (frames.length === 1) this.#linkSend(iface, frames[0]!);
+      else for (const f of frames) this.#linkSend(iface, f);
       return 'sent';
     }
     let mac: number;
@@ -503,7 +618,13 @@ export class IpLayer implements IpSender {
     else if (dst === IPV4_BROADCAST || iface.isBroadcast(dst) || iface.isBroadcast(nextHop)) mac = MAC_BROADCAST;
     else if (isIpv4Multicast(dst)) mac = multicastMac(dst);
     else {
-      const res = cache.resolve(now, nextHop, { frames });
+      // The usual case, a known neighbour, without the queue entry and outcome objects of resolve().
+      const known = cache.lookupForSend(now, nextHop);
+      if (known !== undefined) {
+        this.#sendFrames(iface, known, frames);
+        return 'sent';
+      }
+      const res = cache.resolve(now, nextHop, { frames: frames.slice() });
       if (res.kind === 'dropped') {
         this.#stats.increment('arp.queue-dropped');
         this.#stats.increment('ip.out-discards');
@@ -560,8 +681,9 @@ export class IpLayer implements IpSender {
   }
 
   #linkSend(iface: Interface, frame: Uint8Array): void {
-    iface.stats.increment('tx-packets');
-    iface.stats.increment('tx-bytes', frame.length);
+    iface.txPackets.n++;
+    if (frame.length > 0) iface.txBytes.n += frame.length;
+    else iface.stats.increment('tx-bytes', 0);
     iface.link.send(frame);
   }
 

@@ -228,6 +228,8 @@ export class Stack {
     this.#interfaces.push(iface);
     for (const a of addrs) this.addAddress(iface, a);
     link.setReceiver((frame) => this.#onFrame(iface, frame));
+    // Frames we sent come back for reuse where the link supports it (large-MTU memory wires, issue 9).
+    link.setRecycler?.((frame) => this.#ip.recycle(frame));
     return iface;
   }
 
@@ -239,6 +241,7 @@ export class Stack {
     this.#interfaces.splice(i, 1);
     this.routes.removeInterface(iface);
     iface.link.setReceiver(undefined);
+    iface.link.setRecycler?.(undefined);
   }
 
   /** Adds "a.b.c.d/len" to an interface with its connected route (like `ip addr add`). */
@@ -388,10 +391,18 @@ export class Stack {
     if (this.#closed) throw new Error('Stack is closed');
   }
 
-  #onFrame(iface: Interface, frame: Uint8Array): void {
-    if (this.#closed) return;
+  /**
+   * True when the frame was processed before returning (not queued behind a
+   * running batch): the IP layer and the transports copy whatever they keep
+   * (TCP into its receive buffer, UDP and ping into their queues, reassembly
+   * into its own buffers), so the link may reuse the bytes (FrameHandler).
+   */
+  #onFrame(iface: Interface, frame: Uint8Array): boolean {
+    if (this.#closed) return false;
     this.#inbox.push({ iface, frame });
-    if (!this.#busy) this.#run(undefined);
+    if (this.#busy) return false;
+    this.#run(undefined);
+    return true;
   }
 
   /** Runs `work` (if any), then every queued frame, then re-arms the timer. Never nested. */

@@ -20,7 +20,7 @@ import type { ParseResult } from './result.js';
 import type { Ipv4Address } from './address.js';
 import { readIpv4, writeIpv4 } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
-import { checksumValid, internetChecksum } from './checksum.js';
+import { checksumAddRange, checksumFinish, checksumFold, checksumValid, internetChecksum } from './checksum.js';
 
 /** IANA "Assigned Internet Protocol Numbers" the stack knows by name. */
 export const IpProtocol = {
@@ -96,7 +96,7 @@ export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResu
   // Bytes past the total length are link-layer padding (a 60-byte Ethernet
   // minimum frame); a total length past the buffer means the packet was cut.
   if (totalLen < headerLen || totalLen > bytes.length) return fail('bad-length');
-  if ((opts?.verifyChecksum ?? true) && !checksumValid(bytes.subarray(0, headerLen))) {
+  if ((opts?.verifyChecksum ?? true) && checksumFold(checksumAddRange(0, bytes, 0, headerLen)) !== 0xffff) {
     return fail('bad-checksum');
   }
   const flags = readU16(bytes, 6);
@@ -148,6 +148,15 @@ export function emitIpv4Header(
   payloadLength: number,
   opts?: Ipv4EmitOptions,
 ): number {
+  return emitIpv4HeaderAt(header, buf, 0, payloadLength, opts?.computeChecksum ?? true);
+}
+
+/**
+ * emitIpv4Header at buf[at..], without making a view of `buf` (issue 9: the
+ * stack's send path writes the header after the link header's headroom in
+ * every frame). Throws RangeError as emitIpv4Header does.
+ */
+export function emitIpv4HeaderAt(header: Ipv4Header, buf: Uint8Array, at: number, payloadLength: number, computeChecksum = true): number {
   const optLen = header.options.length;
   if (optLen % 4 !== 0 || optLen > IPV4_MAX_OPTIONS_LEN) {
     throw new RangeError(`emitIpv4: options of ${optLen} bytes; need a multiple of 4, at most ${IPV4_MAX_OPTIONS_LEN}`);
@@ -161,19 +170,22 @@ export function emitIpv4Header(
   if (!Number.isInteger(payloadLength) || payloadLength < 0 || totalLen > IPV4_MAX_PACKET_LEN) {
     throw new RangeError(`emitIpv4: total length ${totalLen} exceeds ${IPV4_MAX_PACKET_LEN}`);
   }
-  if (buf.length < headerLen) throw new RangeError(`emitIpv4: buffer of ${buf.length} bytes, need ${headerLen}`);
-  buf[0] = 0x40 | (headerLen >>> 2);
-  buf[1] = ((header.dscp & 0x3f) << 2) | (header.ecn & 3);
-  writeU16(buf, 2, totalLen);
-  writeU16(buf, 4, header.identification);
-  writeU16(buf, 6, (header.dontFragment ? FLAG_DF : 0) | (header.moreFragments ? FLAG_MF : 0) | (off / 8));
-  buf[8] = header.ttl & 0xff;
-  buf[9] = header.protocol & 0xff;
-  writeU16(buf, 10, 0);
-  writeIpv4(buf, 12, header.src);
-  writeIpv4(buf, 16, header.dst);
-  buf.set(header.options, IPV4_HEADER_LEN);
-  if (opts?.computeChecksum ?? true) writeU16(buf, 10, internetChecksum(buf.subarray(0, headerLen)));
+  if (!(at >= 0) || buf.length - at < headerLen) throw new RangeError(`emitIpv4: buffer of ${buf.length - at} bytes, need ${headerLen}`);
+  buf[at] = 0x40 | (headerLen >>> 2);
+  buf[at + 1] = ((header.dscp & 0x3f) << 2) | (header.ecn & 3);
+  writeU16(buf, at + 2, totalLen);
+  writeU16(buf, at + 4, header.identification);
+  writeU16(buf, at + 6, (header.dontFragment ? FLAG_DF : 0) | (header.moreFragments ? FLAG_MF : 0) | (off / 8));
+  buf[at + 8] = header.ttl & 0xff;
+  buf[at + 9] = header.protocol & 0xff;
+  writeU16(buf, at + 10, 0);
+  writeIpv4(buf, at + 12, header.src);
+  writeIpv4(buf, at + 16, header.dst);
+  if (optLen !== 0) buf.set(header.options, at + IPV4_HEADER_LEN);
+  if (computeChecksum) {
+    // checksumAddRange sums in place only from an even offset (else it makes the view itself).
+    writeU16(buf, at + 10, checksumFinish(checksumAddRange(0, buf, at, at + headerLen)));
+  }
   return headerLen;
 }
 

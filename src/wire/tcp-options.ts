@@ -87,9 +87,17 @@ export function maxSackBlocks(timestamps: boolean): number {
  *   counts the drop instead of guessing where the next option starts.
  */
 export function parseTcpOptions(area: Uint8Array): ParseResult<TcpOption[]> {
+  return parseTcpOptionsIn(area, 0, area.length);
+}
+
+/**
+ * parseTcpOptions of `area[start..end)`, read in place: parseTcp calls it on
+ * the whole segment, saving a subarray per segment (issue 9). Offsets must be
+ * within `area`.
+ */
+export function parseTcpOptionsIn(area: Uint8Array, start: number, end: number): ParseResult<TcpOption[]> {
   const options: TcpOption[] = [];
-  const end = area.length;
-  let i = 0;
+  let i = start;
   while (i < end) {
     const type = area[i]!;
     if (type === TcpOptionKind.EOL) {
@@ -204,7 +212,17 @@ function checkUint(name: string, v: number, max: number): void {
 export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array): number {
   const total = tcpOptionsLen(options);
   if (buf.length < total) throw new RangeError(`TCP options need ${total} bytes, buffer has ${buf.length}`);
-  let i = 0;
+  emitTcpOptionsAt(options, buf, 0, total);
+  return total;
+}
+
+/**
+ * emitTcpOptions at buf[offset..offset + total), where `total` is
+ * tcpOptionsLen(options) and the caller has checked the room: the TCP header
+ * writer's path, without a subarray or a second length computation.
+ */
+export function emitTcpOptionsAt(options: readonly TcpOption[], buf: Uint8Array, offset: number, total: number): void {
+  let i = offset;
   for (const o of options) {
     switch (o.kind) {
       case 'eol':
@@ -259,8 +277,8 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array): 
     }
   }
   // MUST-69: the padding after the last option (or after EOL) is zero.
-  buf.fill(0, i, total);
-  return total;
+  const end = offset + total;
+  for (; i < end; i++) buf[i] = 0;
 }
 
 /** What the peer's options say, for protocol code. */

@@ -13,10 +13,10 @@ import { IpProtocol } from './ipv4.js';
 import { formatIpv4 } from './address.js';
 import type { Ipv4Address } from './address.js';
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
-import { checksumAdd, checksumAddChunks, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
+import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult } from './result.js';
-import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options.js';
+import { emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, tcpOptionsLen } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 
@@ -80,10 +80,11 @@ export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResu
     const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, bytes.length);
     if (!checksumValid(bytes, initial)) return fail('bad-checksum');
   }
-  const options = parseTcpOptions(bytes.subarray(TCP_HEADER_LEN, headerLen));
+  // Options read in place (no subarray per segment, issue 9).
+  const options = parseTcpOptionsIn(bytes, TCP_HEADER_LEN, headerLen);
   if (!options.ok) return options;
   const reserved = bytes[12]! & 0x0f;
-  return ok({
+  const repr: { -readonly [K in keyof TcpRepr]: TcpRepr[K] } = {
     srcPort: readU16(bytes, 0),
     dstPort: readU16(bytes, 2),
     seq: readU32(bytes, 4),
@@ -93,8 +94,11 @@ export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResu
     urgentPointer: readU16(bytes, 18),
     options: options.value,
     payload: bytes.subarray(headerLen),
-    ...(reserved !== 0 ? { reserved } : {}),
-  });
+  };
+  // Added only when set (rare), instead of a spread in the literal, which
+  // costs a runtime call per segment.
+  if (reserved !== 0) repr.reserved = reserved;
+  return ok(repr);
 }
 
 /** Header plus options, padded: the data offset in bytes. */
@@ -120,7 +124,8 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
   checkField('window', repr.window, 0xffff);
   checkField('urgent pointer', repr.urgentPointer, 0xffff);
   checkField('reserved bits', repr.reserved ?? 0, 0x0f);
-  const headerLen = tcpHeaderLen(repr);
+  const optionsLen = repr.options.length === 0 ? 0 : tcpOptionsLen(repr.options);
+  const headerLen = TCP_HEADER_LEN + optionsLen;
   if (buf.length < headerLen) throw new RangeError(`TCP header needs ${headerLen} bytes, buffer has ${buf.length}`);
   writeU16(buf, 0, repr.srcPort);
   writeU16(buf, 2, repr.dstPort);
@@ -131,7 +136,7 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
   writeU16(buf, 14, repr.window);
   writeU16(buf, 16, 0);
   writeU16(buf, 18, repr.urgentPointer);
-  emitTcpOptions(repr.options, buf.subarray(TCP_HEADER_LEN, headerLen));
+  if (optionsLen !== 0) emitTcpOptionsAt(repr.options, buf, TCP_HEADER_LEN, optionsLen);
   return headerLen;
 }
 
@@ -175,7 +180,7 @@ export function emitTcpHeader(
   const headerLen = writeHeader(repr, buf);
   if (pseudo !== undefined) {
     const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength);
-    writeU16(buf, 16, checksumFold(checksumAdd(initial, buf.subarray(0, headerLen))));
+    writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, 0, headerLen)));
   }
   return headerLen;
 }
