@@ -115,7 +115,7 @@ export class ImpairDirection {
    * first intact copy is the frame itself (the caller gave it away); any
    * other copy is a fresh buffer, as the receiver of one may change it.
    */
-  impair(frame: Uint8Array, now: Instant, schedule: (at: Instant, frame: Uint8Array) => void): void {
+  impair(frame: Uint8Array, now: Instant, schedule: (at: Instant, frame: Uint8Array, inOrder: boolean) => void): void {
     const imp = this.#impairments;
     const counters = this.counters;
     counters.increment(ImpairCounter.Sent);
@@ -128,7 +128,7 @@ export class ImpairDirection {
       let at = departure + imp.latency;
       if (at < this.#lastArrival) at = this.#lastArrival;
       this.#lastArrival = at as Instant;
-      schedule(at as Instant, frame);
+      schedule(at as Instant, frame, true);
       return;
     }
     const fate = this.#fate;
@@ -160,9 +160,16 @@ export class ImpairDirection {
         flipBit(buf, k === 0 ? fate.bit1 : fate.bit2);
         counters.increment(ImpairCounter.Corrupted);
       }
-      schedule(at as Instant, buf);
+      schedule(at as Instant, buf, !fate.reordered);
     }
   }
+}
+
+/** A delivery that must not be overtaken by a later in-order one (see ImpairedLink.#pass). */
+interface InOrderDelivery {
+  readonly buf: Uint8Array;
+  handle: TimerHandle | undefined;
+  done: boolean;
 }
 
 /** A Link wrapping another with netem-like impairments both ways. Build one with `impairLink`. */
@@ -177,6 +184,15 @@ export class ImpairedLink implements Link {
   readonly ingress: ImpairDirection;
   readonly #clock: Clock;
   readonly #pending = new Set<TimerHandle>();
+  /**
+   * Per direction, the in-order deliveries not yet made, oldest first. Their
+   * arrival times never decrease (the FIFO clamp in impair()), but a
+   * real-time clock may still fire a later timer first: a frame due now runs
+   * from setImmediate while an earlier one waits on a late setTimeout. So
+   * each in-order timer delivers everything queued ahead of it first, as a
+   * cable would. Frames reordered on purpose are not queued.
+   */
+  readonly #inOrder = new Map<ImpairDirection, InOrderDelivery[]>();
   #receiver: FrameHandler | undefined;
   #closed = false;
 
@@ -231,6 +247,7 @@ export class ImpairedLink implements Link {
     for (const h of this.#pending) this.#clock.clearTimer(h);
     const n = this.#pending.size;
     this.#pending.clear();
+    this.#inOrder.clear();
     // Which direction each cancelled frame was in is not kept; both see the same count name.
     if (n > 0) this.egress.counters.increment(ImpairCounter.DroppedClosed, n);
     this.inner.setReceiver(undefined);
@@ -265,13 +282,44 @@ export class ImpairedLink implements Link {
       deliver(frame);
       return;
     }
-    dir.impair(frame, this.#clock.now(), (at, buf) => {
-      const handle = this.#clock.setTimer(at, () => {
-        this.#pending.delete(handle);
-        deliver(buf);
-      });
-      this.#pending.add(handle);
+    dir.impair(frame, this.#clock.now(), (at, buf, inOrder) => {
+      if (!inOrder) {
+        const handle = this.#clock.setTimer(at, () => {
+          this.#pending.delete(handle);
+          deliver(buf);
+        });
+        this.#pending.add(handle);
+        return;
+      }
+      let queue = this.#inOrder.get(dir);
+      if (queue === undefined) this.#inOrder.set(dir, (queue = []));
+      const entry: InOrderDelivery = { buf, handle: undefined, done: false };
+      queue.push(entry);
+      const q = queue;
+      entry.handle = this.#clock.setTimer(at, () => this.#deliverThrough(q, entry, deliver));
+      this.#pending.add(entry.handle);
     });
+  }
+
+  /** Delivers the in-order frames of `queue` up to and including `last`, oldest first. */
+  #deliverThrough(queue: InOrderDelivery[], last: InOrderDelivery, deliver: (frame: Uint8Array) => void): void {
+    if (last.done) return;
+    let i = 0;
+    while (i < queue.length) {
+      const e = queue[i++] as InOrderDelivery;
+      if (e.done) continue;
+      e.done = true;
+      if (e.handle !== undefined) {
+        this.#clock.clearTimer(e.handle);
+        this.#pending.delete(e.handle);
+      }
+      deliver(e.buf);
+      if (e === last || this.#closed) break;
+    }
+    // Drop what has been delivered (a receiver may have sent and queued more meanwhile).
+    let k = 0;
+    while (k < queue.length && (queue[k] as InOrderDelivery).done) k++;
+    if (k > 0) queue.splice(0, k);
   }
 }
 
