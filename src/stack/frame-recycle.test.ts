@@ -13,7 +13,7 @@ import { MemoryNetwork } from '../link/memory.js';
 import { SeededRng } from '../random/rng.js';
 import { VirtualClock } from '../sim/virtual-clock.js';
 import { constants as C } from '../syscall/constants.js';
-import { poisonRecycledFrames } from './ip-layer.js';
+import { poisonRecycledFrames } from './frame-slab.js';
 import type { Instant } from '../time/instant.js';
 import { Stack } from './stack.js';
 
