@@ -47,6 +47,7 @@ import type { TcpBinding } from './tcp-entry.js';
 import { TcpSocket, tcpOptionTable } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 
+import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue } from './tcp-entry.js';
 export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
 
@@ -100,83 +101,6 @@ export const TcpCounter = {
 
 function tupleKey(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): string {
   return `${localAddr}:${localPort}:${remoteAddr}:${remotePort}`;
-}
-
-/** Indexed binary min-heap of connections by deadline: O(log n) insert, update and removal. */
-class DeadlineHeap {
-  readonly #a: ConnEntry[] = [];
-
-  get size(): number {
-    return this.#a.length;
-  }
-
-  peek(): ConnEntry | undefined {
-    return this.#a[0];
-  }
-
-  /** Sets (or clears, with undefined) an entry's deadline. */
-  set(e: ConnEntry, at: number | undefined): void {
-    if (at === undefined) {
-      this.remove(e);
-      return;
-    }
-    if (e.heapIndex < 0) {
-      e.deadline = at;
-      e.heapIndex = this.#a.length;
-      this.#a.push(e);
-      this.#up(e.heapIndex);
-      return;
-    }
-    const old = e.deadline;
-    e.deadline = at;
-    if (at < old) this.#up(e.heapIndex);
-    else if (at > old) this.#down(e.heapIndex);
-  }
-
-  remove(e: ConnEntry): void {
-    const i = e.heapIndex;
-    if (i < 0) return;
-    const last = this.#a.pop()!;
-    e.heapIndex = -1;
-    e.deadline = Number.POSITIVE_INFINITY;
-    if (last === e) return;
-    this.#a[i] = last;
-    last.heapIndex = i;
-    this.#up(i);
-    this.#down(last.heapIndex);
-  }
-
-  #swap(i: number, j: number): void {
-    const a = this.#a[i]!;
-    const b = this.#a[j]!;
-    this.#a[i] = b;
-    this.#a[j] = a;
-    a.heapIndex = j;
-    b.heapIndex = i;
-  }
-
-  #up(i: number): void {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.#a[p]!.deadline <= this.#a[i]!.deadline) return;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  #down(i: number): void {
-    const n = this.#a.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && this.#a[l]!.deadline < this.#a[m]!.deadline) m = l;
-      if (r < n && this.#a[r]!.deadline < this.#a[m]!.deadline) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
 }
 
 /**
