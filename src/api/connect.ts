@@ -132,6 +132,54 @@ function handled<T>(p: Promise<T>): Promise<T> {
 
 const READ_CHUNK = 64 * 1024;
 
+/** Errors both of a socket's streams with `e`; a stream already closed is left as it is. */
+function errorStreams(
+  read: ReadableByteStreamController | undefined,
+  write: WritableStreamDefaultController | undefined,
+  e: unknown,
+): void {
+  try {
+    read?.error(e);
+  } catch {
+    // Already closed.
+  }
+  try {
+    write?.error(e);
+  } catch {
+    // Already closed.
+  }
+}
+
+/** A socket's `closed` promise (marked handled) with its resolve and reject. */
+function closedSignal(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = handled(
+    new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    }),
+  );
+  return { promise, resolve, reject };
+}
+
+/** A socket's writable: one chunk at a time (highWaterMark 1); close and abort both end the sending half. */
+function socketWritable(
+  start: (controller: WritableStreamDefaultController) => void,
+  write: (chunk: Uint8Array) => Promise<void>,
+  closeWrite: () => Promise<void>,
+): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>(
+    {
+      start,
+      write,
+      close: closeWrite,
+      abort: () => closeWrite(),
+    },
+    { highWaterMark: 1 },
+  );
+}
+
 /**
  * Opens a TCP connection from `stack` to `address` (`"10.0.0.1:80"` or
  * `{ hostname, port }`). Returns at once; the socket is pending until
@@ -179,8 +227,8 @@ class StreamSocket implements Socket {
   /** Set once the socket has failed or been closed: pending and later operations fail with it. */
   #error: unknown = undefined;
   #failed = false;
-  #resolveClosed!: () => void;
-  #rejectClosed!: (e: unknown) => void;
+  #resolveClosed: () => void;
+  #rejectClosed: (e: unknown) => void;
   #readController: ReadableByteStreamController | undefined;
   #writeController: WritableStreamDefaultController | undefined;
   /** The write in progress, so a FIN is not sent under it. */
@@ -191,12 +239,10 @@ class StreamSocket implements Socket {
     this.#allowHalfOpen = allowHalfOpen;
     this.#target = target;
     this.#tls = tls;
-    this.closed = handled(
-      new Promise<void>((resolve, reject) => {
-        this.#resolveClosed = resolve;
-        this.#rejectClosed = reject;
-      }),
-    );
+    const closed = closedSignal();
+    this.closed = closed.promise;
+    this.#resolveClosed = closed.resolve;
+    this.#rejectClosed = closed.reject;
     this.opened = handled(this.#open(target));
     this.opened.catch((e: unknown) => {
       this.#fail(e);
@@ -215,16 +261,12 @@ class StreamSocket implements Socket {
         this.#maybeFinish();
       },
     });
-    this.writable = new WritableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#writeController = controller;
-        },
-        write: (chunk) => this.#write(chunk),
-        close: () => this.#closeWrite(),
-        abort: () => this.#closeWrite(),
+    this.writable = socketWritable(
+      (controller) => {
+        this.#writeController = controller;
       },
-      { highWaterMark: 1 },
+      (chunk) => this.#write(chunk),
+      () => this.#closeWrite(),
     );
   }
 
@@ -332,16 +374,7 @@ class StreamSocket implements Socket {
     this.#error = e;
     this.#readDone = true;
     this.#writeDone = true;
-    try {
-      this.#readController?.error(e);
-    } catch {
-      // Already closed.
-    }
-    try {
-      this.#writeController?.error(e);
-    } catch {
-      // Already closed.
-    }
+    errorStreams(this.#readController, this.#writeController, e);
     this.#closeFd();
     this.#rejectClosed(e);
   }
@@ -352,16 +385,7 @@ class StreamSocket implements Socket {
     this.#readDone = true;
     this.#writeDone = true;
     const err = reason ?? socketApiError('the socket was closed');
-    try {
-      this.#readController?.error(err);
-    } catch {
-      // Already closed.
-    }
-    try {
-      this.#writeController?.error(err);
-    } catch {
-      // Already closed.
-    }
+    errorStreams(this.#readController, this.#writeController, err);
     // Before the connect finished: the connect fails; after: a normal close (FIN).
     this.opened.then(
       () => {
@@ -430,8 +454,8 @@ class SecureSocket implements Socket {
   #writeDone = false;
   #failed = false;
   #closing = false;
-  #resolveClosed!: () => void;
-  #rejectClosed!: (e: unknown) => void;
+  #resolveClosed: () => void;
+  #rejectClosed: (e: unknown) => void;
   #readController: ReadableByteStreamController | undefined;
   #writeController: WritableStreamDefaultController | undefined;
 
@@ -439,12 +463,10 @@ class SecureSocket implements Socket {
     this.#plain = plain;
     this.#allowHalfOpen = allowHalfOpen;
     this.upgraded = upgraded;
-    this.closed = handled(
-      new Promise<void>((resolve, reject) => {
-        this.#resolveClosed = resolve;
-        this.#rejectClosed = reject;
-      }),
-    );
+    const closed = closedSignal();
+    this.closed = closed.promise;
+    this.#resolveClosed = closed.resolve;
+    this.#rejectClosed = closed.reject;
     // The plain streams are usable before the connect completes (their reads
     // and writes wait for it), so the provider may start at once.
     this.#session = provider.start(
@@ -477,16 +499,12 @@ class SecureSocket implements Socket {
         this.#maybeFinish();
       },
     });
-    this.writable = new WritableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#writeController = controller;
-        },
-        write: (chunk) => this.#write(chunk),
-        close: () => this.#closeWrite(),
-        abort: () => this.#closeWrite(),
+    this.writable = socketWritable(
+      (controller) => {
+        this.#writeController = controller;
       },
-      { highWaterMark: 1 },
+      (chunk) => this.#write(chunk),
+      () => this.#closeWrite(),
     );
   }
 
@@ -557,16 +575,7 @@ class SecureSocket implements Socket {
     this.#failed = true;
     this.#readDone = true;
     this.#writeDone = true;
-    try {
-      this.#readController?.error(e);
-    } catch {
-      // Already closed.
-    }
-    try {
-      this.#writeController?.error(e);
-    } catch {
-      // Already closed.
-    }
+    errorStreams(this.#readController, this.#writeController, e);
     this.#reader.cancel(e).catch(() => undefined);
     this.#writer.abort(e).catch(() => undefined);
     this.#plain.close().catch(() => undefined);
@@ -579,16 +588,7 @@ class SecureSocket implements Socket {
     this.#readDone = true;
     this.#writeDone = true;
     const err = reason ?? socketApiError('the socket was closed');
-    try {
-      this.#readController?.error(err);
-    } catch {
-      // Already closed.
-    }
-    try {
-      this.#writeController?.error(err);
-    } catch {
-      // Already closed.
-    }
+    errorStreams(this.#readController, this.#writeController, err);
     // Try to say goodbye in TLS (close_notify) if the session is up, then close the connection.
     this.#writer.close().catch(() => undefined);
     this.#reader.cancel(err).catch(() => undefined);

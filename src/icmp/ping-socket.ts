@@ -21,12 +21,10 @@
  * socket that picked the same identifier (Linux has the same property
  * between ping sockets and raw-socket pingers).
  */
-import { Errno } from '../errno/errno.js';
-import type { ErrnoName } from '../errno/errno.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import type { IcmpSocketHandler, IpSender } from '../stack/transport.js';
 import { constants as C } from '../syscall/constants.js';
-import { WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
+import { raise } from '../syscall/socket-handle.js';
 import type { Endpoint, RecvResult, SocketHandle, WouldBlock } from '../syscall/socket-handle.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import {
@@ -46,7 +44,7 @@ import { readU16 } from '../wire/bytes.js';
 import { ICMPV4_HEADER_LEN, Icmpv4Type, emitIcmpv4 } from '../wire/icmpv4.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import { datagramIpOptions } from '../udp/datagram-options.js';
-import { DatagramQueue } from '../udp/datagram-queue.js';
+import { DatagramState, SHUT_RCV, SHUT_SEND } from '../udp/datagram-state.js';
 import { ErrorQueue } from './error-queue.js';
 import type { IcmpErrorReport } from './icmp-error.js';
 
@@ -81,10 +79,7 @@ export class PingSocket implements SocketHandle {
   recvErr = false;
   drops = 0;
   readonly #owner: PingSocketProtocol;
-  readonly #queue = new DatagramQueue();
-  #error: ErrnoName | undefined = undefined;
-  #shutdown = 0;
-  #closed = false;
+  readonly #d = new DatagramState(this.errorQueue);
   #waker: (() => void) | undefined;
 
   constructor(owner: PingSocketProtocol) {
@@ -101,8 +96,8 @@ export class PingSocket implements SocketHandle {
 
   /** From the protocol: an echo reply for this socket. Copies it into the receive queue. */
   deliver(from: Ipv4Address, message: Uint8Array): void {
-    if (this.#closed || (this.#shutdown & 1) !== 0) return;
-    if (!this.#queue.push({ address: from, port: 0 }, message, message.length + REPLY_OVERHEAD, this.so.rcvbuf)) {
+    if (this.#d.closed || (this.#d.shutdown & SHUT_RCV) !== 0) return;
+    if (!this.#d.queue.push({ address: from, port: 0 }, message, message.length + REPLY_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return;
     }
@@ -113,24 +108,13 @@ export class PingSocket implements SocketHandle {
   error(report: IcmpErrorReport): void {
     if (!this.recvErr && (!report.hard || this.remote === undefined)) return;
     if (this.recvErr) this.errorQueue.push(report, { address: report.quote.dst, port: 0 }, report.quote.transport, this.so.rcvbuf);
-    this.#error = report.errno;
+    this.#d.error = report.errno;
     this.#wake();
   }
 
-  #takeError(): void {
-    const e = this.#error;
-    if (e !== undefined) {
-      this.#error = undefined;
-      raise(e);
-    }
-  }
-
   readiness(): number {
-    let m = C.POLLOUT | C.POLLWRNORM | C.POLLWRBAND;
-    if (this.#error !== undefined || this.errorQueue.length > 0) m |= C.POLLERR;
-    if (this.#queue.length > 0 || (this.#shutdown & 1) !== 0) m |= C.POLLIN | C.POLLRDNORM;
-    if (this.#shutdown === 3) m |= C.POLLHUP;
-    return m;
+    // No POLLRDHUP after SHUT_RD, unlike UdpSocket.
+    return this.#d.readiness(0);
   }
 
   setWaker(waker: (() => void) | undefined): void {
@@ -171,8 +155,8 @@ export class PingSocket implements SocketHandle {
       off += d.length;
     }
     if (message[0] !== Icmpv4Type.EchoRequest || message[1] !== 0) raise('EINVAL');
-    this.#takeError();
-    if ((this.#shutdown & 2) !== 0) raise('EPIPE');
+    this.#d.raisePending();
+    if ((this.#d.shutdown & SHUT_SEND) !== 0) raise('EPIPE');
     const dst = to?.address ?? this.remote;
     if (dst === undefined) raise('EDESTADDRREQ');
     this.#owner.send(this, dst, message);
@@ -181,30 +165,17 @@ export class PingSocket implements SocketHandle {
 
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
     if ((flags & C.MSG_OOB) !== 0) raise('EOPNOTSUPP');
-    if ((flags & C.MSG_ERRQUEUE) !== 0) {
-      const r = this.errorQueue.recv(buffers, flags);
-      if (r === undefined) raise('EAGAIN');
-      if ((flags & C.MSG_PEEK) === 0) this.#error = this.errorQueue.nextErrno();
-      return r;
-    }
-    this.#takeError();
-    const r = this.#queue.recv(buffers, flags);
-    if (r !== undefined) return r;
-    if ((this.#shutdown & 1) !== 0) return { bytesRead: 0, from: undefined, flags: 0 };
-    return WOULD_BLOCK;
+    return this.#d.recv(buffers, flags, undefined);
   }
 
   shutdown(how: number): void {
-    this.#shutdown |= how === C.SHUT_RD ? 1 : how === C.SHUT_WR ? 2 : 3;
+    this.#d.shut(how);
     this.#wake();
     if (this.remote === undefined) raise('ENOTCONN');
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.clear();
-    this.errorQueue.clear();
+    if (!this.#d.close()) return;
     this.#owner.release(this);
   }
 
@@ -217,9 +188,7 @@ export class PingSocket implements SocketHandle {
   }
 
   takeError(): number {
-    const e = this.#error;
-    this.#error = undefined;
-    return e === undefined ? 0 : Errno[e];
+    return this.#d.takeErrno();
   }
 
   getsockopt(level: number, name: number): SockOptValue {

@@ -28,6 +28,7 @@ import type { MemoryImpairments } from './memory-impairments.js';
 import {
   DEFAULT_IMPAIRMENTS,
   FrameFate,
+  ImpairmentCounter,
   TransmitQueue,
   checkImpairments,
   drawFrameFate,
@@ -49,25 +50,15 @@ export interface ImpairLinkOptions {
 }
 
 /**
- * Counter names, in each direction's `counters`. The event names are
- * MemoryCounter's, so a test reads either kind of link the same way.
+ * Counter names, in each direction's `counters`: MemoryCounter's event names
+ * (ImpairmentCounter), so a test reads either kind of link the same way.
+ * Sent: frames entering the direction. Delivered: frames passed on (to the
+ * inner link, or to the receiver); each copy of a duplicate counts.
+ * DroppedQueue: tail drop at a bandwidth-limited direction's full queue.
+ * DroppedClosed: in flight when the link was closed, or sent after.
+ * DroppedNoReceiver: arrived while the link had no receiver (ingress only).
  */
-export const ImpairCounter = {
-  /** Frames entering the direction. */
-  Sent: 'sent',
-  /** Frames passed on (to the inner link, or to the receiver); each copy of a duplicate counts. */
-  Delivered: 'delivered',
-  DroppedLoss: 'dropped-loss',
-  /** Tail drop at a bandwidth-limited direction's full queue. */
-  DroppedQueue: 'dropped-queue',
-  /** In flight when the link was closed, or sent after. */
-  DroppedClosed: 'dropped-closed',
-  /** Arrived while the link had no receiver (ingress only). */
-  DroppedNoReceiver: 'dropped-no-receiver',
-  Duplicated: 'duplicated',
-  Reordered: 'reordered',
-  Corrupted: 'corrupted',
-} as const;
+export const ImpairCounter = ImpairmentCounter;
 
 export type ImpairDirectionName = 'egress' | 'ingress';
 

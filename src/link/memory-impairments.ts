@@ -8,6 +8,23 @@ import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 
 /**
+ * The impairment event counter names MemoryNetwork (MemoryCounter) and
+ * impairLink (ImpairCounter) share, so a test reads either kind of link the
+ * same way.
+ */
+export const ImpairmentCounter = {
+  Sent: 'sent',
+  Delivered: 'delivered',
+  DroppedLoss: 'dropped-loss',
+  DroppedQueue: 'dropped-queue',
+  DroppedClosed: 'dropped-closed',
+  DroppedNoReceiver: 'dropped-no-receiver',
+  Duplicated: 'duplicated',
+  Reordered: 'reordered',
+  Corrupted: 'corrupted',
+} as const;
+
+/**
  * What happens to frames leaving a port. Durations are whole microseconds,
  * probabilities are in [0, 1], every draw comes from the network's seeded Rng.
  */

@@ -26,6 +26,7 @@ import type { MemoryImpairments } from './memory-impairments.js';
 import {
   DEFAULT_IMPAIRMENTS,
   FrameFate,
+  ImpairmentCounter,
   TransmitQueue,
   checkImpairments,
   drawFrameFate,
@@ -82,27 +83,22 @@ export interface MemoryAttachOptions {
  * the receiver).
  */
 export const MemoryCounter = {
-  /** send() calls on an open link. */
-  Sent: 'sent',
-  /** Frames handed to a receiver (each copy of a duplicated or broadcast frame counts). */
-  Delivered: 'delivered',
-  DroppedLoss: 'dropped-loss',
-  /** Tail drop at a bandwidth-limited port's full queue. */
-  DroppedQueue: 'dropped-queue',
+  /**
+   * The impairment events, as impairLink's: Sent, send() calls on an open
+   * link; Delivered, frames handed to a receiver (each copy of a duplicated
+   * or broadcast frame counts); DroppedQueue, tail drop at a
+   * bandwidth-limited port's full queue; DroppedClosed, sent on or in flight
+   * to a closed link; DroppedNoReceiver, arrived while the link had no
+   * receiver; DroppedLoss, Duplicated, Corrupted, Reordered.
+   */
+  ...ImpairmentCounter,
   DroppedPartition: 'dropped-partition',
   /** Sent on or addressed to a disabled (unplugged) link. */
   DroppedDisabled: 'dropped-disabled',
-  /** Sent on or in flight to a closed link. */
-  DroppedClosed: 'dropped-closed',
-  /** Arrived while the link had no receiver. */
-  DroppedNoReceiver: 'dropped-no-receiver',
   /** Shorter than an Ethernet header: the switch cannot read its addresses. */
   DroppedRunt: 'dropped-runt',
   /** No port would take the frame (e.g. unicast to the sender's own port). */
   DroppedNoDestination: 'dropped-no-destination',
-  Duplicated: 'duplicated',
-  Corrupted: 'corrupted',
-  Reordered: 'reordered',
   /** Longer than mtu + 14: dropped. */
   Oversize: 'oversize',
   /** Unicast to a MAC the switch has not learned, sent to every port. */

@@ -121,7 +121,8 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
   const igmp = new IgmpProtocol(stack.rng, stack.stats, () => stack.wake(), opts.igmp);
   stack.registerProtocol(igmp);
   const groups = new GroupTable(stack, igmp);
-  const host: UdpHost = {
+  // Typed by its literal (wake stays required) so it serves the ping sockets too.
+  const host = {
     stats: stack.stats,
     rng: stack.rng,
     ip: stack.ip,
@@ -138,7 +139,7 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
     leaveGroup: (g, i) => {
       groups.leave(g, i);
     },
-  };
+  } satisfies UdpHost;
   const udp = new UdpProtocol(host, { ports: stack.ports<UdpSocket>(IpProtocol.Udp) });
   stack.registerProtocol(udp);
   const sysOpts: { clock: Clock; rlimitNofile?: number; firstFd?: number } = { clock: stack.clock };
@@ -147,20 +148,8 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
   const sys = new Syscalls(sysOpts);
   sys.registerProtocol(udp.factory());
   // Ping sockets: SOCK_DGRAM + IPPROTO_ICMP (UDP stays the SOCK_DGRAM default).
-  const ping = new PingSocketProtocol(
-    {
-      ip: stack.ip,
-      stats: stack.stats,
-      now: () => stack.clock.now(),
-      wake: () => {
-        stack.wake();
-      },
-      isLocalAddress: (a) => stack.isLocalAddress(a),
-      isBroadcastAddress: (a) => host.isBroadcastAddress(a),
-      ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
-    },
-    stack.ports<PingSocket>(IP_PROTOCOL_ICMP),
-  );
+  // The UDP host serves as the ping host too (same output, clock, wake-up and address tests).
+  const ping = new PingSocketProtocol(host, stack.ports<PingSocket>(IP_PROTOCOL_ICMP));
   stack.setIcmpSocketHandler?.(ping);
   sys.registerProtocol(ping.factory());
   // TCP (W6): the transport and the SOCK_STREAM factory.

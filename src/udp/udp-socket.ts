@@ -4,14 +4,13 @@
  * demultiplexing and the IP send path belong to the UdpProtocol that owns
  * the socket (`UdpSocketOwner`), so a socket alone is pure bookkeeping.
  */
-import { Errno } from '../errno/errno.js';
 import { ErrorQueue } from '../icmp/error-queue.js';
 import { byteRange, datagramIpOptions } from './datagram-options.js';
-import { DatagramQueue } from './datagram-queue.js';
+import { DatagramState, SHUT_SEND } from './datagram-state.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
-import { WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
+import { raise } from '../syscall/socket-handle.js';
 import type { Endpoint, RecvResult, SocketHandle, WouldBlock } from '../syscall/socket-handle.js';
 import {
   SocketLevelOptions,
@@ -78,9 +77,6 @@ export interface Membership {
   readonly iface: Ipv4Address;
 }
 
-const SHUT_RCV = 1;
-const SHUT_SEND = 2;
-
 function parseOptAddress(s: string): Ipv4Address {
   const a = parseIpv4Address(s);
   if (a === undefined) raise('EINVAL');
@@ -119,10 +115,7 @@ export class UdpSocket implements SocketHandle {
   /** IP_RECVERR's error queue, read with recvmsg(MSG_ERRQUEUE). */
   readonly errorQueue = new ErrorQueue();
 
-  readonly #queue = new DatagramQueue();
-  #error: ErrnoName | undefined = undefined;
-  #shutdown = 0;
-  #closed = false;
+  readonly #d = new DatagramState(this.errorQueue);
   /** Datagrams dropped because the receive queue was full (Linux: the socket's drops counter). */
   drops = 0;
 
@@ -131,16 +124,16 @@ export class UdpSocket implements SocketHandle {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#d.closed;
   }
 
   /** Bytes charged to SO_RCVBUF right now. */
   get receiveQueueBytes(): number {
-    return this.#queue.bytes;
+    return this.#d.queue.bytes;
   }
 
   get receiveQueueLength(): number {
-    return this.#queue.length;
+    return this.#d.queue.length;
   }
 
   #wake(): void {
@@ -157,7 +150,7 @@ export class UdpSocket implements SocketHandle {
    * always fits an empty queue.
    */
   deliver(from: Endpoint, payload: Uint8Array): boolean {
-    if (!this.#queue.push(from, copyDatagram(payload), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
+    if (!this.#d.queue.push(from, copyDatagram(payload), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return false;
     }
@@ -167,7 +160,7 @@ export class UdpSocket implements SocketHandle {
 
   /** Records an asynchronous error (ICMP), reported by the next call or SO_ERROR. */
   setError(code: ErrnoName): void {
-    this.#error = code;
+    this.#d.error = code;
     this.#wake();
   }
 
@@ -177,26 +170,13 @@ export class UdpSocket implements SocketHandle {
   }
 
   get pendingError(): ErrnoName | undefined {
-    return this.#error;
-  }
-
-  #takePendingError(): void {
-    const e = this.#error;
-    if (e !== undefined) {
-      this.#error = undefined;
-      raise(e);
-    }
+    return this.#d.error;
   }
 
   // ------------------------------------------------------------ SocketHandle
 
   readiness(): number {
-    let m = C.POLLOUT | C.POLLWRNORM | C.POLLWRBAND;
-    if (this.#error !== undefined || this.errorQueue.length > 0) m |= C.POLLERR;
-    if (this.receiveQueueLength > 0) m |= C.POLLIN | C.POLLRDNORM;
-    if ((this.#shutdown & SHUT_RCV) !== 0) m |= C.POLLIN | C.POLLRDNORM | C.POLLRDHUP;
-    if (this.#shutdown === (SHUT_RCV | SHUT_SEND)) m |= C.POLLHUP;
-    return m;
+    return this.#d.readiness(C.POLLRDHUP);
   }
 
   setWaker(waker: (() => void) | undefined): void {
@@ -227,8 +207,8 @@ export class UdpSocket implements SocketHandle {
     // The IPv4 total length (16 bits) bounds a datagram: 65535 - 20 (IP) - 8 (UDP) = 65507.
     if (length > C.UDP_MAX_PAYLOAD) raise('EMSGSIZE');
     // sock_alloc_send_skb reports (and clears) a pending error, then refuses after SHUT_WR.
-    this.#takePendingError();
-    if ((this.#shutdown & SHUT_SEND) !== 0) raise('EPIPE');
+    this.#d.raisePending();
+    if ((this.#d.shutdown & SHUT_SEND) !== 0) raise('EPIPE');
     const dst = to ?? this.remote;
     if (dst === undefined) raise('EDESTADDRREQ');
     if (dst.port === 0) raise('EINVAL');
@@ -238,35 +218,19 @@ export class UdpSocket implements SocketHandle {
 
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
     if ((flags & C.MSG_OOB) !== 0) raise('EOPNOTSUPP');
-    if ((flags & C.MSG_ERRQUEUE) !== 0) {
-      // Linux ip_recv_error: never blocks; an empty queue is EAGAIN.
-      const r = this.errorQueue.recv(buffers, flags);
-      if (r === undefined) raise('EAGAIN');
-      // sock_dequeue_err_skb: the pending error becomes the next queued one's.
-      if ((flags & C.MSG_PEEK) === 0) this.#error = this.errorQueue.nextErrno();
-      return r;
-    }
-    // Linux __skb_recv_udp checks sock_error before the queue.
-    this.#takePendingError();
-    const r = this.#queue.recv(buffers, flags);
-    if (r !== undefined) return r;
-    if ((this.#shutdown & SHUT_RCV) !== 0) return { bytesRead: 0, from: this.remote, flags: 0 };
-    return WOULD_BLOCK;
+    // Linux __skb_recv_udp checks sock_error before the queue; end of file reads as from the peer.
+    return this.#d.recv(buffers, flags, this.remote);
   }
 
   shutdown(how: number): void {
     // Linux inet_shutdown: ENOTCONN for an unconnected socket, but the flags are still set.
-    const bits = how === C.SHUT_RD ? SHUT_RCV : how === C.SHUT_WR ? SHUT_SEND : SHUT_RCV | SHUT_SEND;
-    this.#shutdown |= bits;
+    this.#d.shut(how);
     this.#wake();
     if (this.remote === undefined) raise('ENOTCONN');
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.clear();
-    this.errorQueue.clear();
+    if (!this.#d.close()) return;
     this.#owner.release(this);
   }
 
@@ -279,9 +243,7 @@ export class UdpSocket implements SocketHandle {
   }
 
   takeError(): number {
-    const e = this.#error;
-    this.#error = undefined;
-    return e === undefined ? 0 : errnoOf(e);
+    return this.#d.takeErrno();
   }
 
   getsockopt(level: number, name: number): SockOptValue {
@@ -306,10 +268,6 @@ export class UdpSocket implements SocketHandle {
   get owner(): UdpSocketOwner {
     return this.#owner;
   }
-}
-
-function errnoOf(code: ErrnoName): number {
-  return Errno[code];
 }
 
 const flag = (get: (s: UdpSocket) => boolean, set: (s: UdpSocket, v: boolean) => void) =>

@@ -224,3 +224,65 @@ export interface SlowStartStep {
 
 // One shared result: slow start runs on every ACK and must not allocate.
 const STEP: SlowStartStep = { cwnd: 0, rest: 0 };
+
+/**
+ * The window state and the event steps every controller shares: validated
+ * options, cwnd/ssthresh in bytes, the recovery and repeated-timeout flags,
+ * slow start on an ACK, the idle restart window, and MSS rescaling. A
+ * controller keeps one privately and adds its own congestion avoidance.
+ */
+export class CongestionWindow {
+  mss: number;
+  cwnd: number;
+  ssthresh = INFINITE_SSTHRESH;
+  inRecovery = false;
+  /** Set by a timeout, cleared by the next ACK of new data (RFC 5681 3.1: hold ssthresh on repeated RTOs). */
+  timedOut = false;
+  readonly initialSegments: number;
+  /** MSS per ACK in slow start (RFC 3465 L; Infinity as Linux). */
+  readonly slowStartLimit: number;
+
+  constructor(options: CongestionControllerOptions) {
+    this.mss = checkMss(options.mss);
+    this.initialSegments = initialWindowSegments(options);
+    this.slowStartLimit = slowStartLimit(options);
+    this.cwnd = this.initialSegments * this.mss;
+  }
+
+  get inSlowStart(): boolean {
+    return this.cwnd < this.ssthresh;
+  }
+
+  /**
+   * The shared part of onAck for `ackedBytes` > 0: clears the timeout flag;
+   * no growth in recovery (RFC 5681 3.2 / RFC 6582) or while
+   * application-limited (RFC 7661); then slow start. Returns the bytes left
+   * over for congestion avoidance (0 when none).
+   */
+  slowStartAck(ackedBytes: number, bytesInFlight: number): number {
+    this.timedOut = false;
+    if (this.inRecovery) return 0;
+    if (!isCwndLimited(this.cwnd, bytesInFlight)) return 0;
+    // Slow start first; what it leaves over goes to congestion avoidance.
+    const ss = slowStart(this.cwnd, this.ssthresh, this.mss, ackedBytes, this.slowStartLimit);
+    this.cwnd = ss.cwnd;
+    return ss.rest;
+  }
+
+  /** RFC 5681 4.1: cwnd = min(RW, cwnd), RW = min(IW, cwnd). */
+  idleRestart(): void {
+    this.cwnd = restartWindow(this.cwnd, this.initialSegments, this.mss);
+  }
+
+  /** setMss: validates, and rescales both windows; false when the MSS is unchanged. */
+  setMss(mss: number): boolean {
+    checkMss(mss);
+    const old = this.mss;
+    if (mss === old) return false;
+    this.mss = mss;
+    const w = rescaleWindows(this.cwnd, this.ssthresh, old, mss);
+    this.cwnd = w.cwnd;
+    this.ssthresh = w.ssthresh;
+    return true;
+  }
+}

@@ -28,16 +28,7 @@
 import type { Duration } from '../../time/duration.js';
 import type { Instant } from '../../time/instant.js';
 import type { CongestionController, CongestionControllerOptions } from './congestion-controller.js';
-import {
-  INFINITE_SSTHRESH,
-  checkMss,
-  initialWindowSegments,
-  isCwndLimited,
-  rescaleWindows,
-  restartWindow,
-  slowStart,
-  slowStartLimit,
-} from './congestion-controller.js';
+import { CongestionWindow } from './congestion-controller.js';
 
 /** RFC 9438 4.6: multiplicative decrease factor. */
 export const CUBIC_BETA = 0.7;
@@ -75,13 +66,8 @@ export function cubicK(wMax: number, cwndEpoch: number): number {
 
 export class CubicController implements CongestionController {
   readonly name = 'cubic' as const;
-  #mss: number;
-  readonly #initialSegments: number;
+  readonly #w: CongestionWindow;
   readonly #fastConvergence: boolean;
-  #cwnd: number;
-  #ssthresh = INFINITE_SSTHRESH;
-  #inRecovery = false;
-  #timedOut = false;
 
   // RFC 9438 4.1 state, windows in SEGMENTS (fractional).
   /** W_max; 0 means "none yet" (no loss, or reset by a timeout). */
@@ -98,31 +84,25 @@ export class CubicController implements CongestionController {
   /** The last RTT the connection reported, seconds. */
   #rttSecs = 0;
 
-  /** MSS per ACK in slow start (RFC 3465 L; Infinity as Linux). */
-  readonly #slowStartLimit: number;
-
   constructor(options: CongestionControllerOptions) {
-    this.#mss = checkMss(options.mss);
-    this.#initialSegments = initialWindowSegments(options);
+    this.#w = new CongestionWindow(options);
     this.#fastConvergence = options.fastConvergence ?? true;
-    this.#slowStartLimit = slowStartLimit(options);
-    this.#cwnd = this.#initialSegments * this.#mss;
   }
 
   get cwnd(): number {
-    return this.#cwnd;
+    return this.#w.cwnd;
   }
   get ssthresh(): number {
-    return this.#ssthresh;
+    return this.#w.ssthresh;
   }
   get mss(): number {
-    return this.#mss;
+    return this.#w.mss;
   }
   get inSlowStart(): boolean {
-    return this.#cwnd < this.#ssthresh;
+    return this.#w.inSlowStart;
   }
   get inRecovery(): boolean {
-    return this.#inRecovery;
+    return this.#w.inRecovery;
   }
   /** W_max in segments (0 before any congestion event); for tests and diagnostics. */
   get wMax(): number {
@@ -139,21 +119,15 @@ export class CubicController implements CongestionController {
 
   onAck(now: Instant, ackedBytes: number, rtt: Duration | undefined, bytesInFlight: number): void {
     if (!(ackedBytes > 0)) return;
-    this.#timedOut = false;
     if (rtt !== undefined && rtt >= 0) this.#rttSecs = rtt / 1_000_000;
-    if (this.#inRecovery) return;
-    // RFC 9438 5.8 / RFC 7661: no growth while application-limited.
-    if (!isCwndLimited(this.#cwnd, bytesInFlight)) return;
-    // Slow start first; what it leaves over goes to congestion avoidance.
-    const ss = slowStart(this.#cwnd, this.#ssthresh, this.#mss, ackedBytes, this.#slowStartLimit);
-    this.#cwnd = ss.cwnd;
-    const rest = ss.rest;
+    // No growth in recovery, nor (RFC 9438 5.8 / RFC 7661) while application-limited; slow start first.
+    const rest = this.#w.slowStartAck(ackedBytes, bytesInFlight);
     if (rest > 0) this.#congestionAvoidance(now, rest);
   }
 
   #congestionAvoidance(now: Instant, ackedBytes: number): void {
-    const mss = this.#mss;
-    const cwndSeg = this.#cwnd / mss;
+    const mss = this.#w.mss;
+    const cwndSeg = this.#w.cwnd / mss;
     if (this.#epochStart === undefined) {
       // RFC 9438 4.2: a new epoch starts with the first ACK in congestion avoidance.
       this.#epochStart = now;
@@ -179,7 +153,7 @@ export class CubicController implements CongestionController {
     if (cubicWindow(t, this.#k, this.#wMax) < this.#wEst) {
       // RFC 9438 4.3: Reno-friendly region, cwnd = W_est (in whole segments).
       const behind = this.#wEst - cwndSeg;
-      if (behind >= 1) this.#cwnd += Math.floor(behind) * mss;
+      if (behind >= 1) this.#w.cwnd += Math.floor(behind) * mss;
     } else {
       // RFC 9438 4.2: target = W_cubic(t + RTT), within [cwnd, 1.5 cwnd].
       let target = cubicWindow(t + this.#rttSecs, this.#k, this.#wMax);
@@ -191,66 +165,60 @@ export class CubicController implements CongestionController {
     if (this.#credit >= 1) {
       const whole = Math.floor(this.#credit);
       this.#credit -= whole;
-      this.#cwnd += whole * mss;
+      this.#w.cwnd += whole * mss;
     }
   }
 
   #reduce(): void {
-    const cwndSeg = this.#cwnd / this.#mss;
+    const cwndSeg = this.#w.cwnd / this.#w.mss;
     // RFC 9438 4.7 fast convergence: a flow whose window shrank releases bandwidth.
     if (this.#fastConvergence && cwndSeg < this.#wMax) this.#wMax = (cwndSeg * (1 + CUBIC_BETA)) / 2;
     else this.#wMax = cwndSeg;
     this.#cwndPrior = cwndSeg;
     // RFC 9438 4.6: ssthresh = cwnd * beta_cubic, at least 2 segments.
-    this.#ssthresh = Math.max(Math.floor(this.#cwnd * CUBIC_BETA), 2 * this.#mss);
+    this.#w.ssthresh = Math.max(Math.floor(this.#w.cwnd * CUBIC_BETA), 2 * this.#w.mss);
     this.#epochStart = undefined;
     this.#credit = 0;
   }
 
   onCongestionEvent(_now: Instant, _bytesInFlight: number): void {
-    if (this.#inRecovery) return;
+    if (this.#w.inRecovery) return;
     this.#reduce();
-    this.#cwnd = this.#ssthresh;
-    this.#inRecovery = true;
+    this.#w.cwnd = this.#w.ssthresh;
+    this.#w.inRecovery = true;
   }
 
   onRecoveryEnd(_now: Instant): void {
-    if (!this.#inRecovery) return;
-    this.#inRecovery = false;
-    this.#cwnd = this.#ssthresh;
+    if (!this.#w.inRecovery) return;
+    this.#w.inRecovery = false;
+    this.#w.cwnd = this.#w.ssthresh;
     this.#epochStart = undefined;
   }
 
   onRetransmitTimeout(_now: Instant, _bytesInFlight: number): void {
     // RFC 9438 4.8: ssthresh as in 4.6, cwnd as Reno (1 MSS). RFC 5681 3.1:
     // a repeated timeout of the same data holds ssthresh.
-    if (!this.#timedOut) this.#reduce();
-    this.#timedOut = true;
+    if (!this.#w.timedOut) this.#reduce();
+    this.#w.timedOut = true;
     // RFC 9438 4.8: the next epoch uses K = 0 and W_max = its starting window.
     this.#wMax = 0;
     this.#cwndPrior = 0;
     this.#epochStart = undefined;
     this.#credit = 0;
-    this.#cwnd = this.#mss;
-    this.#inRecovery = false;
+    this.#w.cwnd = this.#w.mss;
+    this.#w.inRecovery = false;
   }
 
   onIdleRestart(_now: Instant): void {
     // RFC 5681 4.1 restart window; RFC 9438 5.8: the idle time must not
     // count as epoch time, so the curve restarts at the next ACK.
-    this.#cwnd = restartWindow(this.#cwnd, this.#initialSegments, this.#mss);
+    this.#w.idleRestart();
     this.#epochStart = undefined;
     this.#credit = 0;
   }
 
   setMss(mss: number): void {
-    checkMss(mss);
-    const old = this.#mss;
-    if (mss === old) return;
-    this.#mss = mss;
     // Segment-denominated state (W_max, W_est, K) is unchanged by design.
-    const w = rescaleWindows(this.#cwnd, this.#ssthresh, old, mss);
-    this.#cwnd = w.cwnd;
-    this.#ssthresh = w.ssthresh;
+    this.#w.setMss(mss);
   }
 }
