@@ -20,7 +20,7 @@ import { TcpState } from './state.js';
 import { prrOnAck, prrOnSend } from './prr.js';
 import { RackState } from './rack.js';
 import { enterRecovery, rackContext } from './input.js';
-import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout } from './tlp.js';
+import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
 export interface TcpSegmentOut {
@@ -33,17 +33,6 @@ const NO_PAYLOAD: readonly Uint8Array[] = Object.freeze([]);
 
 function bare(header: TcpHeaderRepr): TcpSegmentOut {
   return { header, payload: NO_PAYLOAD, payloadLength: 0 };
-}
-
-/** States that send data and FIN (RFC 9293 3.10.2, 3.10.4). */
-function sendsData(s: TcpState): boolean {
-  return (
-    s === TcpState.ESTABLISHED ||
-    s === TcpState.CLOSE_WAIT ||
-    s === TcpState.FIN_WAIT_1 ||
-    s === TcpState.CLOSING ||
-    s === TcpState.LAST_ACK
-  );
 }
 
 // ---------------------------------------------------------------- timers

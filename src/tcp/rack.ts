@@ -24,7 +24,7 @@
 import type { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 import type { SeqNumber } from './seq.js';
-import { seqAdd, seqGt, seqLe, seqLt, seqMin, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
 
 /** Fields of one entry in the log (stride 4). */
 const START = 0;
@@ -118,6 +118,12 @@ export class RackState {
    * sent before RACK.segment (what Linux's time-sorted list gives it).
    */
   #rxtEntries = 0;
+  /**
+   * While #rxtEntries > 0: at or above the highest end of the entries ever
+   * retransmitted. Past it transmit times rise again, so detectLoss stops at
+   * the first entry there not sent before RACK.segment.
+   */
+  #rxtHighEnd: SeqNumber = 0;
 
   /** Entries logged (segments sent and not yet cumulatively acknowledged). */
   get size(): number {
@@ -168,6 +174,7 @@ export class RackState {
     this.#split(start);
     this.#split(end);
     const l = this.#log;
+    const hadRxt = this.#rxtEntries > 0;
     for (let i = 0; i < this.#count; i++) {
       const o = (this.#head + i) * STRIDE;
       if (seqLe(l[o + END]!, start)) continue;
@@ -176,6 +183,8 @@ export class RackState {
       if ((f & RACK_SACKED) !== 0) continue;
       if ((f & RACK_LOST) !== 0 && (f & RACK_RXT) === 0) this.lostUnsent--;
       if ((f & RACK_EVER_RXT) === 0) this.#rxtEntries++;
+      // Every entry marked here ends at or below `end`.
+      this.#rxtHighEnd = hadRxt ? seqMax(this.#rxtHighEnd, end) : end;
       l[o + FLAGS] = f | RACK_RXT | RACK_EVER_RXT;
       l[o + XMIT] = now;
     }
@@ -343,7 +352,9 @@ export class RackState {
       if ((f & RACK_LOST) !== 0 && (f & RACK_RXT) === 0) continue;
       const xmit = l[o + XMIT]!;
       if (!sentAfter(this.xmitTs, this.endSeq, xmit, l[o + END]!)) {
-        if (this.#rxtEntries === 0) break;
+        // Sent after RACK.segment, so not lost (RFC 8985 6.2 step 5); nor is
+        // anything after it, unless a retransmission lies above it.
+        if (this.#rxtEntries === 0 || seqLe(this.#rxtHighEnd, l[o + START]!)) break;
         continue;
       }
       const remaining = this.rtt + reo - (ctx.now - xmit);

@@ -19,7 +19,7 @@ import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
 import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
 import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
-import type { Counters } from '../stats/counters.js';
+import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
 import { IP_PMTUDISC_WANT, pmtuDiscLearns, pmtuDiscSetsDf } from '../syscall/sockopt.js';
@@ -116,11 +116,73 @@ const CONFIRM_INTERVAL = Duration.fromSecs(1);
 /** An empty payload, shared. */
 const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
 
+/** A registered connection and its tuple (the parts of its string key). */
+interface ConnSlot {
+  readonly localAddr: Ipv4Address;
+  readonly remoteAddr: Ipv4Address;
+  /** localPort * 0x10000 + remotePort: the #byPorts key. */
+  readonly ports: number;
+  readonly entry: ConnEntry;
+}
+
+/**
+ * The connection table: by tuple string (insertion order, as a plain Map
+ * had it) and, for lookups, by port pair then addresses, so that demuxing a
+ * segment builds no string (issue 9).
+ */
+class ConnTable {
+  readonly #byKey = new Map<string, ConnSlot>();
+  readonly #byPorts = new Map<number, ConnSlot[]>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  *values(): IterableIterator<ConnEntry> {
+    for (const slot of this.#byKey.values()) yield slot.entry;
+  }
+
+  find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): ConnEntry | undefined {
+    const slots = this.#byPorts.get(localPort * 0x10000 + remotePort);
+    if (slots === undefined) return undefined;
+    for (const slot of slots) {
+      if (slot.localAddr === localAddr && slot.remoteAddr === remoteAddr) return slot.entry;
+    }
+    return undefined;
+  }
+
+  getKey(key: string): ConnEntry | undefined {
+    return this.#byKey.get(key)?.entry;
+  }
+
+  /** Registers `entry` under its key (its conn's tuple), replacing whatever was there. */
+  set(entry: ConnEntry): void {
+    this.delete(entry.key);
+    const local = entry.conn.local;
+    const remote = entry.conn.remote;
+    const ports = local.port * 0x10000 + remote.port;
+    const slot: ConnSlot = { localAddr: local.addr, remoteAddr: remote.addr, ports, entry };
+    this.#byKey.set(entry.key, slot);
+    const slots = this.#byPorts.get(ports);
+    if (slots === undefined) this.#byPorts.set(ports, [slot]);
+    else slots.push(slot);
+  }
+
+  delete(key: string): void {
+    const slot = this.#byKey.get(key);
+    if (slot === undefined) return;
+    this.#byKey.delete(key);
+    const slots = this.#byPorts.get(slot.ports)!;
+    if (slots.length === 1) this.#byPorts.delete(slot.ports);
+    else slots.splice(slots.indexOf(slot), 1);
+  }
+}
+
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly protocol = IpProtocol.Tcp;
   readonly #host: TcpHost;
   readonly #ports: PortAllocator<TcpBinding>;
-  readonly #conns = new Map<string, ConnEntry>();
+  readonly #conns = new ConnTable();
   /**
    * Listening bindings by port (Linux's listening hash): a SYN looks here,
    * not through every binding of the port, which holds one per accepted
@@ -136,9 +198,16 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #heap = new DeadlineHeap();
   readonly #isn: IsnGenerator;
   readonly #defaults: TcpConfig;
+  // Per-segment counters, taken once (issue 9: no name lookup per segment).
+  readonly #inSegs: CounterCell;
+  readonly #outSegs: CounterCell;
+  readonly #retransSegs: CounterCell;
 
   constructor(host: TcpHost, opts: TcpProtocolOptions = {}) {
     this.#host = host;
+    this.#inSegs = host.stats.cell(TcpCounter.InSegs);
+    this.#outSegs = host.stats.cell(TcpCounter.OutSegs);
+    this.#retransSegs = host.stats.cell(TcpCounter.RetransSegs);
     this.#ports = opts.ports ?? new PortAllocatorClass<TcpBinding>(host.rng);
     // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
     this.#isn = new IsnGenerator(host.rng);
@@ -295,14 +364,14 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (b === undefined) {
       // Linux __inet_hash_connect: an ephemeral port nobody has bound (RFC 6056 3.3.1 start point).
       const port = this.#ports.allocate(
-        (p) => !this.#ports.isInUse(p) && !this.#conns.has(tupleKey(src, p, dst, remotePort)),
+        (p) => !this.#ports.isInUse(p) && this.#conns.find(src, p, dst, remotePort) === undefined,
       );
       if (port === undefined) raise('EADDRNOTAVAIL');
       b = { address: 0, port, reuseAddr: sock.so.reuseAddr, reusePort: sock.so.reusePort, listener: undefined, entry: undefined };
       this.#ports.bind(port, b);
     }
     const key = tupleKey(src, b.port, dst, remotePort);
-    const existing = this.#conns.get(key);
+    const existing = this.#conns.find(src, b.port, dst, remotePort);
     if (existing !== undefined) {
       // A TIME-WAIT incarnation may be reused (RFC 6191 spirit; Linux tcp_tw_reuse on loopback); anything else is taken.
       if (existing.conn.state !== TcpState.TIME_WAIT) {
@@ -329,7 +398,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   }
 
   #register(entry: ConnEntry): void {
-    this.#conns.set(entry.key, entry);
+    this.#conns.set(entry);
     this.#lastEntry = undefined;
     entry.conn.onEvent = () => {
       entry.socket?.wake();
@@ -432,7 +501,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     entry.lingerWaker = undefined;
     lingering?.();
     this.#heap.remove(entry);
-    if (this.#conns.get(entry.key) === entry) this.#conns.delete(entry.key);
+    if (this.#conns.getKey(entry.key) === entry) this.#conns.delete(entry.key);
     this.#lastEntry = undefined;
     entry.conn.onEvent = undefined;
     if (entry.parent !== undefined) {
@@ -461,7 +530,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       const end = seqAdd(h.seq, seqLen);
       if (seqLt(h.seq, entry.highestSent) || ((h.flags & TcpFlag.SYN) !== 0 && seqLe(end, entry.highestSent))) {
         entry.totalRetrans++;
-        this.#host.stats.increment(TcpCounter.RetransSegs);
+        this.#retransSegs.n++;
         // A timeout, not a fast retransmit: maybe our frames go to the wrong MAC
         // (a corrupted ARP packet); have the neighbour re-verified now.
         if (entry.conn.timeouts > 0) this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'suspect');
@@ -490,7 +559,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       this.#prepareFill(h, seg.payload, len),
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') {
-      this.#host.stats.increment(TcpCounter.OutSegs);
+      this.#outSegs.n++;
     } else {
       // The segment is lost like any other; the retransmission timer takes over. The
       // errno is remembered as a soft error (Linux: sk_err_soft from ip_queue_xmit).
@@ -550,7 +619,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       this.#prepareFill(h, NO_CHUNKS, 0),
     );
     if (status === 'sent' || status === 'queued') {
-      this.#host.stats.increment(TcpCounter.OutSegs);
+      this.#outSegs.n++;
       this.#host.stats.increment(TcpCounter.OutRsts);
     }
   }
@@ -572,14 +641,14 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       stats.increment(`tcp.drop.${parsed.reason}`);
       return;
     }
-    stats.increment(TcpCounter.InSegs);
+    this.#inSegs.n++;
     const seg = parsed.value;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       stats.increment('tcp.drop.port-zero');
       return;
     }
     // A one-entry cache in front of the table: a busy connection's segments
-    // come in runs, and the string key costs more than the rest of demux.
+    // come in runs, and even the numeric table walk costs more than a compare.
     let entry: ConnEntry | undefined;
     if (
       this.#lastEntry !== undefined &&
@@ -590,7 +659,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     ) {
       entry = this.#lastEntry;
     } else {
-      entry = this.#conns.get(tupleKey(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+      entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
       if (entry !== undefined) {
         this.#lastEntry = entry;
         this.#lastLocalAddr = ip.dst;
@@ -716,7 +785,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   icmpError(now: Instant, report: IcmpErrorReport): void {
     const q = report.quote;
     if (q.protocol !== IpProtocol.Tcp || q.srcPort === undefined || q.dstPort === undefined) return;
-    const entry = this.#conns.get(tupleKey(q.src, q.srcPort, q.dst, q.dstPort));
+    const entry = this.#conns.find(q.src, q.srcPort, q.dst, q.dstPort);
     if (entry === undefined) return;
     const conn = entry.conn;
     if (q.transport.length >= 8) {

@@ -26,8 +26,11 @@ export const TLP_MIN_EXTRA = Duration.fromMillis(2);
 /** RFC 8985 7.2 WCDelAckT, the worst-case delayed ACK timer (Linux adds TCP_RTO_MIN, 200 ms). */
 export const TLP_WORST_CASE_DELACK = Duration.fromMillis(200);
 
-/** States whose data (or FIN) a probe may repair. */
-function probing(s: TcpState): boolean {
+/**
+ * States that send data and FIN (RFC 9293 3.10.2, 3.10.4): the ones whose
+ * data (or FIN) a probe may repair. Shared with output.ts.
+ */
+export function sendsData(s: TcpState): boolean {
   return (
     s === TcpState.ESTABLISHED ||
     s === TcpState.CLOSE_WAIT ||
@@ -42,7 +45,7 @@ function canSchedule(t: Tcb): boolean {
   return (
     t.config.lossProbe &&
     t.sackOk &&
-    probing(t.state) &&
+    sendsData(t.state) &&
     !t.inRecovery &&
     // After an RTO the connection is in loss recovery (Linux TCP_CA_Loss): no probes.
     t.retries === 0 &&

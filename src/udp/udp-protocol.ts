@@ -10,7 +10,7 @@
  */
 import type { ErrnoName } from '../errno/errno.js';
 import type { Rng } from '../random/rng.js';
-import type { Counters } from '../stats/counters.js';
+import type { CounterCell, Counters } from '../stats/counters.js';
 import { PortAllocator } from '../stack/port-allocator.js';
 import type { PortRange } from '../stack/port-allocator.js';
 import { constants as C } from '../syscall/constants.js';
@@ -98,8 +98,14 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
   readonly #groups = new Map<string, number>();
   #bindSeq = 0;
 
+  // Per-datagram counters, taken once (issue 9: no name lookup per datagram).
+  readonly #inDatagrams: CounterCell;
+  readonly #outDatagrams: CounterCell;
+
   constructor(host: UdpHost, opts: UdpProtocolOptions = {}) {
     this.#host = host;
+    this.#inDatagrams = host.stats.cell(UdpCounter.InDatagrams);
+    this.#outDatagrams = host.stats.cell(UdpCounter.OutDatagrams);
     this.#ports = opts.ports ?? new PortAllocator<UdpSocket>(host.rng, opts.ephemeralPorts);
   }
 
@@ -310,7 +316,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
       this.#host.stats.increment(UdpCounter.SendErrors);
       raise(status);
     }
-    this.#host.stats.increment(UdpCounter.OutDatagrams);
+    this.#outDatagrams.n++;
     // Linux loops multicast (IP_MULTICAST_LOOP) and broadcast back to local sockets at IP output.
     if ((multicast && sock.multicastLoop && this.hasGroup(dst)) || broadcast) {
       this.#deliverToMany(src, srcPort, dst, to.port, concat(data, length), multicast);
@@ -380,7 +386,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
 
   #enqueue(sock: UdpSocket, src: Ipv4Address, srcPort: number, payload: Uint8Array): boolean {
     if (sock.deliver({ address: src, port: srcPort }, payload)) {
-      this.#host.stats.increment(UdpCounter.InDatagrams);
+      this.#inDatagrams.n++;
       return true;
     }
     this.#host.stats.increment(UdpCounter.RcvbufErrors);
