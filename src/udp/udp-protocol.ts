@@ -37,6 +37,9 @@ import type { UdpSocketOwner } from './udp-socket.js';
  * Stack implements it (the lead wires `new UdpProtocol(host)` in and
  * registers it both as a TransportProtocol and with Syscalls).
  */
+/** An empty payload, shared. */
+const NO_DATA: readonly Uint8Array[] = Object.freeze([]);
+
 export interface UdpHost {
   readonly stats: Counters;
   /** Seeded: ephemeral ports repeat with the seed. */
@@ -291,26 +294,20 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
       ecn: tos & 3,
       dontFragment,
     };
-    const fill = (out: Uint8Array, route: IpRoute): void => {
-      let at = UDP_HEADER_LEN;
-      for (const d of data) {
-        out.set(d, at);
-        at += d.length;
-      }
-      const ports = { srcPort, dstPort: to.port };
-      // RFC 768 lets IPv4 senders omit the checksum: SO_NO_CHECK, or a trusted link that does not need it.
-      if (sock.noCheck || !route.checksum) {
-        emitUdpHeader(ports, out, length);
-      } else {
-        emitUdpHeader(ports, out, length, { src: route.src, dst: route.dst });
-        finishUdpChecksum(out, out.subarray(UDP_HEADER_LEN, UDP_HEADER_LEN + length));
-      }
-    };
+    this.#fillSock = sock;
+    this.#fillData = data;
+    this.#fillLen = length;
+    this.#fillPorts.srcPort = srcPort;
+    this.#fillPorts.dstPort = to.port;
+    const fill = this.#fillPending;
     let status = this.#host.ip.send(now, req, UDP_HEADER_LEN + length, fill);
     // WANT on a link narrower than 576 bytes: fragment after all.
     if (status === 'EMSGSIZE' && mode === IP_PMTUDISC_WANT && dontFragment && total <= 65535) {
       status = this.#host.ip.send(now, { ...req, dontFragment: false }, UDP_HEADER_LEN + length, fill);
     }
+    // Hold no caller's bytes between sends.
+    this.#fillSock = undefined;
+    this.#fillData = NO_DATA;
     this.#host.wake?.();
     if (status !== 'sent' && status !== 'queued' && status !== 'dropped') {
       this.#host.stats.increment(UdpCounter.SendErrors);
@@ -322,6 +319,31 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
       this.#deliverToMany(src, srcPort, dst, to.port, concat(data, length), multicast);
     }
   }
+
+  // The datagram #fillPending writes: ip.send calls its fill synchronously
+  // (before returning), so one bound function and these fields replace a
+  // closure and a ports record per datagram.
+  #fillSock: UdpSocket | undefined;
+  #fillData: readonly Uint8Array[] = NO_DATA;
+  #fillLen = 0;
+  readonly #fillPorts = { srcPort: 0, dstPort: 0 };
+  readonly #fillPending = (out: Uint8Array, route: IpRoute): void => {
+    const sock = this.#fillSock;
+    if (sock === undefined) throw new Error('udp: fill called outside ip.send');
+    const length = this.#fillLen;
+    let at = UDP_HEADER_LEN;
+    for (const d of this.#fillData) {
+      out.set(d, at);
+      at += d.length;
+    }
+    // RFC 768 lets IPv4 senders omit the checksum: SO_NO_CHECK, or a trusted link that does not need it.
+    if (sock.noCheck || !route.checksum) {
+      emitUdpHeader(this.#fillPorts, out, length);
+    } else {
+      emitUdpHeader(this.#fillPorts, out, length, { src: route.src, dst: route.dst });
+      finishUdpChecksum(out, out.subarray(UDP_HEADER_LEN, UDP_HEADER_LEN + length));
+    }
+  };
 
   // ------------------------------------------------------------ receiving
 
