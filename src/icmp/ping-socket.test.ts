@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isSocketError } from '../errno/socket-error.js';
 import { MemoryNetwork } from '../link/memory.js';
 import { Stack } from '../stack/stack.js';
 import { constants as C } from '../syscall/constants.js';
+import { errnoOf } from '../syscall/outcome.fixtures.js';
 import { Duration } from '../time/duration.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { readU16 } from '../wire/bytes.js';
@@ -30,16 +30,6 @@ async function run(clock: ManualClock, ms: number): Promise<void> {
     clock.advance(Duration.fromMillis(1));
     await new Promise<void>((res) => setTimeout(res, 0));
   }
-}
-
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
 }
 
 /** An echo request as a program writes it: type 8, code 0, identifier and checksum left for the kernel. */
@@ -119,6 +109,17 @@ describe('ping sockets: socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)', () => {
     expect(await errnoOf(() => a.sys.bind(fd, { address: '10.9.9.9', port: 0 }))).toBe('bind EADDRNOTAVAIL');
     expect(await errnoOf(() => a.sys.listen(fd, 1))).toBe('listen EOPNOTSUPP');
     expect(await errnoOf(a.sys.recvmsg(fd, { iov: [new Uint8Array(8)] }, C.MSG_ERRQUEUE))).toBe('recvmsg EAGAIN');
+  });
+
+  it('after shutdown(SHUT_RD) poll reports POLLIN and POLLRDHUP, as Linux datagram_poll does for ping sockets', async () => {
+    const { a } = routed();
+    const fd = a.sys.socket(C.AF_INET, C.SOCK_DGRAM, C.IPPROTO_ICMP);
+    await a.sys.connect(fd, { address: '10.0.0.254', port: 0 });
+    const [before] = await a.sys.poll([{ fd, events: C.POLLIN | C.POLLRDHUP }], 0);
+    expect((before?.revents ?? -1) & (C.POLLIN | C.POLLRDHUP)).toBe(0);
+    a.sys.shutdown(fd, C.SHUT_RD);
+    const [after] = await a.sys.poll([{ fd, events: C.POLLIN | C.POLLRDHUP }], 0);
+    expect((after?.revents ?? 0) & (C.POLLIN | C.POLLRDHUP)).toBe(C.POLLIN | C.POLLRDHUP);
   });
 
   it('IP_RECVERR: an ICMP time exceeded about a request is queued and read with recvmsg(MSG_ERRQUEUE)', async () => {

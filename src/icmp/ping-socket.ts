@@ -113,8 +113,8 @@ export class PingSocket implements SocketHandle {
   }
 
   readiness(): number {
-    // No POLLRDHUP after SHUT_RD, unlike UdpSocket.
-    return this.#d.readiness(0);
+    // Linux: ping sockets poll through datagram_poll, like UDP.
+    return this.#d.readiness();
   }
 
   setWaker(waker: (() => void) | undefined): void {

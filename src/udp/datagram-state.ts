@@ -75,14 +75,14 @@ export class DatagramState {
 
   /**
    * Linux datagram_poll: always writable; POLLERR for a pending or queued
-   * error; readable with data or after SHUT_RD (adding `shutRcvExtra` then);
+   * error; readable with data or after SHUT_RD (then also POLLRDHUP);
    * POLLHUP when both directions are shut.
    */
-  readiness(shutRcvExtra: number): number {
+  readiness(): number {
     let m = C.POLLOUT | C.POLLWRNORM | C.POLLWRBAND;
     if (this.error !== undefined || this.#errorQueue.length > 0) m |= C.POLLERR;
     if (this.queue.length > 0) m |= C.POLLIN | C.POLLRDNORM;
-    if ((this.shutdown & SHUT_RCV) !== 0) m |= C.POLLIN | C.POLLRDNORM | shutRcvExtra;
+    if ((this.shutdown & SHUT_RCV) !== 0) m |= C.POLLIN | C.POLLRDNORM | C.POLLRDHUP;
     if (this.shutdown === (SHUT_RCV | SHUT_SEND)) m |= C.POLLHUP;
     return m;
   }

@@ -176,7 +176,7 @@ export class UdpSocket implements SocketHandle {
   // ------------------------------------------------------------ SocketHandle
 
   readiness(): number {
-    return this.#d.readiness(C.POLLRDHUP);
+    return this.#d.readiness();
   }
 
   setWaker(waker: (() => void) | undefined): void {
