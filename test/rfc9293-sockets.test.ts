@@ -355,6 +355,7 @@ describe('RFC 9293 MUSTs through the stack: IP', () => {
     expect(sent.length).toBeGreaterThan(0);
     for (const f of sent) expect((f.ip.dscp << 2) | f.ip.ecn).toBe(0xb8);
     // The other direction keeps the default.
+    expect(l.tcp(mark, b.addr).length).toBeGreaterThan(0);
     expect(l.tcp(mark, b.addr).every((f) => f.ip.dscp === 0)).toBe(true);
   });
 
@@ -362,6 +363,7 @@ describe('RFC 9293 MUSTs through the stack: IP', () => {
     const l = lan(2);
     const [a, b] = [l.hosts[0]!, l.hosts[1]!];
     const { cli, srv } = await connectPair(a, b, 80);
+    expect(l.tcp(0, a.addr).length).toBeGreaterThan(0);
     expect(l.tcp(0, a.addr).every((f) => f.ip.ttl === 64)).toBe(true);
     a.sys.setsockopt(cli, C.IPPROTO_IP, C.IP_TTL, 7);
     const mark = l.frames.length;

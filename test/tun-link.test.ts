@@ -77,6 +77,7 @@ describeWithNetns('TUN link: sockstack and the Linux kernel in a network namespa
   it('the stack pings Linux', async () => {
     const r = await stack.ping(LINUX, { count: 3, interval: Duration.fromMillis(100), timeout: Duration.fromSecs(5) });
     expect(r.received).toBe(3);
+    expect(r.rtts).toHaveLength(3);
     expect(r.rtts.every((t) => t !== undefined)).toBe(true);
   });
 
@@ -122,6 +123,7 @@ describeWithNetns('TUN link: sockstack and the Linux kernel in a network namespa
     const frames = tsharkFrames(tshark, pcapPath);
     const damaged = frames.filter((f) => f.problems.length > 0).map((f) => `#${f.number}: ${f.problems.join(', ')}`);
     expect(damaged).toEqual([]);
+    expect(frames.length).toBeGreaterThan(0);
     expect(frames.every((f) => f.protocols[0] === 'raw' && f.protocols.includes('ip'))).toBe(true);
     // Echo requests and replies both ways, and fragments from both sides.
     const echo = (type: number, src: string): number => frames.filter((f) => f.icmpType === type && f.src === src).length;

@@ -11,6 +11,7 @@ import type { Lan } from '../../examples/tcp-net.js';
 import { constants as C } from '../syscall/constants.js';
 import type { Syscalls } from '../syscall/syscalls.js';
 import { connect } from './connect.js';
+import { listen } from './connect.fixtures.js';
 import type { TlsProvider, TlsStartOptions } from './tls-provider.js';
 
 const KEY = 0x5a;
@@ -65,14 +66,6 @@ afterEach(() => {
   net?.close();
   net = undefined;
 });
-
-function listen(sys: Syscalls, port: number): number {
-  const fd = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  sys.setsockopt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
-  sys.bind(fd, { address: '0.0.0.0', port });
-  sys.listen(fd, 16);
-  return fd;
-}
 
 /** Reads one line ("...\n") byte by byte, so nothing after it is consumed. */
 async function readLine(sys: Syscalls, fd: number): Promise<string> {

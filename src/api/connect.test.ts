@@ -4,20 +4,14 @@ import type { Lan } from '../../examples/tcp-net.js';
 import { constants as C } from '../syscall/constants.js';
 import type { Syscalls } from '../syscall/syscalls.js';
 import { connect, parseSocketAddress } from './connect.js';
+import { listen } from './connect.fixtures.js';
+import { concat } from '../wire/bytes.fixtures.js';
 
 let net: Lan | undefined;
 afterEach(() => {
   net?.close();
   net = undefined;
 });
-
-function listen(sys: Syscalls, port: number): number {
-  const fd = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  sys.setsockopt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
-  sys.bind(fd, { address: '0.0.0.0', port });
-  sys.listen(fd, 16);
-  return fd;
-}
 
 async function readAll(sys: Syscalls, fd: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -28,16 +22,6 @@ async function readAll(sys: Syscalls, fd: number): Promise<Uint8Array> {
     parts.push(buf.slice(0, n));
   }
   return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 async function readStream(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {

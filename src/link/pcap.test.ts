@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Instant } from '../time/instant.js';
 import { fromHex, toHex } from '../wire/bytes.js';
+import { concat } from '../wire/bytes.fixtures.js';
 import { LinkType } from './link.js';
 import type { PcapWriterOptions } from './pcap.js';
 import { PCAP_DEFAULT_SNAPLEN, PcapWriter, readPcap } from './pcap.js';
 import { SeededRng } from '../random/rng.js';
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 function capture(options: PcapWriterOptions): { writer: PcapWriter; bytes: () => Uint8Array; chunks: Uint8Array[] } {
   const chunks: Uint8Array[] = [];

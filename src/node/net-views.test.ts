@@ -12,6 +12,7 @@ import { connect } from '../api/connect.js';
 import { sharedBufferPool } from '../storage/buffer-pool.js';
 import { constants as C } from '../syscall/constants.js';
 import { createNet } from './net.js';
+import { concat } from '../wire/bytes.fixtures.js';
 
 let net: Lan | undefined;
 afterEach(() => {
@@ -42,16 +43,6 @@ function payload(k: number, n: number): Uint8Array {
     b[i] = (x >>> 24) % 255;
   }
   return b;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Server side with plain syscalls: accept `count` connections, send each its payload, close. */

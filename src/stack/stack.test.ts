@@ -8,6 +8,7 @@ import { ManualClock } from '../time/manual-clock.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { formatIpv4, ipv4 } from '../wire/address.js';
 import { toHex } from '../wire/bytes.js';
+import { bytes } from '../wire/bytes.fixtures.js';
 import { EtherType, emitEthernetHeader } from '../wire/ethernet.js';
 import { Stack } from './stack.js';
 import type { IpPacketIn, IpSendStatus, IpSender, TransportProtocol } from './transport.js';
@@ -39,16 +40,6 @@ class RawProtocol implements TransportProtocol {
     this.stack.wake();
     return status;
   }
-}
-
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
 }
 
 function lan(seed = 7, opts: ConstructorParameters<typeof MemoryNetwork>[0] extends infer O ? Partial<O> : never = {}) {

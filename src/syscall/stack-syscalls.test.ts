@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isSocketError } from '../errno/socket-error.js';
 import { MemoryNetwork } from '../link/memory.js';
 import { Stack } from '../stack/stack.js';
 import { Duration } from '../time/duration.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { UdpCounter } from '../udp/udp-protocol.js';
 import { constants as C } from './constants.js';
+import { errnoOf } from './outcome.fixtures.js';
 import { createStackSyscalls } from './stack-syscalls.js';
 
 /** Two real Stacks on a MemoryNetwork (ARP, Ethernet, IPv4), with the syscall layer wired in. */
@@ -25,16 +25,6 @@ async function run(clock: ManualClock, ms = 2000): Promise<void> {
     clock.advance(step);
     await new Promise<void>((r) => setTimeout(r, 0));
   }
-}
-
-async function errnoOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('UDP over real Stacks', () => {

@@ -3,6 +3,7 @@ import { isSocketError } from '../errno/socket-error.js';
 import type { ErrnoName } from '../errno/errno.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { constants as C } from './constants.js';
+import { errnoOf, track } from './outcome.fixtures.js';
 import { FdTable } from './fd-table.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
 import type { Accepted, Endpoint, RecvResult, SocketHandle, WouldBlock } from './socket-handle.js';
@@ -135,25 +136,6 @@ function setup(opts: { rlimitNofile?: number } = {}) {
 const flush = async () => {
   for (let i = 0; i < 3; i++) await new Promise<void>((r) => setTimeout(r, 0));
 };
-
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
-}
-
-function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
-  let done = false;
-  const q = p.finally(() => {
-    done = true;
-  });
-  q.catch(() => undefined);
-  return { settled: () => done, promise: q };
-}
 
 describe('constants', () => {
   it('has Linux values', () => {

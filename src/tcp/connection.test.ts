@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TcpFlag } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
-import { Net, drain } from './harness.fixtures.js';
+import { Net, connectedPair, drain } from './harness.fixtures.js';
 import type { Host } from './harness.fixtures.js';
 import { TcpState } from './state.js';
 import type { TcpConnection } from './connection.js';
@@ -15,13 +15,7 @@ function pair(config: Parameters<Net['host']>[1] = {}, configB = config): { net:
 }
 
 function connected(config: Parameters<Net['host']>[1] = {}, configB = config) {
-  const { net, a, b } = pair(config, configB);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection accepted\n' + net.dump());
-  return { net, a, b, l, c, s };
+  return connectedPair({ seed: 7, client: config, server: configB });
 }
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -15,6 +15,7 @@ import type { TcpConfig } from './config.js';
 import { TcpConnection } from './connection.js';
 import type { TcpSegmentOut } from './connection.js';
 import { TcpListener, resetFor } from './listener.js';
+import { TcpState } from './state.js';
 import { SeededRng } from '../random/rng.js';
 
 /** A seeded stream of floats in [0, 1) from the project's SeededRng, for fault injection in tests. */
@@ -239,4 +240,36 @@ export function drain(c: TcpConnection, sink: number[] | { bytes: Uint8Array[] }
     if (Array.isArray(sink)) for (let i = 0; i < n; i++) sink.push(buf[i]!);
     else sink.bytes.push(buf.slice(0, n));
   }
+}
+
+export interface PairOptions {
+  /** Net seed. */
+  readonly seed: number;
+  /** Config of host A (10.0.0.1, the client). */
+  readonly client?: Partial<TcpConfig>;
+  /** Config of host B (10.0.0.2, listening on port 80); defaults to `client`. */
+  readonly server?: Partial<TcpConfig>;
+  /** One-way latency of the pipe, set before the hosts are made; the Net default when absent. */
+  readonly latency?: Duration;
+  /** Virtual time run after establishment (to let the handshake's last ACK land); none when absent. */
+  readonly settle?: Duration;
+}
+
+/**
+ * Host A (10.0.0.1) connects to host B (10.0.0.2) port 80 on a new Net; runs
+ * until A is ESTABLISHED and B has accepted (`c` is A's end, `s` is B's).
+ */
+export function connectedPair(o: PairOptions) {
+  const net = new Net(o.seed);
+  if (o.latency !== undefined) net.latency = o.latency;
+  const client = o.client ?? {};
+  const a = net.host('10.0.0.1', client);
+  const b = net.host('10.0.0.2', o.server ?? client);
+  const l = b.listen(80);
+  const c = a.connect(b, 80);
+  let s: TcpConnection | undefined;
+  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
+  if (s === undefined) throw new Error('no connection\n' + net.dump());
+  if (o.settle !== undefined) net.run(o.settle);
+  return { net, a, b, l, c, s };
 }

@@ -7,22 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
-import { Net, drain } from './harness.fixtures.js';
-import { TcpState } from './state.js';
+import type { Net} from './harness.fixtures.js';
+import { connectedPair, drain } from './harness.fixtures.js';
 import type { TcpConnection } from './connection.js';
 import type { TcpConfig } from './config.js';
 
 function connected(config: Partial<TcpConfig> = {}) {
-  const net = new Net(11);
-  net.latency = Duration.fromMillis(1);
-  const a = net.host('10.0.0.1', config);
-  const b = net.host('10.0.0.2', config);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection accepted\n' + net.dump());
-  return { net, c, s };
+  return connectedPair({ seed: 11, latency: Duration.fromMillis(1), client: config, server: config });
 }
 
 const ONE = new Uint8Array([0x2a]);

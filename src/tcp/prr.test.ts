@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
-import { Net, drain } from './harness.fixtures.js';
+import { connectedPair, drain } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
-import type { TcpConnection } from './connection.js';
 import { prrOnAck, prrOnSend, prrStart } from './prr.js';
 import type { Tcb } from './tcb.js';
-import { TcpState } from './state.js';
 
 const MSS = 1000;
 
@@ -60,16 +58,12 @@ describe('RFC 6937 proportional rate reduction (arithmetic)', () => {
 });
 
 function connected(config: Partial<TcpConfig>) {
-  const net = new Net(11);
-  const a = net.host('10.0.0.1', { noDelay: true, timestamps: false, initialWindowSegments: 20, ...config });
-  const b = net.host('10.0.0.2', { timestamps: false, quickAcks: 1000 });
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection');
-  net.run(Duration.fromMillis(100));
-  return { net, a, c, s };
+  return connectedPair({
+    seed: 11,
+    client: { noDelay: true, timestamps: false, initialWindowSegments: 20, ...config },
+    server: { timestamps: false, quickAcks: 1000 },
+    settle: Duration.fromMillis(100),
+  });
 }
 
 describe('RFC 6937 in SACK recovery', () => {

@@ -6,23 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { TcpFlag } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
-import { Net } from './harness.fixtures.js';
+import { connectedPair } from './harness.fixtures.js';
 import type { SentSegment } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
-import type { TcpConnection } from './connection.js';
-import { TcpState } from './state.js';
 
 function connected(config: Partial<TcpConfig> = {}) {
-  const net = new Net(3);
-  const a = net.host('10.0.0.1', { timestamps: false, ...config });
-  const b = net.host('10.0.0.2', { timestamps: false });
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection');
-  net.run(Duration.fromMillis(100));
-  return { net, a, c, s };
+  return connectedPair({ seed: 3, client: { timestamps: false, ...config }, server: { timestamps: false }, settle: Duration.fromMillis(100) });
 }
 
 const psh = (x: SentSegment): boolean => (x.seg.flags & TcpFlag.PSH) !== 0;

@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
 import type { Instant as InstantT } from '../time/instant.js';
-import { Net, drain } from './harness.fixtures.js';
+import { connectedPair, drain } from './harness.fixtures.js';
 import type { SentSegment } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
-import type { TcpConnection } from './connection.js';
 import { RACK_EVER_RXT, RACK_LOST, RACK_RXT, RACK_SACKED, RACK_TIMER_SLACK_US, RackState, sentAfter } from './rack.js';
 import type { RackContext } from './rack.js';
 import { SackScoreboard } from './sack-scoreboard.js';
-import { TcpState } from './state.js';
 
 const MSS = 1000;
 const ms = (n: number): InstantT => Instant.fromMillis(n);
@@ -168,16 +166,7 @@ describe('RFC 8985 6: RACK loss detection', () => {
 
 /** Two hosts 10 ms apart (SRTT 20 ms once the handshake is timed). */
 function connected(config: Partial<TcpConfig> = {}) {
-  const net = new Net(7);
-  const a = net.host('10.0.0.1', { noDelay: true, timestamps: false, ...config });
-  const b = net.host('10.0.0.2', { timestamps: false, ...config });
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection');
-  net.run(Duration.fromMillis(100));
-  return { net, a, b, c, s };
+  return connectedPair({ seed: 7, client: { noDelay: true, timestamps: false, ...config }, server: { timestamps: false, ...config }, settle: Duration.fromMillis(100) });
 }
 
 const dataFrom = (addr: number) => (x: SentSegment) => x.from === addr && x.seg.payload.length > 0;

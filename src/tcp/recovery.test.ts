@@ -3,24 +3,13 @@ import { TcpFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
-import { Net, drain } from './harness.fixtures.js';
-import type { SentSegment } from './harness.fixtures.js';
+import { connectedPair, drain } from './harness.fixtures.js';
+import type { Net, SentSegment } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
-import type { TcpConnection } from './connection.js';
 import { TcpState } from './state.js';
 
 function connected(config: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> = config) {
-  const net = new Net(3);
-  const a = net.host('10.0.0.1', config);
-  const b = net.host('10.0.0.2', configB);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection');
-  // Let the handshake's last ACK land.
-  net.run(Duration.fromSecs(1));
-  return { net, a, b, c, s };
+  return connectedPair({ seed: 3, client: config, server: configB, settle: Duration.fromSecs(1) });
 }
 
 const dataFrom = (net: Net, from: number) => (x: SentSegment) => x.from === from && x.seg.payload.length > 0;

@@ -2,23 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
-import { Net, drain } from './harness.fixtures.js';
+import { Net, connectedPair, drain } from './harness.fixtures.js';
 import type { Host } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { TcpState } from './state.js';
 
 function connected(config: Partial<TcpConfig> = {}) {
-  const net = new Net(9);
-  const a = net.host('10.0.0.1', config);
-  const b = net.host('10.0.0.2', config);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection');
-  net.run(Duration.fromSecs(1));
-  return { net, a, b, c, s, l };
+  return connectedPair({ seed: 9, client: config, server: config, settle: Duration.fromSecs(1) });
 }
 
 /** A crafted segment from `from` to connection `to` (ports of `to` swapped). */

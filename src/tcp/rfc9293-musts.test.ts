@@ -16,7 +16,7 @@ import { parseTcpOptions, summarizeTcpOptions } from '../wire/tcp-options.js';
 import { fromHex } from '../wire/bytes.js';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
-import { Net, drain } from './harness.fixtures.js';
+import { Net, connectedPair, drain } from './harness.fixtures.js';
 import type { Host, SentSegment } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
@@ -24,17 +24,7 @@ import { IsnGenerator } from './isn.js';
 import { TcpState } from './state.js';
 
 function connected(config: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> = config, seed = 5) {
-  const net = new Net(seed);
-  const a = net.host('10.0.0.1', config);
-  const b = net.host('10.0.0.2', configB);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection\n' + net.dump());
-  // Let the handshake's last ACK land.
-  net.run(Duration.fromMillis(100));
-  return { net, a, b, l, c, s };
+  return connectedPair({ seed, client: config, server: configB, settle: Duration.fromMillis(100) });
 }
 
 /** A crafted segment from host `from` to connection `to` (its ports swapped). */

@@ -6,21 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpConfig } from './config.js';
-import type { TcpConnection } from './connection.js';
-import { Net, drain } from './harness.fixtures.js';
-import { TcpState } from './state.js';
+import { connectedPair, drain } from './harness.fixtures.js';
 
 function connected(config: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> = config) {
-  const net = new Net(3);
-  const a = net.host('10.0.0.1', config);
-  const b = net.host('10.0.0.2', configB);
-  const l = b.listen(80);
-  const c = a.connect(b, 80);
-  let s: TcpConnection | undefined;
-  net.run(Duration.fromSecs(5), () => (s ??= l.accept()) !== undefined && c.state === TcpState.ESTABLISHED);
-  if (s === undefined) throw new Error('no connection\n' + net.dump());
-  net.run(Duration.fromMillis(100));
-  return { net, a, b, c, s };
+  return connectedPair({ seed: 3, client: config, server: configB, settle: Duration.fromMillis(100) });
 }
 
 describe('send-buffer auto-tuning (Linux tcp_sndbuf_expand)', () => {

@@ -1,54 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork } from '../link/memory.js';
-import { VirtualClock } from '../sim/virtual-clock.js';
-import { Stack } from '../stack/stack.js';
+import { narrowMiddle, receiveOne } from '../stack/narrow-middle.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
-import { Duration } from '../time/duration.js';
-
-/**
- * A -(1500)- R1 -(1000)- R2 -(1500)- B: both ends announce MSS 1460, so only
- * R1's "fragmentation needed" (RFC 1191) can tell A that its segments do not fit.
- */
-function narrowMiddle() {
-  const clock = new VirtualClock();
-  const n1 = new MemoryNetwork({ clock, seed: 1, latency: Duration.fromMillis(2) });
-  const n2 = new MemoryNetwork({ clock, seed: 2, latency: Duration.fromMillis(2), mtu: 1000 });
-  const n3 = new MemoryNetwork({ clock, seed: 3, latency: Duration.fromMillis(2) });
-  const a = new Stack({ clock, seed: 11 });
-  const r1 = new Stack({ clock, seed: 12, forwarding: true });
-  const r2 = new Stack({ clock, seed: 13, forwarding: true });
-  const b = new Stack({ clock, seed: 14 });
-  a.addInterface(n1.attach(), { address: '10.0.1.1/24', gateway: '10.0.1.254' });
-  r1.addInterface(n1.attach(), { address: '10.0.1.254/24' });
-  r1.addInterface(n2.attach(), { address: '10.0.2.1/24', gateway: '10.0.2.2' });
-  r2.addInterface(n2.attach(), { address: '10.0.2.2/24', gateway: '10.0.2.1' });
-  r2.addInterface(n3.attach(), { address: '10.0.3.254/24' });
-  b.addInterface(n3.attach(), { address: '10.0.3.1/24', gateway: '10.0.3.254' });
-  r1.addRoute('10.0.3.0/24', { gateway: '10.0.2.2' });
-  r2.addRoute('10.0.1.0/24', { gateway: '10.0.2.1' });
-  return { a, r1, b, sa: a.sys, sb: b.sys };
-}
 
 describe('path MTU discovery (RFC 1191) through routers', () => {
   it('a transfer survives a narrow middle link: the sender hears "fragmentation needed" and its data still arrives', async () => {
     const { a, r1, sa, sb } = narrowMiddle();
-    const lfd = sb.socket(C.AF_INET, C.SOCK_STREAM, 0);
-    sb.bind(lfd, { address: '0.0.0.0', port: 80 });
-    sb.listen(lfd, 4);
     const data = new Uint8Array(200_000).map((_, i) => (i * 31) & 0xff);
-    const receiver = (async () => {
-      const { fd } = await sb.accept(lfd);
-      const got = new Uint8Array(data.length);
-      let at = 0;
-      for (;;) {
-        const n = await sb.read(fd, got.subarray(at));
-        if (n === 0) break;
-        at += n;
-      }
-      sb.close(fd);
-      return got.subarray(0, at);
-    })();
+    const receiver = receiveOne(sb, 80, data.length);
     const fd = sa.socket(C.AF_INET, C.SOCK_STREAM, 0);
     await sa.connect(fd, { address: '10.0.3.1', port: 80 });
     expect(sa.getsockopt(fd, C.IPPROTO_TCP, C.TCP_MAXSEG)).toBe(1460);

@@ -4,45 +4,15 @@
  * SO_RCVLOWAT (sock_rcvlowat, tcp_poll) and SO_LINGER with a timeout.
  */
 import { describe, expect, it } from 'vitest';
-import { lan } from '../../examples/tcp-net.js';
-import type { Host, Lan, LanOptions } from '../../examples/tcp-net.js';
-import { isSocketError } from '../errno/socket-error.js';
+import type { Host, Lan } from '../../examples/tcp-net.js';
+import { connected, pair, sleep } from './socket-pair.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
+import { errnoOf } from '../syscall/outcome.fixtures.js';
 import { Duration } from '../time/duration.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
-}
-
-function pair(opts: LanOptions = {}): { net: Lan; a: Host; b: Host } {
-  const net = lan(opts);
-  return { net, a: net.hosts[0]!, b: net.hosts[1]! };
-}
-
-/** A connected pair: client fd on b, accepted fd on a; `before` configures the listener (options are inherited). */
-async function connected(a: Host, b: Host, port = 7000, before?: (lfd: number) => void): Promise<{ lfd: number; srv: number; cli: number }> {
-  const lfd = a.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  a.sys.setsockopt(lfd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
-  before?.(lfd);
-  a.sys.bind(lfd, { address: C.INADDR_ANY, port });
-  a.sys.listen(lfd, 5);
-  const cli = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  const acc = a.sys.accept(lfd);
-  await b.sys.connect(cli, { address: a.address, port });
-  const { fd: srv } = await acc;
-  return { lfd, srv, cli };
-}
-
-const sleep = (net: Lan, ms: number): Promise<void> => net.clock.sleep(Duration.fromMillis(ms));
 
 async function revents(h: Host, fd: number): Promise<number> {
   const [r] = await h.sys.poll([{ fd, events: C.POLLIN | C.POLLPRI | C.POLLOUT }], 0);

@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { lan } from '../../examples/tcp-net.js';
-import type { Host, Lan, LanOptions } from '../../examples/tcp-net.js';
+import type { Host } from '../../examples/tcp-net.js';
+import { connected, pair, sleep } from './socket-pair.fixtures.js';
 import { Errno } from '../errno/errno.js';
-import { isSocketError } from '../errno/socket-error.js';
 import { constants as C } from '../syscall/constants.js';
+import { errnoOf } from '../syscall/outcome.fixtures.js';
 import type { Syscalls } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
 import type { TcpInfoValue } from './tcp-socket.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
-}
 
 async function readAll(sys: Syscalls, fd: number): Promise<string> {
   const buf = new Uint8Array(4096);
@@ -31,11 +22,6 @@ async function readAll(sys: Syscalls, fd: number): Promise<string> {
   }
 }
 
-function pair(opts: LanOptions = {}): { net: Lan; a: Host; b: Host } {
-  const net = lan(opts);
-  return { net, a: net.hosts[0]!, b: net.hosts[1]! };
-}
-
 /** A listening socket on host `h`. */
 function listener(h: Host, port: number, backlog = 5, address: string = C.INADDR_ANY): number {
   const fd = h.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
@@ -45,17 +31,6 @@ function listener(h: Host, port: number, backlog = 5, address: string = C.INADDR
   return fd;
 }
 
-/** A connected pair: client fd on b, accepted fd on a. */
-async function connected(a: Host, b: Host, port = 7000): Promise<{ lfd: number; srv: number; cli: number }> {
-  const lfd = listener(a, port);
-  const cli = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-  const acc = a.sys.accept(lfd);
-  await b.sys.connect(cli, { address: a.address, port });
-  const { fd: srv } = await acc;
-  return { lfd, srv, cli };
-}
-
-const sleep = (net: Lan, ms: number): Promise<void> => net.clock.sleep(Duration.fromMillis(ms));
 
 describe('TCP stream sockets: the course example', () => {
   it('server: socket, SO_REUSEADDR, bind, listen, accept, read, write, shutdown, close; client: socket, connect, write, read, close', async () => {

@@ -4,17 +4,7 @@ import { lan } from '../../examples/tcp-net.js';
 import type { Host } from '../../examples/tcp-net.js';
 import { constants as C } from '../syscall/constants.js';
 import { Duration } from '../time/duration.js';
-
-/** Deterministic bytes (an LCG), different per seed. */
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+import { bytes } from '../wire/bytes.fixtures.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -1,30 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork } from '../link/memory.js';
-import { VirtualClock } from '../sim/virtual-clock.js';
-import { Stack } from '../stack/stack.js';
+import { narrowMiddle } from '../stack/narrow-middle.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
-import { Duration } from '../time/duration.js';
-
-/** A -(1500)- R1 -(1000)- R2 -(1500)- B, as in src/tcp/tcp-pmtu.test.ts. */
-function narrowMiddle() {
-  const clock = new VirtualClock();
-  const n1 = new MemoryNetwork({ clock, seed: 1, latency: Duration.fromMillis(2) });
-  const n2 = new MemoryNetwork({ clock, seed: 2, latency: Duration.fromMillis(2), mtu: 1000 });
-  const n3 = new MemoryNetwork({ clock, seed: 3, latency: Duration.fromMillis(2) });
-  const a = new Stack({ clock, seed: 11 });
-  const r1 = new Stack({ clock, seed: 12, forwarding: true });
-  const r2 = new Stack({ clock, seed: 13, forwarding: true });
-  const b = new Stack({ clock, seed: 14 });
-  a.addInterface(n1.attach(), { address: '10.0.1.1/24', gateway: '10.0.1.254' });
-  r1.addInterface(n1.attach(), { address: '10.0.1.254/24' });
-  r1.addInterface(n2.attach(), { address: '10.0.2.1/24', gateway: '10.0.2.2' });
-  r2.addInterface(n2.attach(), { address: '10.0.2.2/24', gateway: '10.0.2.1' });
-  r2.addInterface(n3.attach(), { address: '10.0.3.254/24' });
-  b.addInterface(n3.attach(), { address: '10.0.3.1/24', gateway: '10.0.3.254' });
-  r1.addRoute('10.0.3.0/24', { gateway: '10.0.2.2' });
-  r2.addRoute('10.0.1.0/24', { gateway: '10.0.2.1' });
-  return { a, r1, b, sa: a.sys, sb: b.sys };
-}
 
 describe('IP_MTU_DISCOVER on UDP (ip(7))', () => {
   function udpPair() {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MiniNet } from '../../examples/udp-mini-net.js';
 import type { MiniHost } from '../../examples/udp-mini-net.js';
-import { isSocketError } from '../errno/socket-error.js';
 import { constants as C } from '../syscall/constants.js';
+import { errnoOf, track } from '../syscall/outcome.fixtures.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { parseUdp } from '../wire/udp.js';
 import { UdpCounter } from './udp-protocol.js';
@@ -15,25 +15,6 @@ function lan(n = 2): { net: MiniNet; hosts: MiniHost[] } {
   const net = new MiniNet();
   const hosts = Array.from({ length: n }, (_, i) => net.addHost(`10.0.0.${i + 1}/24`, 100 + i));
   return { net, hosts };
-}
-
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isSocketError(e)) return `${e.syscall} ${e.code}`;
-    throw e;
-  }
-  return 'ok';
-}
-
-function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
-  let done = false;
-  const q = p.finally(() => {
-    done = true;
-  });
-  q.catch(() => undefined);
-  return { settled: () => done, promise: q };
 }
 
 function udpSocket(h: MiniHost, port?: number, address = '0.0.0.0'): number {
