@@ -3,7 +3,6 @@
 // as the protocol we meant, with good checksums, no malformed-packet errors
 // and the timestamps we wrote. This checks the pcap writer and, through
 // tshark's independent dissectors, the wire emitters too.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { LinkType } from '../src/link/link.js';
 import { PcapWriter, readPcap } from '../src/link/pcap.js';
 import type { PcapResolution } from '../src/link/pcap.js';
 import { createPcapFile } from '../src/node/pcap-file.js';
+import { CHECK_CHECKSUMS, CHECKSUM_FIELDS, checksumStatus, damage, DAMAGE_FIELDS, findTshark, runTshark, tsharkFields } from './helpers/tshark.js';
 import { Instant, instantAdd } from '../src/time/instant.js';
 import { Duration } from '../src/time/duration.js';
 import type { Ipv4Address, MacAddress } from '../src/wire/address.js';
@@ -29,19 +29,6 @@ import type { TcpRepr } from '../src/wire/tcp.js';
 import { dataOptions, synOptions } from '../src/wire/tcp-options.js';
 import type { TcpOption } from '../src/wire/tcp-options.js';
 import { emitUdp, udpBufferLen } from '../src/wire/udp.js';
-
-const TSHARK_TIMEOUT_MS = 60_000;
-
-/** The tshark binary (or $TSHARK), or undefined when it is not installed. */
-function findTshark(): string | undefined {
-  const override = process.env.TSHARK;
-  const candidates = override !== undefined && override !== '' ? [override] : ['/usr/bin/tshark', 'tshark'];
-  for (const candidate of candidates) {
-    const r = spawnSync(candidate, ['--version'], { encoding: 'utf8', timeout: TSHARK_TIMEOUT_MS });
-    if (r.status === 0 && r.stdout.includes('TShark')) return candidate;
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------
 // Building the traffic
@@ -330,116 +317,21 @@ interface FrameReport {
   readonly protocols: string[];
   /** Every checksum status tshark reports in the frame: 'good', 'bad' or 'unverified'. */
   readonly checksums: string[];
-  readonly expert: { severity: string; group: string; message: string }[];
-  readonly malformed: boolean;
+  /** What tshark says is damaged in the frame (helpers/tshark.ts damage()). */
+  readonly problems: string[];
 }
 
-const FIELDS = [
-  'frame.number',
-  'frame.time_epoch',
-  'frame.len',
-  'frame.protocols',
-  'ip.checksum.status',
-  'icmp.checksum.status',
-  'udp.checksum.status',
-  'tcp.checksum.status',
-  '_ws.expert.severity',
-  '_ws.expert.group',
-  '_ws.expert.message',
-  '_ws.malformed',
-] as const;
+const FIELDS = ['frame.number', 'frame.time_epoch', 'frame.len', 'frame.protocols', ...CHECKSUM_FIELDS, ...DAMAGE_FIELDS] as const;
 
-const CHECK_CHECKSUMS = [
-  ...['-o', 'ip.check_checksum:TRUE'],
-  ...['-o', 'tcp.check_checksum:TRUE'],
-  ...['-o', 'udp.check_checksum:TRUE'],
-];
-
-function runTshark(tshark: string, args: string[]): string {
-  const r = spawnSync(tshark, args, { encoding: 'utf8', timeout: TSHARK_TIMEOUT_MS, maxBuffer: 64 << 20 });
-  if (r.error !== undefined) throw r.error;
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Tab-separated fields, one line per frame; repeated fields joined with '|'. */
 function tsharkFrames(tshark: string, file: string): FrameReport[] {
-  const out = runTshark(tshark, [
-    '-r', file, ...CHECK_CHECKSUMS,
-    '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|', '-E', 'quote=n',
-    ...FIELDS.flatMap((f) => ['-e', f]),
-  ]);
-  const lines = out.split('\n').filter((l) => l !== '');
-  return lines.map((line) => {
-    const col = line.split('\t');
-    const get = (f: (typeof FIELDS)[number]): string[] => {
-      const v = col[FIELDS.indexOf(f)] ?? '';
-      return v === '' ? [] : v.split('|');
-    };
-    const severity = get('_ws.expert.severity');
-    const group = get('_ws.expert.group');
-    const message = get('_ws.expert.message');
-    return {
-      number: Number(get('frame.number')[0]),
-      epoch: get('frame.time_epoch')[0] ?? '',
-      len: Number(get('frame.len')[0]),
-      protocols: (get('frame.protocols')[0] ?? '').split(':'),
-      checksums: [
-        ...get('ip.checksum.status'),
-        ...get('icmp.checksum.status'),
-        ...get('udp.checksum.status'),
-        ...get('tcp.checksum.status'),
-      ].map(checksumStatus),
-      expert: severity.map((s, i) => ({
-        severity: expertSeverity(s),
-        group: group[i] ?? '',
-        message: message[i] ?? '',
-      })),
-      malformed: get('_ws.malformed').length > 0,
-    };
-  });
-}
-
-/** tshark prints checksum statuses as numbers (0 bad, 1 good, 2 unverified) or names. */
-function checksumStatus(s: string): string {
-  const v = s.toLowerCase();
-  if (v === '0' || v.startsWith('bad')) return 'bad';
-  if (v === '1' || v.startsWith('good')) return 'good';
-  return 'unverified';
-}
-
-/** Expert severities as numbers (PI_CHAT 0x200000 ... PI_ERROR 0x800000) or names. */
-function expertSeverity(s: string): string {
-  const byValue: Record<string, string> = {
-    '1048576': 'comment',
-    '2097152': 'chat',
-    '4194304': 'note',
-    '6291456': 'warning',
-    '8388608': 'error',
-  };
-  return byValue[s] ?? s.toLowerCase();
-}
-
-/** Expert groups (epan/proto.h PI_CHECKSUM, PI_MALFORMED) as tshark prints them, and by name. */
-const DAMAGE_GROUPS = new Set(['16777216', '117440512', 'checksum', 'malformed']);
-
-/**
- * What says our bytes are wrong: a malformed-packet marker, a bad checksum
- * status, any Error-level expert info (tshark uses Error only for damage,
- * e.g. "IPv4 total length exceeds packet length"), and Warnings in the
- * checksum/malformed groups or naming them. Wireshark's TCP analysis notes
- * (a retransmission: this capture's SACK story) and Chats like "Connection
- * establish request (SYN)" describe the traffic, not damage, and are allowed.
- */
-function problems(frame: FrameReport): string[] {
-  const out: string[] = [];
-  if (frame.malformed) out.push('malformed packet');
-  for (const c of frame.checksums) if (c === 'bad') out.push('bad checksum');
-  for (const e of frame.expert) {
-    const aboutDamage = DAMAGE_GROUPS.has(e.group.toLowerCase()) || /malformed|checksum/i.test(e.message);
-    if (e.severity === 'error' || (e.severity === 'warning' && aboutDamage)) out.push(`${e.severity}: ${e.message}`);
-  }
-  return out;
+  return tsharkFields(tshark, file, FIELDS).map((get) => ({
+    number: Number(get('frame.number')[0]),
+    epoch: get('frame.time_epoch')[0] ?? '',
+    len: Number(get('frame.len')[0]),
+    protocols: (get('frame.protocols')[0] ?? '').split(':'),
+    checksums: CHECKSUM_FIELDS.flatMap((f) => get(f)).map(checksumStatus),
+    problems: damage(get),
+  }));
 }
 
 // ---------------------------------------------------------------------------
@@ -497,7 +389,7 @@ describe('pcap files read by tshark', () => {
         const where = `frame ${f.number} (${p.what}): ${f.protocols.join(':')}`;
         expect(f.protocols[0], where).toBe(link);
         expect(f.protocols, where).toContain(p.expect);
-        expect(problems(f), where).toEqual([]);
+        expect(f.problems, where).toEqual([]);
       });
       // Checksums were verified, not skipped: every IP header and every
       // ICMP/UDP/TCP checksum (quoted ones inside the port unreachable too).
@@ -533,10 +425,10 @@ describe('pcap files read by tshark', () => {
 
     const report = tsharkFrames(bin, file);
     expect(report).toHaveLength(data.length);
-    expect(problems(report[syn]!)).toContain('bad checksum');
-    expect(problems(report[udp]!).length).toBeGreaterThan(0);
+    expect(report[syn]!.problems).toContain('bad tcp checksum');
+    expect(report[udp]!.problems.length).toBeGreaterThan(0);
     const clean = report.filter((_, i) => i !== syn && i !== udp);
-    expect(clean.flatMap(problems)).toEqual([]);
+    expect(clean.flatMap((f) => f.problems)).toEqual([]);
     const expert = runTshark(bin, ['-r', file, ...CHECK_CHECKSUMS, '-z', 'expert', '-q']);
     expect(expert).toMatch(/^Errors \(/m);
     expect(expert).toMatch(/bad checksum/i);
