@@ -7,6 +7,13 @@
  *                repeatable, or comma-separated
  *
  * Exit status: 0 on success, 1 if a case failed, 2 on a usage error.
+ *
+ * `npm run bench` first compiles src/ and bench/ with tsc (tsconfig.bench.json,
+ * into build/bench) and runs that JavaScript: the same code users run from
+ * dist/. Running the TypeScript through tsx would measure tsx's transform
+ * instead, which keeps function names by wrapping every function and
+ * closure it creates in a naming call (esbuild keepNames): a cost per
+ * closure that compiled code does not pay.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
