@@ -309,7 +309,9 @@ async function execute(script: Script, opts: RunOptions, log: string[]): Promise
         const ns = capturedToSpec(n, flow, event.line);
         if (ns.seq.start !== got.seq.end || ns.ack !== got.ack || ns.flags.replace(/[PF]/g, '') !== got.flags.replace(/[PF]/g, '')) break;
         link.take();
-        const flags = [...new Set((got.flags + ns.flags).split(''))].filter((f) => f !== 'F' || ns.flags.includes('F')).join('');
+        // packetdrill's aggregate_packets keeps the last packet's headers (flags
+        // included) and the first's sequence number and CWR.
+        const flags = got.flags.includes('W') && !ns.flags.includes('W') ? `${ns.flags}W` : ns.flags;
         got = { ...ns, flags, seq: { start: got.seq.start, end: ns.seq.end, length: got.seq.length + ns.seq.length } };
       }
       const why = mismatch(spec, got);
