@@ -3,6 +3,7 @@ import { Duration } from '../time/duration.js';
 import { checkHz, jiffiesToUsecs, roundUpToJiffies, usecsToJiffies } from './jiffies.js';
 import { RttEstimator } from './rtt.js';
 import { lossProbeTimeoutFor } from './tlp.js';
+import { connectedPair } from './harness.fixtures.js';
 
 const ms = Duration.fromMillis;
 
@@ -74,5 +75,26 @@ describe('RTO in jiffies (__tcp_set_rto)', () => {
     expect(r.rto).toBe(ms(1000));
     r.sample(ms(1));
     expect(r.rto).toBe(ms(200));
+  });
+});
+
+describe('delayed ACK in jiffies (tcp_send_delayed_ack: ato in ticks)', () => {
+  /** When the server's bare ACK of a 100-byte segment leaves, in ms after the segment arrived. */
+  function delackAfter(hz: number): number {
+    const server = { quickAcks: 0, delayedAckTimeout: ms(41), linuxHz: hz };
+    const { net, a, b, c } = connectedPair({ seed: 4, latency: ms(1), client: {}, server, settle: ms(300) });
+    const start = net.log.length;
+    c.send(new Uint8Array(100));
+    net.run(ms(100));
+    const log = net.log.slice(start);
+    const data = log.find((x) => x.from === a.addr && x.seg.payload.length > 0);
+    const ack = log.find((x) => x.from === b.addr && x.seg.payload.length === 0);
+    if (data === undefined || ack === undefined) throw new Error('no data or no ACK\n' + net.dump());
+    return (ack.at - data.at - ms(1)) / 1000;
+  }
+
+  it('a 41 ms delayed-ACK timeout is 41 ms at HZ=1000 and 11 ticks = 44 ms at HZ=250', () => {
+    expect(delackAfter(1000)).toBe(41);
+    expect(delackAfter(250)).toBe(44);
   });
 });
