@@ -311,7 +311,7 @@ async function execute(script: Script, opts: RunOptions, log: string[]): Promise
         link.take();
         // packetdrill's aggregate_packets keeps the last packet's headers (flags
         // included) and the first's sequence number and CWR.
-        const flags = got.flags.includes('W') && !ns.flags.includes('W') ? `${ns.flags}W` : ns.flags;
+        const flags = ns.flags.replace('W', '') + (got.flags.includes('W') ? 'W' : '');
         got = { ...ns, flags, seq: { start: got.seq.start, end: ns.seq.end, length: got.seq.length + ns.seq.length } };
       }
       const why = mismatch(spec, got);
