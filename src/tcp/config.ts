@@ -139,8 +139,9 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   // 1000, Linux's finest tick: timers are rounded up by less than a
   // millisecond and TCP_TIMEOUT_MIN is 2 ms, so a program that never thinks
   // about HZ gets the tightest timers Linux can have. Packetdrill scripts
-  // compare timing with a particular kernel, so their runner picks the HZ
-  // (250 by default, the common distribution kernel; `--hz`).
+  // compare timing with the kernel they were recorded on, so their runner
+  // takes the HZ from `--hz` (DEFAULT_PACKETDRILL_HZ, runner.ts, explains
+  // its default); Debian's kernels are 250.
   linuxHz: HZ_1000,
 });
 
