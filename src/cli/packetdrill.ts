@@ -1,6 +1,7 @@
 /**
  * `sockstack packetdrill [--verbose] [--name=value ...] FILE...`: runs each
- * script on a fresh stack and prints `PASS path` or `FAIL path: line N: ...`,
+ * script on a fresh stack (`--hz=N`: the CONFIG_HZ whose jiffies rounding of
+ * TCP timers to model, 1000 unless given) and prints `PASS path` or `FAIL path: line N: ...`,
  * then `N passed, M failed`. Node-only (reads files).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,7 +40,8 @@ export async function packetdrillMain(args: readonly string[], io: PacketdrillCl
     } else files.push(a);
   }
   if (files.length === 0) {
-    io.out('usage: sockstack packetdrill [--verbose] [--tolerance_usecs=N] [--local_ip=A] [--remote_ip=A] FILE...');
+    io.out('usage: sockstack packetdrill [--verbose] [--tolerance_usecs=N] [--hz=N] [--local_ip=A] [--remote_ip=A] FILE...');
+    io.out('  --hz=N  kernel tick rate (CONFIG_HZ) whose TCP timer rounding to model: 1000 (default), 250, 300 or 100');
     return 2;
   }
   let passed = 0;

@@ -6,6 +6,7 @@
  */
 import { Duration } from '../time/duration.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
+import { checkHz, HZ_1000 } from './jiffies.js';
 
 export interface TcpConfig {
   /** Interface MTU; the MSS we announce is mtu - 40 (IPv4 + TCP headers, MUST-14). */
@@ -87,6 +88,12 @@ export interface TcpConfig {
    * covers, without RFC 3465's L = 2 MSS cap on stretch ACKs. Default true.
    */
   readonly linuxSlowStart: boolean;
+  /**
+   * The kernel tick rate (CONFIG_HZ) whose timer arithmetic we reproduce:
+   * Linux keeps the RTO, delayed ACK, loss probe and RACK reorder timers in
+   * jiffies and rounds microsecond values up to whole ticks (jiffies.ts).
+   */
+  readonly linuxHz: number;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
@@ -129,6 +136,13 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   prr: true,
   rack: true,
   linuxSlowStart: true,
+  // 1000, Linux's finest tick: timers are rounded up by less than a
+  // millisecond and TCP_TIMEOUT_MIN is 2 ms, so a program that never thinks
+  // about HZ gets the tightest timers Linux can have. Packetdrill scripts
+  // compare timing with the kernel they were recorded on, so their runner
+  // takes the HZ from `--hz` (DEFAULT_PACKETDRILL_HZ, runner.ts, explains
+  // its default); Debian's kernels are 250.
+  linuxHz: HZ_1000,
 });
 
 /** Fills in the defaults. */
@@ -141,6 +155,7 @@ export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
   if (!Number.isInteger(c.sendBufferSize) || c.sendBufferSize < 1) {
     throw new RangeError(`TcpConfig: sendBufferSize must be a positive integer, got ${c.sendBufferSize}`);
   }
+  checkHz(c.linuxHz);
   return Object.freeze(c);
 }
 

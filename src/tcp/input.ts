@@ -19,6 +19,7 @@ import { DEFAULT_SEND_MSS, NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState, acceptsText } from './state.js';
 import { armLossProbe, lossProbeAck } from './tlp.js';
+import { roundUpToJiffies } from './jiffies.js';
 import { prrOnAck, prrStart } from './prr.js';
 import type { RackContext } from './rack.js';
 
@@ -527,7 +528,7 @@ export function enterRecovery(t: Tcb, now: Instant): void {
 
 /** RFC 8985 6.2 step 5 inputs from the connection. */
 export function rackContext(t: Tcb, now: Instant): RackContext {
-  return { now, inRecovery: t.inRecovery, srtt: t.rtt.srtt, minRtt: t.rtt.minRtt, dupThresh: t.sb.dupThresh };
+  return { now, inRecovery: t.inRecovery, srtt: t.rtt.srtt, minRtt: t.rtt.minRtt, dupThresh: t.sb.dupThresh, hz: t.config.linuxHz };
 }
 
 /** The ACK's TSecr when it can tell which copy of a retransmitted segment arrived (RFC 8985 6.2 step 2), else -1. */
@@ -680,5 +681,6 @@ function scheduleAck(t: Tcb, now: Instant, bytes: number): void {
     t.ackNow = true;
     return;
   }
-  if (t.delackAt === NOT_ARMED) t.delackAt = instantAdd(now, t.config.delayedAckTimeout);
+  // Linux keeps ato in jiffies (tcp_send_delayed_ack): whole ticks.
+  if (t.delackAt === NOT_ARMED) t.delackAt = instantAdd(now, roundUpToJiffies(t.config.delayedAckTimeout, t.config.linuxHz));
 }

@@ -20,6 +20,7 @@ import { TcpState } from './state.js';
 import { prrOnAck, prrOnSend } from './prr.js';
 import { RackState } from './rack.js';
 import { enterRecovery, rackContext } from './input.js';
+import { pacingRate, tsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
@@ -390,19 +391,25 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // and on whatever its persist/probe timer flushes (tcp_write_wakeup).
   if (len > 0 && (offset + len === t.sndBuf.length || endsRecord(t, seqAdd(seq, len)))) {
     if (!t.msgMore || forced) flags |= TcpFlag.PSH;
+    // The skb ends here: a packet sent after it at this instant starts afresh.
+    t.burstSegs = 0;
   } else if (len > 0 && !t.msgMore) {
-    // Linux pushes per burst (tcp_write_xmit for new data and
-    // tcp_xmit_retransmit_queue for retransmissions each hand the NIC TSO
-    // super-segments, the last segment carrying PSH): the last segment of a
-    // burst of two or more gets PSH even mid-write, a lone segment cut from
-    // a larger write (limited transmit, a probe, one retransmission) does not.
+    // Linux sends in TSO packets (tcp_write_xmit for new data,
+    // tcp_xmit_retransmit_queue for retransmissions) and forces PSH on each
+    // packet of two or more segments (__tcp_transmit_skb), which after GSO
+    // is its last segment: a lone segment cut from a larger write (limited
+    // transmit, a probe, one retransmission) gets none.
     if (t.burstAt !== now || t.burstRetransmit !== plan.retransmit) {
       t.burstAt = now;
       t.burstSegs = 0;
       t.burstRetransmit = plan.retransmit;
     }
     t.burstSegs++;
-    burstPush = t.burstSegs >= 2;
+    if (!plan.retransmit && t.burstSegs >= maxTsoSegs(t)) {
+      // A full TSO packet (tcp_tso_autosize, at least 2 segments): it ends here.
+      flags |= TcpFlag.PSH;
+      t.burstSegs = 0;
+    } else burstPush = t.burstSegs >= 2;
   }
   let up = 0;
   if (t.sndUrgent && seqLt(seq, t.sndUp)) {
@@ -426,7 +433,10 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     // The burst ends here unless more new data can go at once.
     const next = planData(t);
     if (!plan.retransmit) {
-      if (next === undefined || next.retransmit) flags |= TcpFlag.PSH;
+      if (next === undefined || next.retransmit) {
+        flags |= TcpFlag.PSH;
+        t.burstSegs = 0;
+      }
     } else if (!retransmitsLeft(t) && (next === undefined || !next.retransmit)) {
       // A retransmission burst pushes only when it repaired everything it
       // could (Linux leaves PSH off a burst that cwnd cut short).
@@ -442,6 +452,19 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
   return { header, payload, payloadLength: len };
+}
+
+/** Segments per TSO packet of new data, as Linux sizes them now (tso.ts). */
+function maxTsoSegs(t: Tcb): number {
+  const mss = t.mss;
+  const rate = pacingRate(
+    mss,
+    Math.floor(t.cc.cwnd / mss),
+    Math.floor(t.cc.ssthresh / mss),
+    Math.ceil(t.flightSize() / mss),
+    t.rtt.srtt,
+  );
+  return tsoSegs(mss, rate, t.rtt.minRtt);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -17,14 +17,43 @@ function connected(config: Partial<TcpConfig> = {}) {
 const psh = (x: SentSegment): boolean => (x.seg.flags & TcpFlag.PSH) !== 0;
 
 describe('PSH placement (RFC 9293 3.9.1 SEND "PUSH"; Linux tcp_push / TSO bursts)', () => {
-  it('a cwnd-limited burst of several segments ends with PSH even mid-write; the segments before it carry none', () => {
+  it('a cwnd-limited burst goes in TSO packets of tcp_tso_autosize segments, each ending with PSH even mid-write', () => {
     const { net, a, c } = connected({ initialWindowSegments: 4 });
     const mss = c.info.mss;
     const start = net.log.length;
     c.send(new Uint8Array(10 * mss));
     net.run(Duration.fromMillis(5));
     const burst = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
-    expect(burst.map(psh)).toEqual([false, false, false, true]);
+    // SRTT 20 ms, cwnd 4: 200% of 4 * 1460 B / 20 ms is 584 kB/s, ~570 B a
+    // millisecond, under one MSS: tcp_min_tso_segs (2) per packet.
+    expect(burst.map(psh)).toEqual([false, true, false, true]);
+  });
+
+  it('a burst that ends on a single-segment packet mid-write ends without PSH (Linux 2+2+2+1)', () => {
+    const { net, a, c } = connected({ initialWindowSegments: 7 });
+    const mss = c.info.mss;
+    const start = net.log.length;
+    c.send(new Uint8Array(10 * mss));
+    net.run(Duration.fromMillis(5));
+    const burst = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(burst.map(psh)).toEqual([false, true, false, true, false, true, false]);
+  });
+
+  it('on a short path the TSO packet is large: the whole burst is one packet, PSH on its last segment only', () => {
+    // min_RTT 2 ms: tcp_tso_autosize adds gso_max_size >> (2000 >> 9) = 8 KiB.
+    const { net, a, c } = connectedPair({
+      seed: 3,
+      latency: Duration.fromMillis(1),
+      client: { timestamps: false, initialWindowSegments: 5 },
+      server: { timestamps: false },
+      settle: Duration.fromMillis(10),
+    });
+    const mss = c.info.mss;
+    const start = net.log.length;
+    c.send(new Uint8Array(10 * mss));
+    net.run(Duration.fromMillis(1));
+    const burst = net.log.slice(start).filter((x) => x.from === a.addr && x.seg.payload.length > 0);
+    expect(burst.map(psh)).toEqual([false, false, false, false, true]);
   });
 
   it('MSG_MORE: the tail waits for more and carries no PSH; the next ACK sends it', () => {

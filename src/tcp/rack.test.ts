@@ -5,7 +5,7 @@ import type { Instant as InstantT } from '../time/instant.js';
 import { connectedPair, drain } from './harness.fixtures.js';
 import type { SentSegment } from './harness.fixtures.js';
 import type { TcpConfig } from './config.js';
-import { RACK_EVER_RXT, RACK_LOST, RACK_RXT, RACK_SACKED, RACK_TIMER_SLACK_US, RackState, sentAfter } from './rack.js';
+import { RACK_EVER_RXT, RACK_LOST, RACK_RXT, RACK_SACKED, RackState, rackReoTimeout, sentAfter } from './rack.js';
 import type { RackContext } from './rack.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 
@@ -13,7 +13,7 @@ const MSS = 1000;
 const ms = (n: number): InstantT => Instant.fromMillis(n);
 
 function ctx(now: InstantT, over: Partial<RackContext> = {}): RackContext {
-  return { now, inRecovery: false, srtt: Duration.fromMillis(100), minRtt: Duration.fromMillis(100), dupThresh: 3, ...over };
+  return { now, inRecovery: false, srtt: Duration.fromMillis(100), minRtt: Duration.fromMillis(100), dupThresh: 3, hz: 1000, ...over };
 }
 
 /** n segments of MSS from seq 1000, all sent at `at`. */
@@ -43,12 +43,32 @@ describe('RFC 8985 6: RACK loss detection', () => {
     expect(rack.rtt).toBe(Duration.fromMillis(100));
     expect(rack.advanced).toBe(true);
     expect(rack.detectLoss(ctx(ms(100)))).toBe(0);
-    // RFC 8985 6.3: the timer at the earliest expiry (plus Linux's 2 ms).
-    expect(rack.timerAt).toBe(ms(125) + RACK_TIMER_SLACK_US);
+    // RFC 8985 6.3: the timer at the earliest expiry (plus Linux's TCP_TIMEOUT_MIN, 2 ms at HZ=1000).
+    expect(rack.timerAt).toBe(ms(127));
     expect(rack.detectLoss(ctx(ms(125)))).toBe(3);
     expect(rack.lostUnsent).toBe(3);
     expect(rack.timerAt).toBe(-1);
     expect(rack.nextLost(sb, 1000, MSS)).toEqual({ seq: 1000, len: MSS });
+  });
+
+  it('6.3: the reorder timeout rounds up to jiffies plus TCP_TIMEOUT_MIN at HZ=250 (tcp_rack_mark_lost)', () => {
+    const { rack, sb } = flight(4, ms(0));
+    sack(rack, sb, 1000, 5000, ms(100), [[4000, 5000]]);
+    expect(rack.detectLoss(ctx(ms(100), { hz: 250 }))).toBe(0);
+    // 25 ms left = 6.25 ticks of 4 ms: 7 ticks, + 2 = 9 ticks = 36 ms.
+    expect(rack.timerAt).toBe(ms(136));
+    // Fired at that instant, the wait is over: all three are lost.
+    expect(rack.detectLoss(ctx(ms(136), { hz: 250 }))).toBe(3);
+  });
+
+  it('6.3: rackReoTimeout is usecs_to_jiffies (rounding up) + 2 jiffies', () => {
+    expect(rackReoTimeout(1, 1000)).toBe(Duration.fromMillis(3));
+    expect(rackReoTimeout(1000, 1000)).toBe(Duration.fromMillis(3));
+    expect(rackReoTimeout(1001, 1000)).toBe(Duration.fromMillis(4));
+    expect(rackReoTimeout(4000, 250)).toBe(Duration.fromMillis(12));
+    expect(rackReoTimeout(4001, 250)).toBe(Duration.fromMillis(16));
+    expect(rackReoTimeout(25_000, 250)).toBe(Duration.fromMillis(36));
+    expect(rackReoTimeout(25_000, 100)).toBe(Duration.fromMillis(50));
   });
 
   it('6.2 step 4: without reordering, reo_wnd is 0 once DupThresh segments are SACKed, or in recovery', () => {

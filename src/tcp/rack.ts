@@ -25,6 +25,7 @@ import type { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 import type { SeqNumber } from './seq.js';
 import { seqAdd, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
+import { jiffiesToUsecs, TCP_TIMEOUT_MIN_JIFFIES, usecsToJiffies } from './jiffies.js';
 
 /** Fields of one entry in the log (stride 4). */
 const START = 0;
@@ -44,8 +45,6 @@ export const RACK_SACKED = 8;
 
 /** RFC 8985 6.2 step 4: recoveries a raised reo_wnd multiplier persists for. */
 export const RACK_REO_WND_PERSIST = 16;
-/** Linux TCP_TIMEOUT_MIN (2 jiffies at HZ=1000): added to the reorder timeout. */
-export const RACK_TIMER_SLACK_US = 2000;
 
 const EMPTY = new Float64Array(0);
 const INITIAL_ENTRIES = 8;
@@ -66,6 +65,8 @@ export interface RackContext {
   readonly minRtt: Duration | undefined;
   /** RFC 6675 DupThresh (Linux tcp_reordering). */
   readonly dupThresh: number;
+  /** The kernel tick rate whose timer rounding we reproduce (TcpConfig.linuxHz). */
+  readonly hz: number;
 }
 
 /**
@@ -365,7 +366,7 @@ export class RackState {
         marked++;
       } else if (remaining > wait) wait = remaining;
     }
-    if (wait > 0) this.timerAt = ctx.now + Math.ceil(wait / 1000) * 1000 + RACK_TIMER_SLACK_US;
+    if (wait > 0) this.timerAt = ctx.now + rackReoTimeout(wait, ctx.hz);
     return marked;
   }
 
@@ -509,6 +510,15 @@ export class RackState {
       return;
     }
   }
+}
+
+/**
+ * RFC 8985 6.3 the reorder timer for `wait` microseconds of remaining
+ * reordering window, as Linux arms it (tcp_rack_mark_lost):
+ * usecs_to_jiffies(wait) + TCP_TIMEOUT_MIN, in whole ticks at `hz`.
+ */
+export function rackReoTimeout(wait: number, hz: number): number {
+  return jiffiesToUsecs(usecsToJiffies(wait, hz) + TCP_TIMEOUT_MIN_JIFFIES, hz);
 }
 
 /** RFC 8985 6.2 RACK_sent_after: was (t1, seq1) sent after (t2, seq2)? Ties go to the higher end sequence. */

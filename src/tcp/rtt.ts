@@ -34,6 +34,7 @@
  * rounded to whole microseconds only when read.
  */
 import { Duration } from '../time/duration.js';
+import { checkHz, roundUpToJiffies } from './jiffies.js';
 
 /** Linux TCP_RTO_MIN: the floor of the retransmission timeout. */
 export const RTO_MIN: Duration = Duration.fromMillis(200);
@@ -60,6 +61,12 @@ export interface RttEstimatorOptions {
    * within 2.4's "MAY place a lower bound"; default false (plain RFC 6298).
    */
   readonly linuxRto?: boolean;
+  /**
+   * Round the RTO up to whole ticks of this rate, as Linux keeps icsk_rto in
+   * jiffies (__tcp_set_rto: usecs_to_jiffies(SRTT + RTTVAR)). Default: none,
+   * whole microseconds.
+   */
+  readonly hz?: number;
 }
 
 // RFC 6298 2.3: alpha = 1/8, beta = 1/4, K = 4.
@@ -80,9 +87,11 @@ export class RttEstimator {
   #baseRto: Duration;
   #backoffs = 0;
   readonly #linuxRto: boolean;
+  readonly #hz: number | undefined;
 
   constructor(options: RttEstimatorOptions = {}) {
     this.#linuxRto = options.linuxRto ?? false;
+    this.#hz = options.hz === undefined ? undefined : checkHz(options.hz);
     this.minRto = options.minRto ?? RTO_MIN;
     this.maxRto = options.maxRto ?? RTO_MAX;
     this.granularity = options.granularity ?? Duration.fromMillis(1);
@@ -113,7 +122,9 @@ export class RttEstimator {
     }
     if (rtt < this.#minRtt) this.#minRtt = rtt;
     // RFC 6298 2.2/2.3: RTO = SRTT + max(G, K*RTTVAR), then 2.4/2.5 clamp.
-    const rto = Math.round(this.#srtt + Math.max(this.#linuxRto ? this.minRto : this.granularity, K * this.#rttvar));
+    let rto = Math.round(this.#srtt + Math.max(this.#linuxRto ? this.minRto : this.granularity, K * this.#rttvar));
+    // Rounded to ticks before the clamp, as __tcp_set_rto then tcp_bound_rto.
+    if (this.#hz !== undefined) rto = roundUpToJiffies(rto, this.#hz);
     this.#baseRto = this.#clamp(rto as Duration);
     this.#backoffs = 0;
   }

@@ -271,6 +271,7 @@ export class Tcb {
       maxRto: config.rtoMax,
       initialRto: config.rtoInitial,
       linuxRto: config.linuxRto,
+      hz: config.linuxHz,
     });
     this.cc = createCongestionController(config.congestionControl, {
       mss: DEFAULT_SEND_MSS,

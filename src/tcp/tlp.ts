@@ -13,16 +13,15 @@
  * probe's ACK; Linux likewise requires it), outside recovery and RTO backoff.
  */
 import type { SackBlock } from '../wire/tcp-options.js';
-import { Duration, durationAdd, durationMin, durationMul } from '../time/duration.js';
+import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { seqAdd, seqGe, seqLe, seqLt, seqSub } from './seq.js';
+import { jiffiesToUsecs, TCP_TIMEOUT_MIN_JIFFIES, usecsToJiffies } from './jiffies.js';
 import { NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState } from './state.js';
 
-/** Linux TCP_TIMEOUT_MIN (2 jiffies at HZ=1000): added to 2*SRTT when more than one segment is in flight. */
-export const TLP_MIN_EXTRA = Duration.fromMillis(2);
 /** RFC 8985 7.2 WCDelAckT, the worst-case delayed ACK timer (Linux adds TCP_RTO_MIN, 200 ms). */
 export const TLP_WORST_CASE_DELACK = Duration.fromMillis(200);
 
@@ -57,27 +56,34 @@ function canSchedule(t: Tcb): boolean {
 
 /**
  * RFC 8985 7.2: (re)arms the PTO after new data was sent or SND.UNA
- * advanced. PTO = 2*SRTT, plus WCDelAckT when one segment is in flight
- * (its ACK may be delayed), plus Linux's 2 ms otherwise; 1 s without an RTT
- * sample; never later than the RTO would fire. Disarms it otherwise.
+ * advanced. Disarms it when no probe may be scheduled.
  */
 export function armLossProbe(t: Tcb, now: Instant): void {
   if (!canSchedule(t)) {
     t.tlpAt = NOT_ARMED;
     return;
   }
-  const srtt = t.rtt.srtt;
-  let pto: Duration;
-  if (srtt === undefined) pto = Duration.fromSecs(1);
+  const untilRto = t.rtoAt !== NOT_ARMED ? instantDiff(t.rtoAt, now) : Duration.ZERO;
+  const oneSegment = seqSub(t.sndMax, t.sndUna) <= t.mss;
+  t.tlpAt = instantAdd(now, lossProbeTimeoutFor(t.rtt.srtt, oneSegment, untilRto, t.config.linuxHz));
+}
+
+/**
+ * The PTO as Linux computes it (tcp_schedule_loss_probe), in whole ticks at
+ * `hz`: usecs_to_jiffies(2*SRTT), plus WCDelAckT (TCP_RTO_MIN) when one
+ * segment is in flight (its ACK may be delayed), else TCP_TIMEOUT_MIN
+ * (2 jiffies); 1 s (TCP_TIMEOUT_INIT) without an RTT sample; never later
+ * than usecs_to_jiffies of the time left until the RTO (`untilRto`, if > 0).
+ */
+export function lossProbeTimeoutFor(srtt: Duration | undefined, oneSegment: boolean, untilRto: Duration, hz: number): Duration {
+  let jiffies: number;
+  if (srtt === undefined) jiffies = usecsToJiffies(Duration.fromSecs(1), hz);
   else {
-    const oneSegment = seqSub(t.sndMax, t.sndUna) <= t.mss;
-    pto = durationAdd(durationMul(srtt, 2), oneSegment ? TLP_WORST_CASE_DELACK : TLP_MIN_EXTRA);
+    jiffies = usecsToJiffies(durationMul(srtt, 2), hz);
+    jiffies += oneSegment ? usecsToJiffies(TLP_WORST_CASE_DELACK, hz) : TCP_TIMEOUT_MIN_JIFFIES;
   }
-  if (t.rtoAt !== NOT_ARMED) {
-    const untilRto = instantDiff(t.rtoAt, now);
-    if (untilRto > 0) pto = durationMin(pto, untilRto);
-  }
-  t.tlpAt = instantAdd(now, pto);
+  if (untilRto > 0) jiffies = Math.min(jiffies, usecsToJiffies(untilRto, hz));
+  return jiffiesToUsecs(jiffies, hz);
 }
 
 /** The PTO fired: a probe is due if one may still be sent (RFC 8985 7.3). */

@@ -1,0 +1,54 @@
+/**
+ * How many segments Linux puts in one TSO/GSO packet, which decides where
+ * PSH falls inside a burst of new data.
+ *
+ * Linux's tcp_write_xmit cuts the write queue into packets of at most
+ * tcp_tso_segs() segments (tcp_tso_autosize: about 1 ms of data at the
+ * pacing rate, at least tcp_min_tso_segs = 2), and __tcp_transmit_skb
+ * forces PSH on every packet of two or more segments ("tcp: force a PSH
+ * flag on TSO packets", a hint for the receiver's GRO). After GSO only the
+ * last segment of such a packet carries it. A single-segment packet gets
+ * PSH only if its skb was marked (the tail of a write, tcp_push). So a
+ * cwnd-limited burst of 7 segments at a 2-segment TSO size goes out as
+ * 2+2+2+1 and its last segment has no PSH.
+ *
+ * Pure arithmetic on the connection's numbers; output.ts applies it.
+ */
+
+/** sk_gso_max_size of a device without a larger GSO limit (GSO_LEGACY_MAX_SIZE). */
+export const GSO_MAX_SIZE = 65536;
+/** sk_pacing_shift's default: a TSO packet carries about 2^-10 s of data at the pacing rate. */
+const PACING_SHIFT = 10;
+/** net.ipv4.tcp_tso_rtt_log: short paths get larger TSO packets (gso_max_size >> (min_rtt >> 9)). */
+const TSO_RTT_LOG = 9;
+/** net.ipv4.tcp_min_tso_segs. */
+export const MIN_TSO_SEGS = 2;
+/** net.ipv4.tcp_pacing_ss_ratio / tcp_pacing_ca_ratio, percent. */
+const PACING_SS_RATIO = 200;
+const PACING_CA_RATIO = 120;
+
+/**
+ * Linux tcp_update_pacing_rate, bytes per second: (mss * cwnd / SRTT) at
+ * 200% while cwnd is below half ssthresh (slow start), else 120%. cwnd and
+ * ssthresh in segments; SRTT in microseconds, undefined before a sample
+ * (then unlimited, as the kernel's initial rate).
+ */
+export function pacingRate(mss: number, cwndSegs: number, ssthreshSegs: number, packetsOut: number, srttUs: number | undefined): number {
+  if (srttUs === undefined || srttUs <= 0) return Number.POSITIVE_INFINITY;
+  const ratio = cwndSegs < Math.floor(ssthreshSegs / 2) ? PACING_SS_RATIO : PACING_CA_RATIO;
+  return Math.floor((mss * ratio * 10_000 * Math.max(cwndSegs, packetsOut)) / srttUs);
+}
+
+/**
+ * Linux tcp_tso_autosize (and tcp_tso_segs): segments per TSO packet at
+ * `rate` bytes/s with `minRttUs` (undefined before a sample).
+ */
+export function tsoSegs(mss: number, rate: number, minRttUs: number | undefined): number {
+  let bytes = rate === Number.POSITIVE_INFINITY ? GSO_MAX_SIZE : Math.floor(rate / 2 ** PACING_SHIFT);
+  if (minRttUs !== undefined) {
+    const r = Math.floor(minRttUs / 2 ** TSO_RTT_LOG);
+    if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
+  }
+  bytes = Math.min(bytes, GSO_MAX_SIZE);
+  return Math.max(Math.floor(bytes / mss), MIN_TSO_SEGS);
+}
