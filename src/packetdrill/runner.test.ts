@@ -15,8 +15,6 @@ const present = existsSync(SUBSET);
 
 /** path -> why it fails now (runner limitation or stack difference from Linux). */
 const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
-  'gtests/tcp/blocking/blocking-write.pkt':
-    'the blocked writer, woken at 1/3 free as Linux, finishes at the ACK of 30001 (0.4 s), not 36001: our send buffer counts 42000 payload bytes where Linux counts skb truesize (a Linux trace of this script shows 60000 bytes written by 0.4 s and the last 1000 blocked until 36001, i.e. >= 12000 bytes of skb overhead then, falling to <= 4000 after 36001: skb-level accounting, not a per-byte or per-segment overhead)',
   'gtests/tcp/fast_recovery/prr-ss-30pkt-lost1_4.pkt':
     'RACK and PRR now match Linux segment for segment; only PSH differs (line 42): Linux sends 10001:17001 without PSH because the PSH of the 10000-byte write sits on the unsent tail skb (tcp_push) and forced_push (write_seq > pushed_seq + max_window/2) is not reached, where our per-burst PSH heuristic marks the last segment of a cwnd-limited burst',
   'gtests/tcp/fast_retransmit/fr-4pkt-fack-last-mss.pkt':

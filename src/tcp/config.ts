@@ -66,6 +66,12 @@ export interface TcpConfig {
   readonly msl: Duration;
   /** RFC 5961 7: challenge ACKs per second (Linux tcp_challenge_ack_limit, per socket here). 0 = unlimited. */
   readonly challengeAckLimit: number;
+  /**
+   * Linux net.ipv4.tcp_min_tso_segs: the fewest segments one transmitted
+   * "skb" carries (tcp_tso_autosize); with the pacing rate it sizes the
+   * pieces the send-memory charge counts (send-memory.ts).
+   */
+  readonly minTsoSegs: number;
   /** Out-of-order islands kept before new ones are dropped (Assembler bound). */
   readonly maxOutOfOrderRanges: number;
   /** TCP_CONGESTION: Linux's default is CUBIC. */
@@ -122,6 +128,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   sendBufferMax: 1048576,
   msl: Duration.fromSecs(30),
   challengeAckLimit: 1000,
+  minTsoSegs: 2,
   maxOutOfOrderRanges: 32,
   congestionControl: 'cubic',
   lossProbe: true,
@@ -140,6 +147,9 @@ export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
   }
   if (!Number.isInteger(c.sendBufferSize) || c.sendBufferSize < 1) {
     throw new RangeError(`TcpConfig: sendBufferSize must be a positive integer, got ${c.sendBufferSize}`);
+  }
+  if (!Number.isInteger(c.minTsoSegs) || c.minTsoSegs < 1) {
+    throw new RangeError(`TcpConfig: minTsoSegs must be a positive integer, got ${c.minTsoSegs}`);
   }
   return Object.freeze(c);
 }
