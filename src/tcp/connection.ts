@@ -19,7 +19,7 @@ import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { MutableOptions, TcpEndpoint } from './tcb.js';
-import { sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
+import { closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
 
@@ -494,7 +494,7 @@ export class TcpConnection {
     const q = (t.eorSeqs ??= []);
     if (q[q.length - 1] !== end) q.push(end);
     // Linux tcp_skb_can_collapse_to: nothing joins an skb marked EOR; the next write starts one.
-    t.sndTailSeq = end;
+    closeTail(t);
   }
   /**
    * SO_KEEPALIVE and TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (MUST-24,

@@ -23,7 +23,7 @@
  *
  * The skbs are counted by arithmetic over the byte stream: the sent part as
  * the tso-sized pieces it spans (aligned to the stream start), the unsent
- * part as the tail skb (from `sndTailSeq`, where the writer last started or
+ * part as the tail skb (from `sndTailOff`, where the writer last started or
  * split one) plus size_goal skbs before it. Exact for bulk writes; a run of
  * small writes sent one by one is counted as fewer skbs than Linux has.
  */
@@ -42,10 +42,14 @@ export interface SendMemoryState {
   readonly sndBuf: { readonly length: number; write(src: Uint8Array): number };
   /** sk_sndbuf: the limit on sendCharge. */
   readonly sndbuf: number;
-  /** Where the writer last started the tail skb, or split it by a push. */
-  sndTailSeq: number;
-  /** Linux tp->pushed_seq: the write sequence when a push was last marked (forced_push). */
-  sndPushedSeq: number;
+  /**
+   * Where the writer last started the tail skb, or split it by a push, as
+   * seqSub(seq, iss): offsets stay small integers, which V8 stores inline,
+   * where sequence numbers past 2^31 take a heap box per field per connection.
+   */
+  sndTailOff: number;
+  /** Linux tp->pushed_seq (the write sequence when a push was last marked, forced_push), as an offset from ISS. */
+  sndPushedOff: number;
   readonly rtt: { readonly srtt: Duration | undefined };
   readonly cc: { readonly cwnd: number; readonly ssthresh: number };
   readonly config: { readonly minTsoSegs: number };
@@ -116,9 +120,17 @@ function clampToQueue(t: SendMemoryState, seq: number, end: number): number {
   return seq;
 }
 
-/** Where the unsent tail skb starts: at sndTailSeq unless that was sent (split off) already. */
+const tailSeq = (t: SendMemoryState): number => seqAdd(t.iss, t.sndTailOff);
+const pushedSeq = (t: SendMemoryState): number => seqAdd(t.iss, t.sndPushedOff);
+
+/** The tail skb ends at the end of the queue: the next write starts a new skb (MSG_EOR, tcp_skb_can_collapse_to). */
+export function closeTail(t: SendMemoryState): void {
+  t.sndTailOff = seqSub(seqAdd(t.sndBufSeq, t.sndBuf.length), t.iss);
+}
+
+/** Where the unsent tail skb starts: at the tail mark unless that was sent (split off) already. */
 function tailStart(t: SendMemoryState, unsentStart: number, end: number): number {
-  const s = t.sndTailSeq;
+  const s = tailSeq(t);
   if (seqLt(s, unsentStart)) return unsentStart;
   if (seqGt(s, end)) return end;
   return s;
@@ -179,7 +191,7 @@ export function sendQueue(t: SendMemoryState, data: Uint8Array): number {
     let room = tailRoom(t);
     if (room === 0) {
       if (chargeTo(t, pushed) >= t.sndbuf) break;
-      t.sndTailSeq = seqAdd(t.sndBufSeq, t.sndBuf.length);
+      closeTail(t);
       room = sizeGoal(t);
     }
     const want = Math.min(room, data.length - taken);
@@ -189,7 +201,7 @@ export function sendQueue(t: SendMemoryState, data: Uint8Array): number {
     if (n === room) pushed = pushFullTail(t, pushed);
   }
   // tcp_push at the end of the call (or before sleeping) marks the push: pushed_seq = write_seq.
-  if (taken > 0) t.sndPushedSeq = seqAdd(t.sndBufSeq, t.sndBuf.length);
+  if (taken > 0) t.sndPushedOff = seqSub(seqAdd(t.sndBufSeq, t.sndBuf.length), t.iss);
   return taken;
 }
 
@@ -207,9 +219,9 @@ function pushFullTail(t: SendMemoryState, pushed: number): number {
   const mss = t.mss;
   const inFlight = seqSub(pushed, t.sndUna);
   let room = Math.min(t.cwnd() - inFlight, t.sndWnd - inFlight);
-  if (seqGt(end, seqAdd(t.sndPushedSeq, t.maxSndWnd >>> 1))) {
-    t.sndPushedSeq = end;
-  } else if (seqLe(t.sndTailSeq, pushed)) {
+  if (seqGt(end, seqAdd(pushedSeq(t), t.maxSndWnd >>> 1))) {
+    t.sndPushedOff = seqSub(end, t.iss);
+  } else if (seqLe(tailSeq(t), pushed)) {
     room = Math.min(room, tsoBytes(t));
   } else {
     return pushed;
@@ -217,6 +229,6 @@ function pushFullTail(t: SendMemoryState, pushed: number): number {
   room -= room % mss;
   if (room <= 0) return pushed;
   const next = clampToQueue(t, seqAdd(pushed, room), end);
-  if (seqGt(next, t.sndTailSeq)) t.sndTailSeq = next;
+  if (seqGt(next, tailSeq(t))) t.sndTailOff = seqSub(next, t.iss);
   return next;
 }

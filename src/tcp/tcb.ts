@@ -70,10 +70,10 @@ export class Tcb {
    * sendCharge), not on its payload; the ring holds SEND_RING_SLACK more.
    */
   sndbuf: number;
-  /** Where the unsent tail "skb" starts: the writer fills it to size_goal (send-memory.ts). */
-  sndTailSeq: number;
-  /** Linux pushed_seq: the end of the queue when a push was last marked (send-memory.ts forced_push). */
-  sndPushedSeq: number;
+  /** Where the unsent tail "skb" starts, as an offset from ISS: the writer fills it to size_goal (send-memory.ts). */
+  sndTailOff = 1;
+  /** Linux pushed_seq, as an offset from ISS: the end of the queue when a push was last marked (send-memory.ts forced_push). */
+  sndPushedOff = 1;
   /** The user closed the sending direction: a FIN follows the buffered data. */
   finQueued = false;
   /** Sequence number of our FIN once queued. */
@@ -266,8 +266,6 @@ export class Tcb {
     this.sndMax = this.iss;
     this.recover = this.iss;
     this.sndBufSeq = seqAdd(this.iss, 1);
-    this.sndTailSeq = this.sndBufSeq;
-    this.sndPushedSeq = this.sndBufSeq;
     this.sndbuf = config.sendBufferSize;
     // Stores come from a shared pool and go back once drained (connection.ts),
     // so an idle connection holds no buffer memory and bulk transfers reuse
