@@ -105,4 +105,10 @@ describe('sysctl mapping', () => {
     expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '4')]).config.rack).toBe(false);
     expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '5')]).config.rack).toBe(true);
   });
+  it('net.ipv4.tcp_min_tso_segs sets the fewest segments per transmitted skb (1..255, as Linux)', () => {
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_min_tso_segs', '10')]).config.minTsoSegs).toBe(10);
+    const bad = tcpConfigFromSysctls([setting('net.ipv4.tcp_min_tso_segs', '0')]);
+    expect(bad.config.minTsoSegs).toBeUndefined();
+    expect(bad.ignored).toEqual(['net.ipv4.tcp_min_tso_segs=0 (out of range)']);
+  });
 });
