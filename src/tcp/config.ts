@@ -54,7 +54,10 @@ export interface TcpConfig {
   readonly recvBufferSize: number;
   /** Auto-tuning ceiling (tcp_rmem max); the window scale is computed from this. */
   readonly recvBufferMax: number;
-  /** SO_SNDBUF in bytes: the initial send buffer (payload bytes). */
+  /**
+   * SO_SNDBUF in bytes: the initial send buffer, a bound on the queue's
+   * truesize as Linux's sk_sndbuf (payload plus per-skb overhead, send-memory.ts).
+   */
   readonly sendBufferSize: number;
   /**
    * Send-buffer auto-tuning ceiling (Linux tcp_wmem[2]; 1 MiB here): the buffer
@@ -120,7 +123,8 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   recvBufferSize: 131072,
   recvBufferMax: 6291456,
   // Linux tcp_wmem is 4096 16384 4194304 in truesize (about twice the payload
-  // at MTU 1500); the ring counts payload only, so the start is larger. The
+  // at MTU 1500 without TSO); we count truesize too (send-memory.ts) but with
+  // tso-sized skbs, and start larger so a first write needs no auto-tuning. The
   // ceiling is a quarter of Linux's: every byte in flight on a MemoryNetwork
   // costs several in frames and timers (a 64 MiB pipe peaked at ~80 MB of heap
   // with 4 MiB, ~29 MB with 1 MiB), and tcp-bulk is as fast with 1 MiB.
