@@ -14,10 +14,7 @@ const SUBSET = resolve(ROOT, 'SUBSET.tsv');
 const present = existsSync(SUBSET);
 
 /** path -> why it fails now (runner limitation or stack difference from Linux). */
-const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
-  'gtests/tcp/blocking/blocking-write.pkt':
-    'the blocked writer, woken at 1/3 free as Linux, finishes at the ACK of 30001 (0.4 s), not 36001: our send buffer counts 42000 payload bytes where Linux counts skb truesize (a Linux trace of this script shows 60000 bytes written by 0.4 s and the last 1000 blocked until 36001, i.e. >= 12000 bytes of skb overhead then, falling to <= 4000 after 36001: skb-level accounting, not a per-byte or per-segment overhead)',
-};
+const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
 
 /**
  * path -> the CONFIG_HZ of the kernel its timings were recorded on, where
@@ -125,5 +122,11 @@ describe('sysctl mapping', () => {
     expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '0')]).config.rack).toBe(false);
     expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '4')]).config.rack).toBe(false);
     expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_recovery', '5')]).config.rack).toBe(true);
+  });
+  it('net.ipv4.tcp_min_tso_segs sets the fewest segments per transmitted skb (1..255, as Linux)', () => {
+    expect(tcpConfigFromSysctls([setting('net.ipv4.tcp_min_tso_segs', '10')]).config.minTsoSegs).toBe(10);
+    const bad = tcpConfigFromSysctls([setting('net.ipv4.tcp_min_tso_segs', '0')]);
+    expect(bad.config.minTsoSegs).toBeUndefined();
+    expect(bad.ignored).toEqual(['net.ipv4.tcp_min_tso_segs=0 (out of range)']);
   });
 });

@@ -55,7 +55,10 @@ export interface TcpConfig {
   readonly recvBufferSize: number;
   /** Auto-tuning ceiling (tcp_rmem max); the window scale is computed from this. */
   readonly recvBufferMax: number;
-  /** SO_SNDBUF in bytes: the initial send buffer (payload bytes). */
+  /**
+   * SO_SNDBUF in bytes: the initial send buffer, a bound on the queue's
+   * truesize as Linux's sk_sndbuf (payload plus per-skb overhead, send-memory.ts).
+   */
   readonly sendBufferSize: number;
   /**
    * Send-buffer auto-tuning ceiling (Linux tcp_wmem[2]; 1 MiB here): the buffer
@@ -67,6 +70,12 @@ export interface TcpConfig {
   readonly msl: Duration;
   /** RFC 5961 7: challenge ACKs per second (Linux tcp_challenge_ack_limit, per socket here). 0 = unlimited. */
   readonly challengeAckLimit: number;
+  /**
+   * Linux net.ipv4.tcp_min_tso_segs: the fewest segments one transmitted
+   * "skb" carries (tcp_tso_autosize); with the pacing rate it sizes the
+   * pieces the send-memory charge counts (send-memory.ts).
+   */
+  readonly minTsoSegs: number;
   /** Out-of-order islands kept before new ones are dropped (Assembler bound). */
   readonly maxOutOfOrderRanges: number;
   /** TCP_CONGESTION: Linux's default is CUBIC. */
@@ -121,7 +130,8 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   recvBufferSize: 131072,
   recvBufferMax: 6291456,
   // Linux tcp_wmem is 4096 16384 4194304 in truesize (about twice the payload
-  // at MTU 1500); the ring counts payload only, so the start is larger. The
+  // at MTU 1500 without TSO); we count truesize too (send-memory.ts) but with
+  // tso-sized skbs, and start larger so a first write needs no auto-tuning. The
   // ceiling is a quarter of Linux's: every byte in flight on a MemoryNetwork
   // costs several in frames and timers (a 64 MiB pipe peaked at ~80 MB of heap
   // with 4 MiB, ~29 MB with 1 MiB), and tcp-bulk is as fast with 1 MiB.
@@ -129,6 +139,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   sendBufferMax: 1048576,
   msl: Duration.fromSecs(30),
   challengeAckLimit: 1000,
+  minTsoSegs: 2,
   maxOutOfOrderRanges: 32,
   congestionControl: 'cubic',
   lossProbe: true,
@@ -156,6 +167,9 @@ export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
     throw new RangeError(`TcpConfig: sendBufferSize must be a positive integer, got ${c.sendBufferSize}`);
   }
   checkHz(c.linuxHz);
+  if (!Number.isInteger(c.minTsoSegs) || c.minTsoSegs < 1) {
+    throw new RangeError(`TcpConfig: minTsoSegs must be a positive integer, got ${c.minTsoSegs}`);
+  }
   return Object.freeze(c);
 }
 

@@ -19,6 +19,7 @@ import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { MutableOptions, TcpEndpoint } from './tcb.js';
+import { closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
 
@@ -195,9 +196,13 @@ export class TcpConnection {
   get readable(): boolean {
     return this.#t.rcvBuf.length > 0 || this.#t.finReceived || this.#t.error !== undefined || this.#t.state === TcpState.CLOSED;
   }
-  /** Room for send(). */
+  /** SO_SNDBUF less the send queue's truesize (sk_stream_wspace); 0 when the direction is closed. */
   get sendFree(): number {
-    return this.canSend ? this.#t.sndBuf.free : 0;
+    return this.canSend ? Math.max(0, this.#t.sndbuf - sendCharge(this.#t)) : 0;
+  }
+  /** The send queue's truesize as Linux counts it against SO_SNDBUF (sk_wmem_queued, send-memory.ts). */
+  get sendCharge(): number {
+    return sendCharge(this.#t);
   }
   /** Bytes queued and not yet acknowledged (SIOCOUTQ). */
   get sendQueued(): number {
@@ -205,7 +210,8 @@ export class TcpConnection {
   }
   /** send() would not block: room in an open send direction, or an error to report. */
   get writable(): boolean {
-    return (this.canSend && this.#t.sndBuf.free > 0) || this.#t.error !== undefined;
+    const t = this.#t;
+    return (this.canSend && (tailRoom(t) > 0 || sendMemoryFree(t)) && t.sndBuf.free > 0) || t.error !== undefined;
   }
   private get canSend(): boolean {
     return acceptsSend(this.#t.state) && !this.#t.finQueued;
@@ -288,7 +294,7 @@ export class TcpConnection {
       rcvWnd: t.rcvWnd(),
       retransmits: t.retries,
       recvBufferSize: t.rcvBuf.capacity,
-      sendBufferSize: t.sndBuf.capacity,
+      sendBufferSize: t.sndbuf,
       sndUna: t.sndUna,
       sndNxt: t.sndNxt,
       rcvNxt: t.rcvNxt,
@@ -298,15 +304,15 @@ export class TcpConnection {
   // ---------------------------------------------------------------- user calls
 
   /**
-   * SEND (RFC 9293 3.10.2): copies as much of `data` as fits into the send
-   * buffer and returns the count (0 when full or the direction is closed;
+   * SEND (RFC 9293 3.10.2): copies as much of `data` as Linux's send-buffer
+   * accounting takes now (send-memory.ts: skbs against SO_SNDBUF) and returns the count (0 when full or the direction is closed;
    * the socket layer maps that to EAGAIN/EPIPE using `error`/`state`).
    * Data queued in SYN-SENT/SYN-RECEIVED goes out once established.
    */
   send(data: Uint8Array, options: { readonly urgent?: boolean } = {}): number {
     if (!this.canSend) return 0;
     const t = this.#t;
-    const n = t.sndBuf.write(data);
+    const n = sendQueue(t, data);
     if (n > 0 && options.urgent === true) {
       // MUST-30: SND.UP points just past the last urgent byte.
       t.sndUp = seqAdd(t.sndBufSeq, t.sndBuf.length);
@@ -487,6 +493,8 @@ export class TcpConnection {
     // Created on first use: most connections never see MSG_EOR.
     const q = (t.eorSeqs ??= []);
     if (q[q.length - 1] !== end) q.push(end);
+    // Linux tcp_skb_can_collapse_to: nothing joins an skb marked EOR; the next write starts one.
+    closeTail(t);
   }
   /**
    * SO_KEEPALIVE and TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (MUST-24,

@@ -20,7 +20,7 @@ import { TcpState } from './state.js';
 import { prrOnAck, prrOnSend } from './prr.js';
 import { RackState } from './rack.js';
 import { enterRecovery, rackContext } from './input.js';
-import { pacingRate, tsoSegs } from './tso.js';
+import { tcpTsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
@@ -405,7 +405,7 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
       t.burstRetransmit = plan.retransmit;
     }
     t.burstSegs++;
-    if (!plan.retransmit && t.burstSegs >= maxTsoSegs(t)) {
+    if (!plan.retransmit && t.burstSegs >= tcpTsoSegs(t)) {
       // A full TSO packet (tcp_tso_autosize, at least 2 segments): it ends here.
       flags |= TcpFlag.PSH;
       t.burstSegs = 0;
@@ -452,19 +452,6 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
   return { header, payload, payloadLength: len };
-}
-
-/** Segments per TSO packet of new data, as Linux sizes them now (tso.ts). */
-function maxTsoSegs(t: Tcb): number {
-  const mss = t.mss;
-  const rate = pacingRate(
-    mss,
-    Math.floor(t.cc.cwnd / mss),
-    Math.floor(t.cc.ssthresh / mss),
-    Math.ceil(t.flightSize() / mss),
-    t.rtt.srtt,
-  );
-  return tsoSegs(mss, rate, t.rtt.minRtt);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -7,6 +7,7 @@ import { Duration } from '../time/duration.js';
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpConfig } from './config.js';
 import { connectedPair, drain } from './harness.fixtures.js';
+import { SKB_OVERHEAD } from './send-memory.js';
 
 function connected(config: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> = config) {
   return connectedPair({ seed: 3, client: config, server: configB, settle: Duration.fromMillis(100) });
@@ -15,8 +16,11 @@ function connected(config: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> 
 describe('send-buffer auto-tuning (Linux tcp_sndbuf_expand)', () => {
   it('grows to two initial windows at establishment, then with cwnd, up to sendBufferMax', () => {
     const { net, c, s } = connected({ sendBufferSize: 16384, sendBufferMax: 1 << 20 }, { recvBufferSize: 1 << 20, recvBufferMax: 1 << 20 });
-    // At least 2 * 10 segments of 1460 bytes once the handshake is done (it grows by doubling).
-    expect(c.info.sendBufferSize).toBe(Math.max(2 * 10 * 1460, 2 * 16384));
+    // At least 2 * 10 segments of 1460 bytes once the handshake is done (it grows by
+    // doubling), counted in truesize as sk_sndbuf is: at the handshake's pacing rate
+    // an skb carries tcp_min_tso_segs (2) segments, so 10 skbs plus a partial one at
+    // each end, SKB_OVERHEAD each (send-memory.ts chargeFor).
+    expect(c.info.sendBufferSize).toBe(Math.max(2 * 10 * 1460 + 12 * SKB_OVERHEAD, 2 * 16384));
     const sink: number[] = [];
     let sent = 0;
     const chunk = new Uint8Array(65536);

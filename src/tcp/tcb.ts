@@ -21,6 +21,7 @@ import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
 import type { CongestionController } from './congestion/congestion-controller.js';
 import { RttEstimator } from './rtt.js';
+import { SEND_RING_SLACK, chargeFor } from './send-memory.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
@@ -64,6 +65,15 @@ export class Tcb {
   readonly sndBuf: RingBuffer;
   /** Sequence number of sndBuf's first byte. */
   sndBufSeq: number;
+  /**
+   * sk_sndbuf: the bound on the send queue's truesize (send-memory.ts
+   * sendCharge), not on its payload; the ring holds SEND_RING_SLACK more.
+   */
+  sndbuf: number;
+  /** Where the unsent tail "skb" starts, as an offset from ISS: the writer fills it to size_goal (send-memory.ts). */
+  sndTailOff = 1;
+  /** Linux pushed_seq, as an offset from ISS: the end of the queue when a push was last marked (send-memory.ts forced_push). */
+  sndPushedOff = 1;
   /** The user closed the sending direction: a FIN follows the buffered data. */
   finQueued = false;
   /** Sequence number of our FIN once queued. */
@@ -256,11 +266,12 @@ export class Tcb {
     this.sndMax = this.iss;
     this.recover = this.iss;
     this.sndBufSeq = seqAdd(this.iss, 1);
+    this.sndbuf = config.sendBufferSize;
     // Stores come from a shared pool and go back once drained (connection.ts),
     // so an idle connection holds no buffer memory and bulk transfers reuse
     // them; they start small and grow with the data, so a connection with a
     // short message queued holds a few KiB rather than a whole window.
-    this.sndBuf = new RingBuffer(config.sendBufferSize, TCP_RING_OPTIONS);
+    this.sndBuf = new RingBuffer(config.sendBufferSize + SEND_RING_SLACK, TCP_RING_OPTIONS);
     this.rcvBuf = new RingBuffer(config.recvBufferSize, TCP_RING_OPTIONS);
     this.assembler = new Assembler(config.maxOutOfOrderRanges);
     this.ourMss = announcedMss(config);
@@ -302,7 +313,7 @@ export class Tcb {
    * flight by its own buffer (at MTU 65535 the 64 KiB default holds one).
    */
   expandSendBuffer(): void {
-    const cap = this.sndBuf.capacity;
+    const cap = this.sndbuf;
     const max = this.config.sendBufferMax;
     if (cap >= max) return;
     // cwnd as far as the peer's window lets it be used: our controllers grow cwnd
@@ -310,11 +321,12 @@ export class Tcb {
     // (tcp_is_cwnd_limited), and buffering beyond the peer's window buys nothing.
     const usable = Math.min(this.cc.cwnd, Math.max(this.maxSndWnd, this.mss));
     const segs = Math.max(this.config.initialWindowSegments, Math.ceil(usable / this.mss));
-    const want = 2 * segs * this.mss;
+    // Counted in truesize, as sk_sndbuf is: the payload plus its skbs' overhead.
+    const want = chargeFor(this, 2 * segs * this.mss);
     if (want > cap) {
       // Grow by doubling at least: the ring reallocates and copies on every
       // resize, and cwnd grows a segment at a time.
-      this.sndBuf.resize(Math.min(max, Math.max(want, cap * 2)));
+      this.#setSndbuf(Math.min(max, Math.max(want, cap * 2)));
       this.notify();
     }
   }
@@ -326,8 +338,13 @@ export class Tcb {
    */
   setSendBufferSize(bytes: number): void {
     this.config = internConfig({ ...this.config, sendBufferSize: bytes, sendBufferMax: bytes }).config;
-    this.sndBuf.resize(Math.max(bytes, this.sndBuf.extent));
+    this.#setSndbuf(bytes);
     this.notify();
+  }
+
+  #setSndbuf(bytes: number): void {
+    this.sndbuf = bytes;
+    this.sndBuf.resize(Math.max(bytes + SEND_RING_SLACK, this.sndBuf.extent));
   }
 
   /** Something the owner may care about changed. */

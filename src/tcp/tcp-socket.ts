@@ -336,9 +336,10 @@ export class TcpSocket implements SocketHandle {
         if (avail > 0 && (avail >= this.so.rcvlowat || this.#windowNearlyClosed(conn))) m |= C.POLLIN | C.POLLRDNORM;
       }
       if ((shut & SEND_SHUTDOWN) === 0) {
-        // sk_stream_is_writeable: free space of at least half what is queued.
+        // sk_stream_is_writeable: free space of at least half what is queued,
+        // both in truesize (sk_wmem_queued counts skb overhead, send-memory.ts).
         const free = conn === undefined ? 1 : conn.sendFree;
-        const queued = conn?.sendQueued ?? 0;
+        const queued = conn?.sendCharge ?? 0;
         if (free > 0 && free >= queued / 2) m |= C.POLLOUT | C.POLLWRNORM;
       } else {
         m |= C.POLLOUT | C.POLLWRNORM;

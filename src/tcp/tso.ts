@@ -12,8 +12,10 @@
  * cwnd-limited burst of 7 segments at a 2-segment TSO size goes out as
  * 2+2+2+1 and its last segment has no PSH.
  *
- * Pure arithmetic on the connection's numbers; output.ts applies it.
+ * Pure arithmetic on the connection's numbers. output.ts cuts bursts with
+ * it; send-memory.ts counts transmitted skbs with it.
  */
+import type { Duration } from '../time/duration.js';
 
 /** sk_gso_max_size of a device without a larger GSO limit (GSO_LEGACY_MAX_SIZE). */
 export const GSO_MAX_SIZE = 65536;
@@ -21,7 +23,7 @@ export const GSO_MAX_SIZE = 65536;
 const PACING_SHIFT = 10;
 /** net.ipv4.tcp_tso_rtt_log: short paths get larger TSO packets (gso_max_size >> (min_rtt >> 9)). */
 const TSO_RTT_LOG = 9;
-/** net.ipv4.tcp_min_tso_segs. */
+/** net.ipv4.tcp_min_tso_segs's default (TcpConfig.minTsoSegs). */
 export const MIN_TSO_SEGS = 2;
 /** net.ipv4.tcp_pacing_ss_ratio / tcp_pacing_ca_ratio, percent. */
 const PACING_SS_RATIO = 200;
@@ -43,12 +45,28 @@ export function pacingRate(mss: number, cwndSegs: number, ssthreshSegs: number, 
  * Linux tcp_tso_autosize (and tcp_tso_segs): segments per TSO packet at
  * `rate` bytes/s with `minRttUs` (undefined before a sample).
  */
-export function tsoSegs(mss: number, rate: number, minRttUs: number | undefined): number {
+export function tsoSegs(mss: number, rate: number, minRttUs: number | undefined, minTsoSegs = MIN_TSO_SEGS): number {
   let bytes = rate === Number.POSITIVE_INFINITY ? GSO_MAX_SIZE : Math.floor(rate / 2 ** PACING_SHIFT);
   if (minRttUs !== undefined) {
     const r = Math.floor(minRttUs / 2 ** TSO_RTT_LOG);
     if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
   }
   bytes = Math.min(bytes, GSO_MAX_SIZE);
-  return Math.max(Math.floor(bytes / mss), MIN_TSO_SEGS);
+  return Math.max(Math.floor(bytes / mss), minTsoSegs);
+}
+
+/** What tcpTsoSegs reads of a connection (structural: Tcb has it, and tso.ts imports nothing of tcb.ts). */
+export interface TsoState {
+  readonly mss: number;
+  readonly cc: { readonly cwnd: number; readonly ssthresh: number };
+  readonly rtt: { readonly srtt: Duration | undefined; readonly minRtt: Duration | undefined };
+  readonly config: { readonly minTsoSegs: number };
+  flightSize(): number;
+}
+
+/** Linux tcp_tso_segs for the connection as it is now: segments per packet of new data. */
+export function tcpTsoSegs(t: TsoState): number {
+  const mss = t.mss;
+  const rate = pacingRate(mss, Math.floor(t.cc.cwnd / mss), Math.floor(t.cc.ssthresh / mss), Math.ceil(t.flightSize() / mss), t.rtt.srtt);
+  return tsoSegs(mss, rate, t.rtt.minRtt, t.config.minTsoSegs);
 }
