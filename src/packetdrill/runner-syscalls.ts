@@ -30,7 +30,7 @@ export type CallOutcome = { readonly value: number; readonly errno: null; readon
 export class UnsupportedSyscall extends Error {}
 
 /** Linux names the constants table does not carry (SOL_TCP is IPPROTO_TCP as a level). */
-const ALIASES: Readonly<Record<string, number>> = { SOL_TCP: 6, SOL_IP: 0, SOL_UDP: 17, TCP_NOTSENT_LOWAT: 25, MSG_ZEROCOPY: 0x4000000 };
+const ALIASES: Readonly<Record<string, number>> = { SOL_TCP: 6, SOL_IP: 0, SOL_UDP: 17, MSG_ZEROCOPY: 0x4000000 };
 
 const C = constants as unknown as Readonly<Record<string, number | string>>;
 

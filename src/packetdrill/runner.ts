@@ -128,6 +128,11 @@ export function tcpConfigFromSysctls(settings: readonly SysctlSetting[]): { conf
       case 'net.ipv4.tcp_challenge_ack_limit':
         c.challengeAckLimit = n;
         break;
+      case 'net.ipv4.tcp_notsent_lowat':
+        // An unsigned int: -1 and 4294967295 both mean no limit.
+        if (Number.isInteger(n) && n >= -0x8000_0000 && n <= 0xffff_ffff) c.notsentLowat = n >>> 0;
+        else ignored.push(`${s.name}=${s.value} (out of range)`);
+        break;
       case 'net.ipv4.tcp_min_tso_segs':
         // Linux accepts 1..255.
         if (Number.isInteger(n) && n >= 1 && n <= 255) c.minTsoSegs = n;

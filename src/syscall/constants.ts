@@ -112,6 +112,7 @@ export const constants = Object.freeze({
   TCP_QUICKACK: 12,
   TCP_CONGESTION: 13,
   TCP_USER_TIMEOUT: 18,
+  TCP_NOTSENT_LOWAT: 25,
 
   // send/recv flags (include/linux/socket.h).
   MSG_OOB: 0x1,

@@ -45,6 +45,13 @@ export interface TcpConfig {
   readonly keepCount: number;
   /** TCP_USER_TIMEOUT: 0 = off (then R2 decides). */
   readonly userTimeout: Duration;
+  /**
+   * net.ipv4.tcp_notsent_lowat, or TCP_NOTSENT_LOWAT when a socket sets it:
+   * the unsent bytes (queued, not yet transmitted) above which a writer
+   * waits and below half of which poll says POLLOUT (Linux
+   * tcp_stream_memory_free). 0xffffffff (Linux's default): no limit.
+   */
+  readonly notsentLowat: number;
   /** RFC 7323 timestamps (net.ipv4.tcp_timestamps). */
   readonly timestamps: boolean;
   /** RFC 7323 window scaling (net.ipv4.tcp_window_scaling). */
@@ -124,6 +131,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   keepInterval: Duration.fromSecs(75),
   keepCount: 9,
   userTimeout: Duration.ZERO,
+  notsentLowat: 0xffff_ffff,
   timestamps: true,
   windowScaling: true,
   sack: true,
@@ -167,6 +175,9 @@ export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
     throw new RangeError(`TcpConfig: sendBufferSize must be a positive integer, got ${c.sendBufferSize}`);
   }
   checkHz(c.linuxHz);
+  if (!Number.isInteger(c.notsentLowat) || c.notsentLowat < 0 || c.notsentLowat > 0xffff_ffff) {
+    throw new RangeError(`TcpConfig: notsentLowat must be an integer in 0..0xffffffff, got ${c.notsentLowat}`);
+  }
   if (!Number.isInteger(c.minTsoSegs) || c.minTsoSegs < 1) {
     throw new RangeError(`TcpConfig: minTsoSegs must be a positive integer, got ${c.minTsoSegs}`);
   }

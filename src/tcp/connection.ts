@@ -19,7 +19,7 @@ import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { MutableOptions, TcpEndpoint } from './tcb.js';
-import { closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
+import { belowNotsentLowat, closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
 
@@ -203,6 +203,15 @@ export class TcpConnection {
   /** The send queue's truesize as Linux counts it against SO_SNDBUF (sk_wmem_queued, send-memory.ts). */
   get sendCharge(): number {
     return sendCharge(this.#t);
+  }
+  /** Fewer unsent bytes than half of TCP_NOTSENT_LOWAT: the part of POLLOUT that mark decides. */
+  get belowNotsentLowat(): boolean {
+    return belowNotsentLowat(this.#t);
+  }
+  /** TCP_NOTSENT_LOWAT on a live connection (the socket's value, or the sysctl's when it sets 0). */
+  setNotsentLowat(bytes: number): void {
+    this.#t.notsentLowat = bytes;
+    this.#t.notify();
   }
   /** Bytes queued and not yet acknowledged (SIOCOUTQ). */
   get sendQueued(): number {

@@ -42,6 +42,7 @@ function fake(over: Partial<Pick<Fake, 'sndbuf' | 'maxSndWnd'>> & { minTsoSegs?:
     sndbuf: over.sndbuf ?? 42000,
     sndTailOff: 1,
     sndPushedOff: 1,
+    notsentLowat: 0xffff_ffff,
     rtt: { srtt: 100_000 as Duration, minRtt: undefined },
     cc: { cwnd: 10000, ssthresh: INFINITE_SSTHRESH },
     config: { minTsoSegs: over.minTsoSegs ?? 10 },

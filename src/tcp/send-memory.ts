@@ -27,7 +27,7 @@
  * split one) plus size_goal skbs before it. Exact for bulk writes; a run of
  * small writes sent one by one is counted as fewer skbs than Linux has.
  */
-import { seqAdd, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import type { TsoState } from './tso.js';
 import { GSO_MAX_SIZE, tcpTsoSegs } from './tso.js';
 
@@ -51,6 +51,8 @@ export interface SendMemoryState extends TsoState {
   sndTailOff: number;
   /** Linux tp->pushed_seq (the write sequence when a push was last marked, forced_push), as an offset from ISS. */
   sndPushedOff: number;
+  /** TCP_NOTSENT_LOWAT in effect: a new skb needs fewer unsent bytes than this (tcp_stream_memory_free). */
+  readonly notsentLowat: number;
   cwnd(): number;
 }
 
@@ -152,7 +154,22 @@ function chargeTo(t: SendMemoryState, sentTo: number): number {
 
 /** sk_stream_memory_free: a new skb may be started. */
 export function sendMemoryFree(t: SendMemoryState): boolean {
-  return sendCharge(t) < t.sndbuf;
+  return sendCharge(t) < t.sndbuf && unsentBytes(t, t.sndMax) < t.notsentLowat;
+}
+
+/** Bytes queued beyond `sentTo` (Linux write_seq - snd_nxt: queued, not yet transmitted). */
+export function unsentBytes(t: SendMemoryState, sentTo: number): number {
+  const end = seqAdd(t.sndBufSeq, t.sndBuf.length);
+  return seqGt(end, sentTo) ? seqSub(end, seqMax(sentTo, t.sndBufSeq)) : 0;
+}
+
+/**
+ * The TCP_NOTSENT_LOWAT half of sk_stream_is_writeable (tcp_stream_memory_free
+ * with wake = 1): POLLOUT, and a blocked writer's wake-up, need the unsent
+ * bytes below half the mark, so a woken writer finds room for a useful write.
+ */
+export function belowNotsentLowat(t: SendMemoryState): boolean {
+  return 2 * unsentBytes(t, t.sndMax) < t.notsentLowat;
 }
 
 /** Bytes the unsent tail skb still takes before it reaches size_goal (0: none to join). */
@@ -178,7 +195,9 @@ export function sendQueue(t: SendMemoryState, data: Uint8Array): number {
   while (taken < data.length) {
     let room = tailRoom(t);
     if (room === 0) {
-      if (chargeTo(t, pushed) >= t.sndbuf) break;
+      // sk_stream_memory_free: the truesize under SO_SNDBUF, and the unsent
+      // bytes under TCP_NOTSENT_LOWAT (tcp_stream_memory_free, wake = 0).
+      if (chargeTo(t, pushed) >= t.sndbuf || unsentBytes(t, pushed) >= t.notsentLowat) break;
       closeTail(t);
       room = sizeGoal(t);
     }

@@ -175,6 +175,8 @@ export class Tcb {
   /** TCP_NODELAY and TCP_CORK, settable at run time. */
   noDelay: boolean;
   cork: boolean;
+  /** TCP_NOTSENT_LOWAT in effect (send-memory.ts): the socket's value, else the sysctl's. */
+  notsentLowat: number;
   /**
    * The socket options that setsockopt may change after creation. Shared
    * with every connection of the same configuration and never written:
@@ -294,6 +296,7 @@ export class Tcb {
     this.quickAcksLeft = config.quickAcks;
     this.noDelay = config.noDelay;
     this.cork = config.cork;
+    this.notsentLowat = config.notsentLowat;
     this.opts = shared.opts;
     // RFC 7323 5.4 suggests a random timestamp offset. The owner passes one
     // keyed on the address pair (Linux secure_tcp_ts_off), so TSvals on a

@@ -78,6 +78,7 @@ interface ConnectionConfigEntry {
   readonly keepIntvlSecs: number;
   readonly keepCnt: number;
   readonly userTimeoutMs: number;
+  readonly notsentLowat: number;
   readonly synCnt: number;
   readonly congestion: TcpCongestionName;
   /** -1 unless SO_RCVBUF / SO_SNDBUF locked the size. */
@@ -176,6 +177,8 @@ export class TcpSocket implements SocketHandle {
   keepIntvlSecs: number;
   keepCnt: number;
   userTimeoutMs = 0;
+  /** TCP_NOTSENT_LOWAT as set (a C int; the stack reads it as u32); 0: net.ipv4.tcp_notsent_lowat (TcpConfig.notsentLowat) applies. */
+  notsentLowat = 0;
   synCnt: number;
   congestion: TcpCongestionName = 'cubic';
 
@@ -236,6 +239,7 @@ export class TcpSocket implements SocketHandle {
         e.keepIntvlSecs === this.keepIntvlSecs &&
         e.keepCnt === this.keepCnt &&
         e.userTimeoutMs === this.userTimeoutMs &&
+        e.notsentLowat === this.notsentLowat &&
         e.synCnt === this.synCnt &&
         e.congestion === this.congestion &&
         e.rcvbuf === rcvbuf &&
@@ -255,6 +259,7 @@ export class TcpSocket implements SocketHandle {
       keepIntvlSecs: this.keepIntvlSecs,
       keepCnt: this.keepCnt,
       userTimeoutMs: this.userTimeoutMs,
+      notsentLowat: this.notsentLowat,
       synCnt: this.synCnt,
       congestion: this.congestion,
       rcvbuf,
@@ -276,6 +281,7 @@ export class TcpSocket implements SocketHandle {
       keepInterval: Duration.fromSecs(this.keepIntvlSecs),
       keepCount: this.keepCnt,
       userTimeout: Duration.fromMillis(this.userTimeoutMs),
+      ...(this.notsentLowat !== 0 ? { notsentLowat: this.notsentLowat >>> 0 } : {}),
       synRetries: this.synCnt,
       congestionControl: this.congestion,
       ...(this.rcvbufLocked ? { recvBufferSize: this.so.rcvbuf, recvBufferMax: this.so.rcvbuf } : {}),
@@ -340,7 +346,8 @@ export class TcpSocket implements SocketHandle {
         // both in truesize (sk_wmem_queued counts skb overhead, send-memory.ts).
         const free = conn === undefined ? 1 : conn.sendFree;
         const queued = conn?.sendCharge ?? 0;
-        if (free > 0 && free >= queued / 2) m |= C.POLLOUT | C.POLLWRNORM;
+        // TCP_NOTSENT_LOWAT too: unsent bytes below half the mark (tcp_stream_memory_free, wake = 1).
+        if (free > 0 && free >= queued / 2 && conn?.belowNotsentLowat !== false) m |= C.POLLOUT | C.POLLWRNORM;
       } else {
         m |= C.POLLOUT | C.POLLWRNORM;
       }
@@ -409,6 +416,7 @@ export class TcpSocket implements SocketHandle {
     this.keepIntvlSecs = p.keepIntvlSecs;
     this.keepCnt = p.keepCnt;
     this.userTimeoutMs = p.userTimeoutMs;
+    this.notsentLowat = p.notsentLowat;
     this.synCnt = p.synCnt;
     this.congestion = p.congestion;
   }
@@ -745,6 +753,12 @@ export class TcpSocket implements SocketHandle {
   }
 
   /** Keepalive and user-timeout options changed: a live connection takes them at once (Linux does). */
+  /** TCP_NOTSENT_LOWAT changed: the live connection takes it (0: the sysctl's), and a writer waiting on the old mark is woken (sk_write_space). */
+  applyNotsentLowat(): void {
+    this.liveEntry?.conn.setNotsentLowat(this.notsentLowat !== 0 ? this.notsentLowat >>> 0 : this.#owner.defaults.notsentLowat);
+    this.wake();
+  }
+
   applyTimers(): void {
     const e = this.liveEntry;
     if (e === undefined) return;
@@ -928,6 +942,15 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
         (s, v) => {
           s.userTimeoutMs = inRange(v, 0, 0x7fffffff);
           s.applyTimers();
+        },
+      ),
+      [C.TCP_NOTSENT_LOWAT]: intOpt(
+        (s) => s.notsentLowat,
+        (s, v) => {
+          // Linux takes any int and reads it back as given; the stack uses it
+          // as the u32 it is (-1: no limit), and 0 defers to the sysctl.
+          s.notsentLowat = asInt(v);
+          s.applyNotsentLowat();
         },
       ),
       [C.TCP_QUICKACK]: intOpt(
