@@ -98,7 +98,15 @@ function sockoptValue(level: number, name: number, e: Expression | undefined): S
   if (e.kind === 'string') return e.value;
   void level;
   void name;
-  return evalInt(e);
+  return asCInt(evalInt(e));
+}
+
+/**
+ * A script's `[0xffffffff]` is the 4 bytes the kernel reads as an int: -1.
+ * Values from 2^31 to 2^32-1 are taken as the int with the same bits.
+ */
+function asCInt(v: number): number {
+  return v > 0x7fff_ffff && v <= 0xffff_ffff ? v | 0 : v;
 }
 
 async function settle<T>(p: Promise<T> | (() => T)): Promise<{ ok: true; value: T } | { ok: false; errno: string }> {
@@ -214,7 +222,7 @@ export function checkOutValues(call: SyscallSpec, extra: unknown): string | null
     if (want === undefined || want.kind === 'ellipsis') return null;
     const got = extra;
     if (typeof got === 'number') {
-      const w = evalInt(want);
+      const w = asCInt(evalInt(want));
       return w === got ? null : `option value ${w}, got ${got}`;
     }
     if (want.kind === 'string' && typeof got === 'string') return want.value === got ? null : `option value "${want.value}", got "${got}"`;

@@ -44,13 +44,15 @@ async function expectPasses(script: string): Promise<void> {
 }
 
 describe('TCP_NOTSENT_LOWAT', () => {
-  it('reads back 0 by default and what was set; any int is taken', async () => {
+  it('reads back 0 by default and what was set; any int is taken ([0xffffffff] in a script is the int -1)', async () => {
     await expectPasses(`${setup()}
    +0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [0], [4]) = 0
    +0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], 4) = 0
    +0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], [4]) = 0
    +0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [-1], 4) = 0
    +0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [-1], [4]) = 0
+   +0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [0xffffffff], 4) = 0
+   +0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [0xffffffff], [4]) = 0
 `);
   });
 
