@@ -213,6 +213,14 @@ export class TcpConnection {
     this.#t.notsentLowat = bytes;
     this.#t.notify();
   }
+  /** sk_sndbuf: the send queue's truesize bound now (auto-tuned unless SO_SNDBUF fixed it). */
+  get sendBufferSize(): number {
+    return this.#t.sndbuf;
+  }
+  /** sk_rcvbuf: the receive buffer's size now (auto-tuned unless SO_RCVBUF fixed it). */
+  get recvBufferSize(): number {
+    return this.#t.rcvBuf.capacity;
+  }
   /** Bytes queued and not yet acknowledged (SIOCOUTQ). */
   get sendQueued(): number {
     return this.#t.sndBuf.length;

@@ -845,9 +845,11 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
           s.applyTimers();
         },
       ),
-      // Linux doubles the request (bookkeeping overhead) and reports the doubled value.
+      // Linux doubles the request (bookkeeping overhead) and reports the doubled
+      // value; a connection reports the size it uses now (sk_sndbuf /
+      // sk_rcvbuf), which auto-tuning grows unless the option locked it.
       [C.SO_SNDBUF]: intOpt(
-        (s) => s.so.sndbuf,
+        (s) => s.liveEntry?.conn.sendBufferSize ?? s.so.sndbuf,
         (s, v) => {
           s.so.sndbuf = linuxBufSize(asInt(v), SYSCTL_WMEM_MAX, SOCK_MIN_SNDBUF);
           s.sndbufLocked = true;
@@ -856,7 +858,7 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
         },
       ),
       [C.SO_RCVBUF]: intOpt(
-        (s) => s.so.rcvbuf,
+        (s) => s.liveEntry?.conn.recvBufferSize ?? s.so.rcvbuf,
         (s, v) => {
           s.so.rcvbuf = linuxBufSize(asInt(v), SYSCTL_RMEM_MAX, SOCK_MIN_RCVBUF);
           s.rcvbufLocked = true;
