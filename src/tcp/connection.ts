@@ -19,6 +19,7 @@ import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { MutableOptions, TcpEndpoint } from './tcb.js';
+import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { belowNotsentLowat, closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
@@ -479,6 +480,10 @@ export class TcpConnection {
   // ---------------------------------------------------------------- socket options
 
   /** TCP_NODELAY (MUST-17). */
+  /** TCP_CONGESTION on a live connection: the controller changes at once, keeping the window (Linux). */
+  setCongestionControl(name: CongestionControlName): void {
+    this.#t.setCongestionControl(name);
+  }
   /** SO_SNDBUF on a live connection: the send buffer takes the size at once, no longer auto-tuned (Linux). */
   setSendBufferSize(bytes: number): void {
     this.#t.setSendBufferSize(bytes);

@@ -19,7 +19,7 @@ import { Instant, instantAdd } from '../time/instant.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
-import type { CongestionController } from './congestion/congestion-controller.js';
+import type { CongestionControlName, CongestionController } from './congestion/congestion-controller.js';
 import { RttEstimator } from './rtt.js';
 import { SEND_RING_SLACK, chargeFor } from './send-memory.js';
 import { SackScoreboard } from './sack-scoreboard.js';
@@ -339,6 +339,24 @@ export class Tcb {
    * it (SOCK_SNDBUF_LOCK: no more tcp_sndbuf_expand). The ring cannot drop
    * below what is queued, so a smaller size shrinks it only as far as it can.
    */
+  /**
+   * TCP_CONGESTION on a live connection (Linux tcp_set_congestion_control ->
+   * tcp_reinit_congestion_control): the new controller continues from the
+   * current cwnd, ssthresh and recovery state; only its own state is fresh.
+   */
+  setCongestionControl(name: CongestionControlName): void {
+    if (this.cc.name === name) return;
+    const old = this.cc;
+    this.config = internConfig({ ...this.config, congestionControl: name }).config;
+    this.cc = createCongestionController(name, {
+      mss: old.mss,
+      initialWindow: this.config.initialWindowSegments,
+      ...(this.config.linuxSlowStart ? { slowStartLimit: Infinity } : {}),
+      continueFrom: { cwnd: old.cwnd, ssthresh: old.ssthresh, inRecovery: old.inRecovery },
+    });
+    this.notify();
+  }
+
   setSendBufferSize(bytes: number): void {
     this.config = internConfig({ ...this.config, sendBufferSize: bytes, sendBufferMax: bytes }).config;
     this.#setSndbuf(bytes);

@@ -752,13 +752,13 @@ export class TcpSocket implements SocketHandle {
     if (e !== undefined) this.#owner.kick(e);
   }
 
-  /** Keepalive and user-timeout options changed: a live connection takes them at once (Linux does). */
   /** TCP_NOTSENT_LOWAT changed: the live connection takes it (0: the sysctl's), and a writer waiting on the old mark is woken (sk_write_space). */
   applyNotsentLowat(): void {
     this.liveEntry?.conn.setNotsentLowat(this.notsentLowat !== 0 ? this.notsentLowat >>> 0 : this.#owner.defaults.notsentLowat);
     this.wake();
   }
 
+  /** Keepalive and user-timeout options changed: a live connection takes them at once (Linux does). */
   applyTimers(): void {
     const e = this.liveEntry;
     if (e === undefined) return;
@@ -973,9 +973,10 @@ const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
           const name = v as string;
           // Linux tcp_set_congestion_control: an unknown algorithm is ENOENT.
           if (!(TCP_CONGESTION_ALGORITHMS as readonly string[]).includes(name)) raise('ENOENT');
-          // Applies to connections this socket opens or accepts from now on;
-          // an established connection keeps the controller it started with.
+          // Connections this socket opens or accepts from now on, and the live
+          // one at once (tcp_reinit_congestion_control keeps cwnd and ssthresh).
           s.congestion = name as TcpCongestionName;
+          s.liveEntry?.conn.setCongestionControl(s.congestion);
         },
       },
       [C.TCP_INFO]: { kind: 'object', get: (s) => s.info() as unknown as Readonly<Record<string, unknown>> },

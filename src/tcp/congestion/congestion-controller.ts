@@ -73,8 +73,8 @@ export interface CongestionControllerOptions {
   readonly mss: number;
   /** Initial window in SEGMENTS (default 10, Linux and RFC 6928). */
   readonly initialWindow?: number;
-  /** When the connection starts. */
-  readonly now: Instant;
+  /** When the connection starts (cubic and reno need none: their epochs start at a congestion event). */
+  readonly now?: Instant;
   /** CUBIC only: RFC 9438 4.7 fast convergence (default true, as Linux). */
   readonly fastConvergence?: boolean;
   /**
@@ -84,6 +84,13 @@ export interface CongestionControllerOptions {
    * a stretch ACK for ten segments then adds ten, not two.
    */
   readonly slowStartLimit?: number;
+  /**
+   * The window state to continue from when a live connection changes
+   * controller (TCP_CONGESTION): Linux keeps snd_cwnd and snd_ssthresh in
+   * tcp_sock and resets only the controller's own state
+   * (tcp_reinit_congestion_control).
+   */
+  readonly continueFrom?: { readonly cwnd: number; readonly ssthresh: number; readonly inRecovery: boolean };
 }
 
 /** "Arbitrarily high" initial ssthresh (RFC 5681 3.1); Linux's TCP_INFINITE_SSTHRESH. */
@@ -247,6 +254,12 @@ export class CongestionWindow {
     this.initialSegments = initialWindowSegments(options);
     this.slowStartLimit = slowStartLimit(options);
     this.cwnd = this.initialSegments * this.mss;
+    const from = options.continueFrom;
+    if (from !== undefined) {
+      this.cwnd = from.cwnd;
+      this.ssthresh = from.ssthresh;
+      this.inRecovery = from.inRecovery;
+    }
   }
 
   get inSlowStart(): boolean {
