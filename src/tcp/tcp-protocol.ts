@@ -63,9 +63,9 @@ export interface TcpHost {
   wake(): void;
   /**
    * Like wake() but without asking for a poll: for calls that already drained
-   * the connection's output themselves. Optional; wake() stands in for it.
+   * the connection's output themselves, at `now`. Optional; wake() stands in for it.
    */
-  rearm?(): void;
+  rearm?(now: Instant): void;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;
@@ -393,7 +393,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#register(entry);
     this.#host.stats.increment(TcpCounter.ActiveOpens);
     this.#after(entry, now);
-    this.#rearm();
+    this.#rearm(now);
     return { entry, binding: b };
   }
 
@@ -409,8 +409,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   /** After a user call on a connection (send, recv, shutdown, close, option change): send what is due now. */
   kick(entry: ConnEntry): void {
     if (entry.released) return;
-    this.#after(entry, this.#host.now());
-    this.#rearm();
+    const now = this.#host.now();
+    this.#after(entry, now);
+    this.#rearm(now);
   }
 
   /**
@@ -418,8 +419,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    * needs to follow the new deadline. A wake() would cost a timer callback
    * and a poll of everything per write (issue 9: a third of a round trip).
    */
-  #rearm(): void {
-    if (this.#host.rearm !== undefined) this.#host.rearm();
+  #rearm(now: Instant): void {
+    if (this.#host.rearm !== undefined) this.#host.rearm(now);
     else this.#host.wake();
   }
 
@@ -857,8 +858,8 @@ export interface TcpStack {
   registerProtocol(p: TransportProtocol): void;
   ports<B = unknown>(n: number): PortAllocator<B>;
   wake(): void;
-  /** Re-arms the timer without a poll (Stack.reschedule). */
-  reschedule?(): void;
+  /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
+  reschedule?(now?: Instant): void;
 }
 
 /**
@@ -879,7 +880,7 @@ export function installTcp(
     wake: () => {
       stack.wake();
     },
-    ...(stack.reschedule === undefined ? {} : { rearm: () => stack.reschedule?.() }),
+    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
     isBroadcastAddress: (a) => stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
