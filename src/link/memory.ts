@@ -41,6 +41,8 @@ export { DEFAULT_IMPAIRMENTS } from './memory-impairments.js';
 
 /** Real-time clocks: due-now batches delivered as microtasks between two timer batches (see #schedule). */
 const MICROTASK_HOPS = 32;
+/** What due-now batches are chained on to run as microtasks. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Destination and source MAC plus EtherType. */
 const ETHERNET_HEADER = 14;
@@ -451,7 +453,10 @@ class Switch {
         // the event loop (timers, I/O) of a real-time process.
         if (this.#microHops > 0) {
           this.#microHops--;
-          queueMicrotask(this.#deliverDue);
+          // A settled promise's then(), not queueMicrotask: the same microtask
+          // queue, but Node's queueMicrotask wraps every callback in an
+          // AsyncResource, three times the cost of a bare reaction job.
+          void SETTLED.then(this.#deliverDue);
         } else {
           this.#microHops = MICROTASK_HOPS;
           this.clock.setTimer(at, this.#deliverDue);
