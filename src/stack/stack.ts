@@ -400,14 +400,17 @@ export class Stack {
    */
   #onFrame(iface: Interface, frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#inbox.push({ iface, frame });
-    if (this.#busy) return false;
-    this.#run(undefined);
+    if (this.#busy) {
+      this.#inbox.push({ iface, frame });
+      return false;
+    }
+    // Not queued first: the usual frame needs no inbox record (issue 9).
+    this.#run(undefined, iface, frame);
     return true;
   }
 
-  /** Runs `work` (if any), then every queued frame, then re-arms the timer. Never nested. */
-  #run(work: ((now: Instant) => void) | undefined): void {
+  /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */
+  #run(work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
     this.#busy = true;
     // One clock read per batch, not per frame (performance.now() showed in
     // bulk profiles): the frames of one batch arrive at one instant, and the
@@ -415,6 +418,7 @@ export class Stack {
     const now = this.clock.now();
     try {
       if (work !== undefined) work(now);
+      if (frame !== undefined) this.#ip.receive(now, iface!, frame);
       for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
         this.#ip.receive(now, item.iface, item.frame);
       }

@@ -452,9 +452,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   #after(entry: ConnEntry, now: Instant): void {
     if (entry.released) return;
     const conn = entry.conn;
-    conn.output(now, (seg) => {
-      this.#transmit(now, entry, seg);
-    });
+    // conn.output() without its callback: no closure per call (issue 9).
+    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) this.#transmit(now, entry, seg);
     const q = entry.parent;
     if (q !== undefined && q.synQueue.has(entry) && conn.state !== TcpState.SYN_RECEIVED) {
       q.synQueue.delete(entry);
