@@ -208,12 +208,18 @@ class Switch {
   readonly #batchDue: boolean;
   #dueArmed = false;
   #microHops = MICROTASK_HOPS;
+  /**
+   * The batch: the first #dueCount slots of these arrays (and the spares the
+   * next batch fills while one is delivered). Counted, never truncated:
+   * setting an array's length is a runtime call, three per batch (issue 9).
+   */
   #dueFrom: Port[] = [];
   #dueTo: Port[] = [];
-  #dueFrames: Uint8Array[] = [];
+  #dueFrames: (Uint8Array | undefined)[] = [];
+  #dueCount = 0;
   #spareFrom: Port[] = [];
   #spareTo: Port[] = [];
-  #spareFrames: Uint8Array[] = [];
+  #spareFrames: (Uint8Array | undefined)[] = [];
 
   constructor(options: MemoryNetworkOptions) {
     const mtu = options.mtu ?? 1500;
@@ -441,9 +447,10 @@ class Switch {
     const waiting = fifo?.waiting;
     // Batched only when no earlier frame of the path still waits for its timer.
     if (this.#batchDue && at <= now && (waiting === undefined || fifo!.waitingHead === waiting.length)) {
-      this.#dueFrom.push(from);
-      this.#dueTo.push(to);
-      this.#dueFrames.push(frame);
+      const i = this.#dueCount++;
+      this.#dueFrom[i] = from;
+      this.#dueTo[i] = to;
+      this.#dueFrames[i] = frame;
       if (!this.#dueArmed) {
         this.#dueArmed = true;
         // Most batches go as a microtask: a macrotask per hop costs an event
@@ -507,16 +514,23 @@ class Switch {
     const from = this.#dueFrom;
     const to = this.#dueTo;
     const frames = this.#dueFrames;
+    const n = this.#dueCount;
     this.#dueFrom = this.#spareFrom;
     this.#dueTo = this.#spareTo;
     this.#dueFrames = this.#spareFrames;
+    this.#dueCount = 0;
     this.#dueArmed = false;
+    let i = 0;
     try {
-      for (let i = 0; i < frames.length; i++) this.#deliver(from[i]!, to[i]!, frames[i]!);
+      for (; i < n; i++) {
+        const frame = frames[i]!;
+        // Dropped from the batch before delivery: a receiver keeps what it needs.
+        frames[i] = undefined;
+        this.#deliver(from[i]!, to[i]!, frame);
+      }
     } finally {
-      from.length = 0;
-      to.length = 0;
-      frames.length = 0;
+      // A receiver threw: the rest of the batch is dropped, as before, and no frame is held.
+      for (; i < n; i++) frames[i] = undefined;
       this.#spareFrom = from;
       this.#spareTo = to;
       this.#spareFrames = frames;

@@ -161,28 +161,29 @@ const SETTLED: Promise<void> = Promise.resolve();
  * reader and a writer costs one microtask.
  */
 export class RetryQueue {
-  #queue: RetryCall<unknown>[] = [];
-  #spare: RetryCall<unknown>[] = [];
-  #scheduled = false;
+  /** The first #count slots; counted, not truncated (setting a length is a runtime call). */
+  #queue: (RetryCall<unknown> | undefined)[] = [];
+  #count = 0;
+  #spare: (RetryCall<unknown> | undefined)[] = [];
 
   add(call: RetryCall<unknown>): void {
-    this.#queue.push(call);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    void SETTLED.then(this.#run);
+    this.#queue[this.#count++] = call;
+    if (this.#count === 1) void SETTLED.then(this.#run);
   }
 
   /** Calls woken while this runs (a retry's output may wake others) go to the next batch. */
   readonly #run = (): void => {
     const q = this.#queue;
+    const n = this.#count;
     this.#queue = this.#spare;
-    this.#scheduled = false;
-    try {
-      for (let i = 0; i < q.length; i++) q[i]!.retry();
-    } finally {
-      q.length = 0;
-      this.#spare = q;
+    this.#count = 0;
+    for (let i = 0; i < n; i++) {
+      const call = q[i]!;
+      q[i] = undefined;
+      // retry() settles the caller's Promise and never throws (it catches the attempt's errors).
+      call.retry();
     }
+    this.#spare = q;
   };
 }
 
