@@ -207,6 +207,8 @@ class Switch {
    */
   readonly #batchDue: boolean;
   #dueArmed = false;
+  /** The latest clock reading send() took: a lower bound of the present (see send). */
+  #lastNow = 0 as Instant;
   #microHops = MICROTASK_HOPS;
   /**
    * The batch: the first #dueCount slots of these arrays (and the spares the
@@ -334,8 +336,23 @@ class Switch {
       return;
     }
 
-    const now = this.clock.now();
     const imp = port.effective;
+    let now: Instant;
+    const earlierNow = this.#batchDue && port.quiet && imp.latency === 0 && imp.bandwidth === Infinity;
+    if (earlierNow) {
+      // Real time, and nothing can delay this frame: any earlier reading
+      // serves (issue 9: a clock read per frame). Its arrival is then
+      // max(that reading, the path's last arrival), which is never later
+      // than the present, so it still goes in the due-now batch, behind
+      // every earlier frame of its path; an arrival still in the future
+      // (latency just switched off) takes the timer path as before. A path
+      // whose last arrival is past that reading reads the clock after all
+      // (below), so it does not take the timer path for nothing.
+      now = this.#lastNow;
+    } else {
+      now = this.clock.now();
+      this.#lastNow = now;
+    }
     const departure = port.tx.admit(now, frame.length, imp);
     if (departure === undefined) {
       this.#count(MemoryCounter.DroppedQueue, port);
@@ -353,6 +370,12 @@ class Switch {
         // below could change nothing, so they are owed, not made.
         path.owedDraws++;
         let at = departure + imp.latency;
+        if (earlierNow && at < path.lastArrival) {
+          // The earlier reading is older than this path's last arrival (see above).
+          now = this.clock.now();
+          this.#lastNow = now;
+          at = now;
+        }
         if (at < path.lastArrival) at = path.lastArrival;
         path.lastArrival = at as Instant;
         let buf = frame;
