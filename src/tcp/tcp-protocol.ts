@@ -893,7 +893,7 @@ export function installTcp(
     },
     ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
-    isBroadcastAddress: (a) => stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
+    isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
   };
   const tcp = new TcpProtocol(host, {
@@ -903,6 +903,15 @@ export function installTcp(
   stack.registerProtocol(tcp);
   sys.registerProtocol(tcp.factory());
   return tcp;
+}
+
+/**
+ * Whether `a` is the directed broadcast address of a non-loopback interface.
+ * TCP asks for every segment received: a loop, not some() with a closure per call.
+ */
+function isDirectedBroadcast(interfaces: TcpStack['interfaces'], a: Ipv4Address): boolean {
+  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
+  return false;
 }
 
 /** The IP_MTU_DISCOVER mode of a connection: its socket's, or its listener's before accept() (Linux copies it to the child). */
