@@ -143,6 +143,8 @@ export class Syscalls {
   readonly #clock: Clock;
   readonly #fds: FdTable<OpenFile>;
   readonly #factories: ProtocolFactory[] = [];
+  /** socket()'s factory per (domain, type, protocol) found so far; cleared when a protocol registers. */
+  readonly #factoryOf = new Map<number, ProtocolFactory>();
   /** Woken blocked calls of the fast path (RetryCall), retried in one microtask per batch. */
   readonly #retries = new RetryQueue();
 
@@ -157,6 +159,7 @@ export class Syscalls {
   /** Makes socket(family, type, protocol) create sockets with `factory`. */
   registerProtocol(factory: ProtocolFactory): void {
     this.#factories.push(factory);
+    this.#factoryOf.clear();
   }
 
   /** The soft RLIMIT_NOFILE (setrlimit): new descriptors must be below it. */
@@ -258,27 +261,39 @@ export class Syscalls {
     checkInt(domain, 'domain');
     checkInt(type, 'type');
     checkInt(protocol, 'protocol');
-    return this.#sync('socket', {}, () => {
+    // Inline rather than #sync: no closure per socket (issue 9, tcp-connect).
+    try {
       const base = type & SOCK_TYPE_MASK;
       if ((type & ~(SOCK_TYPE_MASK | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) !== 0) raise('EINVAL');
       if (base <= 0 || base >= SOCK_MAX) raise('EINVAL');
       if (protocol < 0 || protocol >= IPPROTO_MAX) raise('EINVAL');
-      const families = this.#factories.filter((f) => f.family === domain);
-      if (families.length === 0) raise('EAFNOSUPPORT');
-      const ofType = families.filter((f) => f.type === base);
-      // Linux inet_create: no protosw entry for the type at all is ESOCKTNOSUPPORT,
-      // entries that do not match the protocol are EPROTONOSUPPORT.
-      if (ofType.length === 0) raise('ESOCKTNOSUPPORT');
-      const factory =
-        protocol === 0
-          ? ofType[0]
-          : ofType.find((f) => f.protocol === protocol || (f.aliases ?? []).includes(protocol));
-      if (factory === undefined) raise('EPROTONOSUPPORT');
+      const key = (domain * SOCK_MAX + base) * IPPROTO_MAX + protocol;
+      let factory = this.#factoryOf.get(key);
+      if (factory === undefined) {
+        factory = this.#findFactory(domain, base, protocol);
+        this.#factoryOf.set(key, factory);
+      }
       // Linux takes the descriptor before building the socket; failing here leaves nothing behind.
       if (this.#fds.peekFree() === undefined) raise('EMFILE');
       const handle = factory.create();
       return this.#fds.allocate(new OpenFile(handle, (type & C.SOCK_NONBLOCK) !== 0, (type & C.SOCK_CLOEXEC) !== 0));
-    });
+    } catch (e) {
+      throw toError(e, 'socket', NO_DETAILS);
+    }
+  }
+
+  /** The factory socket() uses for (domain, type, protocol), or the errno Linux fails with. */
+  #findFactory(domain: number, base: number, protocol: number): ProtocolFactory {
+    const families = this.#factories.filter((f) => f.family === domain);
+    if (families.length === 0) raise('EAFNOSUPPORT');
+    const ofType = families.filter((f) => f.type === base);
+    // Linux inet_create: no protosw entry for the type at all is ESOCKTNOSUPPORT,
+    // entries that do not match the protocol are EPROTONOSUPPORT.
+    if (ofType.length === 0) raise('ESOCKTNOSUPPORT');
+    const factory =
+      protocol === 0 ? ofType[0] : ofType.find((f) => f.protocol === protocol || (f.aliases ?? []).includes(protocol));
+    if (factory === undefined) raise('EPROTONOSUPPORT');
+    return factory;
   }
 
   bind(fd: number, addr: SockAddrIn): void {
