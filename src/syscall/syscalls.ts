@@ -107,6 +107,9 @@ const IPPROTO_MAX = 256;
 const FLAGS_SEND = C.MSG_OOB | C.MSG_DONTROUTE | C.MSG_DONTWAIT | C.MSG_EOR | C.MSG_NOSIGNAL | C.MSG_MORE | C.MSG_CONFIRM;
 const FLAGS_RECV = C.MSG_OOB | C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT | C.MSG_WAITALL | C.MSG_ERRQUEUE | C.MSG_CMSG_CLOEXEC;
 
+/** What #one holds between calls. */
+const NO_BYTES = new Uint8Array(0);
+
 /** The details of a call that names no address; shared, never written. */
 const NO_DETAILS: SocketErrorDetails = Object.freeze({});
 
@@ -147,6 +150,8 @@ export class Syscalls {
   readonly #factoryOf = new Map<number, ProtocolFactory>();
   /** Woken blocked calls of the fast path (RetryCall), retried in one microtask per batch. */
   readonly #retries = new RetryQueue();
+  /** See #oneBuffer. */
+  readonly #one: Uint8Array[] = [NO_BYTES];
 
   constructor(opts: SyscallsOptions) {
     this.#clock = opts.clock;
@@ -415,16 +420,18 @@ export class Syscalls {
    * handle's recv has no effect when it would block.
    */
   #recvBytes(syscall: string, fd: number, buf: Uint8Array, flags: number): Promise<number> {
-    const bufs = [buf];
     try {
       const file = this.#file(fd, syscall);
       const h = file.handle;
       const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
       if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
         const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-        const r = h.recv(bufs, nonblock ? flags | C.MSG_DONTWAIT : flags);
+        const r = h.recv(this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
+        this.#one[0] = NO_BYTES;
         if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
         if (nonblock) raise('EAGAIN');
+        // The waiting call's own list: the reused one is only for a synchronous attempt.
+        const bufs = [buf];
         if (file.rcvtimeo !== undefined) return this.#recvBytesBlocking(syscall, file, bufs, flags);
         // No timeout: the woken call retries itself and settles this Promise (open-file.ts).
         return RetryCall.wait(
@@ -439,11 +446,22 @@ export class Syscalls {
         );
       }
     } catch (e) {
+      this.#one[0] = NO_BYTES;
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);
     }
-    return this.#recvCommon(syscall, fd, bufs, flags).then((r) => r.bytesRead);
+    return this.#recvCommon(syscall, fd, [buf], flags).then((r) => r.bytesRead);
+  }
+
+  /**
+   * `[buf]` for the first, synchronous attempt of read() and write(), in one
+   * reused list (issue 9: an array per call): handles use the list only
+   * during the call. The caller puts NO_BYTES back so no user buffer is held.
+   */
+  #oneBuffer(buf: Uint8Array): readonly Uint8Array[] {
+    this.#one[0] = buf;
+    return this.#one;
   }
 
   /** #recvBytes when it must wait: #recvCommon's blocking path minus its wrappers and the source address. */
@@ -543,7 +561,8 @@ export class Syscalls {
       if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return this.#sendCommon(syscall, fd, [buf], flags, undefined);
       const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
       const h = file.handle;
-      const r = h.send([buf], undefined, flags);
+      const r = h.send(this.#oneBuffer(buf), undefined, flags);
+      this.#one[0] = NO_BYTES;
       if (r === WOULD_BLOCK) {
         if (nonblock) raise('EAGAIN');
         return this.#sendCommon(syscall, fd, [buf], flags, undefined);
@@ -551,6 +570,7 @@ export class Syscalls {
       if (r === buf.length || nonblock || h.type !== C.SOCK_STREAM) return Promise.resolve(r);
       sent = r;
     } catch (e) {
+      this.#one[0] = NO_BYTES;
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);
