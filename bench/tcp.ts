@@ -356,27 +356,136 @@ async function nodeConnectLoop(count: number): Promise<number> {
   return secs;
 }
 
+/**
+ * Hands each accepted connection to the client that made it, by the
+ * client's port: the accept loop and the clients meet here in either order.
+ */
+class Rendezvous<T> {
+  readonly #arrived = new Map<number, T>();
+  readonly #waiting = new Map<number, (v: T) => void>();
+
+  /** The accept loop got `v` from the client on `port`. */
+  put(port: number, v: T): void {
+    const w = this.#waiting.get(port);
+    if (w === undefined) {
+      this.#arrived.set(port, v);
+      return;
+    }
+    this.#waiting.delete(port);
+    w(v);
+  }
+
+  /** What the accept loop got from the client on `port`, once it has. */
+  take(port: number): Promise<T> {
+    const v = this.#arrived.get(port);
+    if (v !== undefined) {
+      this.#arrived.delete(port);
+      return Promise.resolve(v);
+    }
+    return new Promise((resolve) => this.#waiting.set(port, resolve));
+  }
+}
+
+/**
+ * `count` connections, `parallel` in flight at a time: that many clients
+ * each connect, wait until the server's accept loop has accepted their
+ * connection, and close both sides (client first, as in the sequential
+ * loop), again and again. A connection counts as in flight until both
+ * sides closed it; a client that started its next connect as soon as its
+ * own connect returned would let the server's accept queue grow without
+ * bound (the kernel then drops SYNs: listen overflows, 1 s retransmits).
+ */
+async function sockstackConnectParallel(pair: Pair, count: number, parallel: number, port: number): Promise<number> {
+  const { client, server } = pair;
+  const lfd = listenOn(server, port);
+  const accepted = new Rendezvous<number>();
+  const start = performance.now();
+  const acceptor = (async () => {
+    for (let i = 0; i < count; i++) {
+      const { fd, address } = await server.accept(lfd);
+      accepted.put(address.port, fd);
+    }
+  })();
+  let started = 0;
+  const worker = async (): Promise<void> => {
+    while (started < count) {
+      started++;
+      const fd = client.socket(C.AF_INET, C.SOCK_STREAM, 0);
+      await client.connect(fd, { address: pair.serverAddress, port });
+      const sfd = await accepted.take(client.getsockname(fd).port);
+      client.close(fd);
+      server.close(sfd);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  await acceptor;
+  const secs = (performance.now() - start) / 1000;
+  server.close(lfd);
+  return secs;
+}
+
+async function nodeConnectParallel(count: number, parallel: number): Promise<number> {
+  const accepted = new Rendezvous<net.Socket>();
+  const { server, port } = await nodeListen((s) => {
+    accepted.put(s.remotePort!, s);
+  });
+  const start = performance.now();
+  let started = 0;
+  const worker = async (): Promise<void> => {
+    while (started < count) {
+      started++;
+      const c = await nodeConnect(port, false);
+      const s = await accepted.take(c.localPort!);
+      c.destroy();
+      s.destroy();
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  const secs = (performance.now() - start) / 1000;
+  await closeServer(server);
+  return secs;
+}
+
+/** Connections in flight at once in the second tcp-connect row (issue 9: "sequential and 64 at once"). */
+const CONNECT_PARALLEL = 64;
+
 export const tcpConnectCase: BenchCase = {
   name: 'tcp-connect',
-  description: 'sequential connect + accept + close on both sides between two stacks over MemoryNetwork, SystemClock',
-  reference: 'Node net over 127.0.0.1: net.connect + server connection + destroy on both sides',
+  description: `connect + accept + close on both sides between two stacks over MemoryNetwork, SystemClock: sequential, and ${CONNECT_PARALLEL} connections in flight at a time (one accept loop)`,
+  reference: 'Node net over 127.0.0.1: net.connect + server connection + destroy on both sides, the same way',
   async run(ctx: CaseContext): Promise<Measurement[]> {
-    // Full: well under the ephemeral range (28232 ports), since TIME-WAIT holds each for 60 s.
+    // Full: each row well under the ephemeral range (28232 ports), since TIME-WAIT holds each for 60 s.
     const count = ctx.quick ? 50 : 1000;
+    const parallelCount = ctx.quick ? 2 * CONNECT_PARALLEL : 1000;
     const pair = stackPair({ mtu: 1500, seed: 1 + ctx.iteration });
     let ours: number;
     let ref: number;
+    let oursParallel: number;
+    let refParallel: number;
     try {
       if (ctx.iteration % 2 === 0) {
         ours = await sockstackConnect(pair, count, 5003);
         ref = await nodeConnectLoop(count);
+        oursParallel = await sockstackConnectParallel(pair, parallelCount, CONNECT_PARALLEL, 5004);
+        refParallel = await nodeConnectParallel(parallelCount, CONNECT_PARALLEL);
       } else {
         ref = await nodeConnectLoop(count);
         ours = await sockstackConnect(pair, count, 5003);
+        refParallel = await nodeConnectParallel(parallelCount, CONNECT_PARALLEL);
+        oursParallel = await sockstackConnectParallel(pair, parallelCount, CONNECT_PARALLEL, 5004);
       }
     } finally {
       pair.close();
     }
-    return [{ metric: 'connect+close', unit: 'conn/s', better: 'higher', sockstack: count / ours, reference: count / ref }];
+    return [
+      { metric: 'connect+close', unit: 'conn/s', better: 'higher', sockstack: count / ours, reference: count / ref },
+      {
+        metric: `connect+close x${CONNECT_PARALLEL}`,
+        unit: 'conn/s',
+        better: 'higher',
+        sockstack: parallelCount / oursParallel,
+        reference: parallelCount / refParallel,
+      },
+    ];
   },
 };

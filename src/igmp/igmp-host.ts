@@ -305,17 +305,17 @@ export class IgmpProtocol implements TransportProtocol {
   }
 
   pollAt(): Instant | undefined {
+    // The stack asks this after every frame and user call (issue 9): no
+    // closure per call, and nothing to walk on a host without memberships.
+    if (this.#ifaces.size === 0) return undefined;
     let at: Instant | undefined;
-    const consider = (t: Instant | undefined): void => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
     for (const s of this.#ifaces.values()) {
-      consider(s.generalAt);
+      at = earlier(at, s.generalAt);
       for (const g of s.groups.values()) {
-        consider(g.unsolicitedAt);
-        consider(g.responseAt);
+        at = earlier(at, g.unsolicitedAt);
+        at = earlier(at, g.responseAt);
       }
-      for (const l of s.leaving.values()) consider(l.at);
+      for (const l of s.leaving.values()) at = earlier(at, l.at);
     }
     return at;
   }
@@ -334,4 +334,9 @@ export class IgmpProtocol implements TransportProtocol {
       this.#stats.increment(`igmp.drop.out-${status}`);
     }
   }
+}
+
+/** The earlier of two optional deadlines (undefined: none). */
+function earlier(a: Instant | undefined, b: Instant | undefined): Instant | undefined {
+  return b !== undefined && (a === undefined || b < a) ? b : a;
 }

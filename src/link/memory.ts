@@ -41,6 +41,8 @@ export { DEFAULT_IMPAIRMENTS } from './memory-impairments.js';
 
 /** Real-time clocks: due-now batches delivered as microtasks between two timer batches (see #schedule). */
 const MICROTASK_HOPS = 32;
+/** What due-now batches are chained on to run as microtasks. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Destination and source MAC plus EtherType. */
 const ETHERNET_HEADER = 14;
@@ -205,13 +207,21 @@ class Switch {
    */
   readonly #batchDue: boolean;
   #dueArmed = false;
+  /** The latest clock reading send() took: a lower bound of the present (see send). */
+  #lastNow = 0 as Instant;
   #microHops = MICROTASK_HOPS;
+  /**
+   * The batch: the first #dueCount slots of these arrays (and the spares the
+   * next batch fills while one is delivered). Counted, never truncated:
+   * setting an array's length is a runtime call, three per batch (issue 9).
+   */
   #dueFrom: Port[] = [];
   #dueTo: Port[] = [];
-  #dueFrames: Uint8Array[] = [];
+  #dueFrames: (Uint8Array | undefined)[] = [];
+  #dueCount = 0;
   #spareFrom: Port[] = [];
   #spareTo: Port[] = [];
-  #spareFrames: Uint8Array[] = [];
+  #spareFrames: (Uint8Array | undefined)[] = [];
 
   constructor(options: MemoryNetworkOptions) {
     const mtu = options.mtu ?? 1500;
@@ -326,8 +336,23 @@ class Switch {
       return;
     }
 
-    const now = this.clock.now();
     const imp = port.effective;
+    let now: Instant;
+    const earlierNow = this.#batchDue && port.quiet && imp.latency === 0 && imp.bandwidth === Infinity;
+    if (earlierNow) {
+      // Real time, and nothing can delay this frame: any earlier reading
+      // serves (issue 9: a clock read per frame). Its arrival is then
+      // max(that reading, the path's last arrival), which is never later
+      // than the present, so it still goes in the due-now batch, behind
+      // every earlier frame of its path; an arrival still in the future
+      // (latency just switched off) takes the timer path as before. A path
+      // whose last arrival is past that reading reads the clock after all
+      // (below), so it does not take the timer path for nothing.
+      now = this.#lastNow;
+    } else {
+      now = this.clock.now();
+      this.#lastNow = now;
+    }
     const departure = port.tx.admit(now, frame.length, imp);
     if (departure === undefined) {
       this.#count(MemoryCounter.DroppedQueue, port);
@@ -345,6 +370,12 @@ class Switch {
         // below could change nothing, so they are owed, not made.
         path.owedDraws++;
         let at = departure + imp.latency;
+        if (earlierNow && at < path.lastArrival) {
+          // The earlier reading is older than this path's last arrival (see above).
+          now = this.clock.now();
+          this.#lastNow = now;
+          at = now;
+        }
         if (at < path.lastArrival) at = path.lastArrival;
         path.lastArrival = at as Instant;
         let buf = frame;
@@ -439,9 +470,10 @@ class Switch {
     const waiting = fifo?.waiting;
     // Batched only when no earlier frame of the path still waits for its timer.
     if (this.#batchDue && at <= now && (waiting === undefined || fifo!.waitingHead === waiting.length)) {
-      this.#dueFrom.push(from);
-      this.#dueTo.push(to);
-      this.#dueFrames.push(frame);
+      const i = this.#dueCount++;
+      this.#dueFrom[i] = from;
+      this.#dueTo[i] = to;
+      this.#dueFrames[i] = frame;
       if (!this.#dueArmed) {
         this.#dueArmed = true;
         // Most batches go as a microtask: a macrotask per hop costs an event
@@ -451,7 +483,10 @@ class Switch {
         // the event loop (timers, I/O) of a real-time process.
         if (this.#microHops > 0) {
           this.#microHops--;
-          queueMicrotask(this.#deliverDue);
+          // A settled promise's then(), not queueMicrotask: the same microtask
+          // queue, but Node's queueMicrotask wraps every callback in an
+          // AsyncResource, three times the cost of a bare reaction job.
+          void SETTLED.then(this.#deliverDue);
         } else {
           this.#microHops = MICROTASK_HOPS;
           this.clock.setTimer(at, this.#deliverDue);
@@ -502,16 +537,23 @@ class Switch {
     const from = this.#dueFrom;
     const to = this.#dueTo;
     const frames = this.#dueFrames;
+    const n = this.#dueCount;
     this.#dueFrom = this.#spareFrom;
     this.#dueTo = this.#spareTo;
     this.#dueFrames = this.#spareFrames;
+    this.#dueCount = 0;
     this.#dueArmed = false;
+    let i = 0;
     try {
-      for (let i = 0; i < frames.length; i++) this.#deliver(from[i]!, to[i]!, frames[i]!);
+      for (; i < n; i++) {
+        const frame = frames[i]!;
+        // Dropped from the batch before delivery: a receiver keeps what it needs.
+        frames[i] = undefined;
+        this.#deliver(from[i]!, to[i]!, frame);
+      }
     } finally {
-      from.length = 0;
-      to.length = 0;
-      frames.length = 0;
+      // A receiver threw: the rest of the batch is dropped, as before, and no frame is held.
+      for (; i < n; i++) frames[i] = undefined;
       this.#spareFrom = from;
       this.#spareTo = to;
       this.#spareFrames = frames;

@@ -330,11 +330,12 @@ export class Stack {
    * Re-arms the stack's timer for the current deadlines of its parts, without
    * asking for a poll: for a caller that has already done its work (TCP's
    * kick drains a connection's output synchronously). wake() would cost a
-   * timer callback and a poll of everything (issue 9).
+   * timer callback and a poll of everything (issue 9). `now`: the clock
+   * reading the caller worked with, if it has one (saves reading it again).
    */
-  reschedule(): void {
+  reschedule(now?: Instant): void {
     if (this.#closed || this.#busy) return;
-    this.#schedule();
+    this.#schedule(now);
   }
 
   /** Sends ICMP echo requests to `dst` and resolves with the round-trip times. Rejects with a SocketError (e.g. ENETUNREACH). */
@@ -399,27 +400,32 @@ export class Stack {
    */
   #onFrame(iface: Interface, frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#inbox.push({ iface, frame });
-    if (this.#busy) return false;
-    this.#run(undefined);
+    if (this.#busy) {
+      this.#inbox.push({ iface, frame });
+      return false;
+    }
+    // Not queued first: the usual frame needs no inbox record (issue 9).
+    this.#run(undefined, iface, frame);
     return true;
   }
 
-  /** Runs `work` (if any), then every queued frame, then re-arms the timer. Never nested. */
-  #run(work: ((now: Instant) => void) | undefined): void {
+  /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */
+  #run(work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
     this.#busy = true;
+    // One clock read per batch, not per frame (performance.now() showed in
+    // bulk profiles): the frames of one batch arrive at one instant, and the
+    // timer is re-armed against the same reading.
+    const now = this.clock.now();
     try {
-      // One clock read per batch, not per frame (performance.now() showed in
-      // bulk profiles): the frames of one batch arrive at one instant.
-      const now = this.clock.now();
       if (work !== undefined) work(now);
+      if (frame !== undefined) this.#ip.receive(now, iface!, frame);
       for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
         this.#ip.receive(now, item.iface, item.frame);
       }
     } finally {
       this.#busy = false;
     }
-    this.#schedule();
+    this.#schedule(now);
   }
 
   #pollAll(now: Instant): void {
@@ -429,16 +435,17 @@ export class Stack {
     for (const p of this.#protocols.values()) p.poll(now, this.#ip);
   }
 
-  #schedule(): void {
+  /** `now`: a recent clock reading, if the caller has one (undefined: read the clock when needed). */
+  #schedule(now?: Instant): void {
     if (this.#closed) return;
     // Runs after every frame and every wake: no closure per call (issue 9).
-    let at: Instant | undefined = this.#wakeRequested ? this.clock.now() : undefined;
+    let at: Instant | undefined = this.#wakeRequested ? (now ?? this.clock.now()) : undefined;
     at = earlier(at, this.#ip.pollAt());
     at = earlier(at, this.#ping.pollAt());
     for (const p of this.#protocols.values()) at = earlier(at, p.pollAt());
     if (at === this.#timerAt) return;
     if (this.#lazyTimers) {
-      this.#scheduleLazy(at);
+      this.#scheduleLazy(at, now);
       return;
     }
     this.clock.clearTimer(this.#timer);
@@ -460,10 +467,12 @@ export class Stack {
    * Simulated clocks keep exact arming (above): their timers are cheap, and
    * tests and packetdrill scripts see the same timer events as before.
    */
-  #scheduleLazy(at: Instant | undefined): void {
+  #scheduleLazy(at: Instant | undefined, now: Instant | undefined): void {
     this.#timerAt = at;
     if (at === undefined) return;
-    if (at <= this.clock.now()) {
+    // A reading from earlier in this call is good enough: a deadline that fell
+    // due since then takes the other branch, whose setTimer sees it is due.
+    if (at <= (now ?? this.clock.now())) {
       this.#dueTimer ??= this.clock.setTimer(at, this.#onDue);
       return;
     }

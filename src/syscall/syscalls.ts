@@ -29,7 +29,9 @@ import type { Instant } from '../time/instant.js';
 import { constants as C } from './constants.js';
 import { FdTable } from './fd-table.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
-import { HandleError, IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
+import { BlockedCall, OpenFile, RetryCall, RetryQueue, ZERO_TIMEVAL, toError } from './open-file.js';
+import type { Waiter } from './open-file.js';
+import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
 import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SockExtendedErr, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
 import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
@@ -97,129 +99,6 @@ export interface AcceptResult {
   readonly address: SockAddrIn;
 }
 
-/** Someone waiting on an open file. */
-interface Waiter {
-  wake(): void;
-  closed(): void;
-}
-
-/**
- * A call blocked in #wait. A class rather than closures: every blocking
- * read, write, send and recv makes one, so methods on the prototype save
- * three closures per call (issue 9).
- */
-class BlockedCall implements Waiter {
-  timer: TimerHandle | undefined = undefined;
-  readonly #file: OpenFile;
-  readonly #clock: Clock;
-  readonly #resolve: (woken: boolean) => void;
-  readonly #reject: (e: unknown) => void;
-
-  constructor(file: OpenFile, clock: Clock, resolve: (woken: boolean) => void, reject: (e: unknown) => void) {
-    this.#file = file;
-    this.#clock = clock;
-    this.#resolve = resolve;
-    this.#reject = reject;
-  }
-
-  wake(): void {
-    this.#done();
-    this.#resolve(true);
-  }
-
-  closed(): void {
-    this.#done();
-    this.#reject(new HandleError('EBADF'));
-  }
-
-  /** The deadline passed. */
-  expire(): void {
-    this.#done();
-    this.#resolve(false);
-  }
-
-  #done(): void {
-    this.#file.removeWaiter(this);
-    this.#clock.clearTimer(this.timer);
-  }
-}
-
-/** SO_RCVTIMEO/SO_SNDTIMEO unset; shared by every file, so frozen. */
-const ZERO_TIMEVAL: Timeval = Object.freeze({ sec: 0, usec: 0 });
-
-/** An open socket file: the handle plus the per-file state Linux keeps on `struct file`/`struct sock`. */
-class OpenFile {
-  readonly handle: SocketHandle;
-  nonblock: boolean;
-  cloexec: boolean;
-  /** undefined: wait forever (Linux MAX_SCHEDULE_TIMEOUT). */
-  rcvtimeo: Duration | undefined = undefined;
-  sndtimeo: Duration | undefined = undefined;
-  /** The timevals as set, returned by getsockopt (as copies: these are shared and never written). */
-  rcvtimeoValue: Timeval = ZERO_TIMEVAL;
-  sndtimeoValue: Timeval = ZERO_TIMEVAL;
-  closed = false;
-  /**
-   * Calls blocked on this file. Only while there are some: an idle socket
-   * (100k of them) should not keep a Set of about 150 bytes for nobody. And
-   * the usual case, one blocked read or write, is the waiter itself with no
-   * Set at all: a bulk transfer blocks and wakes on every few segments, and
-   * a Set plus a snapshot array per wake-up was most of its garbage (issue 9).
-   */
-  waiters: Waiter | Set<Waiter> | undefined = undefined;
-
-  addWaiter(w: Waiter): void {
-    const waiters = this.waiters;
-    if (waiters === undefined) this.waiters = w;
-    else if (waiters instanceof Set) waiters.add(w);
-    else if (waiters !== w) this.waiters = new Set([waiters, w]);
-  }
-
-  removeWaiter(w: Waiter): void {
-    const waiters = this.waiters;
-    if (waiters === w) {
-      this.waiters = undefined;
-    } else if (waiters instanceof Set) {
-      waiters.delete(w);
-      if (waiters.size === 0) this.waiters = undefined;
-    }
-  }
-
-  constructor(handle: SocketHandle, nonblock: boolean, cloexec: boolean) {
-    this.handle = handle;
-    this.nonblock = nonblock;
-    this.cloexec = cloexec;
-    handle.setWaker(() => {
-      this.wake();
-    });
-  }
-
-  wake(): void {
-    const waiters = this.waiters;
-    if (waiters === undefined) return;
-    if (!(waiters instanceof Set)) {
-      waiters.wake();
-      return;
-    }
-    // Snapshot: a woken waiter removes itself, and a retrying caller may add a new one.
-    for (const w of [...waiters]) w.wake();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.handle.setWaker(undefined);
-    const waiters = this.waiters;
-    if (waiters === undefined) return;
-    if (waiters instanceof Set) {
-      for (const w of [...waiters]) w.closed();
-      waiters.clear();
-    } else {
-      waiters.closed();
-    }
-    this.waiters = undefined;
-  }
-}
-
 const SOCK_TYPE_MASK = 0xf;
 /** Linux: SOCK_MAX = SOCK_PACKET + 1. */
 const SOCK_MAX = 11;
@@ -227,6 +106,12 @@ const IPPROTO_MAX = 256;
 
 const FLAGS_SEND = C.MSG_OOB | C.MSG_DONTROUTE | C.MSG_DONTWAIT | C.MSG_EOR | C.MSG_NOSIGNAL | C.MSG_MORE | C.MSG_CONFIRM;
 const FLAGS_RECV = C.MSG_OOB | C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT | C.MSG_WAITALL | C.MSG_ERRQUEUE | C.MSG_CMSG_CLOEXEC;
+
+/** What #one holds between calls. */
+const NO_BYTES = new Uint8Array(0);
+
+/** The details of a call that names no address; shared, never written. */
+const NO_DETAILS: SocketErrorDetails = Object.freeze({});
 
 function checkBuffer(buf: unknown, what = 'buffer'): asserts buf is Uint8Array {
   if (!(buf instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
@@ -257,15 +142,16 @@ function timevalToDuration(tv: Timeval): Duration | undefined {
   return (tv.sec * 1_000_000 + tv.usec) as Duration;
 }
 
-function toError(e: unknown, syscall: string, details: SocketErrorDetails): unknown {
-  if (e instanceof HandleError) return new SocketError(e.code, syscall, details);
-  return e;
-}
-
 export class Syscalls {
   readonly #clock: Clock;
   readonly #fds: FdTable<OpenFile>;
   readonly #factories: ProtocolFactory[] = [];
+  /** socket()'s factory per (domain, type, protocol) found so far; cleared when a protocol registers. */
+  readonly #factoryOf = new Map<number, ProtocolFactory>();
+  /** Woken blocked calls of the fast path (RetryCall), retried in one microtask per batch. */
+  readonly #retries = new RetryQueue();
+  /** See #oneBuffer. */
+  readonly #one: Uint8Array[] = [NO_BYTES];
 
   constructor(opts: SyscallsOptions) {
     this.#clock = opts.clock;
@@ -278,6 +164,7 @@ export class Syscalls {
   /** Makes socket(family, type, protocol) create sockets with `factory`. */
   registerProtocol(factory: ProtocolFactory): void {
     this.#factories.push(factory);
+    this.#factoryOf.clear();
   }
 
   /** The soft RLIMIT_NOFILE (setrlimit): new descriptors must be below it. */
@@ -379,27 +266,39 @@ export class Syscalls {
     checkInt(domain, 'domain');
     checkInt(type, 'type');
     checkInt(protocol, 'protocol');
-    return this.#sync('socket', {}, () => {
+    // Inline rather than #sync: no closure per socket (issue 9, tcp-connect).
+    try {
       const base = type & SOCK_TYPE_MASK;
       if ((type & ~(SOCK_TYPE_MASK | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) !== 0) raise('EINVAL');
       if (base <= 0 || base >= SOCK_MAX) raise('EINVAL');
       if (protocol < 0 || protocol >= IPPROTO_MAX) raise('EINVAL');
-      const families = this.#factories.filter((f) => f.family === domain);
-      if (families.length === 0) raise('EAFNOSUPPORT');
-      const ofType = families.filter((f) => f.type === base);
-      // Linux inet_create: no protosw entry for the type at all is ESOCKTNOSUPPORT,
-      // entries that do not match the protocol are EPROTONOSUPPORT.
-      if (ofType.length === 0) raise('ESOCKTNOSUPPORT');
-      const factory =
-        protocol === 0
-          ? ofType[0]
-          : ofType.find((f) => f.protocol === protocol || (f.aliases ?? []).includes(protocol));
-      if (factory === undefined) raise('EPROTONOSUPPORT');
+      const key = (domain * SOCK_MAX + base) * IPPROTO_MAX + protocol;
+      let factory = this.#factoryOf.get(key);
+      if (factory === undefined) {
+        factory = this.#findFactory(domain, base, protocol);
+        this.#factoryOf.set(key, factory);
+      }
       // Linux takes the descriptor before building the socket; failing here leaves nothing behind.
       if (this.#fds.peekFree() === undefined) raise('EMFILE');
       const handle = factory.create();
       return this.#fds.allocate(new OpenFile(handle, (type & C.SOCK_NONBLOCK) !== 0, (type & C.SOCK_CLOEXEC) !== 0));
-    });
+    } catch (e) {
+      throw toError(e, 'socket', NO_DETAILS);
+    }
+  }
+
+  /** The factory socket() uses for (domain, type, protocol), or the errno Linux fails with. */
+  #findFactory(domain: number, base: number, protocol: number): ProtocolFactory {
+    const families = this.#factories.filter((f) => f.family === domain);
+    if (families.length === 0) raise('EAFNOSUPPORT');
+    const ofType = families.filter((f) => f.type === base);
+    // Linux inet_create: no protosw entry for the type at all is ESOCKTNOSUPPORT,
+    // entries that do not match the protocol are EPROTONOSUPPORT.
+    if (ofType.length === 0) raise('ESOCKTNOSUPPORT');
+    const factory =
+      protocol === 0 ? ofType[0] : ofType.find((f) => f.protocol === protocol || (f.aliases ?? []).includes(protocol));
+    if (factory === undefined) raise('EPROTONOSUPPORT');
+    return factory;
   }
 
   bind(fd: number, addr: SockAddrIn): void {
@@ -427,44 +326,76 @@ export class Syscalls {
     });
   }
 
+  /**
+   * Like read(), a synchronous first attempt answered with one settled
+   * Promise when a connection is queued, and a RetryCall when it must wait
+   * without a timeout (issue 9, tcp-connect); SO_RCVTIMEO takes the general loop.
+   */
   accept(fd: number, flags = 0): Promise<AcceptResult> {
     checkInt(flags, 'flags');
-    return this.#async('accept', {}, async () => {
+    try {
       const file = this.#file(fd, 'accept');
       if ((flags & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) !== 0) raise('EINVAL');
-      const accepted = await this.#blocking(file, file.nonblock, file.rcvtimeo, () => {
-        // Linux reserves the descriptor first, so at EMFILE the connection stays queued.
-        if (this.#fds.peekFree() === undefined) raise('EMFILE');
-        return file.handle.accept();
-      });
-      const nfd = this.#fds.allocate(
-        new OpenFile(accepted.handle, (flags & C.SOCK_NONBLOCK) !== 0, (flags & C.SOCK_CLOEXEC) !== 0),
-      );
-      const address = formatEndpoint(accepted.peer);
-      return { fd: nfd, address: { address: address.address, port: address.port } };
-    });
+      const r = this.#acceptOnce(file, flags);
+      if (r !== WOULD_BLOCK) return Promise.resolve(r);
+      if (file.nonblock) raise('EAGAIN');
+      if (file.rcvtimeo !== undefined) {
+        return this.#async('accept', NO_DETAILS, () => this.#blocking(file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
+      }
+      return RetryCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
+    } catch (e) {
+      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
+      const err = toError(e, 'accept', NO_DETAILS) as Error;
+      return Promise.reject(err);
+    }
   }
 
+  /** One try of accept(): the new descriptor, or WOULD_BLOCK while no connection is queued. */
+  #acceptOnce(file: OpenFile, flags: number): AcceptResult | WouldBlock {
+    // Linux reserves the descriptor first, so at EMFILE the connection stays queued.
+    if (this.#fds.peekFree() === undefined) raise('EMFILE');
+    const accepted = file.handle.accept();
+    if (accepted === WOULD_BLOCK) return WOULD_BLOCK;
+    const nfd = this.#fds.allocate(new OpenFile(accepted.handle, (flags & C.SOCK_NONBLOCK) !== 0, (flags & C.SOCK_CLOEXEC) !== 0));
+    const address = formatEndpoint(accepted.peer);
+    return { fd: nfd, address: { address: address.address, port: address.port } };
+  }
+
+  /** Settles without the async frames of the general loop, as accept() (issue 9, tcp-connect). */
   connect(fd: number, addr: SockAddr): Promise<void> {
     const details = describeSockAddr(addr);
     if (typeof addr !== 'object' || addr === null) throw new TypeError('socket address must be an object');
-    return this.#async('connect', details, async () => {
+    try {
       const file = this.#file(fd, 'connect');
       const remote = isUnspec(addr) ? undefined : parseSockAddrIn(addr);
       const r = file.handle.connect(remote);
-      if (r !== IN_PROGRESS) return;
+      if (r !== IN_PROGRESS) return Promise.resolve();
       if (file.nonblock) raise('EINPROGRESS');
-      // Linux inet_wait_for_connect: a connect that outlives SO_SNDTIMEO fails with EINPROGRESS.
-      await this.#blocking(
-        file,
-        false,
-        file.sndtimeo,
-        () => ((file.handle.readiness() & (C.POLLOUT | C.POLLERR | C.POLLHUP)) !== 0 ? true : WOULD_BLOCK),
-        'EINPROGRESS',
-      );
-      const err = file.handle.takeError();
-      if (err !== 0) throw new SocketError(err, 'connect', details);
-    });
+      if (file.sndtimeo !== undefined) {
+        // Linux inet_wait_for_connect: a connect that outlives SO_SNDTIMEO fails with EINPROGRESS.
+        return this.#async('connect', details, async () => {
+          await this.#blocking(file, false, file.sndtimeo, () => this.#connected(file, details), 'EINPROGRESS');
+        });
+      }
+      if (this.#connected(file, details) !== WOULD_BLOCK) return Promise.resolve();
+      return RetryCall.wait(file, this.#retries, () => this.#connected(file, details), 'connect', details);
+    } catch (e) {
+      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
+      const err = toError(e, 'connect', details) as Error;
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Whether a connect in progress has finished: WOULD_BLOCK until the socket
+   * is writable or has an error or hangup; then it throws the connection's
+   * error (SO_ERROR), if any.
+   */
+  #connected(file: OpenFile, details: SocketErrorDetails): undefined | WouldBlock {
+    if ((file.handle.readiness() & (C.POLLOUT | C.POLLERR | C.POLLHUP)) === 0) return WOULD_BLOCK;
+    const err = file.handle.takeError();
+    if (err !== 0) throw new SocketError(err, 'connect', details);
+    return undefined;
   }
 
   // ---------------------------------------------------------------- sending
@@ -489,24 +420,48 @@ export class Syscalls {
    * handle's recv has no effect when it would block.
    */
   #recvBytes(syscall: string, fd: number, buf: Uint8Array, flags: number): Promise<number> {
-    const bufs = [buf];
     try {
       const file = this.#file(fd, syscall);
       const h = file.handle;
       const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
       if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
         const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-        const r = h.recv(bufs, nonblock ? flags | C.MSG_DONTWAIT : flags);
+        const r = h.recv(this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
+        this.#one[0] = NO_BYTES;
         if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
         if (nonblock) raise('EAGAIN');
-        return this.#recvBytesBlocking(syscall, file, bufs, flags);
+        // The waiting call's own list: the reused one is only for a synchronous attempt.
+        const bufs = [buf];
+        if (file.rcvtimeo !== undefined) return this.#recvBytesBlocking(syscall, file, bufs, flags);
+        // No timeout: the woken call retries itself and settles this Promise (open-file.ts).
+        return RetryCall.wait(
+          file,
+          this.#retries,
+          () => {
+            const again = h.recv(bufs, flags);
+            return again === WOULD_BLOCK ? again : again.bytesRead;
+          },
+          syscall,
+          NO_DETAILS,
+        );
       }
     } catch (e) {
+      this.#one[0] = NO_BYTES;
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);
     }
-    return this.#recvCommon(syscall, fd, bufs, flags).then((r) => r.bytesRead);
+    return this.#recvCommon(syscall, fd, [buf], flags).then((r) => r.bytesRead);
+  }
+
+  /**
+   * `[buf]` for the first, synchronous attempt of read() and write(), in one
+   * reused list (issue 9: an array per call): handles use the list only
+   * during the call. The caller puts NO_BYTES back so no user buffer is held.
+   */
+  #oneBuffer(buf: Uint8Array): readonly Uint8Array[] {
+    this.#one[0] = buf;
+    return this.#one;
   }
 
   /** #recvBytes when it must wait: #recvCommon's blocking path minus its wrappers and the source address. */
@@ -606,7 +561,8 @@ export class Syscalls {
       if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return this.#sendCommon(syscall, fd, [buf], flags, undefined);
       const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
       const h = file.handle;
-      const r = h.send([buf], undefined, flags);
+      const r = h.send(this.#oneBuffer(buf), undefined, flags);
+      this.#one[0] = NO_BYTES;
       if (r === WOULD_BLOCK) {
         if (nonblock) raise('EAGAIN');
         return this.#sendCommon(syscall, fd, [buf], flags, undefined);
@@ -614,6 +570,7 @@ export class Syscalls {
       if (r === buf.length || nonblock || h.type !== C.SOCK_STREAM) return Promise.resolve(r);
       sent = r;
     } catch (e) {
+      this.#one[0] = NO_BYTES;
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);

@@ -351,7 +351,8 @@ export class TcpConnection {
     const before = t.rcvWnd();
     // Linux tcp_recvmsg: the out-of-band byte at the read position is stepped over.
     if (skip > 0) t.rcvBuf.consume(skip);
-    const n = len > 0 ? t.rcvBuf.read(dst.subarray(0, len)) : 0;
+    // No view when the whole buffer is taken (the usual read): a view is ~100 bytes of garbage.
+    const n = len > 0 ? t.rcvBuf.read(len === dst.length ? dst : dst.subarray(0, len)) : 0;
     // Reading past the urgent byte ends it: recv(MSG_OOB) now fails with EINVAL.
     if (t.urgState !== 'none' && seqGt(t.readSeq(), t.urgSeq)) t.urgState = 'none';
     if (n === 0 && skip === 0) return 0;

@@ -73,4 +73,23 @@ describe('IsnGenerator (RFC 6528)', () => {
     expect(off).not.toBe(gen.offset(A, 0, B, 0));
     expect(Number.isInteger(off) && off >= 0 && off < 2 ** 32).toBe(true);
   });
+
+  it('answers a repeated address pair from its one-entry cache with the value it computes afresh', () => {
+    const pairs: [number, number][] = [
+      [A, B],
+      [A, B],
+      [B, A],
+      [A, B],
+      [A, (B + 1) >>> 0],
+      [A, (B + 1) >>> 0],
+      [0, 0],
+      [A, B],
+    ];
+    const cached = new IsnGenerator(new SeededRng(7));
+    const got = pairs.map(([l, r]) => cached.tsOffset(l, r));
+    // A fresh generator per call never has the pair cached.
+    const fresh = pairs.map(([l, r]) => new IsnGenerator(new SeededRng(7)).tsOffset(l, r));
+    expect(got).toEqual(fresh);
+    expect(new Set(got).size).toBe(4);
+  });
 });

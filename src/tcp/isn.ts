@@ -41,6 +41,10 @@ export class IsnGenerator {
   readonly #view = new DataView(this.#msg.buffer, this.#msg.byteOffset, this.#msg.byteLength);
   readonly #tsMsg = new Uint8Array(8);
   readonly #tsView = new DataView(this.#tsMsg.buffer, this.#tsMsg.byteOffset, this.#tsMsg.byteLength);
+  /** tsOffset's last address pair and answer (-1: none yet). */
+  #tsLocal = 0;
+  #tsRemote = 0;
+  #tsValue = -1;
 
   constructor(rng: Pick<Rng, 'nextU32'>) {
     this.#key = sipHashKeyFromWords(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
@@ -60,10 +64,17 @@ export class IsnGenerator {
    * with the 12-byte ISN message under SipHash, so the two stay independent.
    */
   tsOffset(localAddr: Ipv4Address, remoteAddr: Ipv4Address): number {
+    // The last pair's answer is kept: a host's connections mostly go to one
+    // peer, and every connection asked for it (issue 9, tcp-connect).
+    if (this.#tsValue >= 0 && this.#tsLocal === localAddr && this.#tsRemote === remoteAddr) return this.#tsValue;
     const v = this.#tsView;
     v.setUint32(0, localAddr >>> 0);
     v.setUint32(4, remoteAddr >>> 0);
-    return sipHash24(this.#key, this.#tsMsg).lo >>> 0;
+    const off = sipHash24(this.#key, this.#tsMsg).lo >>> 0;
+    this.#tsLocal = localAddr;
+    this.#tsRemote = remoteAddr;
+    this.#tsValue = off;
+    return off;
   }
 
   /** F(): the keyed, time-independent part of the ISN for a 4-tuple (uint32). */

@@ -618,18 +618,28 @@ interface SharedConfig {
  */
 const recentConfigs: SharedConfig[] = [];
 const RECENT_CONFIGS = 8;
+/**
+ * Every config object already matched, to its shared one: sockets hand out
+ * the same frozen object for every connection of a configuration
+ * (TcpSocket.connectionConfig), but two sockets (a client and a listener)
+ * hand out two equal objects, and only one of them can be the shared one.
+ * Without this the other paid the field-by-field comparison on every
+ * connection (issue 9, tcp-connect). Weak: configs come and go with sockets.
+ */
+const seenConfigs = new WeakMap<TcpConfig, SharedConfig>();
 
 function internConfig(config: TcpConfig): SharedConfig {
-  // Identity first: sockets hand out shared config objects (TcpSocket.connectionConfig),
-  // so the field-by-field comparison is only for configs built elsewhere.
-  let hit = recentConfigs.findIndex((s) => s.config === config);
-  if (hit < 0) hit = recentConfigs.findIndex((s) => sameConfig(s.config, config));
+  const seen = seenConfigs.get(config);
+  if (seen !== undefined) return seen;
+  const hit = recentConfigs.findIndex((s) => sameConfig(s.config, config));
   if (hit >= 0) {
     const s = recentConfigs[hit]!;
     if (hit > 0) {
       recentConfigs.splice(hit, 1);
       recentConfigs.unshift(s);
     }
+    // Only a frozen object can stand for its shared config later: a mutable one may change.
+    if (Object.isFrozen(config)) seenConfigs.set(config, s);
     return s;
   }
   const s: SharedConfig = {
@@ -644,6 +654,7 @@ function internConfig(config: TcpConfig): SharedConfig {
   };
   recentConfigs.unshift(s);
   if (recentConfigs.length > RECENT_CONFIGS) recentConfigs.pop();
+  seenConfigs.set(s.config, s);
   return s;
 }
 

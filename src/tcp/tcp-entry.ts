@@ -58,7 +58,6 @@ export class ListenQueue {
 /** One connection as the protocol tracks it. */
 export class ConnEntry {
   readonly conn: TcpConnection;
-  readonly key: string;
   readonly binding: TcpBinding;
   /** The socket that owns it; undefined while queued on a listener or after close() (orphan). */
   socket: TcpEntrySocket | undefined = undefined;
@@ -85,9 +84,8 @@ export class ConnEntry {
   /** A close() lingering on this connection (SO_LINGER with a time) wants to hear of every change. */
   lingerWaker: (() => void) | undefined = undefined;
 
-  constructor(conn: TcpConnection, key: string, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
+  constructor(conn: TcpConnection, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
     this.conn = conn;
-    this.key = key;
     this.binding = binding;
     this.parent = parent;
     this.ttl = ttl;

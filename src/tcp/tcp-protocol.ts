@@ -63,9 +63,9 @@ export interface TcpHost {
   wake(): void;
   /**
    * Like wake() but without asking for a poll: for calls that already drained
-   * the connection's output themselves. Optional; wake() stands in for it.
+   * the connection's output themselves, at `now`. Optional; wake() stands in for it.
    */
-  rearm?(): void;
+  rearm?(now: Instant): void;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;
@@ -99,10 +99,6 @@ export const TcpCounter = {
   SendErrors: 'tcp.send-errors',
 } as const;
 
-function tupleKey(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): string {
-  return `${localAddr}:${localPort}:${remoteAddr}:${remotePort}`;
-}
-
 /**
  * How long a connection that keeps saying "due now" without sending anything
  * is put off, so that a bookkeeping mismatch cannot spin the stack's timer
@@ -116,65 +112,82 @@ const CONFIRM_INTERVAL = Duration.fromSecs(1);
 /** An empty payload, shared. */
 const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
 
-/** A registered connection and its tuple (the parts of its string key). */
-interface ConnSlot {
-  readonly localAddr: Ipv4Address;
-  readonly remoteAddr: Ipv4Address;
-  /** localPort * 0x10000 + remotePort: the #byPorts key. */
-  readonly ports: number;
-  readonly entry: ConnEntry;
+/**
+ * The key of a (local port, remote port) pair in ConnTable: a small integer
+ * (a Smi: no heap number per key), unique while the local port is below
+ * 16384; beyond that two pairs may share one, and lookups compare the whole
+ * tuple anyway.
+ */
+function portPairKey(localPort: number, remotePort: number): number {
+  return (localPort * 0x10000 + remotePort) % 0x3fffffff;
+}
+
+/** Whether `e` is the connection of this tuple. */
+function hasTuple(e: ConnEntry, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): boolean {
+  const l = e.conn.local;
+  const r = e.conn.remote;
+  return l.port === localPort && r.port === remotePort && l.addr === localAddr && r.addr === remoteAddr;
 }
 
 /**
- * The connection table: by tuple string (insertion order, as a plain Map
- * had it) and, for lookups, by port pair then addresses, so that demuxing a
- * segment builds no string (issue 9).
+ * The connection table (Linux's established hash): by port pair, then the
+ * addresses. One index, numbers only: demultiplexing a segment builds no
+ * string (issue 9), and an idle connection costs one Map entry and, in the
+ * usual case of a port pair used once, not even an array. (A second,
+ * string-keyed index beside it cost about 350 B per connection.)
  */
 class ConnTable {
-  readonly #byKey = new Map<string, ConnSlot>();
-  readonly #byPorts = new Map<number, ConnSlot[]>();
+  readonly #byPorts = new Map<number, ConnEntry | ConnEntry[]>();
+  #size = 0;
 
   get size(): number {
-    return this.#byKey.size;
+    return this.#size;
   }
 
   *values(): IterableIterator<ConnEntry> {
-    for (const slot of this.#byKey.values()) yield slot.entry;
+    for (const v of this.#byPorts.values()) {
+      if (v instanceof ConnEntry) yield v;
+      else yield* v;
+    }
   }
 
   find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): ConnEntry | undefined {
-    const slots = this.#byPorts.get(localPort * 0x10000 + remotePort);
-    if (slots === undefined) return undefined;
-    for (const slot of slots) {
-      if (slot.localAddr === localAddr && slot.remoteAddr === remoteAddr) return slot.entry;
-    }
+    const v = this.#byPorts.get(portPairKey(localPort, remotePort));
+    if (v === undefined) return undefined;
+    if (v instanceof ConnEntry) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
+    for (const e of v) if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
     return undefined;
   }
 
-  getKey(key: string): ConnEntry | undefined {
-    return this.#byKey.get(key)?.entry;
-  }
-
-  /** Registers `entry` under its key (its conn's tuple), replacing whatever was there. */
+  /** Registers `entry` under its conn's tuple, replacing whatever was there. */
   set(entry: ConnEntry): void {
-    this.delete(entry.key);
-    const local = entry.conn.local;
-    const remote = entry.conn.remote;
-    const ports = local.port * 0x10000 + remote.port;
-    const slot: ConnSlot = { localAddr: local.addr, remoteAddr: remote.addr, ports, entry };
-    this.#byKey.set(entry.key, slot);
-    const slots = this.#byPorts.get(ports);
-    if (slots === undefined) this.#byPorts.set(ports, [slot]);
-    else slots.push(slot);
+    const l = entry.conn.local;
+    const r = entry.conn.remote;
+    const old = this.find(l.addr, l.port, r.addr, r.port);
+    if (old !== undefined) this.delete(old);
+    const key = portPairKey(l.port, r.port);
+    const v = this.#byPorts.get(key);
+    if (v === undefined) this.#byPorts.set(key, entry);
+    else if (v instanceof ConnEntry) this.#byPorts.set(key, [v, entry]);
+    else v.push(entry);
+    this.#size++;
   }
 
-  delete(key: string): void {
-    const slot = this.#byKey.get(key);
-    if (slot === undefined) return;
-    this.#byKey.delete(key);
-    const slots = this.#byPorts.get(slot.ports)!;
-    if (slots.length === 1) this.#byPorts.delete(slot.ports);
-    else slots.splice(slots.indexOf(slot), 1);
+  /** Removes `entry` if it is the one registered under its tuple. */
+  delete(entry: ConnEntry): void {
+    const key = portPairKey(entry.conn.local.port, entry.conn.remote.port);
+    const v = this.#byPorts.get(key);
+    if (v === undefined) return;
+    if (v instanceof ConnEntry) {
+      if (v !== entry) return;
+      this.#byPorts.delete(key);
+    } else {
+      const i = v.indexOf(entry);
+      if (i < 0) return;
+      v.splice(i, 1);
+      if (v.length === 1) this.#byPorts.set(key, v[0]!);
+    }
+    this.#size--;
   }
 }
 
@@ -370,7 +383,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       b = { address: 0, port, reuseAddr: sock.so.reuseAddr, reusePort: sock.so.reusePort, listener: undefined, entry: undefined };
       this.#ports.bind(port, b);
     }
-    const key = tupleKey(src, b.port, dst, remotePort);
     const existing = this.#conns.find(src, b.port, dst, remotePort);
     if (existing !== undefined) {
       // A TIME-WAIT incarnation may be reused (RFC 6191 spirit; Linux tcp_tw_reuse on loopback); anything else is taken.
@@ -387,13 +399,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const iss = this.#isn.isn(now, src, b.port, dst, remotePort);
     const tsOff = this.#isn.tsOffset(src, dst);
     const conn = TcpConnection.connect(now, config, { addr: src, port: b.port }, { addr: dst, port: remotePort }, iss, tsOff);
-    const entry = new ConnEntry(conn, key, b, undefined, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
+    const entry = new ConnEntry(conn, b, undefined, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
     entry.socket = sock;
     b.entry = entry;
     this.#register(entry);
     this.#host.stats.increment(TcpCounter.ActiveOpens);
     this.#after(entry, now);
-    this.#rearm();
+    this.#rearm(now);
     return { entry, binding: b };
   }
 
@@ -409,8 +421,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   /** After a user call on a connection (send, recv, shutdown, close, option change): send what is due now. */
   kick(entry: ConnEntry): void {
     if (entry.released) return;
-    this.#after(entry, this.#host.now());
-    this.#rearm();
+    const now = this.#host.now();
+    this.#after(entry, now);
+    this.#rearm(now);
   }
 
   /**
@@ -418,8 +431,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    * needs to follow the new deadline. A wake() would cost a timer callback
    * and a poll of everything per write (issue 9: a third of a round trip).
    */
-  #rearm(): void {
-    if (this.#host.rearm !== undefined) this.#host.rearm();
+  #rearm(now: Instant): void {
+    if (this.#host.rearm !== undefined) this.#host.rearm(now);
     else this.#host.wake();
   }
 
@@ -439,9 +452,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   #after(entry: ConnEntry, now: Instant): void {
     if (entry.released) return;
     const conn = entry.conn;
-    conn.output(now, (seg) => {
-      this.#transmit(now, entry, seg);
-    });
+    // conn.output() without its callback: no closure per call (issue 9).
+    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) this.#transmit(now, entry, seg);
     const q = entry.parent;
     if (q !== undefined && q.synQueue.has(entry) && conn.state !== TcpState.SYN_RECEIVED) {
       q.synQueue.delete(entry);
@@ -465,7 +477,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         this.#release(entry);
       } else {
         this.#heap.remove(entry);
-        this.#conns.delete(entry.key);
+        this.#conns.delete(entry);
         this.#lastEntry = undefined;
       }
       return;
@@ -501,7 +513,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     entry.lingerWaker = undefined;
     lingering?.();
     this.#heap.remove(entry);
-    if (this.#conns.getKey(entry.key) === entry) this.#conns.delete(entry.key);
+    this.#conns.delete(entry);
     this.#lastEntry = undefined;
     entry.conn.onEvent = undefined;
     if (entry.parent !== undefined) {
@@ -765,7 +777,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       entry: undefined,
     };
     this.#ports.bind(child.port, child);
-    const entry = new ConnEntry(conn, tupleKey(dst, seg.dstPort, src, seg.srcPort), child, q, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
+    const entry = new ConnEntry(conn, child, q, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
     child.entry = entry;
     q.synQueue.add(entry);
     this.#register(entry);
@@ -857,8 +869,8 @@ export interface TcpStack {
   registerProtocol(p: TransportProtocol): void;
   ports<B = unknown>(n: number): PortAllocator<B>;
   wake(): void;
-  /** Re-arms the timer without a poll (Stack.reschedule). */
-  reschedule?(): void;
+  /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
+  reschedule?(now?: Instant): void;
 }
 
 /**
@@ -879,9 +891,9 @@ export function installTcp(
     wake: () => {
       stack.wake();
     },
-    ...(stack.reschedule === undefined ? {} : { rearm: () => stack.reschedule?.() }),
+    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
-    isBroadcastAddress: (a) => stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
+    isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
   };
   const tcp = new TcpProtocol(host, {
@@ -891,6 +903,15 @@ export function installTcp(
   stack.registerProtocol(tcp);
   sys.registerProtocol(tcp.factory());
   return tcp;
+}
+
+/**
+ * Whether `a` is the directed broadcast address of a non-loopback interface.
+ * TCP asks for every segment received: a loop, not some() with a closure per call.
+ */
+function isDirectedBroadcast(interfaces: TcpStack['interfaces'], a: Ipv4Address): boolean {
+  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
+  return false;
 }
 
 /** The IP_MTU_DISCOVER mode of a connection: its socket's, or its listener's before accept() (Linux copies it to the child). */

@@ -1,0 +1,252 @@
+/**
+ * An open socket file and the calls blocked on it: what the syscall layer
+ * (syscalls.ts) keeps per descriptor, and the two ways a call waits for the
+ * handle's readiness to change.
+ *
+ * - BlockedCall: one wait of syscalls.ts's general retry loop (#blocking),
+ *   with an optional deadline (SO_RCVTIMEO / SO_SNDTIMEO).
+ * - RetryCall: a call with no deadline that retries its own attempt when
+ *   woken and settles the caller's Promise directly (issue 9). The general
+ *   loop costs an async frame per layer and three or four microtask hops
+ *   between the wake-up and the caller; a request/response round trip
+ *   blocks twice, so that was a large part of it.
+ *
+ * Wake-ups arrive synchronously inside the handle's work (a segment being
+ * processed), so neither kind touches the handle there: a woken call runs
+ * its next attempt from a microtask, once the handle's work is done.
+ */
+import { SocketError } from '../errno/socket-error.js';
+import type { SocketErrorDetails } from '../errno/socket-error.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Duration } from '../time/duration.js';
+import { HandleError, WOULD_BLOCK } from './socket-handle.js';
+import type { SocketHandle, WouldBlock } from './socket-handle.js';
+import type { Timeval } from './sockopt.js';
+
+/** Someone waiting on an open file. */
+export interface Waiter {
+  wake(): void;
+  closed(): void;
+}
+
+/** A HandleError as the SocketError of `syscall`; anything else (TypeError, SocketError) unchanged. */
+export function toError(e: unknown, syscall: string, details: SocketErrorDetails): unknown {
+  if (e instanceof HandleError) return new SocketError(e.code, syscall, details);
+  return e;
+}
+
+/**
+ * A call blocked in #wait. A class rather than closures: every blocking
+ * read, write, send and recv makes one, so methods on the prototype save
+ * three closures per call (issue 9).
+ */
+export class BlockedCall implements Waiter {
+  timer: TimerHandle | undefined = undefined;
+  readonly #file: OpenFile;
+  readonly #clock: Clock;
+  readonly #resolve: (woken: boolean) => void;
+  readonly #reject: (e: unknown) => void;
+
+  constructor(file: OpenFile, clock: Clock, resolve: (woken: boolean) => void, reject: (e: unknown) => void) {
+    this.#file = file;
+    this.#clock = clock;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  wake(): void {
+    this.#done();
+    this.#resolve(true);
+  }
+
+  closed(): void {
+    this.#done();
+    this.#reject(new HandleError('EBADF'));
+  }
+
+  /** The deadline passed. */
+  expire(): void {
+    this.#done();
+    this.#resolve(false);
+  }
+
+  #done(): void {
+    this.#file.removeWaiter(this);
+    this.#clock.clearTimer(this.timer);
+  }
+}
+
+/** SO_RCVTIMEO/SO_SNDTIMEO unset; shared by every file, so frozen. */
+export const ZERO_TIMEVAL: Timeval = Object.freeze({ sec: 0, usec: 0 });
+
+/** An open socket file: the handle plus the per-file state Linux keeps on `struct file`/`struct sock`. */
+export class OpenFile {
+  readonly handle: SocketHandle;
+  nonblock: boolean;
+  cloexec: boolean;
+  /** undefined: wait forever (Linux MAX_SCHEDULE_TIMEOUT). */
+  rcvtimeo: Duration | undefined = undefined;
+  sndtimeo: Duration | undefined = undefined;
+  /** The timevals as set, returned by getsockopt (as copies: these are shared and never written). */
+  rcvtimeoValue: Timeval = ZERO_TIMEVAL;
+  sndtimeoValue: Timeval = ZERO_TIMEVAL;
+  closed = false;
+  /**
+   * Calls blocked on this file. Only while there are some: an idle socket
+   * (100k of them) should not keep a Set of about 150 bytes for nobody. And
+   * the usual case, one blocked read or write, is the waiter itself with no
+   * Set at all: a bulk transfer blocks and wakes on every few segments, and
+   * a Set plus a snapshot array per wake-up was most of its garbage (issue 9).
+   */
+  waiters: Waiter | Set<Waiter> | undefined = undefined;
+
+  addWaiter(w: Waiter): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) this.waiters = w;
+    else if (waiters instanceof Set) waiters.add(w);
+    else if (waiters !== w) this.waiters = new Set([waiters, w]);
+  }
+
+  removeWaiter(w: Waiter): void {
+    const waiters = this.waiters;
+    if (waiters === w) {
+      this.waiters = undefined;
+    } else if (waiters instanceof Set) {
+      waiters.delete(w);
+      if (waiters.size === 0) this.waiters = undefined;
+    }
+  }
+
+  constructor(handle: SocketHandle, nonblock: boolean, cloexec: boolean) {
+    this.handle = handle;
+    this.nonblock = nonblock;
+    this.cloexec = cloexec;
+    handle.setWaker(() => {
+      this.wake();
+    });
+  }
+
+  wake(): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    if (!(waiters instanceof Set)) {
+      waiters.wake();
+      return;
+    }
+    // Snapshot: a woken waiter removes itself, and a retrying caller may add a new one.
+    for (const w of [...waiters]) w.wake();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.handle.setWaker(undefined);
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    if (waiters instanceof Set) {
+      for (const w of [...waiters]) w.closed();
+      waiters.clear();
+    } else {
+      waiters.closed();
+    }
+    this.waiters = undefined;
+  }
+}
+
+/** What woken RetryCalls are chained on to run as a microtask. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/**
+ * Woken RetryCalls of one syscall layer, retried in wake-up order by one
+ * microtask per batch (not a Promise per call): a segment that wakes a
+ * reader and a writer costs one microtask.
+ */
+export class RetryQueue {
+  /** The first #count slots; counted, not truncated (setting a length is a runtime call). */
+  #queue: (RetryCall<unknown> | undefined)[] = [];
+  #count = 0;
+  #spare: (RetryCall<unknown> | undefined)[] = [];
+
+  add(call: RetryCall<unknown>): void {
+    this.#queue[this.#count++] = call;
+    if (this.#count === 1) void SETTLED.then(this.#run);
+  }
+
+  /** Calls woken while this runs (a retry's output may wake others) go to the next batch. */
+  readonly #run = (): void => {
+    const q = this.#queue;
+    const n = this.#count;
+    this.#queue = this.#spare;
+    this.#count = 0;
+    for (let i = 0; i < n; i++) {
+      const call = q[i]!;
+      q[i] = undefined;
+      // retry() settles the caller's Promise and never throws (it catches the attempt's errors).
+      call.retry();
+    }
+    this.#spare = q;
+  };
+}
+
+/**
+ * A blocked call with no deadline whose `attempt` is retried whenever the
+ * file is woken, until it answers something other than WOULD_BLOCK: that
+ * answer resolves the caller's Promise, a failure rejects it (as the
+ * SocketError of `syscall`), and closing the descriptor rejects it with
+ * EBADF, as the general loop does.
+ */
+export class RetryCall<T> implements Waiter {
+  readonly #file: OpenFile;
+  readonly #queue: RetryQueue;
+  readonly #attempt: () => T | WouldBlock;
+  readonly #syscall: string;
+  readonly #details: SocketErrorDetails;
+  #resolve: ((v: T) => void) | undefined = undefined;
+  #reject: ((e: unknown) => void) | undefined = undefined;
+
+  private constructor(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails) {
+    this.#file = file;
+    this.#queue = queue;
+    this.#attempt = attempt;
+    this.#syscall = syscall;
+    this.#details = details;
+  }
+
+  /** Waits on `file` for `attempt`, whose first try answered WOULD_BLOCK. */
+  static wait<T>(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails): Promise<T> {
+    const call = new RetryCall(file, queue, attempt, syscall, details);
+    const p = new Promise<T>((resolve, reject) => {
+      call.#resolve = resolve;
+      call.#reject = reject;
+    });
+    file.addWaiter(call);
+    return p;
+  }
+
+  wake(): void {
+    this.#file.removeWaiter(this);
+    this.#queue.add(this as RetryCall<unknown>);
+  }
+
+  closed(): void {
+    this.#file.removeWaiter(this);
+    this.#reject!(new SocketError('EBADF', this.#syscall, this.#details));
+  }
+
+  /** From the RetryQueue's microtask. */
+  retry(): void {
+    // Closed after the wake-up: the general loop's EBADF check before each attempt.
+    if (this.#file.closed) {
+      this.#reject!(new SocketError('EBADF', this.#syscall, this.#details));
+      return;
+    }
+    let r: T | WouldBlock;
+    try {
+      r = this.#attempt();
+    } catch (e) {
+      this.#reject!(toError(e, this.#syscall, this.#details));
+      return;
+    }
+    if (r === WOULD_BLOCK) this.#file.addWaiter(this);
+    else this.#resolve!(r);
+  }
+}
