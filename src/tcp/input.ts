@@ -9,7 +9,7 @@
  */
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptions } from '../wire/tcp-options.js';
+import { summarizeTcpOptions, summarizeTcpOptionsInto } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
@@ -181,7 +181,8 @@ function queueAck(t: Tcb): void {
 
 /** RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
 function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
-  const opts = summarizeTcpOptions(seg.options);
+  // Reused per segment (issue 9): nothing below keeps `opts`, only values from it.
+  const opts = summarizeTcpOptionsInto(seg.options, t.rxOptions);
   const rst = has(seg, TcpFlag.RST);
 
   // RFC 7323 5.3 PAWS, before the acceptability test: a segment whose TSval

@@ -6,7 +6,7 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { buildDataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import { TcpOptionsSummaryScratch, buildDataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
@@ -107,6 +107,8 @@ export class Tcb {
   readonly ourMss: number;
   /** Shift applied to windows we receive / we send (RFC 7323 2.2); 0 unless both sides sent wscale. */
   sndWscale = 0;
+  /** What the segment being processed says (input.ts otherStates), rewritten per segment. */
+  readonly rxOptions = new TcpOptionsSummaryScratch();
   rcvWscale = 0;
   readonly ourWscale: number;
   tsOk = false;
