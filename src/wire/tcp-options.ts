@@ -511,6 +511,40 @@ export function buildDataOptions(
   return out;
 }
 
+/** The list and timestamps option buildDataOptionsInto rewrites; one per sending connection. */
+export class DataOptionsScratch {
+  readonly list: TcpOption[] = [];
+  readonly timestamps: MutableTimestampsOption = { kind: 'timestamps', tsVal: 0, tsEcr: 0 };
+}
+
+/**
+ * buildDataOptions into `into` (issue 9: a list and a timestamps option per
+ * segment sent): the list returned is `into.list`, valid until the next call
+ * with the same `into`. A SACK option is still a new object each time.
+ */
+export function buildDataOptionsInto(
+  into: DataOptionsScratch,
+  timestamps: boolean,
+  tsVal: number,
+  tsEcr: number,
+  sackBlocks: readonly SackBlock[],
+): TcpOption[] {
+  const out = into.list;
+  out.length = 0;
+  if (timestamps) {
+    const ts = into.timestamps;
+    ts.tsVal = tsVal;
+    ts.tsEcr = tsEcr;
+    out.push(NOP, NOP, ts);
+  }
+  if (sackBlocks.length > 0) {
+    const max = maxSackBlocks(timestamps);
+    if (sackBlocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${sackBlocks.length}`);
+    out.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
+  }
+  return out;
+}
+
 /** RFC 7413 / RFC 6994: the experimental Fast Open option starts with this magic. */
 const FAST_OPEN_EXP_MAGIC = 0xf989;
 
