@@ -85,8 +85,8 @@ export class FrameSlab {
   readonly #cellSlabs = new WeakSet<ArrayBufferLike>();
   /** Free cells, as the view last handed out over each (byteOffset = the cell's start). */
   readonly #cells: Uint8Array[] = [];
-  /** The views in #cells. */
-  readonly #freeCells = new WeakSet<Uint8Array>();
+  /** The views in #cells (a Set: several times cheaper per frame than a WeakSet here; it holds only what #cells does). */
+  readonly #freeCells = new Set<Uint8Array>();
 
   /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
   recycle(frame: Uint8Array): void {

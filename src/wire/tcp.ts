@@ -151,7 +151,7 @@ export class TcpReprScratch implements TcpRepr {
     this.seq = this.ack = this.window = this.urgentPointer = this.flags = Number.NaN;
     this.payload = POISON_PAYLOAD;
     const list = this.scratch.list;
-    list.length = 0;
+    clearList(list);
     list.push({ kind: 'unknown', type: 0xa5, data: POISON_PAYLOAD });
     const ts = this.scratch.timestamps;
     ts.tsVal = ts.tsEcr = Number.NaN;
@@ -170,7 +170,7 @@ export function parseTcpInto(bytes: Uint8Array, verify: boolean, src: Ipv4Addres
   if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return 'bad-header-length';
   if (verify && !checksumValid(bytes, pseudoHeaderSum(src, dst, IpProtocol.Tcp, bytes.length))) return 'bad-checksum';
   const list = into.scratch.list;
-  list.length = 0;
+  clearList(list);
   const err = readTcpOptions(bytes, TCP_HEADER_LEN, headerLen, list, into.scratch);
   if (err !== undefined) return err;
   into.srcPort = readU16(bytes, 0);
@@ -183,6 +183,11 @@ export function parseTcpInto(bytes: Uint8Array, verify: boolean, src: Ipv4Addres
   into.reserved = bytes[12]! & 0x0f;
   into.payload = bytes.subarray(headerLen);
   return undefined;
+}
+
+/** Empties a short list by pops: `length = 0` is a runtime call, and this runs per segment (issue 9). */
+function clearList(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 /** A repr of its own, sharing nothing with `seg` (e.g. a reused TcpReprScratch): options and payload copied. */
