@@ -537,7 +537,14 @@ export function enterRecovery(t: Tcb, now: Instant): void {
 
 /** RFC 8985 6.2 step 5 inputs from the connection. */
 export function rackContext(t: Tcb, now: Instant): RackContext {
-  return { now, inRecovery: t.inRecovery, srtt: t.rtt.srtt, minRtt: t.rtt.minRtt, dupThresh: t.sb.dupThresh };
+  // One record per connection, rewritten per ACK (issue 9): detectLoss keeps none of it.
+  const c = t.rackContext;
+  c.now = now;
+  c.inRecovery = t.inRecovery;
+  c.srtt = t.rtt.srtt;
+  c.minRtt = t.rtt.minRtt;
+  c.dupThresh = t.sb.dupThresh;
+  return c;
 }
 
 /** The ACK's TSecr when it can tell which copy of a retransmitted segment arrived (RFC 8985 6.2 step 2), else -1. */

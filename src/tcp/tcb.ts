@@ -22,6 +22,7 @@ import { createCongestionController } from './congestion/create.js';
 import type { CongestionController } from './congestion/congestion-controller.js';
 import { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
+import type { RackContext } from './rack.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
 import type { TcpError } from './state.js';
@@ -107,6 +108,14 @@ export class Tcb {
   readonly ourMss: number;
   /** Shift applied to windows we receive / we send (RFC 7323 2.2); 0 unless both sides sent wscale. */
   sndWscale = 0;
+  /** input.ts's rackContext record, rewritten per ACK. */
+  readonly rackContext: { -readonly [K in keyof RackContext]: RackContext[K] } = {
+    now: 0 as Instant,
+    inRecovery: false,
+    srtt: undefined,
+    minRtt: undefined,
+    dupThresh: 0,
+  };
   /** What the segment being processed says (input.ts otherStates), rewritten per segment. */
   readonly rxOptions = new TcpOptionsSummaryScratch();
   rcvWscale = 0;

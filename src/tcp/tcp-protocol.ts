@@ -600,7 +600,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   ): void {
     const hlen = emitTcpHeader(h, buf, len, pseudo);
     let at = hlen;
-    for (const p of payload) {
+    // An index loop: for-of allocated an iterator per segment here (issue 9).
+    for (let i = 0; i < payload.length; i++) {
+      const p = payload[i]!;
       buf.set(p, at);
       at += p.length;
     }
