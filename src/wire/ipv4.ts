@@ -120,13 +120,10 @@ export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResu
     dontFragment: (flags & FLAG_DF) !== 0,
     moreFragments: (flags & FLAG_MF) !== 0,
     fragmentOffset,
-    // No view per packet for the usual header without options (issue 9).
-    options: headerLen === IPV4_HEADER_LEN ? NO_IP_OPTIONS : bytes.subarray(IPV4_HEADER_LEN, headerLen),
+    options: bytes.subarray(IPV4_HEADER_LEN, headerLen),
     payload,
   });
 }
-
-const NO_IP_OPTIONS = new Uint8Array(0);
 
 export function ipv4HeaderLen(header: Ipv4Header): number {
   return IPV4_HEADER_LEN + header.options.length;
