@@ -200,6 +200,10 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
 
 /** The next segment due now, or undefined when there is nothing to send. */
 export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
+  // The reused record lets go of the last segment's payload views: a drain
+  // ends with a call that returns nothing, and an idle connection must not
+  // keep its released send store alive through them.
+  t.segmentOut.payload = NO_PAYLOAD;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
