@@ -1,4 +1,4 @@
-// Issue 9: frames above 4 KiB come back from a MemoryNetwork once their
+// Issue 9: frames above 4 KiB (and from 1 KiB on a recycling link) come back from a MemoryNetwork once their
 // receiver is done with them (Link.setRecycler) and are reused unzeroed. Two
 // ways that could go wrong, both caught here: a receiver that kept a view of a
 // frame (TCP out-of-order data, a queued datagram, reassembly, echo data)
@@ -62,12 +62,12 @@ interface Run {
   recycled: number;
 }
 
-async function exchange(mode: 'off' | 'on' | 'poison', corrupt: boolean): Promise<Run> {
+async function exchange(mode: 'off' | 'on' | 'poison', corrupt: boolean, mtu: number): Promise<Run> {
   const before = poisonRecycledFrames(mode === 'poison');
   const clock = new VirtualClock();
   // Reordering and loss make TCP keep out-of-order data and retransmit; a
   // tiny corruption probability makes the link untrusted (checksums on).
-  const net = new MemoryNetwork({ clock, seed: 11, mtu: 65535, reorder: 0.05, loss: 0.01, ...(corrupt ? { corrupt: 1e-300 } : {}) });
+  const net = new MemoryNetwork({ clock, seed: 11, mtu, reorder: 0.05, loss: 0.01, ...(corrupt ? { corrupt: 1e-300 } : {}) });
   const la = new TapLink(net.attach({ name: 'a' }), mode !== 'off');
   const lb = new TapLink(net.attach({ name: 'b' }), mode !== 'off');
   const a = new Stack({ clock, seed: 1 });
@@ -154,23 +154,27 @@ async function exchange(mode: 'off' | 'on' | 'poison', corrupt: boolean): Promis
   return { frames: [...la.received, ...lb.received], recycled: poisonRecycledFrames(false) - before };
 }
 
-describe('recycled frame buffers (MTU 65535 memory wire)', () => {
-  afterEach(() => {
-    poisonRecycledFrames(false);
-  });
+// MTU 65535: frames above 4 KiB (the large pools). MTU 1500: full-size
+// frames of 1 to 4 KiB, pooled too on a link that recycles (the small pools).
+for (const mtu of [65535, 1500]) {
+  describe(`recycled frame buffers (MTU ${mtu} memory wire)`, () => {
+    afterEach(() => {
+      poisonRecycledFrames(false);
+    });
 
-  for (const corrupt of [false, true]) {
-    it(`deliver the same frames as fresh ones, and no receiver keeps one (${corrupt ? 'checksums on' : 'trusted link'})`, async () => {
-      const off = await exchange('off', corrupt);
-      const on = await exchange('on', corrupt);
-      const poison = await exchange('poison', corrupt);
-      expect(off.recycled).toBe(0);
-      // The pools really are in use.
-      expect(on.recycled).toBeGreaterThan(100);
-      expect(poison.recycled).toBe(on.recycled);
-      expect(off.frames.length).toBeGreaterThan(200);
-      expect(on.frames).toEqual(off.frames);
-      expect(poison.frames).toEqual(off.frames);
-    }, 60_000);
-  }
-});
+    for (const corrupt of [false, true]) {
+      it(`deliver the same frames as fresh ones, and no receiver keeps one (${corrupt ? 'checksums on' : 'trusted link'})`, async () => {
+        const off = await exchange('off', corrupt, mtu);
+        const on = await exchange('on', corrupt, mtu);
+        const poison = await exchange('poison', corrupt, mtu);
+        expect(off.recycled).toBe(0);
+        // The pools really are in use.
+        expect(on.recycled).toBeGreaterThan(100);
+        expect(poison.recycled).toBe(on.recycled);
+        expect(off.frames.length).toBeGreaterThan(200);
+        expect(on.frames).toEqual(off.frames);
+        expect(poison.frames).toEqual(off.frames);
+      }, 60_000);
+    }
+  });
+}

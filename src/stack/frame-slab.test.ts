@@ -13,6 +13,7 @@ import { constants as C } from '../syscall/constants.js';
 import { pseudoHeaderSum, checksumValid } from '../wire/checksum.js';
 import { EtherType, parseEthernet } from '../wire/ethernet.js';
 import { IpProtocol, parseIpv4 } from '../wire/ipv4.js';
+import { FrameSlab, poisonRecycledFrames } from './frame-slab.js';
 import { Stack } from './stack.js';
 
 /** A Link that keeps every frame it sends (the view itself) and a copy made at send time. */
@@ -137,3 +138,35 @@ function bytesSame(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+describe('FrameSlab cells (full-size frames on a recycling link)', () => {
+  it('hand a returned cell out again, the same view when the length repeats, a view of the same bytes otherwise', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    expect(a.length).toBe(1514);
+    slab.recycle(a);
+    expect(slab.alloc(1514, true)).toBe(a);
+    slab.recycle(a);
+    const b = slab.alloc(1200, true);
+    expect(b).not.toBe(a);
+    expect(b.length).toBe(1200);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset);
+    // Not recyclable, or too small: carved from the plain slab, never handed out twice.
+    expect(slab.alloc(1514, false).buffer).not.toBe(a.buffer);
+    expect(slab.alloc(100, true).buffer).not.toBe(a.buffer);
+  });
+
+  it('refuse, in test mode, a frame that comes back twice', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    poisonRecycledFrames(true);
+    try {
+      slab.recycle(a);
+      expect(a.every((x) => x === 0xa5)).toBe(true);
+      expect(() => slab.recycle(a)).toThrow(/came back twice/);
+    } finally {
+      poisonRecycledFrames(false);
+    }
+  });
+});

@@ -5,7 +5,8 @@
  * layer because it is memory policy, not IP.
  */
 /**
- * Outgoing frames up to FRAME_SLAB_MAX bytes are carved from shared slabs.
+ * Outgoing frames up to FRAME_SLAB_MAX bytes are carved from shared slabs
+ * (except those SMALL_POOL_MIN explains).
  * Why: `new Uint8Array(n)` above V8's on-heap limit (64 bytes) mallocs and
  * zeroes its own backing store and registers it with the GC; in a bulk
  * transfer at MTU 1500 that was the largest single cost of the send path
@@ -28,6 +29,24 @@ const FRAME_SLAB_MAX = 4096;
  */
 const POOL_MIN_CAP = 8192;
 const POOL_MAX_CAP = 1 << 17;
+
+/**
+ * Frames of SMALL_POOL_MIN to CELL_SIZE bytes (a full segment at MTU 1500 is
+ * 1514) go out in fixed cells of pool slabs when their link gives frames
+ * back (`recyclable`: a memory wire between two stacks), and a cell that
+ * comes back serves the next such frame. A bump slab costs a fresh 64 KiB
+ * ArrayBuffer every 43 such frames (issue 9 profile at MTU 1500: 2-3% of
+ * the CPU, and GC); a reused cell costs nothing, not even a view when the
+ * length repeats. Cells are carved from 64 KiB pool slabs, not buffers of
+ * their own, so that frames which do not come back (the receiver was busy
+ * and queued them, or they were lost) cost no more than a slab frame. Links
+ * that give nothing back keep the plain slab; smaller frames (pure ACKs)
+ * too, since they cost little of it.
+ */
+const SMALL_POOL_MIN = 1024;
+const CELL_SIZE = 2048;
+/** Free cells kept: a window's worth of in-flight full-size frames at MTU 1500. */
+const CELLS_KEPT = 256;
 /** Buffers kept per size class: a window's worth of in-flight frames. */
 const POOL_PER_CLASS = 64;
 
@@ -59,10 +78,18 @@ export class FrameSlab {
   readonly #pool: ArrayBuffer[][] = [];
   /** Buffers alloc() made for the pool: only these are taken back (not, say, one shared by several fragments). */
   readonly #ours = new WeakSet<ArrayBufferLike>();
+  /** The pool slab cells are cut from (see SMALL_POOL_MIN). */
+  #cellBuf = new ArrayBuffer(0);
+  #cellAt = 0;
+  /** Pool slabs: frames over their cells are taken back. */
+  readonly #cellSlabs = new WeakSet<ArrayBufferLike>();
+  /** Free cells, as the view last handed out over each (byteOffset = the cell's start). */
+  readonly #cells: Uint8Array[] = [];
 
   /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
   recycle(frame: Uint8Array): void {
     const buffer = frame.buffer;
+    if (this.#cellSlabs.has(buffer)) return this.#recycleCell(frame);
     if (!this.#ours.has(buffer)) return;
     const k = Math.log2(buffer.byteLength);
     const free = (this.#pool[k] ??= []);
@@ -72,7 +99,26 @@ export class FrameSlab {
     free.push(buffer as ArrayBuffer);
   }
 
-  alloc(len: number): Uint8Array {
+  #recycleCell(frame: Uint8Array): void {
+    const free = this.#cells;
+    if (free.length >= CELLS_KEPT) return;
+    if (poisonRecycled) {
+      // A frame comes back once (Link.setRecycler). Checked in test mode only:
+      // even a Set of the free cells cost 2.5% of the CPU per frame (issue 9).
+      if (free.includes(frame)) throw new Error('FrameSlab: a frame came back twice (Link.setRecycler)');
+      new Uint8Array(frame.buffer, frame.byteOffset, CELL_SIZE).fill(0xa5);
+    }
+    recycledCount++;
+    free.push(frame);
+  }
+
+  /**
+   * A frame of `len` bytes: zeroed, or (reused) to be written in full by the
+   * sender. `recyclable`: the link it goes out on gives frames back
+   * (Link.setRecycler), so it may be a cell (see SMALL_POOL_MIN).
+   */
+  alloc(len: number, recyclable = false): Uint8Array {
+    if (recyclable && len >= SMALL_POOL_MIN && len <= CELL_SIZE) return this.#allocCell(len);
     if (len > FRAME_SLAB_MAX) {
       if (len > POOL_MAX_CAP) return new Uint8Array(len);
       const cap = poolCapacity(len);
@@ -90,6 +136,19 @@ export class FrameSlab {
     const b = new Uint8Array(this.#buf, this.#at, len);
     // 8-byte steps: every frame starts aligned, as a fresh array would.
     this.#at += (len + 7) & ~7;
+    return b;
+  }
+
+  #allocCell(len: number): Uint8Array {
+    const reused = this.#cells.pop();
+    if (reused !== undefined) return reused.length === len ? reused : new Uint8Array(reused.buffer, reused.byteOffset, len);
+    if (this.#cellAt + CELL_SIZE > this.#cellBuf.byteLength) {
+      this.#cellBuf = new ArrayBuffer(FRAME_SLAB_SIZE);
+      this.#cellSlabs.add(this.#cellBuf);
+      this.#cellAt = 0;
+    }
+    const b = new Uint8Array(this.#cellBuf, this.#cellAt, len);
+    this.#cellAt += CELL_SIZE;
     return b;
   }
 }

@@ -69,6 +69,10 @@ import { FrameSlab } from './frame-slab.js';
 
 const NO_OPTIONS = new Uint8Array(0);
 
+// parseIpv4's options, shared rather than one object per packet (issue 9).
+const TRUSTED_PARSE = { verifyChecksum: false } as const;
+const VERIFIED_PARSE = { verifyChecksum: true } as const;
+
 type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
 
 /** Receives echo replies (for the ping client). */
@@ -210,7 +214,7 @@ export class IpLayer implements IpSender {
   #ipInput(now: Instant, iface: Interface, bytes: Uint8Array, linkGroup: boolean): void {
     const st = this.#stats;
     this.#inReceives.n++;
-    const r = parseIpv4(bytes, { verifyChecksum: !iface.trusted });
+    const r = parseIpv4(bytes, iface.trusted ? TRUSTED_PARSE : VERIFIED_PARSE);
     if (!r.ok) {
       st.increment('ip.in-hdr-errors');
       return this.#drop('ip', r.reason);
@@ -466,7 +470,7 @@ export class IpLayer implements IpSender {
     const dontFragment = req.dontFragment ?? true;
     const headroom = route.iface.linkHeaderLen;
     if (total <= route.mtu) {
-      const buf = this.#slab.alloc(headroom + total);
+      const buf = this.#slab.alloc(headroom + total, route.iface.link.setRecycler !== undefined);
       fill(buf.subarray(headroom + headerLen), route);
       // One header record reused for every unfragmented packet (issue 9: no
       // object per packet); filled after fill(), which could in principle send.
@@ -489,7 +493,7 @@ export class IpLayer implements IpSender {
       const one = this.#one;
       one[0] = buf;
       const status = this.#transmit(now, route.iface, route.nextHop, req.dst, one);
-      one.length = 0;
+      one.pop(); // not `length = 0`, a runtime call per packet (issue 9)
       return status;
     }
     const header: Ipv4Header = {

@@ -215,7 +215,8 @@ export class RingBuffer {
       throw new RangeError(`RingBuffer.slices: offset ${offset} is past the contents (${this.#length} bytes)`);
     }
     const views = (this.#views ??= []);
-    views.length = 0;
+    // Pops, not `length = 0`: that is a runtime call, once per segment sent (issue 9).
+    while (views.length > 0) views.pop();
     const n = Math.min(length, this.#length - offset);
     if (n === 0) return views;
     const storage = this.#storage!;

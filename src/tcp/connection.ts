@@ -86,7 +86,11 @@ export class TcpConnection {
 
   // ---------------------------------------------------------------- stack side
 
-  /** Processes one segment for this connection (checksum already verified). */
+  /**
+   * Processes one segment for this connection (checksum already verified).
+   * `seg` may be a reused record (TcpReprScratch): nothing here keeps it, its
+   * options or its payload view past the call; what is kept is copied.
+   */
   input(now: Instant, seg: TcpRepr): void {
     const t = this.#t;
     segmentArrives(t, now, seg);

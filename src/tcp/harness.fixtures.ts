@@ -6,7 +6,7 @@
  */
 import { ipv4 } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { emitTcp, formatTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
+import { copyTcpRepr, emitTcp, formatTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
@@ -162,7 +162,8 @@ export class Net {
       flat.set(p, o);
       o += p.length;
     }
-    const repr: TcpRepr = { ...header, payload: flat };
+    // A repr of its own for the log: the connection reuses its header record and options (TcpSegmentOut).
+    const repr: TcpRepr = copyTcpRepr({ ...header, payload: flat });
     const pseudo = { src: from.addr, dst: to };
     const n = emitTcp(repr, this.#buf.subarray(0, tcpBufferLen(repr)), pseudo);
     const bytes = this.#buf.slice(0, n);

@@ -9,7 +9,7 @@
  */
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptions } from '../wire/tcp-options.js';
+import { summarizeTcpOptions, summarizeTcpOptionsInto } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
@@ -182,7 +182,8 @@ function queueAck(t: Tcb): void {
 
 /** RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
 function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
-  const opts = summarizeTcpOptions(seg.options);
+  // Reused per segment (issue 9): nothing below keeps `opts`, only values from it.
+  const opts = summarizeTcpOptionsInto(seg.options, t.rxOptions);
   const rst = has(seg, TcpFlag.RST);
 
   // RFC 7323 5.3 PAWS, before the acceptability test: a segment whose TSval
@@ -275,7 +276,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   if (t.state === TcpState.SYN_RECEIVED) {
     if (seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndMax)) {
       // RFC 7323 2.2: the first non-SYN window is scaled.
-      t.sndWnd = seg.window * 2 ** t.sndWscale;
+      t.sndWnd = sendWindowOf(t, seg);
       t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
       t.sndWl1 = seg.seq;
       t.sndWl2 = seg.ack;
@@ -334,6 +335,15 @@ function restartTimeWait(t: Tcb, now: Instant): void {
 }
 
 /**
+ * SEG.WND scaled by the peer's shift (RFC 7323 2.3). A shift: not `2 **`,
+ * which V8 runs as a float pow call on every ACK (issue 9 profile); exact,
+ * since negotiate caps the shift at 14 (RFC 7323 2.3) and 0xffff << 14 < 2^31.
+ */
+function sendWindowOf(t: Tcb, seg: TcpRepr): number {
+  return seg.window << t.sndWscale;
+}
+
+/**
  * Fifth step for states past SYN-RECEIVED: SND.UNA, the send window, RTT,
  * congestion control and duplicate-ACK counting.
  */
@@ -369,7 +379,7 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
     const dup =
       seg.payload.length === 0 &&
       !has(seg, TcpFlag.FIN) &&
-      seg.window * 2 ** t.sndWscale === oldWnd &&
+      sendWindowOf(t, seg) === oldWnd &&
       seqLt(t.sndUna, t.sndMax);
     if (dup) duplicateAck(t, now);
     // RFC 6675 5: an ACK with new SACK information also counts, and IsLost(SND.UNA) starts recovery early.
@@ -400,7 +410,7 @@ function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary)
   }
   // Window update (3.10.7.4): SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK.
   if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, ack))) {
-    const wnd = seg.window * 2 ** t.sndWscale;
+    const wnd = sendWindowOf(t, seg);
     t.sndWnd = wnd;
     t.maxSndWnd = Math.max(t.maxSndWnd, wnd);
     t.sndWl1 = seg.seq;
@@ -528,7 +538,15 @@ export function enterRecovery(t: Tcb, now: Instant): void {
 
 /** RFC 8985 6.2 step 5 inputs from the connection. */
 export function rackContext(t: Tcb, now: Instant): RackContext {
-  return { now, inRecovery: t.inRecovery, srtt: t.rtt.srtt, minRtt: t.rtt.minRtt, dupThresh: t.sb.dupThresh, hz: t.config.linuxHz };
+  // One record per connection, rewritten per ACK (issue 9): detectLoss keeps none of it.
+  const c = t.rackContext;
+  c.now = now;
+  c.inRecovery = t.inRecovery;
+  c.srtt = t.rtt.srtt;
+  c.minRtt = t.rtt.minRtt;
+  c.dupThresh = t.sb.dupThresh;
+  c.hz = t.config.linuxHz;
+  return c;
 }
 
 /** The ACK's TSecr when it can tell which copy of a retransmitted segment arrived (RFC 8985 6.2 step 2), else -1. */

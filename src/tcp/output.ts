@@ -24,6 +24,11 @@ import { tcpTsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
+/**
+ * A segment to send. The record, its header and the header's options are
+ * reused for this connection's next segment (issue 9), and the payload views
+ * are valid until then too: the owner emits it at once and keeps nothing.
+ */
 export interface TcpSegmentOut {
   readonly header: TcpHeaderRepr;
   readonly payload: readonly Uint8Array[];
@@ -32,8 +37,16 @@ export interface TcpSegmentOut {
 
 const NO_PAYLOAD: readonly Uint8Array[] = Object.freeze([]);
 
-function bare(header: TcpHeaderRepr): TcpSegmentOut {
-  return { header, payload: NO_PAYLOAD, payloadLength: 0 };
+function bare(t: Tcb, header: TcpHeaderRepr): TcpSegmentOut {
+  return segmentOut(t, header, NO_PAYLOAD, 0);
+}
+
+function segmentOut(t: Tcb, header: TcpHeaderRepr, payload: readonly Uint8Array[], payloadLength: number): TcpSegmentOut {
+  const out = t.segmentOut;
+  out.header = header;
+  out.payload = payload;
+  out.payloadLength = payloadLength;
+  return out;
 }
 
 // ---------------------------------------------------------------- timers
@@ -188,12 +201,16 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
 
 /** The next segment due now, or undefined when there is nothing to send. */
 export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
+  // The reused record lets go of the last segment's payload views: a drain
+  // ends with a call that returns nothing, and an idle connection must not
+  // keep its released send store alive through them.
+  t.segmentOut.payload = NO_PAYLOAD;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
     t.rstDue = undefined;
     t.notify();
-    return bare(h);
+    return bare(t, h);
   }
   switch (t.state) {
     case TcpState.CLOSED:
@@ -202,7 +219,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     case TcpState.SYN_SENT:
     case TcpState.SYN_RECEIVED:
       if (t.synDue) return synSegment(t, now);
-      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t.header(now, t.sndNxt, TcpFlag.ACK));
+      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t, t.outHeader(now, t.sndNxt, TcpFlag.ACK));
       return undefined;
     default:
       break;
@@ -218,7 +235,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // SEG.SEQ of a pure ACK is the highest sequence sent, not a rewound SND.NXT: an
   // older one would be unacceptable to the peer, which then ignores the ACK
   // field (two rewound senders would ACK each other forever; Linux does the same).
-  if (t.ackNow) return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+  if (t.ackNow) return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
   if (t.extraAcks > 0) {
     // TIME-WAIT answers each retransmitted FIN with one ACK (ackNow above) and
     // no burst extras: drop them here, or nextDeadline would keep reporting
@@ -226,7 +243,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     if (t.state === TcpState.TIME_WAIT) t.extraAcks = 0;
     else {
       t.extraAcks--;
-      return bare(t.header(now, t.sndMax, TcpFlag.ACK));
+      return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
     }
   }
   // After any owed ACK: a probe's old sequence number makes the peer ignore
@@ -235,7 +252,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     t.probeDue = false;
     // Linux's probe (tcp_xmit_probe_skb): an old sequence number makes the
     // peer answer with an ACK carrying its current window.
-    return bare(t.header(now, seqAdd(t.sndUna, -1), TcpFlag.ACK));
+    return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK));
   }
   return undefined;
 }
@@ -257,7 +274,7 @@ function synSegment(t: Tcb, now: Instant): TcpSegmentOut {
   }
   if (t.rtoAt === NOT_ARMED) t.armRto(now);
   t.ackNow = false;
-  return bare(h);
+  return bare(t, h);
 }
 
 /** The payload room in one segment after our per-segment options (MUST-16). */
@@ -444,14 +461,14 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     }
   }
   if (len > 0) t.noteDataSent(now);
-  const header = t.header(now, seq, flags, up);
+  const header = t.outHeader(now, seq, flags, up);
   if (t.rtoAt === NOT_ARMED) t.armRto(now);
   // RFC 8985 7.2: (re)start the PTO after sending new data.
   if (!plan.retransmit && plan.probe !== true) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
-  return { header, payload, payloadLength: len };
+  return segmentOut(t, header, payload, len);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -460,7 +460,8 @@ describe('RFC 9293 MUSTs: generating ACKs', () => {
     const rcv = s.info.rcvNxt;
     for (let i = 0; i < 5; i++) s.input(net.now, segmentFor(s, { seq: (rcv + i * 100) >>> 0 }, new Uint8Array(100)));
     const out: TcpHeaderRepr[] = [];
-    s.output(net.now, (seg) => out.push(seg.header));
+    // A copy: the connection reuses its header record for the next segment (TcpSegmentOut).
+    s.output(net.now, (seg) => out.push({ ...seg.header }));
     expect(out).toHaveLength(1);
     expect(out[0]!.ack).toBe((rcv + 500) >>> 0);
   });

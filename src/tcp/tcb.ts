@@ -6,7 +6,7 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { buildDataOptions, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import { DataOptionsScratch, TcpOptionsSummaryScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
@@ -23,6 +23,7 @@ import type { CongestionControlName, CongestionController } from './congestion/c
 import { RttEstimator } from './rtt.js';
 import { SEND_RING_SLACK, chargeFor } from './send-memory.js';
 import { SackScoreboard } from './sack-scoreboard.js';
+import type { RackContext } from './rack.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
 import type { TcpError } from './state.js';
@@ -117,6 +118,17 @@ export class Tcb {
   readonly ourMss: number;
   /** Shift applied to windows we receive / we send (RFC 7323 2.2); 0 unless both sides sent wscale. */
   sndWscale = 0;
+  /** input.ts's rackContext record, rewritten per ACK. */
+  readonly rackContext: { -readonly [K in keyof RackContext]: RackContext[K] } = {
+    now: 0 as Instant,
+    inRecovery: false,
+    srtt: undefined,
+    minRtt: undefined,
+    dupThresh: 0,
+    hz: 1000,
+  };
+  /** What the segment being processed says (input.ts otherStates), rewritten per segment. */
+  readonly rxOptions = new TcpOptionsSummaryScratch();
   rcvWscale = 0;
   readonly ourWscale: number;
   tsOk = false;
@@ -506,6 +518,34 @@ export class Tcb {
    * send carries the current ACK.
    */
   header(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
+    const out = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
+    this.#fillHeader(now, seq, flags, urgentPointer, out, undefined);
+    return out;
+  }
+
+  /**
+   * header(), written into one record this connection reuses for every
+   * segment it sends (issue 9: a header, an options list and a timestamps
+   * option per segment). Valid until the next outHeader() call: for a segment
+   * that goes out at once (output.ts's nextSegment), never one kept (rstDue).
+   */
+  outHeader(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
+    const out = this.#outHeader;
+    this.#fillHeader(now, seq, flags, urgentPointer, out, this.#outOptions);
+    return out;
+  }
+
+  readonly #outHeader: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
+  readonly #outOptions = new DataOptionsScratch();
+
+  /** output.ts's segment record, reused like outHeader's (see TcpSegmentOut). */
+  readonly segmentOut: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
+    header: this.#outHeader,
+    payload: [],
+    payloadLength: 0,
+  };
+
+  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: DataOptionsScratch | undefined): void {
     const wnd = this.windowToAdvertise();
     this.rcvAdv = seqMax(this.rcvAdv, seqAdd(this.rcvNxt, wnd));
     this.lastAckSent = this.rcvNxt;
@@ -517,23 +557,21 @@ export class Tcb {
     let options: TcpOption[] = NO_OPTIONS;
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       // The fresh blocks from sackBlocks() are handed over uncopied.
-      options = buildDataOptions(
-        this.tsOk,
-        this.tsOk ? this.tsNow(now) : 0,
-        this.tsRecent,
-        this.sackOk ? this.sackBlocks() : NO_SACK_BLOCKS,
-      );
+      const tsVal = this.tsOk ? this.tsNow(now) : 0;
+      const blocks = this.sackOk ? this.sackBlocks() : NO_SACK_BLOCKS;
+      options =
+        scratch === undefined
+          ? buildDataOptions(this.tsOk, tsVal, this.tsRecent, blocks)
+          : buildDataOptionsInto(scratch, this.tsOk, tsVal, this.tsRecent, blocks);
     }
-    return {
-      srcPort: this.local.port,
-      dstPort: this.remote.port,
-      seq,
-      ack: this.rcvNxt,
-      flags,
-      window: Math.min(0xffff, wnd >>> this.rcvWscale),
-      urgentPointer,
-      options,
-    };
+    out.srcPort = this.local.port;
+    out.dstPort = this.remote.port;
+    out.seq = seq;
+    out.ack = this.rcvNxt;
+    out.flags = flags;
+    out.window = Math.min(0xffff, wnd >>> this.rcvWscale);
+    out.urgentPointer = urgentPointer;
+    out.options = options;
   }
 
   /** SYN or SYN-ACK header with our options (RFC 9293 3.7.1 MSS, RFC 7323, RFC 2018). */
@@ -598,6 +636,8 @@ export class Tcb {
 }
 
 const NO_OPTIONS: TcpOption[] = [];
+
+type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } & { options: TcpOption[] };
 
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };

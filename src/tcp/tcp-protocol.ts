@@ -32,7 +32,7 @@ import type { Ipv4Address } from '../wire/address.js';
 import { readU32 } from '../wire/bytes.js';
 import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, emitTcpHeader, finishTcpChecksum, parseTcp, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksum, parseTcpInto, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
@@ -612,7 +612,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   ): void {
     const hlen = emitTcpHeader(h, buf, len, pseudo);
     let at = hlen;
-    for (const p of payload) {
+    // An index loop: for-of allocated an iterator per segment here (issue 9).
+    for (let i = 0; i < payload.length; i++) {
+      const p = payload[i]!;
       buf.set(p, at);
       at += p.length;
     }
@@ -646,15 +648,32 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       stats.increment('tcp.drop.broadcast');
       return;
     }
-    const parsed = parseTcp(ip.payload, packet.verifyChecksum ? { src: ip.src, dst: ip.dst } : undefined);
-    if (!parsed.ok) {
+    // One record for every segment (issue 9); a nested input, should there
+    // ever be one, gets its own. See TcpReprScratch for what users may keep.
+    const seg = this.#rxDepth === 0 ? this.#rx : new TcpReprScratch();
+    const err = parseTcpInto(ip.payload, packet.verifyChecksum, ip.src, ip.dst, seg);
+    if (err !== undefined) {
       stats.increment(TcpCounter.InErrs);
-      if (parsed.reason === 'bad-checksum') stats.increment(TcpCounter.InCsumErrors);
-      stats.increment(`tcp.drop.${parsed.reason}`);
+      if (err === 'bad-checksum') stats.increment(TcpCounter.InCsumErrors);
+      stats.increment(`tcp.drop.${err}`);
       return;
     }
     this.#inSegs.n++;
-    const seg = parsed.value;
+    this.#rxDepth++;
+    try {
+      this.#segmentInput(now, packet, seg, out);
+    } finally {
+      this.#rxDepth--;
+      seg.release();
+    }
+  }
+
+  readonly #rx = new TcpReprScratch();
+  #rxDepth = 0;
+
+  #segmentInput(now: Instant, packet: IpPacketIn, seg: TcpRepr, out: IpSender): void {
+    const stats = this.#host.stats;
+    const ip = packet.ip;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       stats.increment('tcp.drop.port-zero');
       return;
@@ -702,7 +721,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       this.#sendReset(now, ip.src, ip.dst, seg, out);
       return;
     }
-    this.#listenerInput(now, listener, ip.src, ip.dst, seg, out);
+    // A new connection keeps what it learns from its SYN: it gets a record of its own.
+    this.#listenerInput(now, listener, ip.src, ip.dst, copyTcpRepr(seg), out);
   }
 
   /** Linux __inet_lookup_listener: a specific address beats the wildcard; a SO_REUSEPORT group shares by flow hash. */

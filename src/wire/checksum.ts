@@ -170,7 +170,9 @@ export function checksumAddChunks(initial: number, payload: Uint8Array | readonl
   if (payload instanceof Uint8Array) return checksumAdd(initial, payload);
   let sum = initial;
   let odd = false;
-  for (const chunk of payload) {
+  // An index loop: for-of allocated an iterator per segment (issue 9).
+  for (let i = 0; i < payload.length; i++) {
+    const chunk = payload[i]!;
     let s = checksumFold(checksumAdd(0, chunk));
     if (odd) s = ((s & 0xff) << 8) | (s >>> 8);
     sum += s;

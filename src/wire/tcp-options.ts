@@ -9,7 +9,7 @@
  */
 import { readU16, readU32, toHex, writeU16, writeU32 } from './bytes.js';
 import { fail, ok } from './result.js';
-import type { ParseResult } from './result.js';
+import type { ParseResult, WireError } from './result.js';
 
 /** Option kinds (IANA "TCP Option Kind Numbers"). */
 export const TcpOptionKind = {
@@ -97,6 +97,41 @@ export function parseTcpOptions(area: Uint8Array): ParseResult<TcpOption[]> {
  */
 export function parseTcpOptionsIn(area: Uint8Array, start: number, end: number): ParseResult<TcpOption[]> {
   const options: TcpOption[] = [];
+  const err = readTcpOptions(area, start, end, options, undefined);
+  return err === undefined ? ok(options) : fail(err);
+}
+
+/** A timestamps option whose fields a reused parse rewrites (see TcpOptionsScratch). */
+interface MutableTimestampsOption {
+  readonly kind: 'timestamps';
+  tsVal: number;
+  tsEcr: number;
+}
+
+/**
+ * Storage that one parse after another reuses (issue 9: an options list and
+ * a timestamps option per received segment were a good part of the receive
+ * path's garbage). What a parse into it yields is valid until the next parse
+ * into the same scratch, so the caller keeps none of it. SACK blocks and
+ * options with data are still new objects each time: those may be kept.
+ */
+export class TcpOptionsScratch {
+  readonly list: TcpOption[] = [];
+  readonly timestamps: MutableTimestampsOption = { kind: 'timestamps', tsVal: 0, tsEcr: 0 };
+}
+
+/**
+ * Appends the options of `area[start..end)` to `options`; with `scratch`, its
+ * timestamps option is filled in rather than a new one made. Returns why the
+ * options are malformed, or undefined.
+ */
+export function readTcpOptions(
+  area: Uint8Array,
+  start: number,
+  end: number,
+  options: TcpOption[],
+  scratch: TcpOptionsScratch | undefined,
+): WireError | undefined {
   let i = start;
   while (i < end) {
     const type = area[i]!;
@@ -111,29 +146,29 @@ export function parseTcpOptionsIn(area: Uint8Array, start: number, end: number):
       continue;
     }
     // MUST-68: every other option carries a length byte covering kind and length.
-    if (i + 1 >= end) return fail('bad-option');
+    if (i + 1 >= end) return 'bad-option';
     const len = area[i + 1]!;
-    if (len < 2 || i + len > end) return fail('bad-option');
+    if (len < 2 || i + len > end) return 'bad-option';
     const at = i + 2;
     switch (type) {
       case TcpOptionKind.MSS:
-        if (len !== 4) return fail('bad-option');
+        if (len !== 4) return 'bad-option';
         options.push({ kind: 'mss', value: readU16(area, at) });
         break;
       case TcpOptionKind.WINDOW_SCALE:
-        if (len !== 3) return fail('bad-option');
+        if (len !== 3) return 'bad-option';
         // RFC 7323 2.3: a shift above 14 is clamped by the receiver, not by the
         // parser (summarizeTcpOptions does it), so the raw value re-emits.
         options.push({ kind: 'window-scale', shift: area[at]! });
         break;
       case TcpOptionKind.SACK_PERMITTED:
-        if (len !== 2) return fail('bad-option');
+        if (len !== 2) return 'bad-option';
         options.push(SACK_PERMITTED);
         break;
       case TcpOptionKind.SACK: {
         // RFC 2018 3: length 2 + 8n; a SACK option without blocks says nothing.
         const n = (len - 2) / 8;
-        if (!Number.isInteger(n) || n < 1 || n > TCP_MAX_SACK_BLOCKS) return fail('bad-option');
+        if (!Number.isInteger(n) || n < 1 || n > TCP_MAX_SACK_BLOCKS) return 'bad-option';
         const blocks: SackBlock[] = [];
         for (let b = 0; b < n; b++) {
           blocks.push({ left: readU32(area, at + b * 8), right: readU32(area, at + b * 8 + 4) });
@@ -141,17 +176,28 @@ export function parseTcpOptionsIn(area: Uint8Array, start: number, end: number):
         options.push({ kind: 'sack', blocks });
         break;
       }
-      case TcpOptionKind.TIMESTAMPS:
-        if (len !== 10) return fail('bad-option');
-        options.push({ kind: 'timestamps', tsVal: readU32(area, at), tsEcr: readU32(area, at + 4) });
+      case TcpOptionKind.TIMESTAMPS: {
+        if (len !== 10) return 'bad-option';
+        const tsVal = readU32(area, at);
+        const tsEcr = readU32(area, at + 4);
+        // One timestamps option per segment is the rule; a second one (a crafted segment) gets its own object.
+        const ts = scratch !== undefined && !options.includes(scratch.timestamps) ? scratch.timestamps : undefined;
+        if (ts === undefined) {
+          options.push({ kind: 'timestamps', tsVal, tsEcr });
+        } else {
+          ts.tsVal = tsVal;
+          ts.tsEcr = tsEcr;
+          options.push(ts);
+        }
         break;
+      }
       default:
         // MUST-6: unsupported options are ignored, but kept so they re-emit.
         options.push({ kind: 'unknown', type, data: area.subarray(at, i + len) });
     }
     i += len;
   }
-  return ok(options);
+  return undefined;
 }
 
 /** The bytes one option takes on the wire, before padding. Throws RangeError on an unemittable option. */
@@ -284,11 +330,11 @@ export function emitTcpOptionsAt(options: readonly TcpOption[], buf: Uint8Array,
 /** What the peer's options say, for protocol code. */
 export interface TcpOptionsSummary {
   /** MSS option value (MUST-14). */
-  readonly mss?: number;
+  readonly mss?: number | undefined;
   /** Window scale shift, clamped to 14 (RFC 7323 2.3: "MUST use 14 instead"). */
-  readonly windowScale?: number;
+  readonly windowScale?: number | undefined;
   readonly sackPermitted: boolean;
-  readonly timestamps?: TcpTimestamps;
+  readonly timestamps?: TcpTimestamps | undefined;
   /** The SACK blocks of the (last) SACK option, empty when there is none. */
   readonly sackBlocks: readonly SackBlock[];
 }
@@ -339,6 +385,54 @@ export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSu
   if (windowScale !== undefined) summary.windowScale = windowScale;
   if (timestamps !== undefined) summary.timestamps = timestamps;
   return summary;
+}
+
+/** A summary that summarizeTcpOptionsInto rewrites, timestamps record included; see there. */
+export class TcpOptionsSummaryScratch implements TcpOptionsSummary {
+  mss: number | undefined = undefined;
+  windowScale: number | undefined = undefined;
+  sackPermitted = false;
+  timestamps: TcpTimestamps | undefined = undefined;
+  sackBlocks: readonly SackBlock[] = NO_BLOCKS;
+  /** The record `timestamps` points to when set. */
+  readonly ts: { tsVal: number; tsEcr: number } = { tsVal: 0, tsEcr: 0 };
+}
+
+/**
+ * summarizeTcpOptions into `into`, for per-segment use (issue 9: a summary and
+ * a timestamps record per received segment). The answer is `into` itself,
+ * valid until the next call with it: a caller keeps values, never the record.
+ */
+export function summarizeTcpOptionsInto(options: readonly TcpOption[], into: TcpOptionsSummaryScratch): TcpOptionsSummary {
+  into.mss = undefined;
+  into.windowScale = undefined;
+  into.sackPermitted = false;
+  into.timestamps = undefined;
+  into.sackBlocks = NO_BLOCKS;
+  for (const o of options) {
+    switch (o.kind) {
+      case 'mss':
+        into.mss = o.value;
+        break;
+      case 'window-scale':
+        into.windowScale = Math.min(o.shift, 14);
+        break;
+      case 'sack-permitted':
+        into.sackPermitted = true;
+        break;
+      case 'timestamps':
+        into.ts.tsVal = o.tsVal;
+        into.ts.tsEcr = o.tsEcr;
+        into.timestamps = into.ts;
+        break;
+      case 'sack':
+        into.sackBlocks = o.blocks;
+        break;
+      default:
+        break;
+    }
+  }
+  return into;
 }
 
 export interface SynOptionsSpec {
@@ -409,6 +503,41 @@ export function buildDataOptions(
 ): TcpOption[] {
   const out: TcpOption[] = [];
   if (timestamps) out.push(NOP, NOP, { kind: 'timestamps', tsVal, tsEcr });
+  if (sackBlocks.length > 0) {
+    const max = maxSackBlocks(timestamps);
+    if (sackBlocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${sackBlocks.length}`);
+    out.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
+  }
+  return out;
+}
+
+/** The list and timestamps option buildDataOptionsInto rewrites; one per sending connection. */
+export class DataOptionsScratch {
+  readonly list: TcpOption[] = [];
+  readonly timestamps: MutableTimestampsOption = { kind: 'timestamps', tsVal: 0, tsEcr: 0 };
+}
+
+/**
+ * buildDataOptions into `into` (issue 9: a list and a timestamps option per
+ * segment sent): the list returned is `into.list`, valid until the next call
+ * with the same `into`. A SACK option is still a new object each time.
+ */
+export function buildDataOptionsInto(
+  into: DataOptionsScratch,
+  timestamps: boolean,
+  tsVal: number,
+  tsEcr: number,
+  sackBlocks: readonly SackBlock[],
+): TcpOption[] {
+  const out = into.list;
+  // Pops, not `length = 0` (a runtime call per segment sent, issue 9).
+  while (out.length > 0) out.pop();
+  if (timestamps) {
+    const ts = into.timestamps;
+    ts.tsVal = tsVal;
+    ts.tsEcr = tsEcr;
+    out.push(NOP, NOP, ts);
+  }
   if (sackBlocks.length > 0) {
     const max = maxSackBlocks(timestamps);
     if (sackBlocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${sackBlocks.length}`);

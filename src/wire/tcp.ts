@@ -15,8 +15,8 @@ import type { Ipv4Address } from './address.js';
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
-import type { ParseResult } from './result.js';
-import { emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, tcpOptionsLen } from './tcp-options.js';
+import type { ParseResult, WireError } from './result.js';
+import { TcpOptionsScratch, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptions, tcpOptionsLen } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 
@@ -99,6 +99,112 @@ export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResu
   // costs a runtime call per segment.
   if (reserved !== 0) repr.reserved = reserved;
   return ok(repr);
+}
+
+/** Test mode: reused receive records are overwritten with junk once their user is done (see TcpReprScratch.release). */
+let poisonReused = false;
+
+/**
+ * For tests only: makes every TcpReprScratch (and its options) hold junk
+ * between segments, so that code which kept a record, its options list or
+ * its timestamps option past the call it was given in reads nonsense and
+ * fails loudly instead of reading the next segment's fields.
+ */
+export function poisonReusedTcpRecords(on: boolean): void {
+  poisonReused = on;
+}
+
+const POISON_PAYLOAD = new Uint8Array(7).fill(0xa5);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The record parseTcpInto fills: one per receive path, reused for every
+ * segment (issue 9: a repr, an options list, a timestamps option and two
+ * result records per received segment were most of the receive path's
+ * garbage). The contract: whoever is handed it reads it during the call and
+ * keeps no reference to it, to its options list or options, or to its
+ * payload view (which views the frame, itself reused); it copies what it
+ * keeps. SACK blocks and unknown options are fresh objects each time.
+ */
+export class TcpReprScratch implements TcpRepr {
+  srcPort = 0;
+  dstPort = 0;
+  seq = 0;
+  ack = 0;
+  flags = 0;
+  window = 0;
+  urgentPointer = 0;
+  /** Always set (0 when clear): re-emits the same bytes as leaving it out. */
+  reserved = 0;
+  payload: Uint8Array = EMPTY;
+  readonly scratch = new TcpOptionsScratch();
+
+  get options(): readonly TcpOption[] {
+    return this.scratch.list;
+  }
+
+  /** The user is done with the record; in test mode (poisonReusedTcpRecords) it now holds junk. */
+  release(): void {
+    this.payload = EMPTY;
+    if (!poisonReused) return;
+    this.srcPort = this.dstPort = -1;
+    this.seq = this.ack = this.window = this.urgentPointer = this.flags = Number.NaN;
+    this.payload = POISON_PAYLOAD;
+    const list = this.scratch.list;
+    clearList(list);
+    list.push({ kind: 'unknown', type: 0xa5, data: POISON_PAYLOAD });
+    const ts = this.scratch.timestamps;
+    ts.tsVal = ts.tsEcr = Number.NaN;
+  }
+}
+
+/**
+ * parseTcp into a reused record (see TcpReprScratch for what the caller may
+ * keep): the checksum is verified against the pseudo-header of `src`, `dst`
+ * when `verify`. Returns why the segment is malformed, or undefined when
+ * `into` now holds it.
+ */
+export function parseTcpInto(bytes: Uint8Array, verify: boolean, src: Ipv4Address, dst: Ipv4Address, into: TcpReprScratch): WireError | undefined {
+  if (bytes.length < TCP_HEADER_LEN) return 'truncated';
+  const headerLen = (bytes[12]! >>> 4) * 4;
+  if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return 'bad-header-length';
+  if (verify && !checksumValid(bytes, pseudoHeaderSum(src, dst, IpProtocol.Tcp, bytes.length))) return 'bad-checksum';
+  const list = into.scratch.list;
+  clearList(list);
+  const err = readTcpOptions(bytes, TCP_HEADER_LEN, headerLen, list, into.scratch);
+  if (err !== undefined) return err;
+  into.srcPort = readU16(bytes, 0);
+  into.dstPort = readU16(bytes, 2);
+  into.seq = readU32(bytes, 4);
+  into.ack = readU32(bytes, 8);
+  into.flags = bytes[13]!;
+  into.window = readU16(bytes, 14);
+  into.urgentPointer = readU16(bytes, 18);
+  into.reserved = bytes[12]! & 0x0f;
+  into.payload = bytes.subarray(headerLen);
+  return undefined;
+}
+
+/** Empties a short list by pops: `length = 0` is a runtime call, and this runs per segment (issue 9). */
+function clearList(list: unknown[]): void {
+  while (list.length > 0) list.pop();
+}
+
+/** A repr of its own, sharing nothing with `seg` (e.g. a reused TcpReprScratch): options and payload copied. */
+export function copyTcpRepr(seg: TcpRepr): TcpRepr {
+  const repr: { -readonly [K in keyof TcpRepr]: TcpRepr[K] } = {
+    srcPort: seg.srcPort,
+    dstPort: seg.dstPort,
+    seq: seg.seq,
+    ack: seg.ack,
+    flags: seg.flags,
+    window: seg.window,
+    urgentPointer: seg.urgentPointer,
+    options: seg.options.map((o) => (o.kind === 'timestamps' ? { kind: 'timestamps', tsVal: o.tsVal, tsEcr: o.tsEcr } : o)),
+    payload: seg.payload.slice(),
+  };
+  if (seg.reserved !== undefined && seg.reserved !== 0) repr.reserved = seg.reserved;
+  return repr;
 }
 
 /** Header plus options, padded: the data offset in bytes. */
