@@ -9,7 +9,7 @@
  */
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptions, summarizeTcpOptionsInto } from '../wire/tcp-options.js';
+import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
@@ -183,7 +183,7 @@ function queueAck(t: Tcb): void {
 /** RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
 function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // Reused per segment (issue 9): nothing below keeps `opts`, only values from it.
-  const opts = summarizeTcpOptionsInto(seg.options, t.rxOptions);
+  const opts = summarizeTcpOptionsInto(seg.options, RX_OPTIONS);
   const rst = has(seg, TcpFlag.RST);
 
   // RFC 7323 5.3 PAWS, before the acceptability test: a segment whose TSval
@@ -536,10 +536,26 @@ export function enterRecovery(t: Tcb, now: Instant): void {
   }
 }
 
+/**
+ * The per-segment scratch records of input processing, one for every
+ * connection in the process rather than one each (an idle connection holds
+ * none: issue 9's memory target). Safe because a segment is processed to the
+ * end before the next one starts, and nothing keeps them.
+ */
+const RX_OPTIONS = new TcpOptionsSummaryScratch();
+const RACK_CONTEXT: { -readonly [K in keyof RackContext]: RackContext[K] } = {
+  now: 0 as Instant,
+  inRecovery: false,
+  srtt: undefined,
+  minRtt: undefined,
+  dupThresh: 0,
+  hz: 1000,
+};
+
 /** RFC 8985 6.2 step 5 inputs from the connection. */
 export function rackContext(t: Tcb, now: Instant): RackContext {
-  // One record per connection, rewritten per ACK (issue 9): detectLoss keeps none of it.
-  const c = t.rackContext;
+  // One record for every connection, rewritten per ACK (issue 9): detectLoss keeps none of it.
+  const c = RACK_CONTEXT;
   c.now = now;
   c.inRecovery = t.inRecovery;
   c.srtt = t.rtt.srtt;

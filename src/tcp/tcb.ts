@@ -6,7 +6,7 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { DataOptionsScratch, TcpOptionsSummaryScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import { DataOptionsScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
@@ -23,7 +23,6 @@ import type { CongestionControlName, CongestionController } from './congestion/c
 import { RttEstimator } from './rtt.js';
 import { SEND_RING_SLACK, chargeFor } from './send-memory.js';
 import { SackScoreboard } from './sack-scoreboard.js';
-import type { RackContext } from './rack.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
 import type { TcpError } from './state.js';
@@ -118,17 +117,6 @@ export class Tcb {
   readonly ourMss: number;
   /** Shift applied to windows we receive / we send (RFC 7323 2.2); 0 unless both sides sent wscale. */
   sndWscale = 0;
-  /** input.ts's rackContext record, rewritten per ACK. */
-  readonly rackContext: { -readonly [K in keyof RackContext]: RackContext[K] } = {
-    now: 0 as Instant,
-    inRecovery: false,
-    srtt: undefined,
-    minRtt: undefined,
-    dupThresh: 0,
-    hz: 1000,
-  };
-  /** What the segment being processed says (input.ts otherStates), rewritten per segment. */
-  readonly rxOptions = new TcpOptionsSummaryScratch();
   rcvWscale = 0;
   readonly ourWscale: number;
   tsOk = false;
@@ -526,24 +514,21 @@ export class Tcb {
   /**
    * header(), written into one record this connection reuses for every
    * segment it sends (issue 9: a header, an options list and a timestamps
-   * option per segment). Valid until the next outHeader() call: for a segment
+   * option per segment). One record serves every connection in the process
+   * (an idle connection holds none: issue 9's memory target), so it is valid
+   * until the next outHeader() call of any connection: for a segment
    * that goes out at once (output.ts's nextSegment), never one kept (rstDue).
    */
   outHeader(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
-    const out = this.#outHeader;
-    this.#fillHeader(now, seq, flags, urgentPointer, out, this.#outOptions);
+    const out = OUT_HEADER;
+    this.#fillHeader(now, seq, flags, urgentPointer, out, OUT_OPTIONS);
     return out;
   }
 
-  readonly #outHeader: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
-  readonly #outOptions = new DataOptionsScratch();
-
-  /** output.ts's segment record, reused like outHeader's (see TcpSegmentOut). */
-  readonly segmentOut: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
-    header: this.#outHeader,
-    payload: [],
-    payloadLength: 0,
-  };
+  /** output.ts's segment record, shared like outHeader's (see TcpSegmentOut). */
+  get segmentOut(): { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } {
+    return SEGMENT_OUT;
+  }
 
   #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: DataOptionsScratch | undefined): void {
     const wnd = this.windowToAdvertise();
@@ -638,6 +623,20 @@ export class Tcb {
 const NO_OPTIONS: TcpOption[] = [];
 
 type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } & { options: TcpOption[] };
+
+/**
+ * The outgoing header, its options and the segment record, shared by every
+ * connection (Tcb.outHeader): a segment is sent before the next one is
+ * built, and no link delivers inside send(), so no other connection's output
+ * runs in between.
+ */
+const OUT_HEADER: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
+const OUT_OPTIONS = new DataOptionsScratch();
+const SEGMENT_OUT: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
+  header: OUT_HEADER,
+  payload: [],
+  payloadLength: 0,
+};
 
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };
