@@ -32,7 +32,13 @@ export interface NeighbourCacheOptions {
   readonly retries?: number;
   /** Time between requests and probes. RFC 1122 2.3.2.1: at most one request per second per address. */
   readonly retryInterval?: Duration;
-  /** Packets queued per unresolved neighbour; later ones are dropped (RFC 1122 2.3.2.2 asks for at least one). */
+  /**
+   * Packets queued per unresolved neighbour; later ones are dropped (RFC
+   * 1122 2.3.2.2 asks for at least one). Default 101, Linux's unres_qlen
+   * (unres_qlen_bytes, 212992 bytes of skb truesize, in full-size frames):
+   * a program that opens dozens of connections to a neighbour not yet
+   * resolved must not lose its SYNs to a 1 s retransmission.
+   */
   readonly maxPending?: number;
   /** Most entries held; the oldest is evicted to make room. */
   readonly maxEntries?: number;
@@ -118,7 +124,7 @@ export class NeighbourCache<P> {
     this.lockTime = options.lockTime ?? Duration.fromSecs(1);
     this.retries = options.retries ?? 3;
     this.retryInterval = options.retryInterval ?? Duration.fromSecs(1);
-    this.maxPending = options.maxPending ?? 8;
+    this.maxPending = options.maxPending ?? 101;
     this.maxEntries = options.maxEntries ?? 1024;
     if (!Number.isInteger(this.retries) || this.retries < 1) throw new RangeError('NeighbourCache: retries must be >= 1');
     if (!Number.isInteger(this.unicastProbes) || this.unicastProbes < 1) throw new RangeError('NeighbourCache: unicastProbes must be >= 1');
