@@ -21,6 +21,7 @@ import type { Tcb } from './tcb.js';
 import { TcpState, acceptsText } from './state.js';
 import { roundUpToJiffies } from './jiffies.js';
 import { newAck, processAck, sendWindowOf } from './ack-processing.js';
+import { checkUrgentPointer } from './urgent.js';
 
 /** RFC 7323 5.5: a tsRecent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = Duration.fromSecs(24 * 24 * 3600);
@@ -354,7 +355,7 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
       t.notify();
     }
     // Before the text is queued: Linux judges the pointer against RCV.NXT as it was.
-    t.checkUrgentPointer(seg);
+    checkUrgentPointer(t, seg);
   }
 
   const fin = has(seg, TcpFlag.FIN);
