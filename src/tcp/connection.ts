@@ -18,13 +18,16 @@ import { negotiate, segmentArrives } from './input.js';
 import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
-import type { MutableOptions, TcpEndpoint } from './tcb.js';
+import type { TcpEndpoint } from './tcb.js';
+import type { MutableOptions } from './shared-config.js';
+import { captureUrgentByte } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { belowNotsentLowat, closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
 
-export type { MutableOptions, TcpEndpoint } from './tcb.js';
+export type { TcpEndpoint } from './tcb.js';
+export type { MutableOptions } from './shared-config.js';
 export type { TcpSegmentOut } from './output.js';
 
 export interface RecvOptions {
@@ -246,7 +249,7 @@ export class TcpConnection {
    */
   #readWindow(): { skip: number; limit: number } {
     const t = this.#t;
-    t.captureUrgentByte();
+    captureUrgentByte(t);
     const len = t.rcvBuf.length;
     if (t.urgState === 'none') return { skip: 0, limit: len };
     const off = seqSub(t.urgSeq, t.readSeq());
@@ -262,7 +265,7 @@ export class TcpConnection {
 
   /** The urgent byte has arrived and is unread (Linux TCP_URG_VALID: POLLPRI). */
   get urgentByteReady(): boolean {
-    this.#t.captureUrgentByte();
+    captureUrgentByte(this.#t);
     return this.#t.urgState === 'valid';
   }
 
@@ -273,7 +276,7 @@ export class TcpConnection {
    */
   recvUrgent(peek = false): number | 'none' | 'notyet' {
     const t = this.#t;
-    t.captureUrgentByte();
+    captureUrgentByte(t);
     if (t.oobInline || t.urgState === 'none' || t.urgState === 'read') return 'none';
     if (t.urgState === 'notyet') return 'notyet';
     if (!peek) {
@@ -529,7 +532,7 @@ export class TcpConnection {
    * fields keep their value.
    */
   setOptions(options: Partial<Readonly<MutableOptions>>): void {
-    // A copy of its own: the old object may be shared with other connections (tcb.ts internConfig).
+    // A copy of its own: the old object may be shared with other connections (shared-config.ts internConfig).
     const o: MutableOptions = { ...this.#t.opts };
     if (options.keepAlive !== undefined) o.keepAlive = options.keepAlive;
     if (options.keepIdle !== undefined) o.keepIdle = options.keepIdle;

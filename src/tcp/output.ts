@@ -19,7 +19,7 @@ import type { Tcb } from './tcb.js';
 import { TcpState } from './state.js';
 import { prrOnAck, prrOnSend } from './prr.js';
 import { RackState } from './rack.js';
-import { enterRecovery, rackContext } from './input.js';
+import { enterRecovery, rackContext } from './ack-processing.js';
 import { tcpTsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 

@@ -16,7 +16,7 @@ import { sharedBufferPool } from '../storage/buffer-pool.js';
 import { durationMul } from '../time/duration.js';
 import type { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
-import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
+import { seqAdd, seqMax, seqSub } from './seq.js';
 import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
 import type { CongestionControlName, CongestionController } from './congestion/congestion-controller.js';
@@ -26,6 +26,8 @@ import { SackScoreboard } from './sack-scoreboard.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
 import type { TcpError } from './state.js';
+import { internConfig } from './shared-config.js';
+import type { MutableOptions } from './shared-config.js';
 
 export interface TcpEndpoint {
   readonly addr: Ipv4Address;
@@ -335,11 +337,6 @@ export class Tcb {
   }
 
   /**
-   * SO_SNDBUF on a live connection: Linux sets sk_sndbuf at once and locks
-   * it (SOCK_SNDBUF_LOCK: no more tcp_sndbuf_expand). The ring cannot drop
-   * below what is queued, so a smaller size shrinks it only as far as it can.
-   */
-  /**
    * TCP_CONGESTION on a live connection (Linux tcp_set_congestion_control ->
    * tcp_reinit_congestion_control): the new controller continues from the
    * current cwnd, ssthresh and recovery state; only its own state is fresh.
@@ -357,6 +354,11 @@ export class Tcb {
     this.notify();
   }
 
+  /**
+   * SO_SNDBUF on a live connection: Linux sets sk_sndbuf at once and locks
+   * it (SOCK_SNDBUF_LOCK: no more tcp_sndbuf_expand). The ring cannot drop
+   * below what is queued, so a smaller size shrinks it only as far as it can.
+   */
   setSendBufferSize(bytes: number): void {
     this.config = internConfig({ ...this.config, sendBufferSize: bytes, sendBufferMax: bytes }).config;
     this.#setSndbuf(bytes);
@@ -416,36 +418,6 @@ export class Tcb {
   /** The sequence number of the next byte recv() returns (Linux copied_seq). */
   readSeq(): number {
     return seqAdd(this.rcvNxt, -(this.rcvBuf.length + (this.finReceived ? 1 : 0)));
-  }
-
-  /**
-   * Linux tcp_check_urg: a segment's urgent pointer names a new urgent byte
-   * (its last urgent octet, RFC 6093) unless it was already read, is behind
-   * RCV.NXT (a replay) or is not beyond the one we know.
-   */
-  checkUrgentPointer(seg: { readonly seq: number; readonly urgentPointer: number }): void {
-    if (seg.urgentPointer === 0) return;
-    const ptr = seqAdd(seg.seq, seg.urgentPointer - 1);
-    if (seqLt(ptr, this.rcvNxt)) return;
-    if (this.urgState !== 'none' && !seqGt(ptr, this.urgSeq)) return;
-    // The reader stopped at the old mark and the old byte is still in the
-    // buffer: it stays out of band rather than slipping into the stream.
-    if (this.urgState !== 'none' && !this.oobInline && this.urgSeq === this.readSeq() && this.rcvBuf.length > 0) {
-      this.rcvBuf.consume(1);
-    }
-    this.urgState = 'notyet';
-    this.urgSeq = ptr;
-  }
-
-  /** Linux tcp_urg, lazily: once the urgent byte is in the receive buffer, remember it. */
-  captureUrgentByte(): void {
-    if (this.urgState !== 'notyet') return;
-    const off = seqSub(this.urgSeq, this.readSeq());
-    if (off < 0 || off >= this.rcvBuf.length) return;
-    const one = new Uint8Array(1);
-    this.rcvBuf.peek(one, off);
-    this.urgByte = one[0]!;
-    this.urgState = 'valid';
   }
 
   // ---- receive window ----
@@ -641,78 +613,4 @@ const SEGMENT_OUT: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payl
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };
 
-/** A configuration as connections share it, with the socket options derived from it. */
-interface SharedConfig {
-  readonly config: TcpConfig;
-  readonly opts: Readonly<MutableOptions>;
-}
-
-/**
- * Configurations of recent connections, newest first. Sockets build a fresh
- * (frozen) TcpConfig per connection; nearly all are equal field for field,
- * and one object per connection cost about 300 bytes of heap each (it has
- * some 40 fields), a large share of an idle connection. A handful of
- * recent ones cover a process's few distinct configurations; an unusual
- * one just is not shared.
- */
-const recentConfigs: SharedConfig[] = [];
-const RECENT_CONFIGS = 8;
-/**
- * Every config object already matched, to its shared one: sockets hand out
- * the same frozen object for every connection of a configuration
- * (TcpSocket.connectionConfig), but two sockets (a client and a listener)
- * hand out two equal objects, and only one of them can be the shared one.
- * Without this the other paid the field-by-field comparison on every
- * connection (issue 9, tcp-connect). Weak: configs come and go with sockets.
- */
-const seenConfigs = new WeakMap<TcpConfig, SharedConfig>();
-
-function internConfig(config: TcpConfig): SharedConfig {
-  const seen = seenConfigs.get(config);
-  if (seen !== undefined) return seen;
-  const hit = recentConfigs.findIndex((s) => sameConfig(s.config, config));
-  if (hit >= 0) {
-    const s = recentConfigs[hit]!;
-    if (hit > 0) {
-      recentConfigs.splice(hit, 1);
-      recentConfigs.unshift(s);
-    }
-    // Only a frozen object can stand for its shared config later: a mutable one may change.
-    if (Object.isFrozen(config)) seenConfigs.set(config, s);
-    return s;
-  }
-  const s: SharedConfig = {
-    config: Object.isFrozen(config) ? config : Object.freeze({ ...config }),
-    opts: Object.freeze({
-      keepAlive: config.keepAlive,
-      keepIdle: config.keepIdle,
-      keepInterval: config.keepInterval,
-      keepCount: config.keepCount,
-      userTimeout: config.userTimeout,
-    }),
-  };
-  recentConfigs.unshift(s);
-  if (recentConfigs.length > RECENT_CONFIGS) recentConfigs.pop();
-  seenConfigs.set(s.config, s);
-  return s;
-}
-
-/** Equal field for field (every TcpConfig field is a primitive). */
-function sameConfig(a: TcpConfig, b: TcpConfig): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  const ra = a as unknown as Record<string, unknown>;
-  const rb = b as unknown as Record<string, unknown>;
-  for (const k of ka) if (!Object.is(ra[k], rb[k])) return false;
-  return true;
-}
 const NO_SACK_BLOCKS: readonly SackBlock[] = [];
-
-/** SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT and TCP_USER_TIMEOUT, changeable on a live connection. */
-export interface MutableOptions {
-  keepAlive: boolean;
-  keepIdle: Duration;
-  keepInterval: Duration;
-  keepCount: number;
-  userTimeout: Duration;
-}
