@@ -8,8 +8,10 @@ import { MAC_BROADCAST, formatMac, isMacMulticast, mac, writeMac } from '../wire
 import { toHex } from '../wire/bytes.js';
 import { defineLinkConformance } from './link-conformance.js';
 import { LinkType } from './link.js';
-import type { MemoryLink, MemoryNetworkOptions } from './memory.js';
-import { MemoryCounter, MemoryNetwork, pointToPoint } from './memory.js';
+import type { MemoryLink } from './memory.js';
+import { MemoryNetwork, pointToPoint } from './memory.js';
+import { MemoryCounter } from './memory-port.js';
+import type { MemoryNetworkOptions } from './memory-switch.js';
 import { PcapWriter, readPcap } from './pcap.js';
 import { PcapLink } from './pcap-link.js';
 

@@ -3,17 +3,17 @@
  * address filtering, reassembly, demultiplexing), ICMP (echo, errors in and
  * out), output (route, source address, ARP queueing, fragmentation) and
  * optional forwarding. It holds no timer: the Stack calls `poll` and asks
- * `pollAt`, and passes `now` everywhere.
+ * `pollAt`, and passes `now` everywhere. ICMP's own logic (echo, errors in
+ * and out) is icmp-handler.ts, which this layer owns and feeds.
  *
  * Every packet dropped here increments a counter in `stats`, named after the
  * layer and the reason (`ip.drop.bad-checksum`, `arp.drop.truncated`, ...),
  * next to SNMP-like totals (`ip.in-receives`, `ip.in-hdr-errors`, ...).
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
-import { icmpErrorMeaning, isIcmpErrorType } from '../icmp/icmp-error.js';
 import type { IcmpRateLimiter } from '../icmp/rate-limit.js';
 import { fragmentIpv4 } from '../iface/fragmentation.js';
-import type { Interface, PendingFrame } from '../iface/interface.js';
+import type { Interface } from '../iface/interface.js';
 import { multicastMac } from '../iface/interface.js';
 import type { PathMtuCache } from '../iface/path-mtu.js';
 import type { Reassembler } from '../iface/reassembly.js';
@@ -33,18 +33,7 @@ import {
 import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
 import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader } from '../wire/ethernet.js';
 import { readMac } from '../wire/address.js';
-import type { Icmpv4Repr } from '../wire/icmpv4.js';
-import {
-  ICMPV4_HEADER_LEN,
-  Icmpv4TimeExceededCode,
-  Icmpv4Type,
-  Icmpv4UnreachableCode,
-  emitIcmpv4,
-  icmpv4ErrorQuote,
-  isIcmpv4Other,
-  parseIcmpQuote,
-  parseIcmpv4,
-} from '../wire/icmpv4.js';
+import { Icmpv4TimeExceededCode, Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import type { Ipv4Header, Ipv4Repr } from '../wire/ipv4.js';
 import {
   IPV4_DEFAULT_TTL,
@@ -66,6 +55,8 @@ import type {
 } from './transport.js';
 
 import { FrameSlab } from './frame-slab.js';
+import { IcmpHandler } from './icmp-handler.js';
+import type { EchoReplyHandler } from './icmp-handler.js';
 
 const NO_OPTIONS = new Uint8Array(0);
 
@@ -74,9 +65,6 @@ const TRUSTED_PARSE = { verifyChecksum: false } as const;
 const VERIFIED_PARSE = { verifyChecksum: true } as const;
 
 type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
-
-/** Receives echo replies (for the ping client). */
-export type EchoReplyHandler = (now: Instant, from: Ipv4Address, identifier: number, sequence: number, data: Uint8Array, to: Ipv4Address) => void;
 
 export interface IpLayerConfig {
   readonly stats: Counters;
@@ -126,6 +114,7 @@ export class IpLayer implements IpSender {
   readonly #one: Uint8Array[] = [];
   readonly #scratchRoute: MutableRoute;
   #sendDepth = 0;
+  readonly #icmp: IcmpHandler;
 
   constructor(config: IpLayerConfig) {
     this.#c = config;
@@ -135,6 +124,7 @@ export class IpLayer implements IpSender {
     this.#inDelivers = config.stats.cell('ip.in-delivers');
     this.#outRequests = config.stats.cell('ip.out-requests');
     this.#scratchRoute = { iface: config.loopback, src: 0, dst: 0, nextHop: 0, mtu: 0, checksum: true };
+    this.#icmp = new IcmpHandler(config, this);
   }
 
   /**
@@ -269,7 +259,7 @@ export class IpLayer implements IpSender {
   #deliver(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
     if (ip.protocol === IpProtocol.Icmp) {
       this.#inDelivers.n++;
-      return this.#icmpInput(now, iface, ip, raw, group);
+      return this.#icmp.input(now, iface, ip, raw, group);
     }
     const proto = this.#c.protocols.get(ip.protocol);
     const packet: IpPacketIn = { ip, raw, iface, verifyChecksum: !iface.trusted, broadcast: group };
@@ -281,93 +271,6 @@ export class IpLayer implements IpSender {
     }
     this.#inDelivers.n++;
     proto.input(now, packet, this);
-  }
-
-  #icmpInput(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
-    const st = this.#stats;
-    const r = parseIcmpv4(ip.payload, { verifyChecksum: !iface.trusted });
-    if (!r.ok) {
-      st.increment('icmp.in-errors');
-      return this.#drop('icmp', r.reason);
-    }
-    st.increment('icmp.in-msgs');
-    const m = r.value;
-    if (isIcmpv4Other(m)) {
-      if (m.type === Icmpv4Type.ParameterProblem) {
-        st.increment('icmp.in-parm-probs');
-        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.data, 0);
-      } else {
-        st.increment('icmp.in-other');
-      }
-      return;
-    }
-    switch (m.type) {
-      case Icmpv4Type.EchoRequest: {
-        st.increment('icmp.in-echos');
-        // Linux icmp_echo_ignore_broadcasts=1: answering broadcasts makes smurf amplifiers.
-        if (group) return this.#drop('icmp', 'broadcast-echo');
-        const reply: Icmpv4Repr = { type: Icmpv4Type.EchoReply, identifier: m.identifier, sequence: m.sequence, data: m.data };
-        const status = this.send(
-          now,
-          { dst: ip.src, src: ip.dst, protocol: IpProtocol.Icmp, dontFragment: false, dscp: ip.dscp },
-          ICMPV4_HEADER_LEN + m.data.length,
-          (buf) => void emitIcmpv4(reply, buf),
-        );
-        if (isSent(status)) st.increment('icmp.out-echo-reps');
-        return;
-      }
-      case Icmpv4Type.EchoReply:
-        st.increment('icmp.in-echo-reps');
-        this.#c.onEchoReply(now, ip.src, m.identifier, m.sequence, m.data, ip.dst);
-        return;
-      case Icmpv4Type.DestinationUnreachable:
-        st.increment('icmp.in-dest-unreachs');
-        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.quoted, m.nextHopMtu);
-        return;
-      case Icmpv4Type.TimeExceeded:
-        st.increment('icmp.in-time-excds');
-        this.#icmpErrorInput(now, m.type, m.code, ip.src, m.quoted, 0);
-        return;
-    }
-  }
-
-  #icmpErrorInput(now: Instant, type: number, code: number, from: Ipv4Address, quoted: Uint8Array, nextHopMtu: number): void {
-    const q = parseIcmpQuote(quoted);
-    if (!q.ok) return this.#drop('icmp', `quote-${q.reason}`);
-    const quote = q.value;
-    // Only errors about datagrams we sent mean anything to our sockets.
-    if (!this.isLocalAddress(quote.src)) return this.#drop('icmp', 'quote-not-ours');
-    const meaning = icmpErrorMeaning(type, code);
-    if (meaning === undefined) return;
-    let pathMtu: number | undefined;
-    if (type === Icmpv4Type.DestinationUnreachable && code === Icmpv4UnreachableCode.FragmentationNeeded) {
-      // RFC 1191 4: lower the estimate for the destination.
-      const route = this.route(quote.dst);
-      const linkMtu = route?.iface.mtu ?? IPV4_MAX_PACKET_LEN;
-      this.#c.pathMtu.update(now, quote.dst, nextHopMtu, quote.totalLength, linkMtu);
-      pathMtu = this.#c.pathMtu.get(now, quote.dst, linkMtu);
-      this.#stats.increment('ip.pmtu-updates');
-    }
-    const report: IcmpErrorReport = {
-      type,
-      code,
-      from,
-      local: false,
-      quote,
-      errno: meaning.errno,
-      hard: meaning.hard,
-      ...(pathMtu === undefined ? {} : { pathMtu }),
-    };
-    this.#reportError(now, report);
-  }
-
-  #reportError(now: Instant, report: IcmpErrorReport): void {
-    const proto = this.#c.protocols.get(report.quote.protocol);
-    if (proto === undefined && report.quote.protocol === IpProtocol.Icmp && this.#c.onIcmpError !== undefined) {
-      return this.#c.onIcmpError(now, report);
-    }
-    if (proto === undefined) return this.#drop('icmp', 'error-no-protocol');
-    proto.icmpError(now, report, this);
   }
 
   // --------------------------------------------------------------- output
@@ -646,59 +549,12 @@ export class IpLayer implements IpSender {
   // ---------------------------------------------------------- ICMP output
 
   sendIcmpError(now: Instant, about: IpPacketIn, type: number, code: number, nextHopMtu = 0): boolean {
-    const { ip, raw } = about;
-    // RFC 1122 3.2.2: never about an ICMP error, a datagram to a broadcast or
-    // multicast address, a non-first fragment, or from a source that does
-    // not name a single host.
-    if (about.broadcast || isIpv4Multicast(ip.dst) || ip.dst === IPV4_BROADCAST) return false;
-    if (ip.fragmentOffset !== 0) return false;
-    if (ip.protocol === IpProtocol.Icmp && (ip.payload.length < 1 || isIcmpErrorType(ip.payload[0]!))) return false;
-    const quote = icmpv4ErrorQuote(raw);
-    return this.#emitIcmpError(now, ip.src, this.isLocalAddress(ip.dst) ? ip.dst : undefined, type, code, nextHopMtu, quote);
-  }
-
-  #emitIcmpError(
-    now: Instant,
-    to: Ipv4Address,
-    from: Ipv4Address | undefined,
-    type: number,
-    code: number,
-    nextHopMtu: number,
-    quote: Uint8Array,
-  ): boolean {
-    const st = this.#stats;
-    if (to === 0 || to === IPV4_BROADCAST || isIpv4Multicast(to)) return false;
-    if (!this.#c.icmpLimiter.allow(now, to)) {
-      st.increment('icmp.out-rate-limited');
-      return false;
-    }
-    let msg: Icmpv4Repr;
-    if (type === Icmpv4Type.DestinationUnreachable) msg = { type, code, nextHopMtu, quoted: quote };
-    else if (type === Icmpv4Type.TimeExceeded) msg = { type, code, quoted: quote };
-    else msg = { type, code, rest: 0, data: quote };
-    const status = this.send(
-      now,
-      { dst: to, ...(from === undefined ? {} : { src: from }), protocol: IpProtocol.Icmp, dontFragment: false, dscp: 0x30 },
-      ICMPV4_HEADER_LEN + quote.length,
-      (buf) => void emitIcmpv4(msg, buf),
-    );
-    if (!isSent(status)) return false;
-    st.increment('icmp.out-msgs');
-    st.increment(type === Icmpv4Type.DestinationUnreachable ? 'icmp.out-dest-unreachs' : type === Icmpv4Type.TimeExceeded ? 'icmp.out-time-excds' : 'icmp.out-other');
-    return true;
+    return this.#icmp.sendIcmpError(now, about, type, code, nextHopMtu);
   }
 
   /** Sends an echo request (the ping client). */
   sendEcho(now: Instant, dst: Ipv4Address, identifier: number, sequence: number, data: Uint8Array, ttl?: number): IpSendStatus {
-    const msg: Icmpv4Repr = { type: Icmpv4Type.EchoRequest, identifier, sequence, data };
-    const status = this.send(
-      now,
-      { dst, protocol: IpProtocol.Icmp, dontFragment: false, ...(ttl === undefined ? {} : { ttl }) },
-      ICMPV4_HEADER_LEN + data.length,
-      (buf) => void emitIcmpv4(msg, buf),
-    );
-    if (isSent(status)) this.#stats.increment('icmp.out-echos');
-    return status;
+    return this.#icmp.sendEcho(now, dst, identifier, sequence, data, ttl);
   }
 
   // ----------------------------------------------------------------- time
@@ -718,7 +574,7 @@ export class IpLayer implements IpSender {
         if (f.ip !== 0) st.increment('arp.resolve-failed');
         for (const p of f.packets) {
           st.increment('ip.out-discards');
-          this.#localUnreachable(now, p);
+          this.#icmp.localUnreachable(now, p);
         }
       }
     }
@@ -727,7 +583,7 @@ export class IpLayer implements IpSender {
       st.increment('ip.reasm-fails');
       // RFC 1122 3.3.2: time exceeded (code 1) only when fragment zero arrived.
       if (d.firstFragmentQuote !== undefined && this.isLocalAddress(d.dst)) {
-        this.#emitIcmpError(now, d.src, d.dst, Icmpv4Type.TimeExceeded, Icmpv4TimeExceededCode.FragmentReassemblyTimeExceeded, 0, d.firstFragmentQuote);
+        this.#icmp.emitIcmpError(now, d.src, d.dst, Icmpv4Type.TimeExceeded, Icmpv4TimeExceededCode.FragmentReassemblyTimeExceeded, 0, d.firstFragmentQuote);
       }
     }
   }
@@ -741,30 +597,7 @@ export class IpLayer implements IpSender {
     return at;
   }
 
-  /** ARP gave up on a datagram we sent: tell its transport "host unreachable", as Linux does. */
-  #localUnreachable(now: Instant, p: PendingFrame): void {
-    const first = p.frames[0];
-    if (first === undefined) return;
-    const packet = first.subarray(ETHERNET_HEADER_LEN);
-    const q = parseIcmpQuote(packet);
-    if (!q.ok) return;
-    const meaning = icmpErrorMeaning(Icmpv4Type.DestinationUnreachable, Icmpv4UnreachableCode.HostUnreachable)!;
-    this.#reportError(now, {
-      type: Icmpv4Type.DestinationUnreachable,
-      code: Icmpv4UnreachableCode.HostUnreachable,
-      from: q.value.src,
-      local: true,
-      quote: q.value,
-      errno: meaning.errno,
-      hard: meaning.hard,
-    });
-  }
-
   #drop(layer: string, reason: string): void {
     this.#stats.increment(`${layer}.drop.${reason}`);
   }
-}
-
-function isSent(s: IpSendStatus): boolean {
-  return s === 'sent' || s === 'queued';
 }

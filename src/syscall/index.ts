@@ -5,4 +5,6 @@ export * from './sockopt.js';
 export * from './fd-table.js';
 export * from './sockaddr.js';
 export * from './syscalls.js';
+export type * from './call-records.js';
+export type { PollFd, PollResult } from './poll.js';
 export * from './stack-syscalls.js';

@@ -19,20 +19,29 @@
  * rejecting; the others return at once and throw. Wrong argument TYPES
  * (a string where a Uint8Array belongs) are programmer errors and throw
  * TypeError/RangeError synchronously from every call, like Node's APIs.
+ *
+ * The general waiting loop is blocking.ts, poll()'s scanning and waiting
+ * poll.ts, argument checks call-args.ts, the calls' records
+ * call-records.ts and the state kept on the open file (fcntl flags,
+ * SO_RCVTIMEO, ...) file-options.ts.
  */
 import { SocketError } from '../errno/socket-error.js';
 import type { SocketErrorDetails } from '../errno/socket-error.js';
-import type { ErrnoName } from '../errno/errno.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
+import { blocking, deadlineAfter, lingerWait } from './blocking.js';
+import { checkBuffer, checkInt, checkIov, sliceBuffers, totalLength } from './call-args.js';
+import type { AcceptResult, MsgHdr, RecvFromResult, RecvMsgResult } from './call-records.js';
 import { constants as C } from './constants.js';
 import { FdTable } from './fd-table.js';
+import { fileFcntl, fileSockopt, setFileTimeout } from './file-options.js';
+import { pollLoop } from './poll.js';
+import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
-import { BlockedCall, OpenFile, RetryCall, RetryQueue, ZERO_TIMEVAL, toError } from './open-file.js';
-import type { Waiter } from './open-file.js';
+import { OpenFile, RetryCall, RetryQueue, toError } from './open-file.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
-import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SockExtendedErr, SocketHandle, WouldBlock } from './socket-handle.js';
+import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
 import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
 
@@ -57,48 +66,6 @@ export interface SyscallsOptions {
   readonly firstFd?: number;
 }
 
-/** One entry of poll()'s request. */
-export interface PollFd {
-  readonly fd: number;
-  readonly events: number;
-}
-
-/** One entry of poll()'s answer: the request with C's `revents` filled in. */
-export interface PollResult {
-  readonly fd: number;
-  readonly events: number;
-  readonly revents: number;
-}
-
-export interface MsgHdr {
-  readonly iov: readonly Uint8Array[];
-  /** Destination (sendmsg) or, after recvmsg, the source. */
-  readonly name?: SockAddr;
-}
-
-export interface RecvFromResult {
-  readonly bytesRead: number;
-  readonly address: SockAddrIn;
-}
-
-export interface RecvMsgResult {
-  readonly bytesRead: number;
-  readonly address: SockAddrIn;
-  /** Output flags: MSG_TRUNC when a datagram was longer than the buffers, MSG_ERRQUEUE, ... */
-  readonly flags: number;
-  /**
-   * recvmsg(MSG_ERRQUEUE) on a socket with IP_RECVERR: the queued error (the
-   * IP_RECVERR control message as a record). `address` is then the original
-   * destination and the bytes read the quoted payload of the offending datagram.
-   */
-  readonly error?: SockExtendedErr;
-}
-
-export interface AcceptResult {
-  readonly fd: number;
-  readonly address: SockAddrIn;
-}
-
 const SOCK_TYPE_MASK = 0xf;
 /** Linux: SOCK_MAX = SOCK_PACKET + 1. */
 const SOCK_MAX = 11;
@@ -112,35 +79,6 @@ const NO_BYTES = new Uint8Array(0);
 
 /** The details of a call that names no address; shared, never written. */
 const NO_DETAILS: SocketErrorDetails = Object.freeze({});
-
-function checkBuffer(buf: unknown, what = 'buffer'): asserts buf is Uint8Array {
-  if (!(buf instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
-}
-
-function checkIov(iov: unknown): asserts iov is readonly Uint8Array[] {
-  if (!Array.isArray(iov)) throw new TypeError('iov must be an array of Uint8Array');
-  for (const b of iov) checkBuffer(b, 'iov entry');
-}
-
-function checkInt(v: unknown, what: string): asserts v is number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer`);
-}
-
-function totalLength(bufs: readonly Uint8Array[]): number {
-  let n = 0;
-  for (const b of bufs) n += b.length;
-  return n;
-}
-
-function timevalToDuration(tv: Timeval): Duration | undefined {
-  // Linux sock_set_timeout: {0,0} means "no timeout"; a negative tv_sec means
-  // a zero timeout (fail at once). usec must be 0..999999 (Linux: EDOM, which
-  // this errno table does not carry, so EINVAL).
-  if (tv.usec < 0 || tv.usec >= 1_000_000) raise('EINVAL');
-  if (tv.sec < 0) return 0 as Duration;
-  if (tv.sec === 0 && tv.usec === 0) return undefined;
-  return (tv.sec * 1_000_000 + tv.usec) as Duration;
-}
 
 export class Syscalls {
   readonly #clock: Clock;
@@ -212,52 +150,6 @@ export class Syscalls {
     return body().catch((e: unknown) => {
       throw toError(e, syscall, details);
     });
-  }
-
-  /**
-   * Sleeps until the file is woken (true), the deadline passes (false) or the
-   * file is closed (rejects EBADF).
-   */
-  #wait(file: OpenFile, deadline: Instant | undefined): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      const waiter = new BlockedCall(file, this.#clock, resolve, reject);
-      file.addWaiter(waiter);
-      if (deadline !== undefined) waiter.timer = this.#clock.setTimer(deadline, () => waiter.expire());
-    });
-  }
-
-  #deadline(timeout: Duration | undefined): Instant | undefined {
-    return timeout === undefined ? undefined : ((this.#clock.now() + timeout) as Instant);
-  }
-
-  /**
-   * Retries `attempt` until it stops answering WOULD_BLOCK. Non-blocking
-   * (O_NONBLOCK or MSG_DONTWAIT): EAGAIN at once. A timeout: EAGAIN when it
-   * expires (Linux: SO_RCVTIMEO/SO_SNDTIMEO, "EAGAIN or EWOULDBLOCK").
-   */
-  async #blocking<T>(
-    file: OpenFile,
-    nonblock: boolean,
-    timeout: Duration | undefined,
-    attempt: (last: boolean) => T | WouldBlock,
-    onTimeout: ErrnoName = 'EAGAIN',
-  ): Promise<T> {
-    const deadline = this.#deadline(timeout);
-    for (;;) {
-      if (file.closed) raise('EBADF');
-      const r = attempt(nonblock);
-      if (r !== WOULD_BLOCK) return r;
-      if (nonblock) raise('EAGAIN');
-      if (deadline !== undefined && this.#clock.now() >= deadline) raise(onTimeout);
-      const woken = await this.#wait(file, deadline);
-      if (!woken) {
-        // One last try: readiness may have changed at the very instant the timer fired.
-        if (file.closed) raise('EBADF');
-        const last = attempt(true);
-        if (last !== WOULD_BLOCK) return last;
-        raise(onTimeout);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- socket, bind, listen, accept, connect
@@ -340,7 +232,7 @@ export class Syscalls {
       if (r !== WOULD_BLOCK) return Promise.resolve(r);
       if (file.nonblock) raise('EAGAIN');
       if (file.rcvtimeo !== undefined) {
-        return this.#async('accept', NO_DETAILS, () => this.#blocking(file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
+        return this.#async('accept', NO_DETAILS, () => blocking(this.#clock, file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
       }
       return RetryCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
     } catch (e) {
@@ -374,7 +266,7 @@ export class Syscalls {
       if (file.sndtimeo !== undefined) {
         // Linux inet_wait_for_connect: a connect that outlives SO_SNDTIMEO fails with EINPROGRESS.
         return this.#async('connect', details, async () => {
-          await this.#blocking(file, false, file.sndtimeo, () => this.#connected(file, details), 'EINPROGRESS');
+          await blocking(this.#clock, file, false, file.sndtimeo, () => this.#connected(file, details), 'EINPROGRESS');
         });
       }
       if (this.#connected(file, details) !== WOULD_BLOCK) return Promise.resolve();
@@ -468,7 +360,7 @@ export class Syscalls {
   async #recvBytesBlocking(syscall: string, file: OpenFile, bufs: readonly Uint8Array[], flags: number): Promise<number> {
     try {
       const h = file.handle;
-      const r = await this.#blocking(file, false, file.rcvtimeo, (last) => h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags));
+      const r = await blocking(this.#clock, file, false, file.rcvtimeo, (last) => h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags));
       return r.bytesRead;
     } catch (e) {
       throw toError(e, syscall, {});
@@ -502,7 +394,7 @@ export class Syscalls {
         // The handle sees MSG_DONTWAIT whenever this call will not wait (O_NONBLOCK,
         // or the last try after SO_RCVTIMEO expired), so SO_RCVLOWAT can give
         // what there is then instead of WOULD_BLOCK (Linux tcp_recvmsg).
-        const r = await this.#blocking(file, nonblock, file.rcvtimeo, (last) =>
+        const r = await blocking(this.#clock, file, nonblock, file.rcvtimeo, (last) =>
           h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags),
         );
         return this.#recvResult(h, r);
@@ -516,7 +408,7 @@ export class Syscalls {
         const rest = sliceBuffers(bufs, got);
         let r: RecvResult;
         try {
-          r = await this.#blocking(file, nonblock, file.rcvtimeo, () => h.recv(rest, flags));
+          r = await blocking(this.#clock, file, nonblock, file.rcvtimeo, () => h.recv(rest, flags));
         } catch (e) {
           if (got > 0) break;
           throw e;
@@ -614,7 +506,7 @@ export class Syscalls {
       const to = addr === undefined || isUnspec(addr) ? undefined : parseSockAddrIn(addr);
       const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
       if (h.type !== C.SOCK_STREAM) {
-        return this.#blocking(file, nonblock, file.sndtimeo, () => h.send(bufs, to, flags));
+        return blocking(this.#clock, file, nonblock, file.sndtimeo, () => h.send(bufs, to, flags));
       }
       // A blocking stream send returns only when everything is queued (or on an
       // error after part of it went, which then reports the partial count).
@@ -636,7 +528,7 @@ export class Syscalls {
         const rest = sliceBuffers(bufs, sent);
         let n: number;
         try {
-          n = await this.#blocking(file, nonblock, file.sndtimeo, () => attempt(rest));
+          n = await blocking(this.#clock, file, nonblock, file.sndtimeo, () => attempt(rest));
         } catch (e) {
           if (sent > 0) return sent;
           throw e;
@@ -690,19 +582,8 @@ export class Syscalls {
       const h = file.handle;
       if (file.nonblock || h.lingerPending?.() !== true) return;
       const l = h.getsockopt(C.SOL_SOCKET, C.SO_LINGER) as { onoff: number; linger: number };
-      const deadline = this.#deadline(Duration.fromSecs(l.linger))!;
-      await new Promise<void>((resolve) => {
-        const timers: TimerHandle[] = [];
-        const finish = (): void => {
-          h.setWaker(undefined);
-          for (const t of timers) this.#clock.clearTimer(t);
-          resolve();
-        };
-        h.setWaker(() => {
-          if (h.lingerPending?.() !== true) finish();
-        });
-        timers.push(this.#clock.setTimer(deadline, finish));
-      });
+      const deadline = deadlineAfter(this.#clock, Duration.fromSecs(l.linger))!;
+      await lingerWait(this.#clock, h, deadline);
     });
   }
 
@@ -735,24 +616,11 @@ export class Syscalls {
     checkInt(name, 'optname');
     const file = this.#file(fd, 'getsockopt');
     return this.#sync('getsockopt', {}, () => {
-      const h = file.handle;
       if (level === C.SOL_SOCKET) {
-        switch (name) {
-          case C.SO_TYPE:
-            return h.type;
-          case C.SO_DOMAIN:
-            return h.family;
-          case C.SO_PROTOCOL:
-            return h.protocol;
-          case C.SO_ERROR:
-            return h.takeError();
-          case C.SO_RCVTIMEO:
-            return { ...file.rcvtimeoValue };
-          case C.SO_SNDTIMEO:
-            return { ...file.sndtimeoValue };
-        }
+        const v = fileSockopt(file, name);
+        if (v !== undefined) return v;
       }
-      return h.getsockopt(level, name);
+      return file.handle.getsockopt(level, name);
     });
   }
 
@@ -763,14 +631,7 @@ export class Syscalls {
     if (level === C.SOL_SOCKET && (name === C.SO_RCVTIMEO || name === C.SO_SNDTIMEO)) {
       const tv = normaliseOptValue('timeval', value) as Timeval;
       this.#sync('setsockopt', {}, () => {
-        const d = timevalToDuration(tv);
-        if (name === C.SO_RCVTIMEO) {
-          file.rcvtimeo = d;
-          file.rcvtimeoValue = d === undefined ? ZERO_TIMEVAL : tv;
-        } else {
-          file.sndtimeo = d;
-          file.sndtimeoValue = d === undefined ? ZERO_TIMEVAL : tv;
-        }
+        setFileTimeout(file, name, tv);
       });
       return;
     }
@@ -792,21 +653,7 @@ export class Syscalls {
     checkInt(cmd, 'cmd');
     checkInt(arg, 'arg');
     const file = this.#file(fd, 'fcntl');
-    switch (cmd) {
-      case C.F_GETFL:
-        return C.O_RDWR | (file.nonblock ? C.O_NONBLOCK : 0);
-      case C.F_SETFL:
-        // Linux ignores the access mode and creation bits here; O_NONBLOCK is what sockets heed.
-        file.nonblock = (arg & C.O_NONBLOCK) !== 0;
-        return 0;
-      case C.F_GETFD:
-        return file.cloexec ? C.FD_CLOEXEC : 0;
-      case C.F_SETFD:
-        file.cloexec = (arg & C.FD_CLOEXEC) !== 0;
-        return 0;
-      default:
-        throw new SocketError('EINVAL', 'fcntl');
-    }
+    return fileFcntl(file, cmd, arg);
   }
 
   /**
@@ -829,70 +676,7 @@ export class Syscalls {
     if (fds.length > this.#fds.limit) return Promise.reject(new SocketError('EINVAL', 'poll'));
     const deadline =
       timeoutMs < 0 ? undefined : ((this.#clock.now() + Math.ceil(timeoutMs) * 1000) as Instant);
-    return this.#pollLoop(fds, deadline);
-  }
-
-  #pollScan(fds: readonly PollFd[], out: PollResult[]): number {
-    let n = 0;
-    out.length = 0;
-    for (const p of fds) {
-      let rev = 0;
-      if (p.fd >= 0) {
-        const file = this.#fds.get(p.fd);
-        if (file === undefined) rev = C.POLLNVAL;
-        else rev = file.handle.readiness() & (p.events | C.POLLERR | C.POLLHUP);
-      }
-      out.push({ fd: p.fd, events: p.events, revents: rev });
-      if (rev !== 0) n++;
-    }
-    return n;
-  }
-
-  async #pollLoop(fds: readonly PollFd[], deadline: Instant | undefined): Promise<PollResult[]> {
-    const out: PollResult[] = [];
-    for (;;) {
-      if (this.#pollScan(fds, out) > 0) return out;
-      if (deadline !== undefined && this.#clock.now() >= deadline) return out;
-      const woken = await this.#waitMany(fds, deadline);
-      if (!woken) {
-        this.#pollScan(fds, out);
-        return out;
-      }
-    }
-  }
-
-  /** Like #wait, over every open file in `fds`; a close counts as a wake-up (the fd then reads POLLNVAL). */
-  #waitMany(fds: readonly PollFd[], deadline: Instant | undefined): Promise<boolean> {
-    const files = new Set<OpenFile>();
-    for (const p of fds) {
-      const f = p.fd >= 0 ? this.#fds.get(p.fd) : undefined;
-      if (f !== undefined) files.add(f);
-    }
-    return new Promise<boolean>((resolve) => {
-      let timer: TimerHandle | undefined;
-      const finish = (v: boolean): void => {
-        for (const f of files) f.removeWaiter(waiter);
-        this.#clock.clearTimer(timer);
-        resolve(v);
-      };
-      const waiter: Waiter = { wake: () => finish(true), closed: () => finish(true) };
-      for (const f of files) f.addWaiter(waiter);
-      if (deadline !== undefined) timer = this.#clock.setTimer(deadline, () => finish(false));
-    });
+    return pollLoop(this.#fds, this.#clock, fds, deadline);
   }
 }
 
-/** Views of `bufs` from byte `skip` on (for continuing a partial transfer). */
-function sliceBuffers(bufs: readonly Uint8Array[], skip: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let s = skip;
-  for (const b of bufs) {
-    if (s >= b.length) {
-      s -= b.length;
-      continue;
-    }
-    out.push(s === 0 ? b : b.subarray(s));
-    s = 0;
-  }
-  return out;
-}
