@@ -9,3 +9,7 @@ export * from './sack-scoreboard.js';
 export * from './isn.js';
 export * from './tcp-protocol.js';
 export * from './tcp-socket.js';
+export { TCP_CONGESTION_ALGORITHMS, tcpOptionTable } from './tcp-socket-options.js';
+export type { TcpCongestionName } from './tcp-socket-options.js';
+export { LinuxTcpState } from './tcp-info.js';
+export type { TcpInfoValue } from './tcp-info.js';

@@ -44,8 +44,9 @@ import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { TcpState } from './state.js';
 import { ConnEntry, ListenQueue } from './tcp-entry.js';
 import type { TcpBinding } from './tcp-entry.js';
-import { TcpSocket, tcpOptionTable } from './tcp-socket.js';
+import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
+import { tcpOptionTable } from './tcp-socket-options.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue } from './tcp-entry.js';
