@@ -23,7 +23,7 @@ import type { UdpHost } from '../udp/udp-protocol.js';
 import type { UdpSocket } from '../udp/udp-socket.js';
 import { IPV4_BROADCAST } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { installTcp } from '../tcp/tcp-protocol.js';
+import { installTcp } from '../tcp/install-tcp.js';
 import type { TcpProtocol } from '../tcp/tcp-protocol.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { Syscalls } from './syscalls.js';

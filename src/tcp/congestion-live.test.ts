@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { constants as C } from '../syscall/constants.js';
-import type { TcpInfoValue } from './tcp-socket.js';
+import type { TcpInfoValue } from './tcp-info.js';
 import { connected, pair } from './socket-pair.fixtures.js';
 
 async function transfer(sys: { write(fd: number, b: Uint8Array): Promise<number>; read(fd: number, b: Uint8Array): Promise<number> }, from: number, to: number, bytes: number, rsys = sys): Promise<void> {

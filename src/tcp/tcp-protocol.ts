@@ -12,92 +12,51 @@
  * Linux's rules are followed where the RFCs leave room (net/ipv4/tcp_ipv4.c,
  * inet_connection_sock.c), since programs written against sockstack usually
  * also run on Linux.
+ *
+ * Kept apart: the connection index (conn-table.ts), the port-sharing rules
+ * (port-sharing.ts), what an ICMP error does to a connection
+ * (tcp-icmp-error.ts), the counter names (tcp-counters.ts), the host
+ * contract (tcp-host.ts) and the wiring into a Stack (install-tcp.ts).
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
-import type { Rng } from '../random/rng.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
-import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
 import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
-import { IP_PMTUDISC_WANT, pmtuDiscLearns, pmtuDiscSetsDf } from '../syscall/sockopt.js';
+import { pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
 import { instantAdd } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { readU32 } from '../wire/bytes.js';
-import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
 import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksum, parseTcpInto, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
+import { ConnTable } from './conn-table.js';
 import { TcpConnection } from './connection.js';
 import type { TcpSegmentOut } from './connection.js';
 import { IsnGenerator } from './isn.js';
 import { resetFor } from './listener.js';
+import { bindConflicts, findListener, listenConflicts, listenersOn } from './port-sharing.js';
 import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { TcpState } from './state.js';
+import { TcpCounter } from './tcp-counters.js';
 import { ConnEntry, ListenQueue } from './tcp-entry.js';
 import type { TcpBinding } from './tcp-entry.js';
-import { TcpSocket, tcpOptionTable } from './tcp-socket.js';
+import type { TcpHost, TcpProtocolOptions } from './tcp-host.js';
+import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
+import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
+import { tcpOptionTable } from './tcp-socket-options.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue } from './tcp-entry.js';
 export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
-
-/** What TCP needs from the stack it runs in. `Stack` (plus a `now`) provides it; see `createTcp`. */
-export interface TcpHost {
-  readonly stats: Counters;
-  /** Seeded: ISN keys and ephemeral ports repeat with the seed. */
-  readonly rng: Rng;
-  readonly ip: IpSender;
-  /** The current time, for user calls (connect, send, close) that produce output at once. */
-  now(): Instant;
-  /** Re-arms the stack's timer after a user call changed a connection's deadline. */
-  wake(): void;
-  /**
-   * Like wake() but without asking for a poll: for calls that already drained
-   * the connection's output themselves, at `now`. Optional; wake() stands in for it.
-   */
-  rearm?(now: Instant): void;
-  isLocalAddress(a: Ipv4Address): boolean;
-  /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
-  isBroadcastAddress?(a: Ipv4Address): boolean;
-  /** IP_TTL of sockets that did not set one. Default 64. */
-  readonly defaultTtl?: number;
-}
-
-export interface TcpProtocolOptions {
-  /** The stack's shared TCP port table (`stack.ports(6)`); default: a private one. */
-  readonly ports?: PortAllocator<TcpBinding>;
-  /** Defaults for new connections (the net.ipv4.tcp_* sysctls). */
-  readonly config?: Partial<TcpConfig>;
-}
-
-/** Counter names, after Linux's `netstat -s` Tcp: and TcpExt: lines; drops are `tcp.drop.<reason>`. */
-export const TcpCounter = {
-  ActiveOpens: 'tcp.active-opens',
-  PassiveOpens: 'tcp.passive-opens',
-  AttemptFails: 'tcp.attempt-fails',
-  EstabResets: 'tcp.estab-resets',
-  InSegs: 'tcp.in-segs',
-  OutSegs: 'tcp.out-segs',
-  RetransSegs: 'tcp.retrans-segs',
-  InErrs: 'tcp.in-errs',
-  InCsumErrors: 'tcp.in-csum-errors',
-  OutRsts: 'tcp.out-rsts',
-  ListenOverflows: 'tcp.listen-overflows',
-  ListenDrops: 'tcp.listen-drops',
-  OutOfWindowIcmps: 'tcp.out-of-window-icmps',
-  TimeWaitFreed: 'tcp.time-wait-freed',
-  SendErrors: 'tcp.send-errors',
-} as const;
 
 /**
  * How long a connection that keeps saying "due now" without sending anything
@@ -111,85 +70,6 @@ const CONFIRM_INTERVAL = Duration.fromSecs(1);
 
 /** An empty payload, shared. */
 const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
-
-/**
- * The key of a (local port, remote port) pair in ConnTable: a small integer
- * (a Smi: no heap number per key), unique while the local port is below
- * 16384; beyond that two pairs may share one, and lookups compare the whole
- * tuple anyway.
- */
-function portPairKey(localPort: number, remotePort: number): number {
-  return (localPort * 0x10000 + remotePort) % 0x3fffffff;
-}
-
-/** Whether `e` is the connection of this tuple. */
-function hasTuple(e: ConnEntry, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): boolean {
-  const l = e.conn.local;
-  const r = e.conn.remote;
-  return l.port === localPort && r.port === remotePort && l.addr === localAddr && r.addr === remoteAddr;
-}
-
-/**
- * The connection table (Linux's established hash): by port pair, then the
- * addresses. One index, numbers only: demultiplexing a segment builds no
- * string (issue 9), and an idle connection costs one Map entry and, in the
- * usual case of a port pair used once, not even an array. (A second,
- * string-keyed index beside it cost about 350 B per connection.)
- */
-class ConnTable {
-  readonly #byPorts = new Map<number, ConnEntry | ConnEntry[]>();
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  *values(): IterableIterator<ConnEntry> {
-    for (const v of this.#byPorts.values()) {
-      if (v instanceof ConnEntry) yield v;
-      else yield* v;
-    }
-  }
-
-  find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): ConnEntry | undefined {
-    const v = this.#byPorts.get(portPairKey(localPort, remotePort));
-    if (v === undefined) return undefined;
-    if (v instanceof ConnEntry) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
-    for (const e of v) if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
-    return undefined;
-  }
-
-  /** Registers `entry` under its conn's tuple, replacing whatever was there. */
-  set(entry: ConnEntry): void {
-    const l = entry.conn.local;
-    const r = entry.conn.remote;
-    const old = this.find(l.addr, l.port, r.addr, r.port);
-    if (old !== undefined) this.delete(old);
-    const key = portPairKey(l.port, r.port);
-    const v = this.#byPorts.get(key);
-    if (v === undefined) this.#byPorts.set(key, entry);
-    else if (v instanceof ConnEntry) this.#byPorts.set(key, [v, entry]);
-    else v.push(entry);
-    this.#size++;
-  }
-
-  /** Removes `entry` if it is the one registered under its tuple. */
-  delete(entry: ConnEntry): void {
-    const key = portPairKey(entry.conn.local.port, entry.conn.remote.port);
-    const v = this.#byPorts.get(key);
-    if (v === undefined) return;
-    if (v instanceof ConnEntry) {
-      if (v !== entry) return;
-      this.#byPorts.delete(key);
-    } else {
-      const i = v.indexOf(entry);
-      if (i < 0) return;
-      v.splice(i, 1);
-      if (v.length === 1) this.#byPorts.set(key, v[0]!);
-    }
-    this.#size--;
-  }
-}
 
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly protocol = IpProtocol.Tcp;
@@ -274,23 +154,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   // ------------------------------------------------------------ bind table
 
-  /**
-   * Linux inet_csk_bind_conflict, simplified: sharing an overlapping address
-   * and port is allowed when both sides set SO_REUSEADDR and the other is not
-   * listening, when the new socket sets SO_REUSEADDR and the other is in
-   * TIME-WAIT (restarting a server), or when both set SO_REUSEPORT.
-   */
-  #conflicts(self: TcpBinding | undefined, address: Ipv4Address, port: number, reuseAddr: boolean, reusePort: boolean): boolean {
-    for (const other of this.#ports.bindings(port)) {
-      if (other === self || !overlaps(other.address, address)) continue;
-      if (reuseAddr && other.reuseAddr && other.listener === undefined) continue;
-      if (reuseAddr && other.entry !== undefined && other.entry.conn.state === TcpState.TIME_WAIT) continue;
-      if (reusePort && other.reusePort) continue;
-      return true;
-    }
-    return false;
-  }
-
   /** bind(): a new binding for `sock`. Raises EADDRNOTAVAIL, EADDRINUSE, or EAGAIN when no ephemeral port is left. */
   bind(address: Ipv4Address, port: number, reuseAddr: boolean, reusePort: boolean): TcpBinding {
     // Linux inet_bind: the address must be one of ours, or the wildcard (no IP_FREEBIND here).
@@ -300,7 +163,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       const picked = this.#ports.allocate((q) => !this.#ports.isInUse(q));
       if (picked === undefined) raise('EADDRINUSE');
       p = picked;
-    } else if (this.#conflicts(undefined, address, p, reuseAddr, reusePort)) {
+    } else if (bindConflicts(this.#ports, undefined, address, p, reuseAddr, reusePort)) {
       raise('EADDRINUSE');
     }
     const b: TcpBinding = { address, port: p, reuseAddr, reusePort, listener: undefined, entry: undefined };
@@ -315,20 +178,16 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   /** listen(): Linux re-checks the port for other listeners (inet_csk_listen_start -> get_port). */
   listen(sock: TcpSocket, b: TcpBinding, backlog: number): ListenQueue {
-    for (const other of this.#ports.bindings(b.port)) {
-      if (other === b || other.listener === undefined || !overlaps(other.address, b.address)) continue;
-      if (b.reusePort && other.reusePort) continue;
-      raise('EADDRINUSE');
-    }
+    if (listenConflicts(this.#ports, b)) raise('EADDRINUSE');
     const q = new ListenQueue(sock, backlog);
     b.listener = q;
     this.#indexListeners(b.port);
     return q;
   }
 
-  /** Rebuilds #listening for `port`, in bind order (the order #findListener breaks ties in). */
+  /** Rebuilds #listening for `port`, in bind order (the order findListener breaks ties in). */
   #indexListeners(port: number): void {
-    const list = this.#ports.bindings(port).filter((x) => x.listener !== undefined);
+    const list = listenersOn(this.#ports, port);
     if (list.length === 0) this.#listening.delete(port);
     else this.#listening.set(port, list);
   }
@@ -714,7 +573,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         return;
       }
     }
-    const listener = this.#findListener(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const listener = findListener(this.#listening, ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (listener === undefined) {
       // RFC 9293 3.10.7.1: CLOSED. Everything but a RST is answered with a RST.
       stats.increment('tcp.drop.no-socket');
@@ -723,27 +582,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
     // A new connection keeps what it learns from its SYN: it gets a record of its own.
     this.#listenerInput(now, listener, ip.src, ip.dst, copyTcpRepr(seg), out);
-  }
-
-  /** Linux __inet_lookup_listener: a specific address beats the wildcard; a SO_REUSEPORT group shares by flow hash. */
-  #findListener(dst: Ipv4Address, dport: number, src: Ipv4Address, sport: number): TcpBinding | undefined {
-    let best: TcpBinding | undefined;
-    const group: TcpBinding[] = [];
-    const listening = this.#listening.get(dport);
-    if (listening === undefined) return undefined;
-    for (const b of listening) {
-      if (b.listener === undefined) continue;
-      if (b.address !== 0 && b.address !== dst) continue;
-      if (best === undefined || (best.address === 0 && b.address !== 0)) {
-        best = b;
-        group.length = 0;
-        group.push(b);
-      } else if (b.address === best.address && b.reusePort && best.reusePort) {
-        group.push(b);
-      }
-    }
-    if (group.length > 1) return group[flowHash(src, sport, dst, dport) % group.length];
-    return best;
   }
 
   /** RFC 9293 3.10.7.2: LISTEN. */
@@ -805,58 +643,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#after(entry, now);
   }
 
-  /**
-   * An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927).
-   * Linux tcp_v4_err: the quoted sequence number must be in flight, else the
-   * message is ignored; fragmentation needed lowers the path MTU (RFC 1191);
-   * during the handshake any error aborts the attempt with its errno (Linux
-   * reports a failed ARP as EHOSTUNREACH at once); on an established
-   * connection every error is soft: remembered, and reported only if the
-   * connection then times out.
-   */
+  /** An ICMP error about a segment we sent (RFC 1122 4.2.3.9, RFC 5927); see applyIcmpError. */
   icmpError(now: Instant, report: IcmpErrorReport): void {
     const q = report.quote;
     if (q.protocol !== IpProtocol.Tcp || q.srcPort === undefined || q.dstPort === undefined) return;
     const entry = this.#conns.find(q.src, q.srcPort, q.dst, q.dstPort);
     if (entry === undefined) return;
-    const conn = entry.conn;
-    if (q.transport.length >= 8) {
-      // RFC 5927 4.1 / Linux: only an error quoting a sequence number in flight is believed.
-      const seq = readU32(q.transport, 4);
-      if (seqLt(seq, conn.info.sndUna) || seqGt(seq, entry.highestSent)) {
-        this.#host.stats.increment(TcpCounter.OutOfWindowIcmps);
-        return;
-      }
-    }
-    if (report.type === Icmpv4Type.DestinationUnreachable && report.code === Icmpv4UnreachableCode.FragmentationNeeded) {
-      // RFC 1191 / MUST-16: lower the connection's MSS to the new path MTU and resend
-      // what was dropped for being too big at once (Linux tcp_v4_mtu_reduced).
-      // Linux tcp_v4_mtu_reduced: a socket with IP_PMTUDISC_DONT (or PROBE,
-      // INTERFACE, OMIT) keeps its MSS; its segments go without DF anyway.
-      if (report.pathMtu !== undefined && report.pathMtu < entry.pathMtu && pmtuDiscLearns(pmtuMode(entry))) {
-        entry.pathMtu = report.pathMtu;
-        conn.setPathMtu(report.pathMtu);
-        entry.stateBefore = conn.state;
-        this.#after(entry, now);
-      }
-      return;
-    }
-    if (conn.state === TcpState.SYN_SENT || (conn.state === TcpState.SYN_RECEIVED && entry.parent === undefined)) {
-      entry.stateBefore = conn.state;
-      entry.abortError = report.errno;
-      conn.abort();
-      this.#after(entry, now);
-      return;
-    }
-    if (conn.state === TcpState.SYN_RECEIVED) {
-      // Linux tcp_req_err: a hard error drops the embryonic connection; soft ones are ignored.
-      if (report.hard) {
-        conn.abort();
-        this.#after(entry, now);
-      }
-      return;
-    }
-    entry.softError = report.errno;
+    if (applyIcmpError(entry, report, this.#host.stats)) this.#after(entry, now);
   }
 
   poll(now: Instant, _out: IpSender): void {
@@ -875,66 +668,4 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const e = this.#heap.peek();
     return e === undefined ? undefined : (e.deadline as Instant);
   }
-}
-
-
-/** What of a Stack TCP needs to be wired in (`Stack` satisfies it). */
-export interface TcpStack {
-  readonly clock: { now(): Instant };
-  readonly stats: Counters;
-  readonly rng: Rng;
-  readonly ip: IpSender;
-  readonly interfaces: readonly { readonly isLoopback: boolean; isBroadcast(a: Ipv4Address): boolean }[];
-  isLocalAddress(a: Ipv4Address): boolean;
-  registerProtocol(p: TransportProtocol): void;
-  ports<B = unknown>(n: number): PortAllocator<B>;
-  wake(): void;
-  /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
-  reschedule?(now?: Instant): void;
-}
-
-/**
- * Plugs TCP into a Stack and its syscall layer: registers the transport and
- * the SOCK_STREAM factory, so `sys.socket(AF_INET, SOCK_STREAM, 0)` makes
- * TcpSockets. Returns the protocol (for statistics and tests).
- */
-export function installTcp(
-  stack: TcpStack,
-  sys: { registerProtocol(f: ProtocolFactory): void },
-  opts: { readonly config?: Partial<TcpConfig>; readonly defaultTtl?: number } = {},
-): TcpProtocol {
-  const host: TcpHost = {
-    stats: stack.stats,
-    rng: stack.rng,
-    ip: stack.ip,
-    now: () => stack.clock.now(),
-    wake: () => {
-      stack.wake();
-    },
-    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
-    isLocalAddress: (a) => stack.isLocalAddress(a),
-    isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
-    ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
-  };
-  const tcp = new TcpProtocol(host, {
-    ports: stack.ports<TcpBinding>(IpProtocol.Tcp),
-    ...(opts.config === undefined ? {} : { config: opts.config }),
-  });
-  stack.registerProtocol(tcp);
-  sys.registerProtocol(tcp.factory());
-  return tcp;
-}
-
-/**
- * Whether `a` is the directed broadcast address of a non-loopback interface.
- * TCP asks for every segment received: a loop, not some() with a closure per call.
- */
-function isDirectedBroadcast(interfaces: TcpStack['interfaces'], a: Ipv4Address): boolean {
-  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
-  return false;
-}
-
-/** The IP_MTU_DISCOVER mode of a connection: its socket's, or its listener's before accept() (Linux copies it to the child). */
-function pmtuMode(entry: ConnEntry): number {
-  return (entry.socket ?? entry.parent?.socket)?.pmtuDisc ?? IP_PMTUDISC_WANT;
 }

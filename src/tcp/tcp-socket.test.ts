@@ -7,7 +7,7 @@ import { constants as C } from '../syscall/constants.js';
 import { errnoOf } from '../syscall/outcome.fixtures.js';
 import type { Syscalls } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
-import type { TcpInfoValue } from './tcp-socket.js';
+import type { TcpInfoValue } from './tcp-info.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -15,27 +15,17 @@ import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
 import type { Accepted, Endpoint, InProgress, RecvResult, SocketHandle, WouldBlock } from '../syscall/socket-handle.js';
-import {
-  SOCK_MIN_RCVBUF,
-  SOCK_MIN_SNDBUF,
-  SYSCTL_RMEM_MAX,
-  SYSCTL_WMEM_MAX,
-  SocketLevelOptions,
-  asInt,
-  linuxBufSize,
-  mergeSockOptTables,
-  sockOptTable,
-  socketLevelTable,
-  tableGet,
-  tableSet,
-  pmtuDiscoverOption,
-} from '../syscall/sockopt.js';
-import type { SockOptTable, SockOptValue } from '../syscall/sockopt.js';
+import { SocketLevelOptions, tableGet, tableSet } from '../syscall/sockopt.js';
+import type { SockOptValue } from '../syscall/sockopt.js';
 import { Duration } from '../time/duration.js';
-import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
+import { connectionConfigFor } from './socket-connection-config.js';
 import { TcpState } from './state.js';
 import type { ConnEntry, ListenQueue, TcpBinding } from './tcp-entry.js';
+import { TCP_MSS_DEFAULT, tcpInfo } from './tcp-info.js';
+import type { TcpInfoValue } from './tcp-info.js';
+import { inheritOptions, tcpOptionTable } from './tcp-socket-options.js';
+import type { TcpCongestionName, TcpOptionTarget } from './tcp-socket-options.js';
 import type { Ipv4Address } from '../wire/address.js';
 
 /** conn.send options, shared rather than an object literal per write. */
@@ -57,79 +47,6 @@ export interface TcpSocketOwner {
   dropClosed(entry: ConnEntry): void;
 }
 
-/** Linux TCP_MSS_DEFAULT: what TCP_MAXSEG reads on a socket with no connection. */
-const TCP_MSS_DEFAULT = 536;
-/** Linux TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG. */
-const TCP_MIN_MSS = 88;
-const TCP_MAX_MSS = 32767;
-const MAX_TCP_KEEPIDLE = 32767;
-const MAX_TCP_KEEPINTVL = 32767;
-const MAX_TCP_KEEPCNT = 127;
-const MAX_TCP_SYNCNT = 127;
-
-/** The inputs of one TcpSocket.connectionConfig result, and the frozen config made from them. */
-interface ConnectionConfigEntry {
-  readonly defaults: TcpConfig;
-  readonly mtu: number;
-  readonly noDelay: boolean;
-  readonly cork: boolean;
-  readonly keepAlive: boolean;
-  readonly keepIdleSecs: number;
-  readonly keepIntvlSecs: number;
-  readonly keepCnt: number;
-  readonly userTimeoutMs: number;
-  readonly notsentLowat: number;
-  readonly synCnt: number;
-  readonly congestion: TcpCongestionName;
-  /** -1 unless SO_RCVBUF / SO_SNDBUF locked the size. */
-  readonly rcvbuf: number;
-  readonly sndbuf: number;
-  readonly config: TcpConfig;
-}
-
-/** Newest first; a process has few distinct socket configurations. */
-const recentConnectionConfigs: ConnectionConfigEntry[] = [];
-const RECENT_CONNECTION_CONFIGS = 8;
-
-/** The congestion controls TCP_CONGESTION accepts (net.ipv4.tcp_available_congestion_control). */
-export const TCP_CONGESTION_ALGORITHMS = ['cubic', 'reno'] as const;
-export type TcpCongestionName = (typeof TCP_CONGESTION_ALGORITHMS)[number];
-
-/** Linux's numbering of states in tcp_info.tcpi_state (include/net/tcp_states.h). */
-export const LinuxTcpState: Readonly<Record<TcpState, number>> = Object.freeze({
-  [TcpState.ESTABLISHED]: 1,
-  [TcpState.SYN_SENT]: 2,
-  [TcpState.SYN_RECEIVED]: 3,
-  [TcpState.FIN_WAIT_1]: 4,
-  [TcpState.FIN_WAIT_2]: 5,
-  [TcpState.TIME_WAIT]: 6,
-  [TcpState.CLOSED]: 7,
-  [TcpState.CLOSE_WAIT]: 8,
-  [TcpState.LAST_ACK]: 9,
-  [TcpState.LISTEN]: 10,
-  [TcpState.CLOSING]: 11,
-});
-
-/** getsockopt(IPPROTO_TCP, TCP_INFO): the fields of Linux's struct tcp_info that sockstack keeps. Times in microseconds. */
-export interface TcpInfoValue {
-  /** tcpi_state, Linux numbering (1 ESTABLISHED ... 10 LISTEN). */
-  readonly state: number;
-  /** The state's name ('ESTABLISHED'), for people. */
-  readonly stateName: TcpState;
-  readonly rto: number;
-  readonly rtt: number;
-  readonly rttvar: number;
-  /** In segments, as Linux reports it. */
-  readonly snd_cwnd: number;
-  /** In segments; 0x7fffffff (TCP_INFINITE_SSTHRESH) until the first loss. */
-  readonly snd_ssthresh: number;
-  /** Consecutive retransmission timeouts of the current segment. */
-  readonly retransmits: number;
-  readonly total_retrans: number;
-  readonly snd_mss: number;
-  readonly rcv_mss: number;
-}
-
 const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
 
@@ -141,18 +58,12 @@ function totalLength(bufs: readonly Uint8Array[]): number {
   return n;
 }
 
-function inRange(v: SockOptValue, lo: number, hi: number): number {
-  const n = asInt(v);
-  if (n < lo || n > hi) raise('EINVAL');
-  return n;
-}
-
 /** The peer's FIN has been processed (Linux: RCV_SHUTDOWN from tcp_fin). */
 function finReceivedIn(s: TcpState): boolean {
   return s === TcpState.CLOSE_WAIT || s === TcpState.LAST_ACK || s === TcpState.CLOSING || s === TcpState.TIME_WAIT;
 }
 
-export class TcpSocket implements SocketHandle {
+export class TcpSocket implements SocketHandle, TcpOptionTarget {
   readonly family = C.AF_INET;
   readonly type = C.SOCK_STREAM;
   readonly protocol = C.IPPROTO_TCP;
@@ -223,70 +134,7 @@ export class TcpSocket implements SocketHandle {
 
   /** The configuration of a connection this socket opens (or, for a listener, accepts). */
   connectionConfig(defaults: TcpConfig, mtu: number): TcpConfig {
-    // Nearly every connection of a process has the same inputs: hand out the
-    // same frozen object instead of three spreads of a 40-field record and a
-    // field-by-field comparison per connection (issue 9, tcp-connect).
-    const rcvbuf = this.rcvbufLocked ? this.so.rcvbuf : -1;
-    const sndbuf = this.sndbufLocked ? this.so.sndbuf : -1;
-    for (const e of recentConnectionConfigs) {
-      if (
-        e.defaults === defaults &&
-        e.mtu === mtu &&
-        e.noDelay === this.noDelay &&
-        e.cork === this.cork &&
-        e.keepAlive === this.so.keepalive &&
-        e.keepIdleSecs === this.keepIdleSecs &&
-        e.keepIntvlSecs === this.keepIntvlSecs &&
-        e.keepCnt === this.keepCnt &&
-        e.userTimeoutMs === this.userTimeoutMs &&
-        e.notsentLowat === this.notsentLowat &&
-        e.synCnt === this.synCnt &&
-        e.congestion === this.congestion &&
-        e.rcvbuf === rcvbuf &&
-        e.sndbuf === sndbuf
-      ) {
-        return e.config;
-      }
-    }
-    const config = this.#buildConnectionConfig(defaults, mtu);
-    recentConnectionConfigs.unshift({
-      defaults,
-      mtu,
-      noDelay: this.noDelay,
-      cork: this.cork,
-      keepAlive: this.so.keepalive,
-      keepIdleSecs: this.keepIdleSecs,
-      keepIntvlSecs: this.keepIntvlSecs,
-      keepCnt: this.keepCnt,
-      userTimeoutMs: this.userTimeoutMs,
-      notsentLowat: this.notsentLowat,
-      synCnt: this.synCnt,
-      congestion: this.congestion,
-      rcvbuf,
-      sndbuf,
-      config,
-    });
-    if (recentConnectionConfigs.length > RECENT_CONNECTION_CONFIGS) recentConnectionConfigs.pop();
-    return config;
-  }
-
-  #buildConnectionConfig(defaults: TcpConfig, mtu: number): TcpConfig {
-    return tcpConfig({
-      ...defaults,
-      mtu,
-      noDelay: this.noDelay,
-      cork: this.cork,
-      keepAlive: this.so.keepalive,
-      keepIdle: Duration.fromSecs(this.keepIdleSecs),
-      keepInterval: Duration.fromSecs(this.keepIntvlSecs),
-      keepCount: this.keepCnt,
-      userTimeout: Duration.fromMillis(this.userTimeoutMs),
-      ...(this.notsentLowat !== 0 ? { notsentLowat: this.notsentLowat >>> 0 } : {}),
-      synRetries: this.synCnt,
-      congestionControl: this.congestion,
-      ...(this.rcvbufLocked ? { recvBufferSize: this.so.rcvbuf, recvBufferMax: this.so.rcvbuf } : {}),
-      ...(this.sndbufLocked ? { sendBufferSize: this.so.sndbuf, sendBufferMax: this.so.sndbuf } : {}),
-    });
+    return connectionConfigFor(this, defaults, mtu);
   }
 
   /** The connection ended (reset, timeout, refused, or both FINs done). */
@@ -395,30 +243,10 @@ export class TcpSocket implements SocketHandle {
     const entry = this.#owner.acceptFrom(q);
     if (entry === undefined) return WOULD_BLOCK;
     const child = new TcpSocket(this.#owner);
-    child.#inheritFrom(this);
+    inheritOptions(child, this);
     child.#adopt(entry);
     const r = entry.conn.remote;
     return { handle: child, peer: { address: r.addr, port: r.port } };
-  }
-
-  /** Options a child inherits from its listener (Linux sk_clone_lock copies the socket). */
-  #inheritFrom(p: TcpSocket): void {
-    Object.assign(this.so, p.so);
-    this.so.linger = { ...p.so.linger };
-    this.rcvbufLocked = p.rcvbufLocked;
-    this.sndbufLocked = p.sndbufLocked;
-    this.ttl = p.ttl;
-    this.tos = p.tos;
-    this.noDelay = p.noDelay;
-    this.cork = p.cork;
-    this.maxSeg = p.maxSeg;
-    this.keepIdleSecs = p.keepIdleSecs;
-    this.keepIntvlSecs = p.keepIntvlSecs;
-    this.keepCnt = p.keepCnt;
-    this.userTimeoutMs = p.userTimeoutMs;
-    this.notsentLowat = p.notsentLowat;
-    this.synCnt = p.synCnt;
-    this.congestion = p.congestion;
   }
 
   #adopt(entry: ConnEntry): void {
@@ -732,11 +560,11 @@ export class TcpSocket implements SocketHandle {
   }
 
   getsockopt(level: number, name: number): SockOptValue {
-    return tableGet(TCP_OPTIONS, this, level, name);
+    return tableGet(tcpOptionTable, this, level, name);
   }
 
   setsockopt(level: number, name: number, value: SockOptValue): void {
-    tableSet(TCP_OPTIONS, this, level, name, value);
+    tableSet(tcpOptionTable, this, level, name, value);
   }
 
   // ------------------------------------------------------------ option helpers
@@ -777,39 +605,7 @@ export class TcpSocket implements SocketHandle {
   }
 
   info(): TcpInfoValue {
-    const st = this.#connState();
-    const e = this.#entry;
-    if (e === undefined || this.#listen !== undefined) {
-      return {
-        state: LinuxTcpState[st],
-        stateName: st,
-        rto: 0,
-        rtt: 0,
-        rttvar: 0,
-        snd_cwnd: 10,
-        snd_ssthresh: 0x7fffffff,
-        retransmits: 0,
-        total_retrans: 0,
-        snd_mss: TCP_MSS_DEFAULT,
-        rcv_mss: TCP_MSS_DEFAULT,
-      };
-    }
-    // Fields W2's TcpInfo may add later are read when present.
-    const i = e.conn.info as typeof e.conn.info & { rttvar?: number; rcvMss?: number; totalRetrans?: number };
-    const mss = Math.max(1, i.mss);
-    return {
-      state: LinuxTcpState[st],
-      stateName: st,
-      rto: i.rto,
-      rtt: i.srtt,
-      rttvar: i.rttvar ?? 0,
-      snd_cwnd: Math.floor(i.cwnd / mss),
-      snd_ssthresh: i.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(i.ssthresh / mss),
-      retransmits: i.retransmits,
-      total_retrans: i.totalRetrans ?? e.totalRetrans,
-      snd_mss: i.mss,
-      rcv_mss: i.rcvMss ?? i.mss,
-    };
+    return tcpInfo(this.#connState(), this.#listen !== undefined ? undefined : this.#entry);
   }
 
   acceptConn(): number {
@@ -822,167 +618,3 @@ export class TcpSocket implements SocketHandle {
     return this.maxSeg > 0 ? this.maxSeg : TCP_MSS_DEFAULT;
   }
 }
-
-const intOpt = (get: (s: TcpSocket) => number, set: (s: TcpSocket, v: SockOptValue) => void) =>
-  ({ kind: 'int', get, set }) as const;
-
-const TCP_OPTIONS: SockOptTable<TcpSocket> = mergeSockOptTables(
-  socketLevelTable<TcpSocket>((s) => s.so),
-  sockOptTable<TcpSocket>({
-    [C.SOL_SOCKET]: {
-      [C.SO_OOBINLINE]: intOpt(
-        (s) => (s.so.oobInline ? 1 : 0),
-        (s, v) => {
-          s.so.oobInline = asInt(v) !== 0;
-          s.liveEntry?.conn.setOobInline(s.so.oobInline);
-        },
-      ),
-      [C.SO_ACCEPTCONN]: { kind: 'int', get: (s) => s.acceptConn() },
-      [C.SO_KEEPALIVE]: intOpt(
-        (s) => (s.so.keepalive ? 1 : 0),
-        (s, v) => {
-          s.so.keepalive = asInt(v) !== 0;
-          s.applyTimers();
-        },
-      ),
-      // Linux doubles the request (bookkeeping overhead) and reports the doubled
-      // value; a connection reports the size it uses now (sk_sndbuf /
-      // sk_rcvbuf), which auto-tuning grows unless the option locked it.
-      [C.SO_SNDBUF]: intOpt(
-        (s) => s.liveEntry?.conn.sendBufferSize ?? s.so.sndbuf,
-        (s, v) => {
-          s.so.sndbuf = linuxBufSize(asInt(v), SYSCTL_WMEM_MAX, SOCK_MIN_SNDBUF);
-          s.sndbufLocked = true;
-          // Linux sets sk_sndbuf of a connected socket at once (sock_setsockopt).
-          s.liveEntry?.conn.setSendBufferSize(s.so.sndbuf);
-        },
-      ),
-      [C.SO_RCVBUF]: intOpt(
-        (s) => s.liveEntry?.conn.recvBufferSize ?? s.so.rcvbuf,
-        (s, v) => {
-          s.so.rcvbuf = linuxBufSize(asInt(v), SYSCTL_RMEM_MAX, SOCK_MIN_RCVBUF);
-          s.rcvbufLocked = true;
-        },
-      ),
-    },
-    [C.IPPROTO_IP]: {
-      [C.IP_TTL]: intOpt(
-        (s) => s.ttl ?? s.defaultTtl,
-        (s, v) => {
-          const n = asInt(v);
-          s.ttl = n === -1 ? undefined : inRange(v, 1, 255);
-          const e = s.liveEntry;
-          if (e !== undefined) e.ttl = s.ttl ?? s.defaultTtl;
-        },
-      ),
-      [C.IP_TOS]: intOpt(
-        (s) => s.tos,
-        (s, v) => {
-          // Linux: on a stream socket the ECN bits belong to the stack (RFC 3168).
-          s.tos = asInt(v) & 0xfc;
-          const e = s.liveEntry;
-          if (e !== undefined) e.tos = s.tos;
-        },
-      ),
-      [C.IP_MTU_DISCOVER]: pmtuDiscoverOption<TcpSocket>(),
-    },
-    [C.IPPROTO_TCP]: {
-      [C.TCP_NODELAY]: intOpt(
-        (s) => (s.noDelay ? 1 : 0),
-        (s, v) => {
-          s.noDelay = asInt(v) !== 0;
-          s.liveEntry?.conn.setNoDelay(s.noDelay);
-          // Linux tcp_push_pending_frames: turning Nagle off sends what it held.
-          s.kick();
-        },
-      ),
-      [C.TCP_CORK]: intOpt(
-        (s) => (s.cork ? 1 : 0),
-        (s, v) => {
-          s.cork = asInt(v) !== 0;
-          s.liveEntry?.conn.setCork(s.cork);
-          s.kick();
-        },
-      ),
-      [C.TCP_MAXSEG]: intOpt(
-        (s) => s.maxSegValue(),
-        (s, v) => {
-          // Linux: 0 restores the default; otherwise TCP_MIN_MSS..MAX_TCP_WINDOW.
-          const n = asInt(v);
-          s.maxSeg = n === 0 ? 0 : inRange(v, TCP_MIN_MSS, TCP_MAX_MSS);
-        },
-      ),
-      [C.TCP_KEEPIDLE]: intOpt(
-        (s) => s.keepIdleSecs,
-        (s, v) => {
-          s.keepIdleSecs = inRange(v, 1, MAX_TCP_KEEPIDLE);
-          s.applyTimers();
-        },
-      ),
-      [C.TCP_KEEPINTVL]: intOpt(
-        (s) => s.keepIntvlSecs,
-        (s, v) => {
-          s.keepIntvlSecs = inRange(v, 1, MAX_TCP_KEEPINTVL);
-          s.applyTimers();
-        },
-      ),
-      [C.TCP_KEEPCNT]: intOpt(
-        (s) => s.keepCnt,
-        (s, v) => {
-          s.keepCnt = inRange(v, 1, MAX_TCP_KEEPCNT);
-          s.applyTimers();
-        },
-      ),
-      [C.TCP_SYNCNT]: intOpt(
-        (s) => s.synCnt,
-        (s, v) => {
-          s.synCnt = inRange(v, 1, MAX_TCP_SYNCNT);
-        },
-      ),
-      [C.TCP_USER_TIMEOUT]: intOpt(
-        (s) => s.userTimeoutMs,
-        (s, v) => {
-          s.userTimeoutMs = inRange(v, 0, 0x7fffffff);
-          s.applyTimers();
-        },
-      ),
-      [C.TCP_NOTSENT_LOWAT]: intOpt(
-        (s) => s.notsentLowat,
-        (s, v) => {
-          // Linux takes any int and reads it back as given; the stack uses it
-          // as the u32 it is (-1: no limit), and 0 defers to the sysctl.
-          s.notsentLowat = asInt(v);
-          s.applyNotsentLowat();
-        },
-      ),
-      [C.TCP_QUICKACK]: intOpt(
-        () => 1,
-        (s, v) => {
-          // Linux: a non-zero TCP_QUICKACK sends any pending ACK at once.
-          if (asInt(v) !== 0) {
-            s.liveEntry?.conn.ackNow();
-            s.kick();
-          }
-        },
-      ),
-      [C.TCP_CONGESTION]: {
-        kind: 'string',
-        // A connected socket reports the controller its connection really uses.
-        get: (s) => s.liveEntry?.conn.info.congestionControl ?? s.congestion,
-        set: (s, v) => {
-          const name = v as string;
-          // Linux tcp_set_congestion_control: an unknown algorithm is ENOENT.
-          if (!(TCP_CONGESTION_ALGORITHMS as readonly string[]).includes(name)) raise('ENOENT');
-          // Connections this socket opens or accepts from now on, and the live
-          // one at once (tcp_reinit_congestion_control keeps cwnd and ssthresh).
-          s.congestion = name as TcpCongestionName;
-          s.liveEntry?.conn.setCongestionControl(s.congestion);
-        },
-      },
-      [C.TCP_INFO]: { kind: 'object', get: (s) => s.info() as unknown as Readonly<Record<string, unknown>> },
-    },
-  }),
-);
-
-/** TCP's option table (for argument checking before dispatch). */
-export const tcpOptionTable = TCP_OPTIONS;

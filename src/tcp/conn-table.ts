@@ -1,0 +1,86 @@
+/**
+ * The table of live TCP connections by 4-tuple (Linux's established hash),
+ * which demultiplexes every received segment. Separate from tcp-protocol.ts:
+ * a self-contained index over ConnEntry with no protocol logic in it.
+ */
+import type { Ipv4Address } from '../wire/address.js';
+import { ConnEntry } from './tcp-entry.js';
+
+/**
+ * The key of a (local port, remote port) pair in ConnTable: a small integer
+ * (a Smi: no heap number per key), unique while the local port is below
+ * 16384; beyond that two pairs may share one, and lookups compare the whole
+ * tuple anyway.
+ */
+function portPairKey(localPort: number, remotePort: number): number {
+  return (localPort * 0x10000 + remotePort) % 0x3fffffff;
+}
+
+/** Whether `e` is the connection of this tuple. */
+function hasTuple(e: ConnEntry, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): boolean {
+  const l = e.conn.local;
+  const r = e.conn.remote;
+  return l.port === localPort && r.port === remotePort && l.addr === localAddr && r.addr === remoteAddr;
+}
+
+/**
+ * The connection table (Linux's established hash): by port pair, then the
+ * addresses. One index, numbers only: demultiplexing a segment builds no
+ * string (issue 9), and an idle connection costs one Map entry and, in the
+ * usual case of a port pair used once, not even an array. (A second,
+ * string-keyed index beside it cost about 350 B per connection.)
+ */
+export class ConnTable {
+  readonly #byPorts = new Map<number, ConnEntry | ConnEntry[]>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  *values(): IterableIterator<ConnEntry> {
+    for (const v of this.#byPorts.values()) {
+      if (v instanceof ConnEntry) yield v;
+      else yield* v;
+    }
+  }
+
+  find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): ConnEntry | undefined {
+    const v = this.#byPorts.get(portPairKey(localPort, remotePort));
+    if (v === undefined) return undefined;
+    if (v instanceof ConnEntry) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
+    for (const e of v) if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
+    return undefined;
+  }
+
+  /** Registers `entry` under its conn's tuple, replacing whatever was there. */
+  set(entry: ConnEntry): void {
+    const l = entry.conn.local;
+    const r = entry.conn.remote;
+    const old = this.find(l.addr, l.port, r.addr, r.port);
+    if (old !== undefined) this.delete(old);
+    const key = portPairKey(l.port, r.port);
+    const v = this.#byPorts.get(key);
+    if (v === undefined) this.#byPorts.set(key, entry);
+    else if (v instanceof ConnEntry) this.#byPorts.set(key, [v, entry]);
+    else v.push(entry);
+    this.#size++;
+  }
+
+  /** Removes `entry` if it is the one registered under its tuple. */
+  delete(entry: ConnEntry): void {
+    const key = portPairKey(entry.conn.local.port, entry.conn.remote.port);
+    const v = this.#byPorts.get(key);
+    if (v === undefined) return;
+    if (v instanceof ConnEntry) {
+      if (v !== entry) return;
+      this.#byPorts.delete(key);
+    } else {
+      const i = v.indexOf(entry);
+      if (i < 0) return;
+      v.splice(i, 1);
+      if (v.length === 1) this.#byPorts.set(key, v[0]!);
+    }
+    this.#size--;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Wiring TCP into a Stack and its syscall layer: what installTcp needs of a
+ * Stack (TcpStack) and the TcpHost it makes from one. Separate from
+ * tcp-protocol.ts: the protocol knows only TcpHost, not the Stack.
+ */
+import type { Rng } from '../random/rng.js';
+import type { PortAllocator } from '../stack/port-allocator.js';
+import type { IpSender, TransportProtocol } from '../stack/transport.js';
+import type { Counters } from '../stats/counters.js';
+import type { ProtocolFactory } from '../syscall/syscalls.js';
+import type { Instant } from '../time/instant.js';
+import type { Ipv4Address } from '../wire/address.js';
+import { IpProtocol } from '../wire/ipv4.js';
+import type { TcpConfig } from './config.js';
+import type { TcpBinding } from './tcp-entry.js';
+import type { TcpHost } from './tcp-host.js';
+import { TcpProtocol } from './tcp-protocol.js';
+
+/** What of a Stack TCP needs to be wired in (`Stack` satisfies it). */
+export interface TcpStack {
+  readonly clock: { now(): Instant };
+  readonly stats: Counters;
+  readonly rng: Rng;
+  readonly ip: IpSender;
+  readonly interfaces: readonly { readonly isLoopback: boolean; isBroadcast(a: Ipv4Address): boolean }[];
+  isLocalAddress(a: Ipv4Address): boolean;
+  registerProtocol(p: TransportProtocol): void;
+  ports<B = unknown>(n: number): PortAllocator<B>;
+  wake(): void;
+  /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
+  reschedule?(now?: Instant): void;
+}
+
+/**
+ * Plugs TCP into a Stack and its syscall layer: registers the transport and
+ * the SOCK_STREAM factory, so `sys.socket(AF_INET, SOCK_STREAM, 0)` makes
+ * TcpSockets. Returns the protocol (for statistics and tests).
+ */
+export function installTcp(
+  stack: TcpStack,
+  sys: { registerProtocol(f: ProtocolFactory): void },
+  opts: { readonly config?: Partial<TcpConfig>; readonly defaultTtl?: number } = {},
+): TcpProtocol {
+  const host: TcpHost = {
+    stats: stack.stats,
+    rng: stack.rng,
+    ip: stack.ip,
+    now: () => stack.clock.now(),
+    wake: () => {
+      stack.wake();
+    },
+    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
+    isLocalAddress: (a) => stack.isLocalAddress(a),
+    isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
+    ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
+  };
+  const tcp = new TcpProtocol(host, {
+    ports: stack.ports<TcpBinding>(IpProtocol.Tcp),
+    ...(opts.config === undefined ? {} : { config: opts.config }),
+  });
+  stack.registerProtocol(tcp);
+  sys.registerProtocol(tcp.factory());
+  return tcp;
+}
+
+/**
+ * Whether `a` is the directed broadcast address of a non-loopback interface.
+ * TCP asks for every segment received: a loop, not some() with a closure per call.
+ */
+function isDirectedBroadcast(interfaces: TcpStack['interfaces'], a: Ipv4Address): boolean {
+  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
+  return false;
+}

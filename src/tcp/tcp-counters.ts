@@ -1,0 +1,24 @@
+/**
+ * TCP's counter names (Linux `netstat -s`, Tcp: and TcpExt:). A leaf module
+ * of its own so that TcpProtocol and the helpers it uses (tcp-icmp-error.ts)
+ * can all count without importing one another.
+ */
+
+/** Counter names, after Linux's `netstat -s` Tcp: and TcpExt: lines; drops are `tcp.drop.<reason>`. */
+export const TcpCounter = {
+  ActiveOpens: 'tcp.active-opens',
+  PassiveOpens: 'tcp.passive-opens',
+  AttemptFails: 'tcp.attempt-fails',
+  EstabResets: 'tcp.estab-resets',
+  InSegs: 'tcp.in-segs',
+  OutSegs: 'tcp.out-segs',
+  RetransSegs: 'tcp.retrans-segs',
+  InErrs: 'tcp.in-errs',
+  InCsumErrors: 'tcp.in-csum-errors',
+  OutRsts: 'tcp.out-rsts',
+  ListenOverflows: 'tcp.listen-overflows',
+  ListenDrops: 'tcp.listen-drops',
+  OutOfWindowIcmps: 'tcp.out-of-window-icmps',
+  TimeWaitFreed: 'tcp.time-wait-freed',
+  SendErrors: 'tcp.send-errors',
+} as const;
