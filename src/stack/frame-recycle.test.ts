@@ -8,7 +8,6 @@
 // poisoned buffers) must deliver the same frames, byte for byte, and every
 // application byte intact.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FrameHandler, Link } from '../link/link.js';
 import { MemoryNetwork } from '../link/memory.js';
 import { SeededRng } from '../random/rng.js';
 import { VirtualClock } from '../sim/virtual-clock.js';
@@ -16,46 +15,7 @@ import { constants as C } from '../syscall/constants.js';
 import { poisonRecycledFrames } from './frame-slab.js';
 import type { Instant } from '../time/instant.js';
 import { Stack } from './stack.js';
-
-/** Records a digest of every frame received, passing the receiver's answer (and, when `recycle`, the recycler) through. */
-class TapLink implements Link {
-  readonly received: string[] = [];
-  constructor(
-    readonly inner: Link,
-    readonly recycle: boolean,
-  ) {}
-  get linkType(): Link['linkType'] {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): number {
-    return this.inner.mac!;
-  }
-  get trusted(): boolean {
-    return this.inner.trusted === true;
-  }
-  send(frame: Uint8Array): void {
-    this.inner.send(frame);
-  }
-  setReceiver(handler: FrameHandler | undefined): void {
-    this.inner.setReceiver(handler === undefined ? undefined : (f) => (this.received.push(digest(f)), handler(f)));
-  }
-  setRecycler(recycle: ((frame: Uint8Array) => void) | undefined): void {
-    if (this.recycle) this.inner.setRecycler?.(recycle);
-  }
-  close(): void {
-    this.inner.close();
-  }
-}
-
-function digest(f: Uint8Array): string {
-  // FNV-1a over the whole frame, and its length.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < f.length; i++) h = Math.imul(h ^ f[i]!, 0x01000193) >>> 0;
-  return `${f.length}:${h.toString(16)}`;
-}
+import { TapLink, tcpBothWays } from './two-way-exchange.fixtures.js';
 
 interface Run {
   frames: string[];
@@ -85,37 +45,7 @@ async function exchange(mode: 'off' | 'on' | 'poison', corrupt: boolean, mtu: nu
   }
   try {
     // TCP both ways at once: big segments in flight in both directions.
-    const lfd = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-    b.sys.bind(lfd, { address: '0.0.0.0', port: 7 });
-    b.sys.listen(lfd, 4);
-    const readAll = async (sys: Stack['sys'], fd: number): Promise<Uint8Array> => {
-      const out = new Uint8Array(data.length);
-      let got = 0;
-      for (;;) {
-        const n = await sys.read(fd, out.subarray(got));
-        if (n === 0) return out.subarray(0, got);
-        got += n;
-      }
-    };
-    const writeAll = async (sys: Stack['sys'], fd: number): Promise<void> => {
-      for (let off = 0; off < data.length; off += 40_000) {
-        const end = Math.min(off + 40_000, data.length);
-        let at = off;
-        while (at < end) at += await sys.write(fd, data.subarray(at, end));
-      }
-      sys.shutdown(fd, C.SHUT_WR);
-    };
-    const server = (async () => {
-      const { fd } = await b.sys.accept(lfd);
-      const [got] = await Promise.all([readAll(b.sys, fd), writeAll(b.sys, fd)]);
-      b.sys.close(fd);
-      return got;
-    })();
-    const cfd = a.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-    await a.sys.connect(cfd, { address: '10.0.0.2', port: 7 });
-    const [clientGot] = await Promise.all([readAll(a.sys, cfd), writeAll(a.sys, cfd)]);
-    a.sys.close(cfd);
-    const serverGot = await server;
+    const { client: clientGot, server: serverGot } = await tcpBothWays(a, b, data, 40_000);
     expect(clientGot.length).toBe(data.length);
     expect(serverGot.length).toBe(data.length);
     // Compared without printing 3 MiB on failure.
@@ -146,7 +76,6 @@ async function exchange(mode: 'off' | 'on' | 'poison', corrupt: boolean, mtu: nu
     expect(udpOk).toBeGreaterThan(0);
     a.sys.close(sfd);
     b.sys.close(ufd);
-    b.sys.close(lfd);
   } finally {
     a.close();
     b.close();

@@ -7,44 +7,12 @@
 // reordering, so SACK, RACK, out-of-order queueing and retransmissions all
 // run; timestamps on) goes differently: it must stay byte for byte the same.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FrameHandler, Link } from '../link/link.js';
 import { MemoryNetwork } from '../link/memory.js';
 import { SeededRng } from '../random/rng.js';
 import { VirtualClock } from '../sim/virtual-clock.js';
 import { Stack } from '../stack/stack.js';
-import { constants as C } from '../syscall/constants.js';
+import { TapLink, tcpBothWays } from '../stack/two-way-exchange.fixtures.js';
 import { poisonReusedTcpRecords } from '../wire/tcp.js';
-
-/** Records a digest of every frame delivered. */
-class TapLink implements Link {
-  readonly received: string[] = [];
-  constructor(readonly inner: Link) {}
-  get linkType(): Link['linkType'] {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): number {
-    return this.inner.mac!;
-  }
-  readonly trusted = false;
-  send(frame: Uint8Array): void {
-    this.inner.send(frame);
-  }
-  setReceiver(handler: FrameHandler | undefined): void {
-    this.inner.setReceiver(handler === undefined ? undefined : (f) => (this.received.push(digest(f)), handler(f)));
-  }
-  close(): void {
-    this.inner.close();
-  }
-}
-
-function digest(f: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < f.length; i++) h = Math.imul(h ^ f[i]!, 0x01000193) >>> 0;
-  return `${f.length}:${h.toString(16)}`;
-}
 
 async function exchange(poison: boolean): Promise<string[]> {
   poisonReusedTcpRecords(poison);
@@ -60,34 +28,7 @@ async function exchange(poison: boolean): Promise<string[]> {
   const data = new Uint8Array(600_000);
   for (let i = 0; i < data.length; i++) data[i] = rng.nextU32() & 0xff;
   try {
-    const lfd = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-    b.sys.bind(lfd, { address: '0.0.0.0', port: 7 });
-    b.sys.listen(lfd, 4);
-    const readAll = async (sys: Stack['sys'], fd: number): Promise<Uint8Array> => {
-      const out = new Uint8Array(data.length);
-      let got = 0;
-      for (;;) {
-        const n = await sys.read(fd, out.subarray(got));
-        if (n === 0) return out.subarray(0, got);
-        got += n;
-      }
-    };
-    const writeAll = async (sys: Stack['sys'], fd: number): Promise<void> => {
-      for (let at = 0; at < data.length; ) at += await sys.write(fd, data.subarray(at, Math.min(at + 30_000, data.length)));
-      sys.shutdown(fd, C.SHUT_WR);
-    };
-    const server = (async () => {
-      const { fd } = await b.sys.accept(lfd);
-      const [got] = await Promise.all([readAll(b.sys, fd), writeAll(b.sys, fd)]);
-      b.sys.close(fd);
-      return got;
-    })();
-    const cfd = a.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
-    await a.sys.connect(cfd, { address: '10.0.0.2', port: 7 });
-    const [clientGot] = await Promise.all([readAll(a.sys, cfd), writeAll(a.sys, cfd)]);
-    a.sys.close(cfd);
-    const serverGot = await server;
-    b.sys.close(lfd);
+    const { client: clientGot, server: serverGot } = await tcpBothWays(a, b, data, 30_000);
     expect(clientGot.length).toBe(data.length);
     expect(serverGot.length).toBe(data.length);
     expect(clientGot.every((x, i) => x === data[i])).toBe(true);
