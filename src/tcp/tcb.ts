@@ -6,7 +6,7 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { DataOptionsScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
+import { TcpOptionsScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
@@ -502,7 +502,7 @@ export class Tcb {
     return SEGMENT_OUT;
   }
 
-  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: DataOptionsScratch | undefined): void {
+  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: TcpOptionsScratch | undefined): void {
     const wnd = this.windowToAdvertise();
     this.rcvAdv = seqMax(this.rcvAdv, seqAdd(this.rcvNxt, wnd));
     this.lastAckSent = this.rcvNxt;
@@ -603,7 +603,7 @@ type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } 
  * runs in between.
  */
 const OUT_HEADER: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
-const OUT_OPTIONS = new DataOptionsScratch();
+const OUT_OPTIONS = new TcpOptionsScratch();
 const SEGMENT_OUT: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
   header: OUT_HEADER,
   payload: [],

@@ -111,9 +111,11 @@ interface MutableTimestampsOption {
 /**
  * Storage that one parse after another reuses (issue 9: an options list and
  * a timestamps option per received segment were a good part of the receive
- * path's garbage). What a parse into it yields is valid until the next parse
- * into the same scratch, so the caller keeps none of it. SACK blocks and
- * options with data are still new objects each time: those may be kept.
+ * path's garbage), and one build after another (buildDataOptionsInto, per
+ * segment sent). What a parse or build into it yields is valid until the
+ * next one into the same scratch, so the caller keeps none of it. SACK
+ * blocks and options with data are still new objects each time: those may
+ * be kept.
  */
 export class TcpOptionsScratch {
   readonly list: TcpOption[] = [];
@@ -501,20 +503,8 @@ export function buildDataOptions(
   tsEcr: number,
   sackBlocks: readonly SackBlock[],
 ): TcpOption[] {
-  const out: TcpOption[] = [];
-  if (timestamps) out.push(NOP, NOP, { kind: 'timestamps', tsVal, tsEcr });
-  if (sackBlocks.length > 0) {
-    const max = maxSackBlocks(timestamps);
-    if (sackBlocks.length > max) throw new RangeError(`at most ${max} SACK blocks fit, got ${sackBlocks.length}`);
-    out.push(NOP, NOP, { kind: 'sack', blocks: sackBlocks });
-  }
-  return out;
-}
-
-/** The list and timestamps option buildDataOptionsInto rewrites; one per sending connection. */
-export class DataOptionsScratch {
-  readonly list: TcpOption[] = [];
-  readonly timestamps: MutableTimestampsOption = { kind: 'timestamps', tsVal: 0, tsEcr: 0 };
+  // A fresh list, for a segment that is kept (e.g. a RST due later).
+  return buildDataOptionsInto(new TcpOptionsScratch(), timestamps, tsVal, tsEcr, sackBlocks);
 }
 
 /**
@@ -523,7 +513,7 @@ export class DataOptionsScratch {
  * with the same `into`. A SACK option is still a new object each time.
  */
 export function buildDataOptionsInto(
-  into: DataOptionsScratch,
+  into: TcpOptionsScratch,
   timestamps: boolean,
   tsVal: number,
   tsEcr: number,
