@@ -26,8 +26,9 @@ import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeT
 /** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
 /**
  * A segment to send. The record, its header and the header's options are
- * reused for this connection's next segment (issue 9), and the payload views
- * are valid until then too: the owner emits it at once and keeps nothing.
+ * reused for the next segment of any connection (issue 9; tcb.ts OUT_HEADER),
+ * and the payload views are valid until then too: the owner emits it at once
+ * and keeps nothing.
  */
 export interface TcpSegmentOut {
   readonly header: TcpHeaderRepr;
@@ -202,8 +203,8 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
 /** The next segment due now, or undefined when there is nothing to send. */
 export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // The reused record lets go of the last segment's payload views: a drain
-  // ends with a call that returns nothing, and an idle connection must not
-  // keep its released send store alive through them.
+  // ends with a call that returns nothing, and no idle connection's released
+  // send store may stay alive through them.
   t.segmentOut.payload = NO_PAYLOAD;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
