@@ -5,7 +5,7 @@ import { constants as C } from '../syscall/constants.js';
 import type { Syscalls } from '../syscall/syscalls.js';
 import { connect, parseSocketAddress } from './connect.js';
 import { listen } from './connect.fixtures.js';
-import { concat } from '../wire/bytes.fixtures.js';
+import { concatBytes as concat } from '../wire/bytes.js';
 
 let net: Lan | undefined;
 afterEach(() => {

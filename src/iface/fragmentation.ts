@@ -5,6 +5,7 @@
  */
 import type { Ipv4Header } from '../wire/ipv4.js';
 import { IPV4_HEADER_LEN, emitIpv4Header, ipv4Options } from '../wire/ipv4.js';
+import { concatBytes } from '../wire/bytes.js';
 
 export interface FragmentOptions {
   /** Free bytes to leave in front of each IP header, for the link header. Default 0. */
@@ -31,13 +32,7 @@ export function copiedOptions(options: Uint8Array): Uint8Array {
       len += opt.length;
     }
   }
-  const out = new Uint8Array(Math.ceil(len / 4) * 4); // zero padding = End of List
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts, Math.ceil(len / 4) * 4); // zero padding = End of List
 }
 
 /** How many payload bytes go into each full fragment: RFC 791 requires multiples of 8 except in the last. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { ManualClock } from '../time/manual-clock.js';
-import { fromHex, toHex } from '../wire/bytes.js';
+import { concatBytes, fromHex, toHex } from '../wire/bytes.js';
 import type { FrameHandler, Link } from './link.js';
 import { LinkType } from './link.js';
 import { PcapWriter, readPcap } from './pcap.js';
@@ -53,15 +53,7 @@ function capture(linkType: LinkType): { writer: PcapWriter; bytes: () => Uint8Ar
   const writer = new PcapWriter((c) => chunks.push(c), { linkType });
   return {
     writer,
-    bytes: () => {
-      const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.length;
-      }
-      return out;
-    },
+    bytes: () => concatBytes(chunks),
   };
 }
 

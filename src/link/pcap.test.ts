@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Instant } from '../time/instant.js';
 import { fromHex, toHex } from '../wire/bytes.js';
-import { concat } from '../wire/bytes.fixtures.js';
+import { concatBytes as concat } from '../wire/bytes.js';
 import { LinkType } from './link.js';
 import type { PcapWriterOptions } from './pcap.js';
 import { PCAP_DEFAULT_SNAPLEN, PcapWriter, readPcap } from './pcap.js';

@@ -12,7 +12,7 @@ import { connect } from '../api/connect.js';
 import { sharedBufferPool } from '../storage/buffer-pool.js';
 import { constants as C } from '../syscall/constants.js';
 import { createNet } from './net.js';
-import { concat } from '../wire/bytes.fixtures.js';
+import { concatBytes as concat } from '../wire/bytes.js';
 
 let net: Lan | undefined;
 afterEach(() => {

@@ -9,6 +9,7 @@
  * it plugs into any Stack that provides those and is tested without one.
  */
 import type { ErrnoName } from '../errno/errno.js';
+import { concatBytes } from '../wire/bytes.js';
 import type { Rng } from '../random/rng.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { PortAllocator } from '../stack/port-allocator.js';
@@ -83,16 +84,6 @@ export const UdpCounter = {
   SendErrors: 'udp.send-errors',
 } as const;
 
-function concat(data: readonly Uint8Array[], length: number): Uint8Array {
-  if (data.length === 1) return data[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const d of data) {
-    out.set(d, at);
-    at += d.length;
-  }
-  return out;
-}
 
 export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
   readonly protocol = IpProtocol.Udp;
@@ -316,7 +307,7 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
     this.#outDatagrams.n++;
     // Linux loops multicast (IP_MULTICAST_LOOP) and broadcast back to local sockets at IP output.
     if ((multicast && sock.multicastLoop && this.hasGroup(dst)) || broadcast) {
-      this.#deliverToMany(src, srcPort, dst, to.port, concat(data, length), multicast);
+      this.#deliverToMany(src, srcPort, dst, to.port, data.length === 1 ? data[0]! : concatBytes(data, length), multicast);
     }
   }
 

@@ -1,16 +1,5 @@
 /** Test helpers for byte arrays (excluded from the build as *.fixtures.ts). */
 
-/** The parts joined into one new array. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** `n` deterministic bytes (an LCG), different per seed. */
 export function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -14,6 +14,7 @@
  */
 import { MemoryNetwork, SeededRng, Stack, VirtualClock, constants as C, fillRandom } from '../../src/index.js';
 import type { Clock, Syscalls } from '../../src/index.js';
+import { concatBytes as concat } from '../../src/wire/bytes.js';
 
 export interface ScenarioParams {
   /** Seeds the network, both stacks and the payload. */
@@ -104,15 +105,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
