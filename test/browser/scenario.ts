@@ -12,9 +12,8 @@
  * It returns plain JSON-able facts and never throws for a failed check: the
  * test in Node asserts on them, so a failure shows which fact was wrong.
  */
-import { MemoryNetwork, SeededRng, Stack, VirtualClock, constants as C, fillRandom } from '../../src/index.js';
+import { MemoryNetwork, SeededRng, Stack, VirtualClock, concatBytes as concat, constants as C, fillRandom } from '../../src/index.js';
 import type { Clock, Syscalls } from '../../src/index.js';
-import { concatBytes as concat } from '../../src/wire/bytes.js';
 
 export interface ScenarioParams {
   /** Seeds the network, both stacks and the payload. */
