@@ -194,3 +194,13 @@ export class Interface {
 export function multicastMac(group: Ipv4Address): MacAddress {
   return 0x01005e000000 + (group & 0x7fffff);
 }
+
+/**
+ * Whether `a` is the directed broadcast address of a non-loopback interface
+ * (RFC 1122 3.3.6). Transports ask for every packet received: a loop, not
+ * some() with a closure per call.
+ */
+export function isDirectedBroadcast(interfaces: readonly { readonly isLoopback: boolean; isBroadcast(a: Ipv4Address): boolean }[], a: Ipv4Address): boolean {
+  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
+  return false;
+}

@@ -9,6 +9,7 @@
  */
 import { IpProtocol } from '../wire/ipv4.js';
 import type { Interface } from '../iface/interface.js';
+import { isDirectedBroadcast } from '../iface/interface.js';
 import { IgmpProtocol } from '../igmp/igmp-host.js';
 import type { IgmpOptions } from '../igmp/igmp-host.js';
 import { PingSocketProtocol } from '../icmp/ping-socket.js';
@@ -132,7 +133,7 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
     },
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
-    isBroadcastAddress: (a) => a === IPV4_BROADCAST || stack.interfaces.some((i) => !i.isLoopback && i.isBroadcast(a)),
+    isBroadcastAddress: (a) => a === IPV4_BROADCAST || isDirectedBroadcast(stack.interfaces, a),
     joinGroup: (g, i) => {
       groups.join(g, i);
     },

@@ -3,6 +3,7 @@
  * Stack (TcpStack) and the TcpHost it makes from one. Separate from
  * tcp-protocol.ts: the protocol knows only TcpHost, not the Stack.
  */
+import { isDirectedBroadcast } from '../iface/interface.js';
 import type { Rng } from '../random/rng.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import type { IpSender, TransportProtocol } from '../stack/transport.js';
@@ -61,13 +62,4 @@ export function installTcp(
   stack.registerProtocol(tcp);
   sys.registerProtocol(tcp.factory());
   return tcp;
-}
-
-/**
- * Whether `a` is the directed broadcast address of a non-loopback interface.
- * TCP asks for every segment received: a loop, not some() with a closure per call.
- */
-function isDirectedBroadcast(interfaces: TcpStack['interfaces'], a: Ipv4Address): boolean {
-  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
-  return false;
 }
