@@ -10,7 +10,7 @@
  * input.ts it emits nothing, only updates the TCB and sets flags
  * (retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, hasFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration } from '../time/duration.js';
@@ -22,10 +22,6 @@ import type { Tcb } from './tcb.js';
 import { armLossProbe, lossProbeAck } from './tlp.js';
 import { prrOnAck, prrStart } from './prr.js';
 import type { RackContext } from './rack.js';
-
-function has(seg: TcpRepr, flag: number): boolean {
-  return (seg.flags & flag) !== 0;
-}
 
 /**
  * SEG.WND scaled by the peer's shift (RFC 7323 2.3). A shift: not `2 **`,
@@ -71,7 +67,7 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
     // the window, and arrives while data is outstanding.
     const dup =
       seg.payload.length === 0 &&
-      !has(seg, TcpFlag.FIN) &&
+      !hasFlag(seg, TcpFlag.FIN) &&
       sendWindowOf(t, seg) === oldWnd &&
       seqLt(t.sndUna, t.sndMax);
     if (dup) duplicateAck(t, now);

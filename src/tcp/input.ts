@@ -8,7 +8,7 @@
  * Nothing here emits: it updates the TCB and sets flags (ackNow, rstDue,
  * retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, hasFlag } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
@@ -48,14 +48,10 @@ export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
   }
 }
 
-function has(seg: TcpRepr, flag: number): boolean {
-  return (seg.flags & flag) !== 0;
-}
-
 /** RFC 9293 3.10.7.1 shape: a RST answering an unacceptable segment. */
 function queueReset(t: Tcb, seg: TcpRepr): void {
-  if (has(seg, TcpFlag.RST)) return;
-  t.rstDue = has(seg, TcpFlag.ACK)
+  if (hasFlag(seg, TcpFlag.RST)) return;
+  t.rstDue = hasFlag(seg, TcpFlag.ACK)
     ? { srcPort: t.local.port, dstPort: t.remote.port, seq: seg.ack, ack: 0, flags: TcpFlag.RST, window: 0, urgentPointer: 0, options: [] }
     : {
         srcPort: t.local.port,
@@ -71,7 +67,7 @@ function queueReset(t: Tcb, seg: TcpRepr): void {
 
 /** SEG.LEN: payload plus one for SYN and one for FIN (RFC 9293 3.4). */
 export function segLen(seg: TcpRepr): number {
-  return seg.payload.length + (has(seg, TcpFlag.SYN) ? 1 : 0) + (has(seg, TcpFlag.FIN) ? 1 : 0);
+  return seg.payload.length + (hasFlag(seg, TcpFlag.SYN) ? 1 : 0) + (hasFlag(seg, TcpFlag.FIN) ? 1 : 0);
 }
 
 /**
@@ -103,7 +99,7 @@ export function negotiate(t: Tcb, opts: TcpOptionsSummary, now: Instant): void {
 /** RFC 9293 3.10.7.3: SYN-SENT. */
 function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
   let ackAcceptable = false;
-  if (has(seg, TcpFlag.ACK)) {
+  if (hasFlag(seg, TcpFlag.ACK)) {
     // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set)".
     if (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndMax)) {
       queueReset(t, seg);
@@ -111,7 +107,7 @@ function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
     ackAcceptable = seqLe(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndMax);
   }
-  if (has(seg, TcpFlag.RST)) {
+  if (hasFlag(seg, TcpFlag.RST)) {
     // RFC 5961 3.2 / RFC 9293: a RST in SYN-SENT counts only if it ACKs our SYN.
     if (ackAcceptable) {
       t.rstDue = undefined;
@@ -119,7 +115,7 @@ function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
     return;
   }
-  if (!has(seg, TcpFlag.SYN)) return;
+  if (!hasFlag(seg, TcpFlag.SYN)) return;
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
   const opts = summarizeTcpOptions(seg.options);
@@ -138,7 +134,7 @@ function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
     // "form an ACK segment ... and send it"; then continue at the sixth step
     // (URG) with any data or FIN the SYN-ACK carried.
     t.ackNow = true;
-    if (seg.payload.length > 0 || has(seg, TcpFlag.FIN)) {
+    if (seg.payload.length > 0 || hasFlag(seg, TcpFlag.FIN)) {
       textAndFin(t, now, { ...seg, seq: seqAdd(seg.seq, 1), flags: seg.flags & ~TcpFlag.SYN });
     }
     return;
@@ -184,7 +180,7 @@ function queueAck(t: Tcb): void {
 function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // Reused per segment (issue 9): nothing below keeps `opts`, only values from it.
   const opts = summarizeTcpOptionsInto(seg.options, RX_OPTIONS);
-  const rst = has(seg, TcpFlag.RST);
+  const rst = hasFlag(seg, TcpFlag.RST);
 
   // RFC 7323 5.3 PAWS, before the acceptability test: a segment whose TSval
   // is older than TS.Recent is a duplicate from an earlier incarnation.
@@ -209,7 +205,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   if (!acceptable) {
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply (unless the RST bit is set)".
     if (!rst) queueAck(t);
-    if (t.state === TcpState.TIME_WAIT && has(seg, TcpFlag.FIN)) restartTimeWait(t, now);
+    if (t.state === TcpState.TIME_WAIT && hasFlag(seg, TcpFlag.FIN)) restartTimeWait(t, now);
     return;
   }
   t.lastReceivedAt = now;
@@ -244,7 +240,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // Fourth: SYN in a synchronized state, any sequence number (RFC 5961 4.2,
   // RFC 9293 3.10.7.4): challenge ACK, drop. In SYN-RECEIVED of a passive
   // open the RFC returns to LISTEN; we treat it the same way as a RST.
-  if (has(seg, TcpFlag.SYN)) {
+  if (hasFlag(seg, TcpFlag.SYN)) {
     if (t.state === TcpState.SYN_RECEIVED && t.passive) {
       t.enterClosed();
       return;
@@ -259,7 +255,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // only start an ACK war with a confused peer) and sends a rate-limited
   // challenge ACK in the other synchronized states (tcp_rcv_state_process).
   // Either way the segment's text, FIN and TSval are ignored.
-  if (has(seg, TcpFlag.ACK) && t.state !== TcpState.SYN_RECEIVED && seqGt(seg.ack, t.sndMax)) {
+  if (hasFlag(seg, TcpFlag.ACK) && t.state !== TcpState.SYN_RECEIVED && seqGt(seg.ack, t.sndMax)) {
     if (t.state !== TcpState.ESTABLISHED) challengeAck(t, now);
     return;
   }
@@ -272,7 +268,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   }
 
   // Fifth: ACK.
-  if (!has(seg, TcpFlag.ACK)) return;
+  if (!hasFlag(seg, TcpFlag.ACK)) return;
   if (t.state === TcpState.SYN_RECEIVED) {
     if (seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndMax)) {
       // RFC 7323 2.2: the first non-SYN window is scaled.
@@ -317,7 +313,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
       break;
     case TcpState.TIME_WAIT:
       // The only thing that can arrive is a retransmitted FIN: ACK it, restart 2 MSL.
-      if (has(seg, TcpFlag.FIN)) {
+      if (hasFlag(seg, TcpFlag.FIN)) {
         t.ackNow = true;
         restartTimeWait(t, now);
       }
@@ -346,7 +342,7 @@ const RX_OPTIONS = new TcpOptionsSummaryScratch();
 function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
   // Sixth: URG (MUST-30, MUST-31). RFC 9293 3.8.5: the pointer points at the
   // last urgent octet + 1 (as implemented by everyone; RFC 6093).
-  if (has(seg, TcpFlag.URG) && acceptsText(t.state)) {
+  if (hasFlag(seg, TcpFlag.URG) && acceptsText(t.state)) {
     const up = seqAdd(seg.seq, seg.urgentPointer);
     if (!t.rcvUrgent || seqGt(up, t.rcvUp)) {
       t.rcvUp = up;
@@ -358,7 +354,7 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
     checkUrgentPointer(t, seg);
   }
 
-  const fin = has(seg, TcpFlag.FIN);
+  const fin = hasFlag(seg, TcpFlag.FIN);
   if (seg.payload.length > 0) {
     if (!acceptsText(t.state)) {
       // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; ignore text.
@@ -459,7 +455,7 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
   }
   t.lastDataAt = now;
   scheduleAck(t, now, data.length);
-  if (!t.ackNow && has(seg, TcpFlag.PSH)) {
+  if (!t.ackNow && hasFlag(seg, TcpFlag.PSH)) {
     if (t.pushedWhileDelayed) t.pushedTwice = true;
     t.pushedWhileDelayed = true;
   }

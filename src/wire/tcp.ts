@@ -35,6 +35,11 @@ export const TcpFlag = {
   CWR: 0x80,
 } as const;
 
+/** Whether `seg` carries `flag` (one of TcpFlag, or several OR-ed: any of them). */
+export function hasFlag(seg: { readonly flags: number }, flag: number): boolean {
+  return (seg.flags & flag) !== 0;
+}
+
 export interface TcpRepr {
   readonly srcPort: number;
   readonly dstPort: number;
