@@ -22,7 +22,7 @@ import type { TcpEndpoint } from './tcb.js';
 import type { MutableOptions } from './shared-config.js';
 import { captureUrgentByte } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
-import { belowNotsentLowat, closeTail, sendCharge, sendMemoryFree, sendQueue, tailRoom } from './send-memory.js';
+import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import type { TcpError } from './state.js';
 
@@ -212,10 +212,6 @@ export class TcpConnection {
   get sendCharge(): number {
     return sendCharge(this.#t);
   }
-  /** Fewer unsent bytes than half of TCP_NOTSENT_LOWAT: the part of POLLOUT that mark decides. */
-  get belowNotsentLowat(): boolean {
-    return belowNotsentLowat(this.#t);
-  }
   /** TCP_NOTSENT_LOWAT on a live connection (the socket's value, or the sysctl's when it sets 0). */
   setNotsentLowat(bytes: number): void {
     this.#t.notsentLowat = bytes;
@@ -233,10 +229,9 @@ export class TcpConnection {
   get sendQueued(): number {
     return this.#t.sndBuf.length;
   }
-  /** send() would not block: room in an open send direction, or an error to report. */
+  /** poll's POLLOUT: an open send direction that sk_stream_is_writeable (send-memory.ts streamWriteable). */
   get writable(): boolean {
-    const t = this.#t;
-    return (this.canSend && (tailRoom(t) > 0 || sendMemoryFree(t)) && t.sndBuf.free > 0) || t.error !== undefined;
+    return this.canSend && streamWriteable(this.#t);
   }
   private get canSend(): boolean {
     return acceptsSend(this.#t.state) && !this.#t.finQueued;

@@ -164,6 +164,18 @@ export function unsentBytes(t: SendMemoryState, sentTo: number): number {
 }
 
 /**
+ * Linux sk_stream_is_writeable, poll's POLLOUT and a blocked writer's
+ * wake-up: free space of at least half of sk_wmem_queued (so a third of
+ * SO_SNDBUF), both in truesize, and the unsent bytes below half of
+ * TCP_NOTSENT_LOWAT.
+ */
+export function streamWriteable(t: SendMemoryState): boolean {
+  const charge = sendCharge(t);
+  const free = t.sndbuf - charge;
+  return free > 0 && free >= charge / 2 && belowNotsentLowat(t);
+}
+
+/**
  * The TCP_NOTSENT_LOWAT half of sk_stream_is_writeable (tcp_stream_memory_free
  * with wake = 1): POLLOUT, and a blocked writer's wake-up, need the unsent
  * bytes below half the mark, so a woken writer finds room for a useful write.

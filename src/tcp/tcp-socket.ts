@@ -190,12 +190,8 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
         if (avail > 0 && (avail >= this.so.rcvlowat || this.#windowNearlyClosed(conn))) m |= C.POLLIN | C.POLLRDNORM;
       }
       if ((shut & SEND_SHUTDOWN) === 0) {
-        // sk_stream_is_writeable: free space of at least half what is queued,
-        // both in truesize (sk_wmem_queued counts skb overhead, send-memory.ts).
-        const free = conn === undefined ? 1 : conn.sendFree;
-        const queued = conn?.sendCharge ?? 0;
-        // TCP_NOTSENT_LOWAT too: unsent bytes below half the mark (tcp_stream_memory_free, wake = 1).
-        if (free > 0 && free >= queued / 2 && conn?.belowNotsentLowat !== false) m |= C.POLLOUT | C.POLLWRNORM;
+        // sk_stream_is_writeable (send-memory.ts streamWriteable); a socket with no connection yet is writable.
+        if (conn === undefined || conn.writable) m |= C.POLLOUT | C.POLLWRNORM;
       } else {
         m |= C.POLLOUT | C.POLLWRNORM;
       }
