@@ -208,10 +208,7 @@ export class TcpConnection {
   get sendFree(): number {
     return this.canSend ? Math.max(0, this.#t.sndbuf - sendCharge(this.#t)) : 0;
   }
-  /** The send queue's truesize as Linux counts it against SO_SNDBUF (sk_wmem_queued, send-memory.ts). */
-  get sendCharge(): number {
-    return sendCharge(this.#t);
-  }
+
   /** TCP_NOTSENT_LOWAT on a live connection (the socket's value, or the sysctl's when it sets 0). */
   setNotsentLowat(bytes: number): void {
     this.#t.notsentLowat = bytes;
