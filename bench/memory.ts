@@ -75,6 +75,12 @@ export interface IdleMemoryResult {
    * (0 when every connection closed with FINs).
    */
   readonly afterClose?: { readonly fds: number; readonly timers: number; readonly resets: number };
+  /**
+   * Set when `timeWait`: heap + ArrayBuffer bytes per connection left in
+   * TIME-WAIT (the clients closed first, the servers after their FIN came),
+   * over the figure before the first connection, with every socket closed.
+   */
+  readonly timeWaitBytesPerEntry?: number;
 }
 
 export interface IdleMemoryOptions {
@@ -83,6 +89,8 @@ export interface IdleMemoryOptions {
   readonly seed?: number;
   /** Close every socket afterwards and wait until nothing is left (tests); default: just drop the stacks. */
   readonly closeAll?: boolean;
+  /** Close every socket, client first, and measure what the connections left in TIME-WAIT cost (see timeWaitBytesPerEntry). */
+  readonly timeWait?: boolean;
 }
 
 /** Opens `connections` connections, idles them, and measures; see the file comment. */
@@ -167,9 +175,21 @@ export async function measureIdleMemory(options: IdleMemoryOptions): Promise<Idl
   const serverOpen = server.sys.openFds().length;
   const clientOpen = clients.reduce((sum, c) => sum + c.sys.openFds().length, 0);
 
+  let timeWaitBytesPerEntry: number | undefined;
+  if (options.timeWait === true) {
+    // The client closes first and ends in TIME-WAIT; the server's socket sees
+    // the FIN (CLOSE-WAIT) before it closes, so its side ends at LAST-ACK.
+    for (let j = 0; j < n; j++) clientOf(j).sys.close(clientFds[j]!);
+    await clock.sleep(Duration.fromMillis(10));
+    for (let j = 0; j < n; j++) server.sys.close(serverFds[j]!);
+    await clock.sleep(Duration.fromSecs(1));
+    const tw = memory();
+    timeWaitBytesPerEntry = (tw.heap - before.heap + tw.arrayBuffers - before.arrayBuffers) / n;
+  }
+
   let afterClose: IdleMemoryResult['afterClose'];
   if (options.closeAll === true) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < n && options.timeWait !== true; j++) {
       clientOf(j).sys.close(clientFds[j]!);
       server.sys.close(serverFds[j]!);
     }
@@ -195,6 +215,7 @@ export async function measureIdleMemory(options: IdleMemoryOptions): Promise<Idl
     clientFds: clientOpen,
     bytesExchanged: exchanged,
     ...(afterClose !== undefined ? { afterClose } : {}),
+    ...(timeWaitBytesPerEntry !== undefined ? { timeWaitBytesPerEntry } : {}),
   };
 }
 
