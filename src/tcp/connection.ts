@@ -24,6 +24,8 @@ import { captureUrgentByte } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
+import { timeWaitSnapshot } from './time-wait-state.js';
+import type { TimeWaitSnapshot } from './time-wait-state.js';
 import type { TcpError } from './state.js';
 
 export type { TcpEndpoint } from './tcb.js';
@@ -146,6 +148,11 @@ export class TcpConnection {
       if (ts !== undefined) return seqGt(ts.tsVal, t.tsRecent);
     }
     return seqGt(seg.seq, t.rcvNxt);
+  }
+
+  /** TIME-WAIT's state for a compact record (time-wait-state.ts), or undefined while the full TCB is needed. */
+  timeWaitSnapshot(): TimeWaitSnapshot | undefined {
+    return timeWaitSnapshot(this.#t);
   }
 
   // ---------------------------------------------------------------- status

@@ -6,10 +6,14 @@
  */
 import type { ErrnoName } from '../errno/errno.js';
 import type { SocketLevelOptions } from '../syscall/sockopt.js';
+import type { Duration } from '../time/duration.js';
+import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { TcpState } from './state.js';
+import type { TcpEndpoint } from './tcb.js';
+import type { TimeWaitSnapshot } from './time-wait-state.js';
 
 /** What the protocol needs of the socket owning a connection or a listener (TcpSocket). */
 export interface TcpEntrySocket {
@@ -36,8 +40,8 @@ export interface TcpBinding {
   reusePort: boolean;
   /** Set while the owner is a listening socket. */
   listener: ListenQueue | undefined;
-  /** The connection using this binding, once there is one. */
-  entry: ConnEntry | undefined;
+  /** The connection using this binding, once there is one (a TimeWaitEntry once it is an orphan in TIME-WAIT). */
+  entry: ConnEntry | TimeWaitEntry | undefined;
 }
 
 /** A listening socket's queues (Linux: the request queue and the accept queue). */
@@ -84,6 +88,14 @@ export class ConnEntry {
   /** A close() lingering on this connection (SO_LINGER with a time) wants to hear of every change. */
   lingerWaker: (() => void) | undefined = undefined;
 
+  /** The 4-tuple, for the connection table (conn-table.ts), as TimeWaitEntry has it. */
+  get local(): TcpEndpoint {
+    return this.conn.local;
+  }
+  get remote(): TcpEndpoint {
+    return this.conn.remote;
+  }
+
   constructor(conn: TcpConnection, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
     this.conn = conn;
     this.binding = binding;
@@ -108,4 +120,75 @@ export class ConnEntry {
     if (e === 'ECONNRESET' && this.stateBefore === TcpState.CLOSE_WAIT) return 'EPIPE';
     return e;
   }
+}
+
+/**
+ * A connection in TIME-WAIT whose socket is gone, in place of its ConnEntry
+ * and TCB (Linux's inet_timewait_sock): what time-wait.ts needs to answer
+ * segments for the 4-tuple during 2 MSL, and what the protocol's tables
+ * need (the tuple, the binding that holds the port, the heap slot).
+ */
+export class TimeWaitEntry {
+  readonly local: TcpEndpoint;
+  readonly remote: TcpEndpoint;
+  readonly binding: TcpBinding;
+  readonly ttl: number;
+  readonly tos: number;
+  /** RFC 1191: as ConnEntry.pathMtu; our ACKs go with DF set when they fit. */
+  pathMtu: number;
+  /** Highest sequence number sent (ConnEntry.highestSent), for ICMP errors. */
+  readonly highestSent: number;
+  readonly sndNxt: number;
+  readonly rcvNxt: number;
+  readonly rcvWnd: number;
+  readonly windowField: number;
+  lastAckSent: number;
+  readonly sndWscale: number;
+  maxSndWnd: number;
+  sndWl1: number;
+  sndWl2: number;
+  readonly tsOk: boolean;
+  tsRecent: number;
+  tsRecentAt: Instant;
+  readonly tsOffset: number;
+  readonly timeWaitLen: Duration;
+  readonly challengeAckLimit: number;
+  challengeWindowStart: Instant;
+  challengeCount: number;
+  heapIndex = -1;
+  /** The 2 MSL deadline while in the heap (DeadlineHeap keeps it). */
+  deadline = Number.POSITIVE_INFINITY;
+  released = false;
+
+  constructor(s: TimeWaitSnapshot, binding: TcpBinding, ttl: number, tos: number, pathMtu: number, highestSent: number) {
+    this.local = s.local;
+    this.remote = s.remote;
+    this.binding = binding;
+    this.ttl = ttl;
+    this.tos = tos;
+    this.pathMtu = pathMtu;
+    this.highestSent = highestSent;
+    this.sndNxt = s.sndNxt;
+    this.rcvNxt = s.rcvNxt;
+    this.rcvWnd = s.rcvWnd;
+    this.windowField = s.windowField;
+    this.lastAckSent = s.lastAckSent;
+    this.sndWscale = s.sndWscale;
+    this.maxSndWnd = s.maxSndWnd;
+    this.sndWl1 = s.sndWl1;
+    this.sndWl2 = s.sndWl2;
+    this.tsOk = s.tsOk;
+    this.tsRecent = s.tsRecent;
+    this.tsRecentAt = s.tsRecentAt;
+    this.tsOffset = s.tsOffset;
+    this.timeWaitLen = s.timeWaitLen;
+    this.challengeAckLimit = s.challengeAckLimit;
+    this.challengeWindowStart = s.challengeWindowStart;
+    this.challengeCount = s.challengeCount;
+  }
+}
+
+/** Is `e` in TIME-WAIT, as a compact record or a full connection (a socket still holds it)? */
+export function inTimeWait(e: ConnEntry | TimeWaitEntry): boolean {
+  return e instanceof TimeWaitEntry || e.conn.state === TcpState.TIME_WAIT;
 }

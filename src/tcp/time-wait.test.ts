@@ -11,6 +11,7 @@ import { runScript } from '../packetdrill/runner.js';
 import { pair, sleep } from './socket-pair.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
 import { errnoOf } from '../syscall/outcome.fixtures.js';
+import type { TcpInfoValue } from './tcp-info.js';
 
 /** Active open from the script's socket 3, closed first: TIME-WAIT after the peer's FIN at +.3. */
 const CLIENT_TW_NO_TS = `
@@ -185,6 +186,34 @@ describe('TIME-WAIT of an orphaned connection', () => {
   });
 });
 
+describe('TIME-WAIT and the socket', () => {
+  it('keeps the full connection while a socket holds it, and compacts it once the socket is closed', async () => {
+    const { net, a, b } = pair();
+    const lfd = a.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    a.sys.bind(lfd, { address: C.INADDR_ANY, port: 7900 });
+    a.sys.listen(lfd, 5);
+    const cli = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const acc = a.sys.accept(lfd);
+    await b.sys.connect(cli, { address: '10.0.0.1', port: 7900 });
+    const { fd: srv } = await acc;
+    b.sys.shutdown(cli, C.SHUT_WR);
+    expect(await a.sys.read(srv, new Uint8Array(1))).toBe(0);
+    a.sys.close(srv);
+    await sleep(net, 100);
+    expect(b.tcp.connectionStates()).toEqual(['TIME-WAIT']);
+    expect(b.tcp.compactTimeWaits).toBe(0);
+    // TCP_INFO still reads the connection (state 6, TCP_TIME_WAIT).
+    const info = b.sys.getsockopt(cli, C.IPPROTO_TCP, C.TCP_INFO) as unknown as TcpInfoValue;
+    expect(info.state).toBe(6);
+    b.sys.close(cli);
+    expect(b.tcp.connectionStates()).toEqual(['TIME-WAIT']);
+    expect(b.tcp.compactTimeWaits).toBe(1);
+    await sleep(net, 61_000);
+    expect(b.tcp.connectionCount).toBe(0);
+    net.close();
+  });
+});
+
 describe('TIME-WAIT and the port it holds', () => {
   it('bind() needs SO_REUSEADDR, and connect() then reuses the TIME-WAIT 4-tuple (counted as freed)', async () => {
     const { net, a, b } = pair();
@@ -211,6 +240,8 @@ describe('TIME-WAIT and the port it holds', () => {
       await sleep(net, 100);
       expect(b.tcp.connectionStates()).toEqual(['TIME-WAIT']);
       expect(b.tcp.connectionCount).toBe(1);
+      // The orphan waits as a compact record, not a full TCB.
+      expect(b.tcp.compactTimeWaits).toBe(1);
     }
     expect(b.stack.stats.get('tcp.time-wait-freed')).toBe(1);
     // An ephemeral bind skips the port while TIME-WAIT holds it, and 2 MSL frees it.
