@@ -53,9 +53,7 @@ import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
-import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitInput, timeWaitRestart } from './time-wait.js';
-import { readU32 } from '../wire/bytes.js';
-import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
+import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
@@ -443,22 +441,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     else this.#host.stats.increment(TcpCounter.SendErrors);
   }
 
-  /** An ICMP error about a TIME-WAIT record: what applyIcmpError does to an orphan whose data is all acknowledged. */
-  #timeWaitIcmp(tw: TimeWaitEntry, report: IcmpErrorReport): void {
-    const q = report.quote;
-    if (q.transport.length >= 8) {
-      const seq = readU32(q.transport, 4);
-      if (seqLt(seq, tw.sndNxt) || seqGt(seq, tw.highestSent)) {
-        this.#host.stats.increment(TcpCounter.OutOfWindowIcmps);
-        return;
-      }
-    }
-    if (report.type === Icmpv4Type.DestinationUnreachable && report.code === Icmpv4UnreachableCode.FragmentationNeeded) {
-      if (report.pathMtu !== undefined && report.pathMtu < tw.pathMtu) tw.pathMtu = report.pathMtu;
-    }
-    // Anything else would be a soft error, which nobody is left to read.
-  }
-
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
   #release(entry: ConnEntry): void {
     if (entry.released) return;
@@ -753,7 +735,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const entry = this.#conns.find(q.src, q.srcPort, q.dst, q.dstPort);
     if (entry === undefined) return;
     if (entry instanceof TimeWaitEntry) {
-      this.#timeWaitIcmp(entry, report);
+      timeWaitIcmpError(entry, report, this.#host.stats);
       return;
     }
     if (applyIcmpError(entry, report, this.#host.stats)) this.#after(entry, now);

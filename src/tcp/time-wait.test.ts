@@ -12,6 +12,25 @@ import { pair, sleep } from './socket-pair.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
 import { errnoOf } from '../syscall/outcome.fixtures.js';
 import type { TcpInfoValue } from './tcp-info.js';
+import type { IcmpErrorReport } from '../icmp/icmp-error.js';
+import { SeededRng } from '../random/rng.js';
+import { Counters } from '../stats/counters.js';
+import { Duration } from '../time/duration.js';
+import { instantAdd } from '../time/instant.js';
+import type { Instant } from '../time/instant.js';
+import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
+import { IpProtocol } from '../wire/ipv4.js';
+import { TcpFlag } from '../wire/tcp.js';
+import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
+import type { TcpOption } from '../wire/tcp-options.js';
+import type { TcpConnection } from './connection.js';
+import { connectedPair } from './harness.fixtures.js';
+import { TcpState } from './state.js';
+import { TcpCounter } from './tcp-counters.js';
+import { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
+import type { TcpBinding } from './tcp-entry.js';
+import { applyIcmpError } from './tcp-icmp-error.js';
+import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 
 /** Active open from the script's socket 3, closed first: TIME-WAIT after the peer's FIN at +.3. */
 const CLIENT_TW_NO_TS = `
@@ -250,5 +269,133 @@ describe('TIME-WAIT and the port it holds', () => {
     const again = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
     b.sys.bind(again, { address: '10.0.0.2', port: 41_000 });
     net.close();
+  });
+});
+
+/** A connection of the unit harness that closed first, in TIME-WAIT, and its compact record. */
+function timeWaitTwins(timestamps: boolean): { c: TcpConnection; tw: TimeWaitEntry; now: Instant; binding: TcpBinding } {
+  const { net, c, s } = connectedPair({ seed: 7, client: { timestamps }, server: { timestamps } });
+  c.close();
+  net.run(Duration.fromSecs(1), () => s.state === TcpState.CLOSE_WAIT);
+  s.close();
+  net.run(Duration.fromSecs(1), () => c.state === TcpState.TIME_WAIT && s.isClosed);
+  expect(c.state).toBe(TcpState.TIME_WAIT);
+  const snap = c.timeWaitSnapshot();
+  if (snap === undefined) throw new Error('no TIME-WAIT snapshot');
+  const binding: TcpBinding = { address: c.local.addr, port: c.local.port, reuseAddr: false, reusePort: false, listener: undefined, entry: undefined };
+  return { c, tw: new TimeWaitEntry(snap, binding, 64, 0, 1500, c.info.sndNxt), now: net.now, binding };
+}
+
+/** What is compared of a segment sent. */
+function sent(h: TcpHeaderRepr): string {
+  return JSON.stringify([h.srcPort, h.dstPort, h.seq, h.ack, h.flags, h.window, h.urgentPointer, h.options]);
+}
+
+describe('the TIME-WAIT record answers as the full TCB did', () => {
+  for (const timestamps of [false, true]) {
+    it(`random segments (timestamps ${timestamps ? 'on' : 'off'}): same replies, same end, same 2 MSL deadline`, () => {
+      const rng = new SeededRng(timestamps ? 11 : 12);
+      let checked = 0;
+      for (let round = 0; round < 40; round++) {
+        const twins = timeWaitTwins(timestamps);
+        const { c, tw } = twins;
+        let now = twins.now;
+        let deadline = c.pollAt()!;
+        const base = { seq: tw.rcvNxt, ack: tw.sndNxt, tsVal: tw.tsRecent };
+        for (let i = 0; i < 60; i++) {
+          now = instantAdd(now, Duration.fromMillis(rng.nextInt(4) === 0 ? rng.nextInt(40_000) : rng.nextInt(1500)));
+          if (now >= deadline) {
+            // MUST-13: both end at the same instant.
+            c.poll(now);
+            expect(c.isClosed).toBe(true);
+            break;
+          }
+          const pick = <T>(xs: readonly T[]): T => xs[rng.nextInt(xs.length)]!;
+          const flags = pick([
+            TcpFlag.ACK,
+            TcpFlag.ACK | TcpFlag.FIN,
+            TcpFlag.ACK | TcpFlag.PSH,
+            TcpFlag.RST,
+            TcpFlag.RST | TcpFlag.ACK,
+            TcpFlag.SYN,
+            TcpFlag.SYN | TcpFlag.ACK,
+            TcpFlag.FIN,
+            0,
+          ]);
+          const near = (x: number): number => (x + pick([0, 0, -1, 1, 2, 100, -100, 70_000, -70_000, 200_000, 2 ** 31])) >>> 0;
+          const payload = rng.nextInt(3) === 0 ? new Uint8Array(10) : new Uint8Array(0);
+          const options: TcpOption[] = [];
+          if (timestamps && rng.nextInt(5) !== 0) {
+            options.push({ kind: 'timestamps', tsVal: near(base.tsVal), tsEcr: 0 });
+            if (rng.nextInt(3) === 0) base.tsVal = (base.tsVal + 1 + rng.nextInt(100)) >>> 0;
+          }
+          const seg: TcpRepr = {
+            srcPort: tw.remote.port,
+            dstPort: tw.local.port,
+            seq: near(base.seq),
+            ack: rng.nextInt(3) === 0 ? (base.ack - rng.nextInt(4_000_000)) >>> 0 : near(base.ack),
+            flags,
+            window: rng.nextInt(0x10000),
+            urgentPointer: 0,
+            options,
+            payload,
+          };
+          const newSyn = c.acceptsNewSyn(seg);
+          expect(timeWaitAcceptsSyn(tw, seg)).toBe(newSyn);
+          if (newSyn) continue;
+          c.input(now, seg);
+          const full: string[] = [];
+          for (let out = c.poll(now); out !== undefined; out = c.poll(now)) full.push(sent(out.header));
+          const v = timeWaitInput(tw, now, seg);
+          const compact = v === TimeWaitVerdict.Ack || v === TimeWaitVerdict.AckRestart ? [sent(timeWaitAck(tw, now))] : [];
+          expect(compact).toEqual(full);
+          expect(v === TimeWaitVerdict.Close).toBe(c.isClosed);
+          checked++;
+          if (c.isClosed) break;
+          if (v === TimeWaitVerdict.AckRestart) deadline = timeWaitRestart(tw, now);
+          expect(c.pollAt()).toBe(deadline);
+        }
+      }
+      expect(checked).toBeGreaterThan(300);
+    });
+  }
+
+  it('ICMP errors: the same counters and path MTU as applyIcmpError on the full connection', () => {
+    const { c, tw, binding } = timeWaitTwins(true);
+    const entry = new ConnEntry(c, binding, undefined, 64, 0, 1500, c.info.sndNxt);
+    const fullStats = new Counters();
+    const compactStats = new Counters();
+    const report = (seq: number, code: number, pathMtu?: number): IcmpErrorReport => {
+      const transport = new Uint8Array(8);
+      new DataView(transport.buffer).setUint32(4, seq >>> 0);
+      return {
+        type: Icmpv4Type.DestinationUnreachable,
+        code,
+        from: c.remote.addr,
+        local: false,
+        quote: { protocol: IpProtocol.Tcp, src: c.local.addr, dst: c.remote.addr, srcPort: c.local.port, dstPort: c.remote.port, transport } as IcmpErrorReport['quote'],
+        errno: code === Icmpv4UnreachableCode.FragmentationNeeded ? 'EMSGSIZE' : 'EHOSTUNREACH',
+        hard: false,
+        ...(pathMtu === undefined ? {} : { pathMtu }),
+      };
+    };
+    const una = c.info.sndNxt;
+    const reports = [
+      report(una - 1, 1),
+      report(una + 1, 1),
+      report(una, 1),
+      report(una, Icmpv4UnreachableCode.FragmentationNeeded, 1400),
+      report(una, Icmpv4UnreachableCode.FragmentationNeeded, 1450),
+      report(una - 5, Icmpv4UnreachableCode.FragmentationNeeded, 1000),
+    ];
+    for (const r of reports) {
+      applyIcmpError(entry, r, fullStats);
+      timeWaitIcmpError(tw, r, compactStats);
+      expect(tw.pathMtu).toBe(entry.pathMtu);
+      expect(compactStats.get(TcpCounter.OutOfWindowIcmps)).toBe(fullStats.get(TcpCounter.OutOfWindowIcmps));
+    }
+    expect(tw.pathMtu).toBe(1400);
+    expect(compactStats.get(TcpCounter.OutOfWindowIcmps)).toBe(3);
+    expect(c.state).toBe(TcpState.TIME_WAIT);
   });
 });

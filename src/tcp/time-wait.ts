@@ -14,7 +14,12 @@ import { TcpFlag, hasFlag } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { TcpOptionsScratch, TcpOptionsSummaryScratch, buildDataOptionsInto, summarizeTcpOptions, summarizeTcpOptionsInto } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
+import type { IcmpErrorReport } from '../icmp/icmp-error.js';
+import type { Counters } from '../stats/counters.js';
+import { readU32 } from '../wire/bytes.js';
+import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import { segLen } from './input.js';
+import { TcpCounter } from './tcp-counters.js';
 import { seqAdd, seqGt, seqInWindow, seqLe, seqLt } from './seq.js';
 import type { TimeWaitEntry } from './tcp-entry.js';
 
@@ -107,6 +112,26 @@ export function timeWaitInput(tw: TimeWaitEntry, now: Instant, seg: TcpRepr): Ti
   }
   // The only thing that can arrive is a retransmitted FIN: ACK it, restart 2 MSL. Text is dropped.
   return fin ? TimeWaitVerdict.AckRestart : TimeWaitVerdict.Drop;
+}
+
+/**
+ * An ICMP error about a segment of `tw`: what tcp-icmp-error.ts
+ * applyIcmpError does to an orphan in TIME-WAIT, whose data is all
+ * acknowledged (Linux tcp_v4_err on a timewait socket only checks it).
+ */
+export function timeWaitIcmpError(tw: TimeWaitEntry, report: IcmpErrorReport, stats: Counters): void {
+  const q = report.quote;
+  if (q.transport.length >= 8) {
+    const seq = readU32(q.transport, 4);
+    if (seqLt(seq, tw.sndNxt) || seqGt(seq, tw.highestSent)) {
+      stats.increment(TcpCounter.OutOfWindowIcmps);
+      return;
+    }
+  }
+  // RFC 1191: the path MTU drops (the orphan's mode is IP_PMTUDISC_WANT, which learns it).
+  const fragNeeded = report.type === Icmpv4Type.DestinationUnreachable && report.code === Icmpv4UnreachableCode.FragmentationNeeded;
+  if (fragNeeded && report.pathMtu !== undefined && report.pathMtu < tw.pathMtu) tw.pathMtu = report.pathMtu;
+  // Anything else is a soft error, and nobody is left to read it.
 }
 
 /**
