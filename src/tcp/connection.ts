@@ -24,8 +24,8 @@ import { captureUrgentByte } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
-import { timeWaitSnapshot } from './time-wait-state.js';
-import type { TimeWaitSnapshot } from './time-wait-state.js';
+import { fillTimeWait } from './time-wait-state.js';
+import type { TimeWaitFields } from './time-wait-state.js';
 import type { TcpError } from './state.js';
 
 export type { TcpEndpoint } from './tcb.js';
@@ -150,9 +150,9 @@ export class TcpConnection {
     return seqGt(seg.seq, t.rcvNxt);
   }
 
-  /** TIME-WAIT's state for a compact record (time-wait-state.ts), or undefined while the full TCB is needed. */
-  timeWaitSnapshot(): TimeWaitSnapshot | undefined {
-    return timeWaitSnapshot(this.#t);
+  /** Fills a compact TIME-WAIT record (time-wait-state.ts); false while the full TCB is still needed. */
+  fillTimeWait(into: TimeWaitFields): boolean {
+    return fillTimeWait(this.#t, into);
   }
 
   // ---------------------------------------------------------------- status

@@ -6,14 +6,14 @@
  */
 import type { ErrnoName } from '../errno/errno.js';
 import type { SocketLevelOptions } from '../syscall/sockopt.js';
-import type { Duration } from '../time/duration.js';
-import type { Instant } from '../time/instant.js';
+import { Duration } from '../time/duration.js';
+import { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { TcpState } from './state.js';
 import type { TcpEndpoint } from './tcb.js';
-import type { TimeWaitSnapshot } from './time-wait-state.js';
+import type { TimeWaitFields } from './time-wait-state.js';
 
 /** What the protocol needs of the socket owning a connection or a listener (TcpSocket). */
 export interface TcpEntrySocket {
@@ -126,67 +126,101 @@ export class ConnEntry {
  * A connection in TIME-WAIT whose socket is gone, in place of its ConnEntry
  * and TCB (Linux's inet_timewait_sock): what time-wait.ts needs to answer
  * segments for the 4-tuple during 2 MSL, and what the protocol's tables
- * need (the tuple, the binding that holds the port, the heap slot).
+ * need (the tuple, the binding that holds the port, the heap slot). Filled
+ * by TcpConnection.fillTimeWait (time-wait-state.ts).
+ *
+ * Sequence numbers and TSvals are kept as int32 and read back unsigned:
+ * an int32 is a small integer to V8, stored in the object, where half of
+ * all uint32 values would each be a separate 16-byte heap number.
  */
-export class TimeWaitEntry {
-  readonly local: TcpEndpoint;
-  readonly remote: TcpEndpoint;
+export class TimeWaitEntry implements TimeWaitFields {
+  local: TcpEndpoint = NO_ENDPOINT;
+  remote: TcpEndpoint = NO_ENDPOINT;
   readonly binding: TcpBinding;
   readonly ttl: number;
   readonly tos: number;
   /** RFC 1191: as ConnEntry.pathMtu; our ACKs go with DF set when they fit. */
   pathMtu: number;
-  /** Highest sequence number sent (ConnEntry.highestSent), for ICMP errors. */
-  readonly highestSent: number;
-  readonly sndNxt: number;
-  readonly rcvNxt: number;
-  readonly rcvWnd: number;
-  readonly windowField: number;
-  lastAckSent: number;
-  readonly sndWscale: number;
-  maxSndWnd: number;
-  sndWl1: number;
-  sndWl2: number;
-  readonly tsOk: boolean;
-  tsRecent: number;
-  tsRecentAt: Instant;
-  readonly tsOffset: number;
-  readonly timeWaitLen: Duration;
-  readonly challengeAckLimit: number;
-  challengeWindowStart: Instant;
-  challengeCount: number;
+  rcvWnd = 0;
+  windowField = 0;
+  sndWscale = 0;
+  maxSndWnd = 0;
+  tsOk = false;
+  tsRecentAt = Instant.ZERO;
+  timeWaitLen = Duration.ZERO;
+  challengeAckLimit = 0;
+  challengeWindowStart = Instant.ZERO;
+  challengeCount = 0;
   heapIndex = -1;
   /** The 2 MSL deadline while in the heap (DeadlineHeap keeps it). */
   deadline = Number.POSITIVE_INFINITY;
   released = false;
+  #highestSent: number;
+  #sndNxt = 0;
+  #rcvNxt = 0;
+  #lastAckSent = 0;
+  #sndWl1 = 0;
+  #sndWl2 = 0;
+  #tsRecent = 0;
+  #tsOffset = 0;
 
-  constructor(s: TimeWaitSnapshot, binding: TcpBinding, ttl: number, tos: number, pathMtu: number, highestSent: number) {
-    this.local = s.local;
-    this.remote = s.remote;
+  /** `highestSent`: ConnEntry.highestSent, for ICMP errors. */
+  constructor(binding: TcpBinding, ttl: number, tos: number, pathMtu: number, highestSent: number) {
     this.binding = binding;
     this.ttl = ttl;
     this.tos = tos;
     this.pathMtu = pathMtu;
-    this.highestSent = highestSent;
-    this.sndNxt = s.sndNxt;
-    this.rcvNxt = s.rcvNxt;
-    this.rcvWnd = s.rcvWnd;
-    this.windowField = s.windowField;
-    this.lastAckSent = s.lastAckSent;
-    this.sndWscale = s.sndWscale;
-    this.maxSndWnd = s.maxSndWnd;
-    this.sndWl1 = s.sndWl1;
-    this.sndWl2 = s.sndWl2;
-    this.tsOk = s.tsOk;
-    this.tsRecent = s.tsRecent;
-    this.tsRecentAt = s.tsRecentAt;
-    this.tsOffset = s.tsOffset;
-    this.timeWaitLen = s.timeWaitLen;
-    this.challengeAckLimit = s.challengeAckLimit;
-    this.challengeWindowStart = s.challengeWindowStart;
-    this.challengeCount = s.challengeCount;
+    this.#highestSent = highestSent | 0;
+  }
+
+  get highestSent(): number {
+    return this.#highestSent >>> 0;
+  }
+  get sndNxt(): number {
+    return this.#sndNxt >>> 0;
+  }
+  set sndNxt(v: number) {
+    this.#sndNxt = v | 0;
+  }
+  get rcvNxt(): number {
+    return this.#rcvNxt >>> 0;
+  }
+  set rcvNxt(v: number) {
+    this.#rcvNxt = v | 0;
+  }
+  get lastAckSent(): number {
+    return this.#lastAckSent >>> 0;
+  }
+  set lastAckSent(v: number) {
+    this.#lastAckSent = v | 0;
+  }
+  get sndWl1(): number {
+    return this.#sndWl1 >>> 0;
+  }
+  set sndWl1(v: number) {
+    this.#sndWl1 = v | 0;
+  }
+  get sndWl2(): number {
+    return this.#sndWl2 >>> 0;
+  }
+  set sndWl2(v: number) {
+    this.#sndWl2 = v | 0;
+  }
+  get tsRecent(): number {
+    return this.#tsRecent >>> 0;
+  }
+  set tsRecent(v: number) {
+    this.#tsRecent = v | 0;
+  }
+  get tsOffset(): number {
+    return this.#tsOffset >>> 0;
+  }
+  set tsOffset(v: number) {
+    this.#tsOffset = v | 0;
   }
 }
+
+const NO_ENDPOINT: TcpEndpoint = Object.freeze({ addr: 0, port: 0 });
 
 /** Is `e` in TIME-WAIT, as a compact record or a full connection (a socket still holds it)? */
 export function inTimeWait(e: ConnEntry | TimeWaitEntry): boolean {

@@ -381,9 +381,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    * while the TCB still has more to do than wait (time-wait-state.ts).
    */
   #compact(entry: ConnEntry): boolean {
-    const s = entry.conn.timeWaitSnapshot();
-    if (s === undefined) return false;
-    const tw = new TimeWaitEntry(s, entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
+    const tw = new TimeWaitEntry(entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
+    if (!entry.conn.fillTimeWait(tw)) return false;
     entry.released = true;
     const lingering = entry.lingerWaker;
     entry.lingerWaker = undefined;
@@ -394,7 +393,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#conns.set(tw);
     this.#lastEntry = undefined;
     if (entry.binding.entry === entry) entry.binding.entry = tw;
-    this.#heap.set(tw, s.deadline);
+    this.#heap.set(tw, tw.deadline);
     return true;
   }
 

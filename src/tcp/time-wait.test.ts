@@ -280,10 +280,10 @@ function timeWaitTwins(timestamps: boolean): { c: TcpConnection; tw: TimeWaitEnt
   s.close();
   net.run(Duration.fromSecs(1), () => c.state === TcpState.TIME_WAIT && s.isClosed);
   expect(c.state).toBe(TcpState.TIME_WAIT);
-  const snap = c.timeWaitSnapshot();
-  if (snap === undefined) throw new Error('no TIME-WAIT snapshot');
   const binding: TcpBinding = { address: c.local.addr, port: c.local.port, reuseAddr: false, reusePort: false, listener: undefined, entry: undefined };
-  return { c, tw: new TimeWaitEntry(snap, binding, 64, 0, 1500, c.info.sndNxt), now: net.now, binding };
+  const tw = new TimeWaitEntry(binding, 64, 0, 1500, c.info.sndNxt);
+  if (!c.fillTimeWait(tw)) throw new Error('not ready for a TIME-WAIT record');
+  return { c, tw, now: net.now, binding };
 }
 
 /** What is compared of a segment sent. */
