@@ -31,6 +31,14 @@ import type { BenchCase, Measurement } from './lib/harness.js';
 /** The issue's target: at most 4 KiB per connection endpoint with default buffers. */
 export const IDLE_MEMORY_TARGET = 4096;
 
+/**
+ * Our bound on a connection left in TIME-WAIT after its socket closed: a
+ * quarter of an idle endpoint's. Linux keeps a tcp_timewait_sock of a few
+ * hundred bytes there instead of the socket; ours is a TimeWaitEntry
+ * (src/tcp/tcp-entry.ts) plus its table, heap and port-binding slots.
+ */
+export const TIME_WAIT_MEMORY_TARGET = 1024;
+
 /** Connections per client stack (address): below the 28 232 ports of the default ephemeral range. */
 const PER_CLIENT = 25_000;
 /** Calls in flight at once: enough to keep the virtual wire busy, few enough that promises stay cheap. */
@@ -227,18 +235,26 @@ function measurement(r: IdleMemoryResult, label: string): Measurement {
   return { metric: label, unit: 'B/endpoint', better: 'lower', sockstack: r.bytesPerEndpoint, reference: IDLE_MEMORY_TARGET };
 }
 
+function timeWaitMeasurement(r: IdleMemoryResult, label: string): Measurement {
+  if (r.timeWaitBytesPerEntry === undefined) throw new Error('tcp-idle-memory: no TIME-WAIT figure');
+  return { metric: label, unit: 'B/entry', better: 'lower', sockstack: r.timeWaitBytesPerEntry, reference: TIME_WAIT_MEMORY_TARGET };
+}
+
 /** The 100 000-connection figure, measured once per process (see the file comment). */
 let large: IdleMemoryResult | undefined;
 
 export const tcpIdleMemoryCase: BenchCase = {
   name: 'tcp-idle-memory',
   description:
-    'heap + ArrayBuffer bytes per idle ESTABLISHED endpoint (connect/accept, 1 byte each way, 1 s idle), two or more stacks on a VirtualClock; 100k measured once per process',
-  reference: `the target, ${IDLE_MEMORY_TARGET} B per endpoint (absolute: ratio <= 1 meets it)`,
+    'heap + ArrayBuffer bytes per idle ESTABLISHED endpoint (connect/accept, 1 byte each way, 1 s idle), two or more stacks on a VirtualClock; 100k measured once per process; then per connection left in TIME-WAIT once the clients, then the servers, closed',
+  reference: `the targets, ${IDLE_MEMORY_TARGET} B per endpoint and ${TIME_WAIT_MEMORY_TARGET} B per TIME-WAIT entry (absolute: ratio <= 1 meets them)`,
   async run({ quick }) {
-    if (quick) return [measurement(await measureIdleMemory({ connections: 2000 }), '2k conns')];
-    const small = await measureIdleMemory({ connections: 10_000 });
+    if (quick) {
+      const r = await measureIdleMemory({ connections: 2000, timeWait: true });
+      return [measurement(r, '2k conns'), timeWaitMeasurement(r, '2k TIME-WAIT')];
+    }
+    const small = await measureIdleMemory({ connections: 10_000, timeWait: true });
     large ??= await measureIdleMemory({ connections: 100_000 });
-    return [measurement(small, '10k conns'), measurement(large, '100k conns')];
+    return [measurement(small, '10k conns'), measurement(large, '100k conns'), timeWaitMeasurement(small, '10k TIME-WAIT')];
   },
 };
