@@ -70,6 +70,25 @@ export class ConnTable {
     this.#size++;
   }
 
+  /**
+   * Puts `entry` where `old`, of the same tuple, was (a connection becoming
+   * its TIME-WAIT record): no removal and re-insertion in the Map.
+   */
+  replace(old: TableEntry, entry: TableEntry): void {
+    const key = portPairKey(old.local.port, old.remote.port);
+    const v = this.#byPorts.get(key);
+    if (v === old) {
+      this.#byPorts.set(key, entry);
+      return;
+    }
+    const i = Array.isArray(v) ? v.indexOf(old) : -1;
+    if (i < 0 || !Array.isArray(v)) {
+      this.set(entry);
+      return;
+    }
+    v[i] = entry;
+  }
+
   /** Removes `entry` if it is the one registered under its tuple. */
   delete(entry: TableEntry): void {
     const key = portPairKey(entry.local.port, entry.remote.port);

@@ -40,6 +40,23 @@ export class DeadlineHeap {
     else if (at > old) this.#down(e.heapIndex);
   }
 
+  /** Puts `e` in `old`'s place with deadline `at` (`old` leaves the heap), in one sift instead of a removal and an insertion. */
+  replace(old: HeapEntry, e: HeapEntry, at: number): void {
+    const i = old.heapIndex;
+    if (i < 0 || e.heapIndex >= 0) {
+      this.remove(old);
+      this.set(e, at);
+      return;
+    }
+    old.heapIndex = -1;
+    old.deadline = Number.POSITIVE_INFINITY;
+    this.#a[i] = e;
+    e.heapIndex = i;
+    e.deadline = at;
+    this.#up(i);
+    this.#down(e.heapIndex);
+  }
+
   remove(e: HeapEntry): void {
     const i = e.heapIndex;
     if (i < 0) return;

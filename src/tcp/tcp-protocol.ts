@@ -388,12 +388,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     entry.lingerWaker = undefined;
     lingering?.();
     entry.conn.onEvent = undefined;
-    this.#heap.remove(entry);
-    // Same tuple: the record replaces the entry where it was.
-    this.#conns.set(tw);
+    // Same tuple: the record takes the entry's place in the table and the heap.
+    this.#conns.replace(entry, tw);
+    this.#heap.replace(entry, tw, tw.deadline);
     this.#lastEntry = undefined;
     if (entry.binding.entry === entry) entry.binding.entry = tw;
-    this.#heap.set(tw, tw.deadline);
     return true;
   }
 
