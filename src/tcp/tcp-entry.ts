@@ -1,6 +1,7 @@
 /**
  * The records TcpProtocol and TcpSocket share: a bind-table entry, a
- * listener's queues and one tracked connection. A leaf module (it knows the
+ * listener's queues and one tracked connection; and the protocol's compact
+ * record of a connection in TIME-WAIT whose socket is gone. A leaf module (it knows the
  * socket only through `TcpEntrySocket`), so the protocol and the socket do
  * not import each other.
  */

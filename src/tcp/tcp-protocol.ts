@@ -13,10 +13,15 @@
  * inet_connection_sock.c), since programs written against sockstack usually
  * also run on Linux.
  *
+ * An orphan that reaches TIME-WAIT leaves its TCB for a compact record
+ * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap;
+ * time-wait.ts answers its segments.
+ *
  * Kept apart: the connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
- * (tcp-icmp-error.ts), the counter names (tcp-counters.ts), the host
- * contract (tcp-host.ts) and the wiring into a Stack (install-tcp.ts).
+ * (tcp-icmp-error.ts), TIME-WAIT records (time-wait.ts, time-wait-state.ts),
+ * the counter names (tcp-counters.ts), the host contract (tcp-host.ts) and
+ * the wiring into a Stack (install-tcp.ts).
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
