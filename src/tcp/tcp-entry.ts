@@ -1,9 +1,9 @@
 /**
  * The records TcpProtocol and TcpSocket share: a bind-table entry, a
  * listener's queues and one tracked connection; and the protocol's compact
- * record of a connection in TIME-WAIT whose socket is gone. A leaf module (it knows the
- * socket only through `TcpEntrySocket`), so the protocol and the socket do
- * not import each other.
+ * record of a connection in TIME-WAIT whose socket is gone. A leaf module
+ * (it knows the socket only through `TcpEntrySocket`), so the protocol and
+ * the socket do not import each other.
  */
 import type { ErrnoName } from '../errno/errno.js';
 import type { SocketLevelOptions } from '../syscall/sockopt.js';
