@@ -31,6 +31,14 @@ import type { BenchCase, Measurement } from './lib/harness.js';
 /** The issue's target: at most 4 KiB per connection endpoint with default buffers. */
 export const IDLE_MEMORY_TARGET = 4096;
 
+/**
+ * Our bound on a connection left in TIME-WAIT after its socket closed: a
+ * quarter of an idle endpoint's. Linux keeps a tcp_timewait_sock of a few
+ * hundred bytes there instead of the socket; ours is a TimeWaitEntry
+ * (src/tcp/tcp-entry.ts) plus its table, heap and port-binding slots.
+ */
+export const TIME_WAIT_MEMORY_TARGET = 1024;
+
 /** Connections per client stack (address): below the 28 232 ports of the default ephemeral range. */
 const PER_CLIENT = 25_000;
 /** Calls in flight at once: enough to keep the virtual wire busy, few enough that promises stay cheap. */
@@ -75,6 +83,12 @@ export interface IdleMemoryResult {
    * (0 when every connection closed with FINs).
    */
   readonly afterClose?: { readonly fds: number; readonly timers: number; readonly resets: number };
+  /**
+   * Set when `timeWait`: heap + ArrayBuffer bytes per connection left in
+   * TIME-WAIT (the clients closed first, the servers after their FIN came),
+   * over the figure before the first connection, with every socket closed.
+   */
+  readonly timeWaitBytesPerEntry?: number;
 }
 
 export interface IdleMemoryOptions {
@@ -83,6 +97,8 @@ export interface IdleMemoryOptions {
   readonly seed?: number;
   /** Close every socket afterwards and wait until nothing is left (tests); default: just drop the stacks. */
   readonly closeAll?: boolean;
+  /** Close every socket, client first, and measure what the connections left in TIME-WAIT cost (see timeWaitBytesPerEntry). */
+  readonly timeWait?: boolean;
 }
 
 /** Opens `connections` connections, idles them, and measures; see the file comment. */
@@ -167,9 +183,21 @@ export async function measureIdleMemory(options: IdleMemoryOptions): Promise<Idl
   const serverOpen = server.sys.openFds().length;
   const clientOpen = clients.reduce((sum, c) => sum + c.sys.openFds().length, 0);
 
+  let timeWaitBytesPerEntry: number | undefined;
+  if (options.timeWait === true) {
+    // The client closes first and ends in TIME-WAIT; the server's socket sees
+    // the FIN (CLOSE-WAIT) before it closes, so its side ends at LAST-ACK.
+    for (let j = 0; j < n; j++) clientOf(j).sys.close(clientFds[j]!);
+    await clock.sleep(Duration.fromMillis(10));
+    for (let j = 0; j < n; j++) server.sys.close(serverFds[j]!);
+    await clock.sleep(Duration.fromSecs(1));
+    const tw = memory();
+    timeWaitBytesPerEntry = (tw.heap - before.heap + tw.arrayBuffers - before.arrayBuffers) / n;
+  }
+
   let afterClose: IdleMemoryResult['afterClose'];
   if (options.closeAll === true) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < n && options.timeWait !== true; j++) {
       clientOf(j).sys.close(clientFds[j]!);
       server.sys.close(serverFds[j]!);
     }
@@ -195,6 +223,7 @@ export async function measureIdleMemory(options: IdleMemoryOptions): Promise<Idl
     clientFds: clientOpen,
     bytesExchanged: exchanged,
     ...(afterClose !== undefined ? { afterClose } : {}),
+    ...(timeWaitBytesPerEntry !== undefined ? { timeWaitBytesPerEntry } : {}),
   };
 }
 
@@ -206,18 +235,26 @@ function measurement(r: IdleMemoryResult, label: string): Measurement {
   return { metric: label, unit: 'B/endpoint', better: 'lower', sockstack: r.bytesPerEndpoint, reference: IDLE_MEMORY_TARGET };
 }
 
+function timeWaitMeasurement(r: IdleMemoryResult, label: string): Measurement {
+  if (r.timeWaitBytesPerEntry === undefined) throw new Error('tcp-idle-memory: no TIME-WAIT figure');
+  return { metric: label, unit: 'B/entry', better: 'lower', sockstack: r.timeWaitBytesPerEntry, reference: TIME_WAIT_MEMORY_TARGET };
+}
+
 /** The 100 000-connection figure, measured once per process (see the file comment). */
 let large: IdleMemoryResult | undefined;
 
 export const tcpIdleMemoryCase: BenchCase = {
   name: 'tcp-idle-memory',
   description:
-    'heap + ArrayBuffer bytes per idle ESTABLISHED endpoint (connect/accept, 1 byte each way, 1 s idle), two or more stacks on a VirtualClock; 100k measured once per process',
-  reference: `the target, ${IDLE_MEMORY_TARGET} B per endpoint (absolute: ratio <= 1 meets it)`,
+    'heap + ArrayBuffer bytes per idle ESTABLISHED endpoint (connect/accept, 1 byte each way, 1 s idle), two or more stacks on a VirtualClock; 100k measured once per process; then per connection left in TIME-WAIT once the clients, then the servers, closed',
+  reference: `the targets, ${IDLE_MEMORY_TARGET} B per endpoint and ${TIME_WAIT_MEMORY_TARGET} B per TIME-WAIT entry (absolute: ratio <= 1 meets them)`,
   async run({ quick }) {
-    if (quick) return [measurement(await measureIdleMemory({ connections: 2000 }), '2k conns')];
-    const small = await measureIdleMemory({ connections: 10_000 });
+    if (quick) {
+      const r = await measureIdleMemory({ connections: 2000, timeWait: true });
+      return [measurement(r, '2k conns'), timeWaitMeasurement(r, '2k TIME-WAIT')];
+    }
+    const small = await measureIdleMemory({ connections: 10_000, timeWait: true });
     large ??= await measureIdleMemory({ connections: 100_000 });
-    return [measurement(small, '10k conns'), measurement(large, '100k conns')];
+    return [measurement(small, '10k conns'), measurement(large, '100k conns'), timeWaitMeasurement(small, '10k TIME-WAIT')];
   },
 };

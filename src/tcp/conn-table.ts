@@ -4,7 +4,10 @@
  * a self-contained index over ConnEntry with no protocol logic in it.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { ConnEntry } from './tcp-entry.js';
+import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
+
+/** A table entry: a connection, or the compact record of one in TIME-WAIT. */
+export type TableEntry = ConnEntry | TimeWaitEntry;
 
 /**
  * The key of a (local port, remote port) pair in ConnTable: a small integer
@@ -17,9 +20,9 @@ function portPairKey(localPort: number, remotePort: number): number {
 }
 
 /** Whether `e` is the connection of this tuple. */
-function hasTuple(e: ConnEntry, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): boolean {
-  const l = e.conn.local;
-  const r = e.conn.remote;
+function hasTuple(e: TableEntry, localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): boolean {
+  const l = e.local;
+  const r = e.remote;
   return l.port === localPort && r.port === remotePort && l.addr === localAddr && r.addr === remoteAddr;
 }
 
@@ -31,48 +34,67 @@ function hasTuple(e: ConnEntry, localAddr: Ipv4Address, localPort: number, remot
  * string-keyed index beside it cost about 350 B per connection.)
  */
 export class ConnTable {
-  readonly #byPorts = new Map<number, ConnEntry | ConnEntry[]>();
+  readonly #byPorts = new Map<number, TableEntry | TableEntry[]>();
   #size = 0;
 
   get size(): number {
     return this.#size;
   }
 
-  *values(): IterableIterator<ConnEntry> {
+  *values(): IterableIterator<TableEntry> {
     for (const v of this.#byPorts.values()) {
-      if (v instanceof ConnEntry) yield v;
+      if (!Array.isArray(v)) yield v;
       else yield* v;
     }
   }
 
-  find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): ConnEntry | undefined {
+  find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): TableEntry | undefined {
     const v = this.#byPorts.get(portPairKey(localPort, remotePort));
     if (v === undefined) return undefined;
-    if (v instanceof ConnEntry) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
+    if (!Array.isArray(v)) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
     for (const e of v) if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
     return undefined;
   }
 
   /** Registers `entry` under its conn's tuple, replacing whatever was there. */
-  set(entry: ConnEntry): void {
-    const l = entry.conn.local;
-    const r = entry.conn.remote;
+  set(entry: TableEntry): void {
+    const l = entry.local;
+    const r = entry.remote;
     const old = this.find(l.addr, l.port, r.addr, r.port);
     if (old !== undefined) this.delete(old);
     const key = portPairKey(l.port, r.port);
     const v = this.#byPorts.get(key);
     if (v === undefined) this.#byPorts.set(key, entry);
-    else if (v instanceof ConnEntry) this.#byPorts.set(key, [v, entry]);
+    else if (!Array.isArray(v)) this.#byPorts.set(key, [v, entry]);
     else v.push(entry);
     this.#size++;
   }
 
+  /**
+   * Puts `entry` where `old`, of the same tuple, was (a connection becoming
+   * its TIME-WAIT record): no removal and re-insertion in the Map.
+   */
+  replace(old: TableEntry, entry: TableEntry): void {
+    const key = portPairKey(old.local.port, old.remote.port);
+    const v = this.#byPorts.get(key);
+    if (v === old) {
+      this.#byPorts.set(key, entry);
+      return;
+    }
+    const i = Array.isArray(v) ? v.indexOf(old) : -1;
+    if (i < 0 || !Array.isArray(v)) {
+      this.set(entry);
+      return;
+    }
+    v[i] = entry;
+  }
+
   /** Removes `entry` if it is the one registered under its tuple. */
-  delete(entry: ConnEntry): void {
-    const key = portPairKey(entry.conn.local.port, entry.conn.remote.port);
+  delete(entry: TableEntry): void {
+    const key = portPairKey(entry.local.port, entry.remote.port);
     const v = this.#byPorts.get(key);
     if (v === undefined) return;
-    if (v instanceof ConnEntry) {
+    if (!Array.isArray(v)) {
       if (v !== entry) return;
       this.#byPorts.delete(key);
     } else {

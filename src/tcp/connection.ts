@@ -24,6 +24,8 @@ import { captureUrgentByte } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
+import { fillTimeWait } from './time-wait-state.js';
+import type { TimeWaitFields } from './time-wait-state.js';
 import type { TcpError } from './state.js';
 
 export type { TcpEndpoint } from './tcb.js';
@@ -146,6 +148,11 @@ export class TcpConnection {
       if (ts !== undefined) return seqGt(ts.tsVal, t.tsRecent);
     }
     return seqGt(seg.seq, t.rcvNxt);
+  }
+
+  /** Fills a compact TIME-WAIT record (time-wait-state.ts); false while the full TCB is still needed. */
+  fillTimeWait(into: TimeWaitFields): boolean {
+    return fillTimeWait(this.#t, into);
   }
 
   // ---------------------------------------------------------------- status

@@ -4,22 +4,25 @@
  * and moves a connection's deadline in O(log n), with 100k connections too.
  * The heap index and deadline live on the entry itself (no side map).
  */
-import type { ConnEntry } from './tcp-entry.js';
+import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
+
+/** What the heap holds: connections, and TIME-WAIT records (their 2 MSL deadline). */
+type HeapEntry = ConnEntry | TimeWaitEntry;
 
 /** Indexed binary min-heap of connections by deadline: O(log n) insert, update and removal. */
 export class DeadlineHeap {
-  readonly #a: ConnEntry[] = [];
+  readonly #a: HeapEntry[] = [];
 
   get size(): number {
     return this.#a.length;
   }
 
-  peek(): ConnEntry | undefined {
+  peek(): HeapEntry | undefined {
     return this.#a[0];
   }
 
   /** Sets (or clears, with undefined) an entry's deadline. */
-  set(e: ConnEntry, at: number | undefined): void {
+  set(e: HeapEntry, at: number | undefined): void {
     if (at === undefined) {
       this.remove(e);
       return;
@@ -37,7 +40,24 @@ export class DeadlineHeap {
     else if (at > old) this.#down(e.heapIndex);
   }
 
-  remove(e: ConnEntry): void {
+  /** Puts `e` in `old`'s place with deadline `at` (`old` leaves the heap), in one sift instead of a removal and an insertion. */
+  replace(old: HeapEntry, e: HeapEntry, at: number): void {
+    const i = old.heapIndex;
+    if (i < 0 || e.heapIndex >= 0) {
+      this.remove(old);
+      this.set(e, at);
+      return;
+    }
+    old.heapIndex = -1;
+    old.deadline = Number.POSITIVE_INFINITY;
+    this.#a[i] = e;
+    e.heapIndex = i;
+    e.deadline = at;
+    this.#up(i);
+    this.#down(e.heapIndex);
+  }
+
+  remove(e: HeapEntry): void {
     const i = e.heapIndex;
     if (i < 0) return;
     const last = this.#a.pop()!;

@@ -7,7 +7,7 @@
 import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { TcpState } from './state.js';
+import { inTimeWait } from './tcp-entry.js';
 import type { TcpBinding } from './tcp-entry.js';
 
 /**
@@ -27,7 +27,7 @@ export function bindConflicts(
   for (const other of ports.bindings(port)) {
     if (other === self || !overlaps(other.address, address)) continue;
     if (reuseAddr && other.reuseAddr && other.listener === undefined) continue;
-    if (reuseAddr && other.entry !== undefined && other.entry.conn.state === TcpState.TIME_WAIT) continue;
+    if (reuseAddr && other.entry !== undefined && inTimeWait(other.entry)) continue;
     if (reusePort && other.reusePort) continue;
     return true;
   }

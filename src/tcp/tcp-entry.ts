@@ -1,15 +1,20 @@
 /**
  * The records TcpProtocol and TcpSocket share: a bind-table entry, a
- * listener's queues and one tracked connection. A leaf module (it knows the
- * socket only through `TcpEntrySocket`), so the protocol and the socket do
- * not import each other.
+ * listener's queues and one tracked connection; and the protocol's compact
+ * record of a connection in TIME-WAIT whose socket is gone. A leaf module
+ * (it knows the socket only through `TcpEntrySocket`), so the protocol and
+ * the socket do not import each other.
  */
 import type { ErrnoName } from '../errno/errno.js';
 import type { SocketLevelOptions } from '../syscall/sockopt.js';
+import { Duration } from '../time/duration.js';
+import { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { TcpConfig } from './config.js';
 import type { TcpConnection } from './connection.js';
 import { TcpState } from './state.js';
+import type { TcpEndpoint } from './tcb.js';
+import type { TimeWaitFields } from './time-wait-state.js';
 
 /** What the protocol needs of the socket owning a connection or a listener (TcpSocket). */
 export interface TcpEntrySocket {
@@ -36,8 +41,8 @@ export interface TcpBinding {
   reusePort: boolean;
   /** Set while the owner is a listening socket. */
   listener: ListenQueue | undefined;
-  /** The connection using this binding, once there is one. */
-  entry: ConnEntry | undefined;
+  /** The connection using this binding, once there is one (a TimeWaitEntry once it is an orphan in TIME-WAIT). */
+  entry: ConnEntry | TimeWaitEntry | undefined;
 }
 
 /** A listening socket's queues (Linux: the request queue and the accept queue). */
@@ -84,6 +89,14 @@ export class ConnEntry {
   /** A close() lingering on this connection (SO_LINGER with a time) wants to hear of every change. */
   lingerWaker: (() => void) | undefined = undefined;
 
+  /** The 4-tuple, for the connection table (conn-table.ts), as TimeWaitEntry has it. */
+  get local(): TcpEndpoint {
+    return this.conn.local;
+  }
+  get remote(): TcpEndpoint {
+    return this.conn.remote;
+  }
+
   constructor(conn: TcpConnection, binding: TcpBinding, parent: ListenQueue | undefined, ttl: number, tos: number, mtu: number, iss: number) {
     this.conn = conn;
     this.binding = binding;
@@ -108,4 +121,109 @@ export class ConnEntry {
     if (e === 'ECONNRESET' && this.stateBefore === TcpState.CLOSE_WAIT) return 'EPIPE';
     return e;
   }
+}
+
+/**
+ * A connection in TIME-WAIT whose socket is gone, in place of its ConnEntry
+ * and TCB (Linux's inet_timewait_sock): what time-wait.ts needs to answer
+ * segments for the 4-tuple during 2 MSL, and what the protocol's tables
+ * need (the tuple, the binding that holds the port, the heap slot). Filled
+ * by TcpConnection.fillTimeWait (time-wait-state.ts).
+ *
+ * Sequence numbers and TSvals are kept as int32 and read back unsigned:
+ * an int32 is a small integer to V8, stored in the object, where half of
+ * all uint32 values would each be a separate 16-byte heap number.
+ */
+export class TimeWaitEntry implements TimeWaitFields {
+  local: TcpEndpoint = NO_ENDPOINT;
+  remote: TcpEndpoint = NO_ENDPOINT;
+  readonly binding: TcpBinding;
+  readonly ttl: number;
+  readonly tos: number;
+  /** RFC 1191: as ConnEntry.pathMtu; our ACKs go with DF set when they fit. */
+  pathMtu: number;
+  rcvWnd = 0;
+  windowField = 0;
+  sndWscale = 0;
+  maxSndWnd = 0;
+  tsOk = false;
+  tsRecentAt = Instant.ZERO;
+  timeWaitLen = Duration.ZERO;
+  challengeAckLimit = 0;
+  challengeWindowStart = Instant.ZERO;
+  challengeCount = 0;
+  heapIndex = -1;
+  /** The 2 MSL deadline while in the heap (DeadlineHeap keeps it). */
+  deadline = Number.POSITIVE_INFINITY;
+  released = false;
+  #highestSent: number;
+  #sndNxt = 0;
+  #rcvNxt = 0;
+  #lastAckSent = 0;
+  #sndWl1 = 0;
+  #sndWl2 = 0;
+  #tsRecent = 0;
+  #tsOffset = 0;
+
+  /** `highestSent`: ConnEntry.highestSent, for ICMP errors. */
+  constructor(binding: TcpBinding, ttl: number, tos: number, pathMtu: number, highestSent: number) {
+    this.binding = binding;
+    this.ttl = ttl;
+    this.tos = tos;
+    this.pathMtu = pathMtu;
+    this.#highestSent = highestSent | 0;
+  }
+
+  get highestSent(): number {
+    return this.#highestSent >>> 0;
+  }
+  get sndNxt(): number {
+    return this.#sndNxt >>> 0;
+  }
+  set sndNxt(v: number) {
+    this.#sndNxt = v | 0;
+  }
+  get rcvNxt(): number {
+    return this.#rcvNxt >>> 0;
+  }
+  set rcvNxt(v: number) {
+    this.#rcvNxt = v | 0;
+  }
+  get lastAckSent(): number {
+    return this.#lastAckSent >>> 0;
+  }
+  set lastAckSent(v: number) {
+    this.#lastAckSent = v | 0;
+  }
+  get sndWl1(): number {
+    return this.#sndWl1 >>> 0;
+  }
+  set sndWl1(v: number) {
+    this.#sndWl1 = v | 0;
+  }
+  get sndWl2(): number {
+    return this.#sndWl2 >>> 0;
+  }
+  set sndWl2(v: number) {
+    this.#sndWl2 = v | 0;
+  }
+  get tsRecent(): number {
+    return this.#tsRecent >>> 0;
+  }
+  set tsRecent(v: number) {
+    this.#tsRecent = v | 0;
+  }
+  get tsOffset(): number {
+    return this.#tsOffset >>> 0;
+  }
+  set tsOffset(v: number) {
+    this.#tsOffset = v | 0;
+  }
+}
+
+const NO_ENDPOINT: TcpEndpoint = Object.freeze({ addr: 0, port: 0 });
+
+/** Is `e` in TIME-WAIT, as a compact record or a full connection (a socket still holds it)? */
+export function inTimeWait(e: ConnEntry | TimeWaitEntry): boolean {
+  return e instanceof TimeWaitEntry || e.conn.state === TcpState.TIME_WAIT;
 }

@@ -13,10 +13,15 @@
  * inet_connection_sock.c), since programs written against sockstack usually
  * also run on Linux.
  *
+ * An orphan that reaches TIME-WAIT leaves its TCB for a compact record
+ * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap;
+ * time-wait.ts answers its segments.
+ *
  * Kept apart: the connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
- * (tcp-icmp-error.ts), the counter names (tcp-counters.ts), the host
- * contract (tcp-host.ts) and the wiring into a Stack (install-tcp.ts).
+ * (tcp-icmp-error.ts), TIME-WAIT records (time-wait.ts, time-wait-state.ts),
+ * the counter names (tcp-counters.ts), the host contract (tcp-host.ts) and
+ * the wiring into a Stack (install-tcp.ts).
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
@@ -25,7 +30,7 @@ import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
-import { pmtuDiscSetsDf } from '../syscall/sockopt.js';
+import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
 import { instantAdd } from '../time/instant.js';
@@ -46,16 +51,17 @@ import { bindConflicts, findListener, listenConflicts, listenersOn } from './por
 import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { TcpState } from './state.js';
 import { TcpCounter } from './tcp-counters.js';
-import { ConnEntry, ListenQueue } from './tcp-entry.js';
+import { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpBinding } from './tcp-entry.js';
 import type { TcpHost, TcpProtocolOptions } from './tcp-host.js';
 import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
+import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
-export { ConnEntry, ListenQueue } from './tcp-entry.js';
+export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
 export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
 
 /**
@@ -83,7 +89,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    */
   readonly #listening = new Map<number, TcpBinding[]>();
   /** The last entry input() found, and its tuple; cleared whenever #conns changes. */
-  #lastEntry: ConnEntry | undefined;
+  #lastEntry: ConnEntry | TimeWaitEntry | undefined;
   #lastLocalAddr = 0;
   #lastLocalPort = 0;
   #lastRemoteAddr = 0;
@@ -141,7 +147,14 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   /** The states of all live connections, for tests and diagnostics. */
   connectionStates(): TcpState[] {
-    return [...this.#conns.values()].map((e) => e.conn.state);
+    return [...this.#conns.values()].map((e) => (e instanceof TimeWaitEntry ? TcpState.TIME_WAIT : e.conn.state));
+  }
+
+  /** Connections in TIME-WAIT held as compact records (time-wait.ts) rather than full TCBs, for tests. */
+  get compactTimeWaits(): number {
+    let n = 0;
+    for (const e of this.#conns.values()) if (e instanceof TimeWaitEntry) n++;
+    return n;
   }
 
   isLocalAddress(a: Ipv4Address): boolean {
@@ -245,11 +258,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const existing = this.#conns.find(src, b.port, dst, remotePort);
     if (existing !== undefined) {
       // A TIME-WAIT incarnation may be reused (RFC 6191 spirit; Linux tcp_tw_reuse on loopback); anything else is taken.
-      if (existing.conn.state !== TcpState.TIME_WAIT) {
+      if (!(existing instanceof TimeWaitEntry) && existing.conn.state !== TcpState.TIME_WAIT) {
         if (binding === undefined) this.#ports.unbind(b.port, b);
         raise('EADDRNOTAVAIL');
       }
-      this.#release(existing);
+      if (existing instanceof TimeWaitEntry) this.#releaseTimeWait(existing);
+      else this.#release(existing);
       this.#host.stats.increment(TcpCounter.TimeWaitFreed);
     }
     const now = this.#host.now();
@@ -342,6 +356,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     entry.stateBefore = conn.state;
+    if (conn.state === TcpState.TIME_WAIT && entry.socket === undefined && entry.parent === undefined && this.#compact(entry)) return;
     const at = conn.pollAt();
     if (at !== undefined && at <= now) {
       // After a full drain nothing should be due at this very instant; should the
@@ -362,6 +377,71 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (now - entry.confirmedAt < CONFIRM_INTERVAL) return;
     entry.confirmedAt = now;
     this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'confirm');
+  }
+
+  /**
+   * An orphan in TIME-WAIT: its ConnEntry and TCB make way for a compact
+   * record (Linux tcp_time_wait: the tcp_sock goes, a tcp_timewait_sock
+   * takes its place in the established hash). False, and nothing changed,
+   * while the TCB still has more to do than wait (time-wait-state.ts).
+   */
+  #compact(entry: ConnEntry): boolean {
+    const tw = new TimeWaitEntry(entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
+    if (!entry.conn.fillTimeWait(tw)) return false;
+    entry.released = true;
+    const lingering = entry.lingerWaker;
+    entry.lingerWaker = undefined;
+    lingering?.();
+    entry.conn.onEvent = undefined;
+    // Same tuple: the record takes the entry's place in the table and the heap.
+    this.#conns.replace(entry, tw);
+    this.#heap.replace(entry, tw, tw.deadline);
+    this.#lastEntry = undefined;
+    if (entry.binding.entry === entry) entry.binding.entry = tw;
+    return true;
+  }
+
+  /** Frees a TIME-WAIT record: 2 MSL are over, a RST ended it, or a new incarnation takes the tuple. */
+  #releaseTimeWait(tw: TimeWaitEntry): void {
+    if (tw.released) return;
+    tw.released = true;
+    this.#heap.remove(tw);
+    this.#conns.delete(tw);
+    this.#lastEntry = undefined;
+    if (tw.binding.entry === tw) {
+      tw.binding.entry = undefined;
+      this.#ports.unbind(tw.binding.port, tw.binding);
+    }
+  }
+
+  /** A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at once. */
+  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): void {
+    const v = timeWaitInput(tw, now, seg);
+    if (v === TimeWaitVerdict.Drop) return;
+    if (v === TimeWaitVerdict.Close) {
+      this.#releaseTimeWait(tw);
+      return;
+    }
+    if (v === TimeWaitVerdict.AckRestart) this.#heap.set(tw, timeWaitRestart(tw, now));
+    const h = timeWaitAck(tw, now);
+    const hlen = tcpHeaderLen(h);
+    const status = this.#host.ip.send(
+      now,
+      {
+        dst: tw.remote.addr,
+        src: tw.local.addr,
+        protocol: IpProtocol.Tcp,
+        ttl: tw.ttl,
+        dscp: tw.tos >>> 2,
+        ecn: tw.tos & 3,
+        // As #transmit, for an orphan (no socket: IP_PMTUDISC_WANT).
+        dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
+      },
+      hlen,
+      this.#prepareFill(h, NO_CHUNKS, 0),
+    );
+    if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
+    else this.#host.stats.increment(TcpCounter.SendErrors);
   }
 
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
@@ -539,7 +619,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
     // A one-entry cache in front of the table: a busy connection's segments
     // come in runs, and even the numeric table walk costs more than a compare.
-    let entry: ConnEntry | undefined;
+    let entry: ConnEntry | TimeWaitEntry | undefined;
     if (
       this.#lastEntry !== undefined &&
       this.#lastLocalAddr === ip.dst &&
@@ -558,7 +638,15 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         this.#lastRemotePort = seg.srcPort;
       }
     }
-    if (entry !== undefined) {
+    if (entry instanceof TimeWaitEntry) {
+      if (!timeWaitAcceptsSyn(entry, seg)) {
+        this.#timeWaitInput(now, entry, seg);
+        return;
+      }
+      // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: as below.
+      this.#releaseTimeWait(entry);
+      stats.increment(TcpCounter.TimeWaitFreed);
+    } else if (entry !== undefined) {
       if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
         // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
@@ -649,6 +737,10 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (q.protocol !== IpProtocol.Tcp || q.srcPort === undefined || q.dstPort === undefined) return;
     const entry = this.#conns.find(q.src, q.srcPort, q.dst, q.dstPort);
     if (entry === undefined) return;
+    if (entry instanceof TimeWaitEntry) {
+      timeWaitIcmpError(entry, report, this.#host.stats);
+      return;
+    }
     if (applyIcmpError(entry, report, this.#host.stats)) this.#after(entry, now);
   }
 
@@ -656,7 +748,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const due: ConnEntry[] = [];
     for (let e = this.#heap.peek(); e !== undefined && e.deadline <= now; e = this.#heap.peek()) {
       this.#heap.remove(e);
-      due.push(e);
+      // MUST-13: 2 MSL are over.
+      if (e instanceof TimeWaitEntry) this.#releaseTimeWait(e);
+      else due.push(e);
     }
     for (const e of due) {
       e.stateBefore = e.conn.state;
