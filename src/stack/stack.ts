@@ -338,6 +338,23 @@ export class Stack {
     this.#schedule(now);
   }
 
+  /**
+   * reschedule() for a part that knows its own new earliest deadline (`at`,
+   * undefined: none) and changed nothing else (TCP after a send or recv).
+   * With lazy timers (see #scheduleLazy) the armed timer already covers any
+   * deadline not earlier than its own, and a pending due-now wake-up polls
+   * and re-arms anyway, so the sweep over every part's pollAt() is skipped:
+   * a request/response round trip made about six of them (issue 9).
+   */
+  rescheduleFor(now: Instant, at: Instant | undefined): void {
+    if (this.#closed || this.#busy) return;
+    if (this.#lazyTimers && !this.#wakeRequested) {
+      if (this.#dueTimer !== undefined) return;
+      if (this.#timer !== undefined && this.#armedAt !== undefined && (at === undefined || this.#armedAt <= at)) return;
+    }
+    this.#schedule(now);
+  }
+
   /** Sends ICMP echo requests to `dst` and resolves with the round-trip times. Rejects with a SocketError (e.g. ENETUNREACH). */
   ping(dst: string | Ipv4Address, options: PingOptions = {}): Promise<PingResult> {
     this.#checkOpen();

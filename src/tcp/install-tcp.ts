@@ -30,6 +30,8 @@ export interface TcpStack {
   wake(): void;
   /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
   reschedule?(now?: Instant): void;
+  /** reschedule() given that only TCP's deadline moved, to `at` (Stack.rescheduleFor). */
+  rescheduleFor?(now: Instant, at: Instant | undefined): void;
 }
 
 /**
@@ -50,7 +52,11 @@ export function installTcp(
     wake: () => {
       stack.wake();
     },
-    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
+    ...(stack.rescheduleFor !== undefined
+      ? { rearm: (now: Instant, at: Instant | undefined) => stack.rescheduleFor?.(now, at) }
+      : stack.reschedule === undefined
+        ? {}
+        : { rearm: (now: Instant) => stack.reschedule?.(now) }),
     isLocalAddress: (a) => stack.isLocalAddress(a),
     isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),

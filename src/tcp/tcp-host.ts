@@ -26,9 +26,10 @@ export interface TcpHost {
   wake(): void;
   /**
    * Like wake() but without asking for a poll: for calls that already drained
-   * the connection's output themselves, at `now`. Optional; wake() stands in for it.
+   * the connection's output themselves, at `now`; `earliest` is TCP's own
+   * earliest deadline after that (pollAt()). Optional; wake() stands in for it.
    */
-  rearm?(now: Instant): void;
+  rearm?(now: Instant, earliest: Instant | undefined): void;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;

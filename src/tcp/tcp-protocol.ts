@@ -291,7 +291,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
    * and a poll of everything per write (issue 9: a third of a round trip).
    */
   #rearm(now: Instant): void {
-    if (this.#host.rearm !== undefined) this.#host.rearm(now);
+    if (this.#host.rearm !== undefined) this.#host.rearm(now, this.pollAt());
     else this.#host.wake();
   }
 
