@@ -364,6 +364,16 @@ export class Stack {
     return p;
   }
 
+  /**
+   * Whether the timer is armed lazily (a real-time clock, see #scheduleLazy):
+   * deadlines are then met by the timer firing a little after them, never by
+   * the exact instant of some user call, which TCP uses to skip draining a
+   * connection after a read that owes the peer nothing.
+   */
+  get lazyTimers(): boolean {
+    return this.#lazyTimers;
+  }
+
   /** When the stack's timer is next due (undefined: idle), for tests and simulators. */
   get nextPollAt(): Instant | undefined {
     return this.#timerAt;

@@ -32,6 +32,8 @@ export interface TcpStack {
   reschedule?(now?: Instant): void;
   /** reschedule() given that only TCP's deadline moved, to `at` (Stack.rescheduleFor). */
   rescheduleFor?(now: Instant, at: Instant | undefined): void;
+  /** Whether the stack's one timer runs on real time (Stack.lazyTimers). */
+  readonly lazyTimers?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export function installTcp(
       : stack.reschedule === undefined
         ? {}
         : { rearm: (now: Instant) => stack.reschedule?.(now) }),
+    realTime: stack.lazyTimers === true,
     isLocalAddress: (a) => stack.isLocalAddress(a),
     isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),

@@ -30,6 +30,12 @@ export interface TcpHost {
    * earliest deadline after that (pollAt()). Optional; wake() stands in for it.
    */
   rearm?(now: Instant, earliest: Instant | undefined): void;
+  /**
+   * The stack's timer runs on real time (Stack.lazyTimers): TCP's deadlines
+   * are met by that timer, never by the exact instant of a user call, so a
+   * call that leaves nothing to send need not drain the connection itself.
+   */
+  readonly realTime?: boolean;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;
