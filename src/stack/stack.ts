@@ -139,6 +139,8 @@ export class Stack {
   readonly #options: StackOptions;
   readonly #interfaces: Interface[] = [];
   readonly #protocols = new Map<number, TransportProtocol>();
+  /** The same protocols in registration order, for the sweeps: a Map iterator per frame was garbage (issue 9). */
+  #protocolList: TransportProtocol[] = [];
   readonly #ports = new Map<number, PortAllocator>();
   readonly #ip: IpLayer;
   readonly #ping: PingClient;
@@ -284,11 +286,14 @@ export class Stack {
       throw new RangeError(`registerProtocol: protocol ${p.protocol} is already handled`);
     }
     this.#protocols.set(p.protocol, p);
+    this.#protocolList = [...this.#protocols.values()];
     this.wake();
   }
 
   unregisterProtocol(p: TransportProtocol): void {
-    if (this.#protocols.get(p.protocol) === p) this.#protocols.delete(p.protocol);
+    if (this.#protocols.get(p.protocol) !== p) return;
+    this.#protocols.delete(p.protocol);
+    this.#protocolList = [...this.#protocols.values()];
   }
 
   /** Installs the receiver of echo replies and ICMP errors about ICMP we sent (the ping sockets behind `stack.sys`). */
@@ -459,7 +464,9 @@ export class Stack {
     this.#wakeRequested = false;
     this.#ip.poll(now);
     this.#ping.poll(now, (t, dst, id, seq, data, ttl) => this.#ip.sendEcho(t, dst, id, seq, data, ttl));
-    for (const p of this.#protocols.values()) p.poll(now, this.#ip);
+    // (Un)registering replaces the list: a change made by a poll counts from the next sweep.
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.poll(now, this.#ip);
   }
 
   /** `now`: a recent clock reading, if the caller has one (undefined: read the clock when needed). */
@@ -469,7 +476,8 @@ export class Stack {
     let at: Instant | undefined = this.#wakeRequested ? (now ?? this.clock.now()) : undefined;
     at = earlier(at, this.#ip.pollAt());
     at = earlier(at, this.#ping.pollAt());
-    for (const p of this.#protocols.values()) at = earlier(at, p.pollAt());
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) at = earlier(at, list[i]!.pollAt());
     if (at === this.#timerAt) return;
     if (this.#lazyTimers) {
       this.#scheduleLazy(at, now);
