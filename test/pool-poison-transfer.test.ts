@@ -20,11 +20,18 @@ describe('shared buffer pool under poisoning, real transfers', () => {
   it('concurrent impaired transfers stay intact while every released store is poisoned', async () => {
     sharedBufferPool.clear();
     const give = sharedBufferPool.give.bind(sharedBufferPool);
+    const giveTaken = sharedBufferPool.giveTaken.bind(sharedBufferPool);
     let poisoned = 0;
     vi.spyOn(sharedBufferPool, 'give').mockImplementation((buf: Uint8Array) => {
       buf.fill(0xa5);
       poisoned++;
       give(buf);
+    });
+    // What rings call to give their stores back.
+    vi.spyOn(sharedBufferPool, 'giveTaken').mockImplementation((buf: Uint8Array) => {
+      buf.fill(0xa5);
+      poisoned++;
+      giveTaken(buf);
     });
     // Seeds of test/transfer-suite whose impairments include loss and reordering.
     const results = await Promise.all([11, 12, 13, 14].map((seed) => runTransfer(seed, { bytes: 192 * 1024 })));

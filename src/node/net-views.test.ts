@@ -25,11 +25,18 @@ afterEach(() => {
 function poisonPool(): () => number {
   sharedBufferPool.clear();
   const give = sharedBufferPool.give.bind(sharedBufferPool);
+  const giveTaken = sharedBufferPool.giveTaken.bind(sharedBufferPool);
   let n = 0;
   vi.spyOn(sharedBufferPool, 'give').mockImplementation((buf: Uint8Array) => {
     buf.fill(0xa5);
     n++;
     give(buf);
+  });
+  // What rings call to give their stores back.
+  vi.spyOn(sharedBufferPool, 'giveTaken').mockImplementation((buf: Uint8Array) => {
+    buf.fill(0xa5);
+    n++;
+    giveTaken(buf);
   });
   return () => n;
 }

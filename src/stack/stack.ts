@@ -139,6 +139,8 @@ export class Stack {
   readonly #options: StackOptions;
   readonly #interfaces: Interface[] = [];
   readonly #protocols = new Map<number, TransportProtocol>();
+  /** The same protocols in registration order, for the sweeps: a Map iterator per frame was garbage (issue 9). */
+  #protocolList: TransportProtocol[] = [];
   readonly #ports = new Map<number, PortAllocator>();
   readonly #ip: IpLayer;
   readonly #ping: PingClient;
@@ -284,11 +286,14 @@ export class Stack {
       throw new RangeError(`registerProtocol: protocol ${p.protocol} is already handled`);
     }
     this.#protocols.set(p.protocol, p);
+    this.#protocolList = [...this.#protocols.values()];
     this.wake();
   }
 
   unregisterProtocol(p: TransportProtocol): void {
-    if (this.#protocols.get(p.protocol) === p) this.#protocols.delete(p.protocol);
+    if (this.#protocols.get(p.protocol) !== p) return;
+    this.#protocols.delete(p.protocol);
+    this.#protocolList = [...this.#protocols.values()];
   }
 
   /** Installs the receiver of echo replies and ICMP errors about ICMP we sent (the ping sockets behind `stack.sys`). */
@@ -338,6 +343,23 @@ export class Stack {
     this.#schedule(now);
   }
 
+  /**
+   * reschedule() for a part that knows its own new earliest deadline (`at`,
+   * undefined: none) and changed nothing else (TCP after a send or recv).
+   * With lazy timers (see #scheduleLazy) the armed timer already covers any
+   * deadline not earlier than its own, and a pending due-now wake-up polls
+   * and re-arms anyway, so the sweep over every part's pollAt() is skipped:
+   * a request/response round trip made about six of them (issue 9).
+   */
+  rescheduleFor(now: Instant, at: Instant | undefined): void {
+    if (this.#closed || this.#busy) return;
+    if (this.#lazyTimers && !this.#wakeRequested) {
+      if (this.#dueTimer !== undefined) return;
+      if (this.#timer !== undefined && this.#armedAt !== undefined && (at === undefined || this.#armedAt <= at)) return;
+    }
+    this.#schedule(now);
+  }
+
   /** Sends ICMP echo requests to `dst` and resolves with the round-trip times. Rejects with a SocketError (e.g. ENETUNREACH). */
   ping(dst: string | Ipv4Address, options: PingOptions = {}): Promise<PingResult> {
     this.#checkOpen();
@@ -345,6 +367,16 @@ export class Stack {
     const p = this.#ping.start(this.clock.now(), addr, options);
     this.wake();
     return p;
+  }
+
+  /**
+   * Whether the timer is armed lazily (a real-time clock, see #scheduleLazy):
+   * deadlines are then met by the timer firing a little after them, never by
+   * the exact instant of some user call, which TCP uses to skip draining a
+   * connection after a read that owes the peer nothing.
+   */
+  get lazyTimers(): boolean {
+    return this.#lazyTimers;
   }
 
   /** When the stack's timer is next due (undefined: idle), for tests and simulators. */
@@ -432,7 +464,9 @@ export class Stack {
     this.#wakeRequested = false;
     this.#ip.poll(now);
     this.#ping.poll(now, (t, dst, id, seq, data, ttl) => this.#ip.sendEcho(t, dst, id, seq, data, ttl));
-    for (const p of this.#protocols.values()) p.poll(now, this.#ip);
+    // (Un)registering replaces the list: a change made by a poll counts from the next sweep.
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.poll(now, this.#ip);
   }
 
   /** `now`: a recent clock reading, if the caller has one (undefined: read the clock when needed). */
@@ -442,7 +476,8 @@ export class Stack {
     let at: Instant | undefined = this.#wakeRequested ? (now ?? this.clock.now()) : undefined;
     at = earlier(at, this.#ip.pollAt());
     at = earlier(at, this.#ping.pollAt());
-    for (const p of this.#protocols.values()) at = earlier(at, p.pollAt());
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) at = earlier(at, list[i]!.pollAt());
     if (at === this.#timerAt) return;
     if (this.#lazyTimers) {
       this.#scheduleLazy(at, now);

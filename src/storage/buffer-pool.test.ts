@@ -40,6 +40,24 @@ describe('BufferPool', () => {
     expect(pool.retainedBytes).toBe(0);
   });
 
+  it('giveTaken keeps what take() handed out, within the same bounds as give', () => {
+    const pool = new BufferPool({ maxBytes: 3000, maxPerSize: 2 });
+    const a = pool.take(1000);
+    const b = pool.take(1000);
+    const c = pool.take(1000);
+    pool.giveTaken(a);
+    pool.giveTaken(b);
+    pool.giveTaken(c); // a third of one size: over maxPerSize
+    expect(pool.retainedBytes).toBe(2000);
+    pool.giveTaken(pool.take(2000)); // over maxBytes
+    expect(pool.retainedBytes).toBe(2000);
+    pool.giveTaken(pool.take(0));
+    expect(pool.retainedBytes).toBe(2000);
+    expect(pool.take(1000)).toBe(b);
+    expect(pool.take(1000)).toBe(a);
+    expect(pool.retainedBytes).toBe(0);
+  });
+
   it('rejects nonsense bounds', () => {
     expect(() => new BufferPool({ maxBytes: -1 })).toThrow(RangeError);
     expect(() => new BufferPool({ maxPerSize: 1.5 })).toThrow(RangeError);

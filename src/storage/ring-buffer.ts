@@ -317,7 +317,7 @@ export class RingBuffer {
     const first = Math.min(this.#extent, old.length - this.#head);
     next.set(old.subarray(this.#head, this.#head + first), 0);
     if (first < this.#extent) next.set(old.subarray(0, this.#extent - first), first);
-    this.#pool?.give(old);
+    this.#pool?.giveTaken(old);
     this.#storage = next;
     this.#head = 0;
   }
@@ -333,7 +333,7 @@ export class RingBuffer {
     this.#storage = undefined;
     this.#views = undefined;
     this.#hint = old.length;
-    this.#pool?.give(old);
+    this.#pool?.giveTaken(old);
   }
 
   /** Copies src[0..n) to logical offset `at` from the read pointer, wrapping. n <= capacity - at. */

@@ -4,7 +4,7 @@
  * (EBADF) or a deadline on the Clock passes (EAGAIN for O_NONBLOCK,
  * MSG_DONTWAIT or an expired SO_RCVTIMEO / SO_SNDTIMEO). Functions of the
  * clock and the open file only, apart from the Syscalls class that calls
- * them; the no-timeout fast path (RetryCall) lives in open-file.ts. Also
+ * them; the no-timeout fast path (RetryCall, RecvCall) lives in open-file.ts. Also
  * closeWait's wait for a lingering close.
  */
 import type { ErrnoName } from '../errno/errno.js';

@@ -1,5 +1,5 @@
 /**
- * The fast blocking path of open-file.ts (RetryCall, RetryQueue): a read,
+ * The fast blocking path of open-file.ts (RetryCall, RecvCall, RetryQueue): a read,
  * accept or connect without a timeout that retries itself when woken.
  */
 import { describe, expect, it } from 'vitest';
@@ -127,6 +127,57 @@ describe('blocked calls without a timeout (RetryCall)', () => {
     expect(await p.promise).toBe(2);
     expect(Array.from(buf.subarray(0, 2))).toEqual([7, 8]);
     expect(h.reentered).toBe(false);
+  });
+
+  it('blocked reads in turn and at once each fill their own buffer, from their own descriptor, and fail under their own name', async () => {
+    const { sys, handles } = setup();
+    const a = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const b = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const [ha, hb] = handles as [ScriptedHandle, ScriptedHandle];
+    // One after another (a settled wait is reused for the next one).
+    for (let i = 0; i < 3; i++) {
+      const buf = new Uint8Array(2);
+      const p = track(sys.read(i % 2 === 0 ? a : b, buf));
+      await flush();
+      expect(p.settled()).toBe(false);
+      const h = i % 2 === 0 ? ha : hb;
+      h.data.push(10 + i, 20 + i);
+      h.wake();
+      expect(await p.promise).toBe(2);
+      expect(Array.from(buf)).toEqual([10 + i, 20 + i]);
+    }
+    // Two at once, woken in the other order.
+    const bufA = new Uint8Array(1);
+    const bufB = new Uint8Array(1);
+    const pa = track(sys.read(a, bufA));
+    const pb = track(sys.recv(b, bufB));
+    hb.data.push(2);
+    hb.wake();
+    await flush();
+    expect(pb.settled()).toBe(true);
+    expect(pa.settled()).toBe(false);
+    ha.data.push(1);
+    ha.wake();
+    expect(await pa.promise).toBe(1);
+    expect(await pb.promise).toBe(1);
+    expect([bufA[0], bufB[0]]).toEqual([1, 2]);
+    // A read, then a recv that is closed while it waits: the error names the recv.
+    const pr = track(sys.read(a, new Uint8Array(1)));
+    ha.data.push(5);
+    ha.wake();
+    expect(await pr.promise).toBe(1);
+    const pc = track(sys.recv(b, new Uint8Array(1)));
+    await flush();
+    sys.close(b);
+    expect(await errnoOf(pc.promise)).toBe('recv EBADF');
+    // And the next blocked read on the other descriptor still works.
+    const last = new Uint8Array(1);
+    const pl = track(sys.read(a, last));
+    ha.data.push(9);
+    ha.wake();
+    expect(await pl.promise).toBe(1);
+    expect(last[0]).toBe(9);
+    expect(ha.reentered).toBe(false);
   });
 
   it('accept resolves with a new descriptor once a connection is queued, without re-entering the handle', async () => {

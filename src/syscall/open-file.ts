@@ -155,6 +155,9 @@ export class OpenFile {
 /** What woken RetryCalls are chained on to run as a microtask. */
 const SETTLED: Promise<void> = Promise.resolve();
 
+/** No user buffer: what a RecvCall's list holds while it is spare. */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Woken RetryCalls of one syscall layer, retried in wake-up order by one
  * microtask per batch (not a Promise per call): a segment that wakes a
@@ -165,6 +168,8 @@ export class RetryQueue {
   #queue: (RetryCall<unknown> | undefined)[] = [];
   #count = 0;
   #spare: (RetryCall<unknown> | undefined)[] = [];
+  /** A settled RecvCall kept for the next blocked read of this layer (see RecvCall). */
+  spareRecv: RecvCall | undefined = undefined;
 
   add(call: RetryCall<unknown>): void {
     this.#queue[this.#count++] = call;
@@ -188,65 +193,157 @@ export class RetryQueue {
 }
 
 /**
- * A blocked call with no deadline whose `attempt` is retried whenever the
+ * The resolving functions of the Promise being made, handed over by one
+ * module-level executor: `new Promise(executor)` with a closure per call
+ * was one more function and context per blocked call (issue 9).
+ */
+let capturedResolve: ((v: never) => void) | undefined;
+let capturedReject: ((e: unknown) => void) | undefined;
+function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * A blocked call with no deadline whose attempt is retried whenever the
  * file is woken, until it answers something other than WOULD_BLOCK: that
  * answer resolves the caller's Promise, a failure rejects it (as the
  * SocketError of `syscall`), and closing the descriptor rejects it with
- * EBADF, as the general loop does.
+ * EBADF, as the general loop does. The attempt is a subclass's.
  */
-export class RetryCall<T> implements Waiter {
-  readonly #file: OpenFile;
-  readonly #queue: RetryQueue;
-  readonly #attempt: () => T | WouldBlock;
-  readonly #syscall: string;
-  readonly #details: SocketErrorDetails;
+export abstract class RetryCall<T> implements Waiter {
+  protected file: OpenFile;
+  protected readonly queue: RetryQueue;
+  #syscall: string;
+  #details: SocketErrorDetails;
   #resolve: ((v: T) => void) | undefined = undefined;
   #reject: ((e: unknown) => void) | undefined = undefined;
 
-  private constructor(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails) {
-    this.#file = file;
-    this.#queue = queue;
-    this.#attempt = attempt;
+  protected constructor(file: OpenFile, queue: RetryQueue, syscall: string, details: SocketErrorDetails) {
+    this.file = file;
+    this.queue = queue;
     this.#syscall = syscall;
     this.#details = details;
   }
 
-  /** Waits on `file` for `attempt`, whose first try answered WOULD_BLOCK. */
-  static wait<T>(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails): Promise<T> {
-    const call = new RetryCall(file, queue, attempt, syscall, details);
-    const p = new Promise<T>((resolve, reject) => {
-      call.#resolve = resolve;
-      call.#reject = reject;
-    });
-    file.addWaiter(call);
+  /** One try: the answer, or WOULD_BLOCK to wait again. May throw (HandleError, TypeError). */
+  protected abstract attempt(): T | WouldBlock;
+
+  /** After the caller's Promise settled (a reusable call lets go of what it held). */
+  protected settled(): void {}
+
+  /** Starts waiting on `file` (again, for a reused call) for the Promise returned. */
+  protected start(file: OpenFile, syscall: string, details: SocketErrorDetails): Promise<T> {
+    this.file = file;
+    this.#syscall = syscall;
+    this.#details = details;
+    const p = new Promise<T>(capture);
+    this.#resolve = capturedResolve as (v: T) => void;
+    this.#reject = capturedReject;
+    capturedResolve = undefined;
+    capturedReject = undefined;
+    file.addWaiter(this);
     return p;
   }
 
   wake(): void {
-    this.#file.removeWaiter(this);
-    this.#queue.add(this as RetryCall<unknown>);
+    this.file.removeWaiter(this);
+    this.queue.add(this as RetryCall<unknown>);
   }
 
   closed(): void {
-    this.#file.removeWaiter(this);
-    this.#reject!(new SocketError('EBADF', this.#syscall, this.#details));
+    this.file.removeWaiter(this);
+    this.#fail(new SocketError('EBADF', this.#syscall, this.#details));
   }
 
   /** From the RetryQueue's microtask. */
   retry(): void {
     // Closed after the wake-up: the general loop's EBADF check before each attempt.
-    if (this.#file.closed) {
-      this.#reject!(new SocketError('EBADF', this.#syscall, this.#details));
+    if (this.file.closed) {
+      this.#fail(new SocketError('EBADF', this.#syscall, this.#details));
       return;
     }
     let r: T | WouldBlock;
     try {
-      r = this.#attempt();
+      r = this.attempt();
     } catch (e) {
-      this.#reject!(toError(e, this.#syscall, this.#details));
+      this.#fail(toError(e, this.#syscall, this.#details));
       return;
     }
-    if (r === WOULD_BLOCK) this.#file.addWaiter(this);
-    else this.#resolve!(r);
+    if (r === WOULD_BLOCK) {
+      this.file.addWaiter(this);
+      return;
+    }
+    const resolve = this.#resolve!;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.settled();
+    resolve(r);
+  }
+
+  #fail(e: unknown): void {
+    const reject = this.#reject!;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.settled();
+    reject(e);
+  }
+}
+
+/** A RetryCall whose attempt is a closure (accept, connect). */
+export class ClosureCall<T> extends RetryCall<T> {
+  readonly #attempt: () => T | WouldBlock;
+
+  private constructor(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails) {
+    super(file, queue, syscall, details);
+    this.#attempt = attempt;
+  }
+
+  /** Waits on `file` for `attempt`, whose first try answered WOULD_BLOCK. */
+  static wait<T>(file: OpenFile, queue: RetryQueue, attempt: () => T | WouldBlock, syscall: string, details: SocketErrorDetails): Promise<T> {
+    return new ClosureCall(file, queue, attempt, syscall, details).start(file, syscall, details);
+  }
+
+  protected override attempt(): T | WouldBlock {
+    return this.#attempt();
+  }
+}
+
+/**
+ * A blocked read()/recv() into one buffer: the handle's recv, answered with
+ * the byte count. Reused: a settled one waits in its RetryQueue for the next
+ * blocked read of the same syscall layer, so a request/response loop, which
+ * blocks in read() on every exchange, allocates only the Promise (issue 9:
+ * the call, its closure, its context and its buffer list were about half a
+ * kilobyte per blocked read). It keeps no user buffer once settled.
+ * The same handle.recv as a first attempt: file.handle never changes.
+ */
+export class RecvCall extends RetryCall<number> {
+  readonly #bufs: Uint8Array[] = [NO_BYTES];
+  #flags = 0;
+
+  private constructor(file: OpenFile, queue: RetryQueue, syscall: string, details: SocketErrorDetails) {
+    super(file, queue, syscall, details);
+  }
+
+  /** Waits on `file` for `handle.recv([buf], flags)`, whose first try answered WOULD_BLOCK. */
+  static wait(file: OpenFile, queue: RetryQueue, buf: Uint8Array, flags: number, syscall: string, details: SocketErrorDetails): Promise<number> {
+    let call = queue.spareRecv;
+    if (call === undefined) call = new RecvCall(file, queue, syscall, details);
+    else queue.spareRecv = undefined;
+    call.#bufs[0] = buf;
+    call.#flags = flags;
+    return call.start(file, syscall, details);
+  }
+
+  protected override attempt(): number | WouldBlock {
+    const r = this.file.handle.recv(this.#bufs, this.#flags);
+    return r === WOULD_BLOCK ? r : r.bytesRead;
+  }
+
+  protected override settled(): void {
+    // The file stays referenced until the next blocked read: one per syscall layer, not per socket.
+    this.#bufs[0] = NO_BYTES;
+    this.queue.spareRecv = this;
   }
 }

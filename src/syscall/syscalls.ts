@@ -39,7 +39,7 @@ import { fileFcntl, fileSockopt, setFileTimeout } from './file-options.js';
 import { pollLoop } from './poll.js';
 import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
-import { OpenFile, RetryCall, RetryQueue, toError } from './open-file.js';
+import { ClosureCall, OpenFile, RecvCall, RetryQueue, toError } from './open-file.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
 import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
@@ -234,7 +234,7 @@ export class Syscalls {
       if (file.rcvtimeo !== undefined) {
         return this.#async('accept', NO_DETAILS, () => blocking(this.#clock, file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
       }
-      return RetryCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
+      return ClosureCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
     } catch (e) {
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, 'accept', NO_DETAILS) as Error;
@@ -270,7 +270,7 @@ export class Syscalls {
         });
       }
       if (this.#connected(file, details) !== WOULD_BLOCK) return Promise.resolve();
-      return RetryCall.wait(file, this.#retries, () => this.#connected(file, details), 'connect', details);
+      return ClosureCall.wait(file, this.#retries, () => this.#connected(file, details), 'connect', details);
     } catch (e) {
       // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
       const err = toError(e, 'connect', details) as Error;
@@ -323,19 +323,9 @@ export class Syscalls {
         if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
         if (nonblock) raise('EAGAIN');
         // The waiting call's own list: the reused one is only for a synchronous attempt.
-        const bufs = [buf];
-        if (file.rcvtimeo !== undefined) return this.#recvBytesBlocking(syscall, file, bufs, flags);
+        if (file.rcvtimeo !== undefined) return this.#recvBytesBlocking(syscall, file, [buf], flags);
         // No timeout: the woken call retries itself and settles this Promise (open-file.ts).
-        return RetryCall.wait(
-          file,
-          this.#retries,
-          () => {
-            const again = h.recv(bufs, flags);
-            return again === WOULD_BLOCK ? again : again.bytesRead;
-          },
-          syscall,
-          NO_DETAILS,
-        );
+        return RecvCall.wait(file, this.#retries, buf, flags, syscall, NO_DETAILS);
       }
     } catch (e) {
       this.#one[0] = NO_BYTES;

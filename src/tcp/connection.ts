@@ -194,6 +194,10 @@ export class TcpConnection {
   get isClosed(): boolean {
     return this.#t.state === TcpState.CLOSED && this.#t.rstDue === undefined;
   }
+  /** An ACK is owed at once (a window update after a read, a delayed ACK cut short). */
+  get ackDue(): boolean {
+    return this.#t.ackNow;
+  }
   /** Handshake done (or past it). */
   get isEstablished(): boolean {
     const s = this.#t.state;

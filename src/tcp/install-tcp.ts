@@ -30,6 +30,10 @@ export interface TcpStack {
   wake(): void;
   /** Re-arms the timer without a poll (Stack.reschedule), given a recent clock reading. */
   reschedule?(now?: Instant): void;
+  /** reschedule() given that only TCP's deadline moved, to `at` (Stack.rescheduleFor). */
+  rescheduleFor?(now: Instant, at: Instant | undefined): void;
+  /** Whether the stack's one timer runs on real time (Stack.lazyTimers). */
+  readonly lazyTimers?: boolean;
 }
 
 /**
@@ -50,7 +54,12 @@ export function installTcp(
     wake: () => {
       stack.wake();
     },
-    ...(stack.reschedule === undefined ? {} : { rearm: (now: Instant) => stack.reschedule?.(now) }),
+    ...(stack.rescheduleFor !== undefined
+      ? { rearm: (now: Instant, at: Instant | undefined) => stack.rescheduleFor?.(now, at) }
+      : stack.reschedule === undefined
+        ? {}
+        : { rearm: (now: Instant) => stack.reschedule?.(now) }),
+    realTime: stack.lazyTimers === true,
     isLocalAddress: (a) => stack.isLocalAddress(a),
     isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),

@@ -26,9 +26,16 @@ export interface TcpHost {
   wake(): void;
   /**
    * Like wake() but without asking for a poll: for calls that already drained
-   * the connection's output themselves, at `now`. Optional; wake() stands in for it.
+   * the connection's output themselves, at `now`; `earliest` is TCP's own
+   * earliest deadline after that (pollAt()). Optional; wake() stands in for it.
    */
-  rearm?(now: Instant): void;
+  rearm?(now: Instant, earliest: Instant | undefined): void;
+  /**
+   * The stack's timer runs on real time (Stack.lazyTimers): TCP's deadlines
+   * are met by that timer, never by the exact instant of a user call, so a
+   * call that leaves nothing to send need not drain the connection itself.
+   */
+  readonly realTime?: boolean;
   isLocalAddress(a: Ipv4Address): boolean;
   /** True for a directed broadcast address of a local subnet (255.255.255.255 is checked here). */
   isBroadcastAddress?(a: Ipv4Address): boolean;

@@ -300,12 +300,25 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   }
 
   /**
+   * After recv: Linux tcp_recvmsg sends nothing unless tcp_cleanup_rbuf owes
+   * an ACK (window update, delayed ACK cut short: ackDue). On a real-time
+   * clock an established connection's due timers are left to the stack's
+   * timer, so such a read skips the drain, its clock read and the re-filing:
+   * a blocked read does this on every request/response exchange (issue 9).
+   * A read changes no deadline of the connection (nextDeadline) but ackNow.
+   */
+  kickAfterRead(entry: ConnEntry): void {
+    if (this.#host.realTime === true && entry.conn.state === TcpState.ESTABLISHED && !entry.conn.ackDue) return;
+    this.kick(entry);
+  }
+
+  /**
    * After #after drained a connection at a user call: only the stack's timer
    * needs to follow the new deadline. A wake() would cost a timer callback
    * and a poll of everything per write (issue 9: a third of a round trip).
    */
   #rearm(now: Instant): void {
-    if (this.#host.rearm !== undefined) this.#host.rearm(now);
+    if (this.#host.rearm !== undefined) this.#host.rearm(now, this.pollAt());
     else this.#host.wake();
   }
 

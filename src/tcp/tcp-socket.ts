@@ -43,6 +43,8 @@ export interface TcpSocketOwner {
   acceptFrom(q: ListenQueue): ConnEntry | undefined;
   connect(sock: TcpSocket, binding: TcpBinding | undefined, remoteAddr: Ipv4Address, remotePort: number): { entry: ConnEntry; binding: TcpBinding };
   kick(entry: ConnEntry): void;
+  /** kick() after a read, which may skip the drain when the read owes the peer nothing. */
+  kickAfterRead(entry: ConnEntry): void;
   orphan(entry: ConnEntry): void;
   dropClosed(entry: ConnEntry): void;
 }
@@ -405,7 +407,7 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
       }
     }
     // Reading may open the window: let the window update go now.
-    this.#owner.kick(entry);
+    this.#owner.kickAfterRead(entry);
     return { bytesRead: got, from: undefined, flags: 0 };
   }
 

@@ -6,20 +6,40 @@
 import { constants as C } from '../syscall/constants.js';
 import type { Endpoint, RecvResult } from '../syscall/socket-handle.js';
 
+/**
+ * A buffer that queued datagrams share (rx-slab.ts): told when one of them
+ * leaves the queue, so it knows how much of it is still in use.
+ */
+export interface SharedStore {
+  /** A datagram of `len` bytes held in this store was read or dropped. */
+  released(len: number): void;
+}
+
 interface Queued {
   readonly from: Endpoint;
-  readonly data: Uint8Array;
+  data: Uint8Array;
   readonly cost: number;
+  /** Where `data` lives when it shares a buffer; undefined: its own. */
+  store: SharedStore | undefined;
 }
 
 export class DatagramQueue {
   #items: (Queued | undefined)[] = [];
   #head = 0;
   #bytes = 0;
+  /** The shared store this queue was last given a datagram in (see RxSlab): it lists each queue once. */
+  lastStore: SharedStore | undefined = undefined;
 
   /** Datagrams waiting. */
   get length(): number {
     return this.#items.length - this.#head;
+  }
+
+  /** Datagrams waiting whose bytes live in a shared store (the rest have their own copies). */
+  get shared(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#items.length; i++) if (this.#items[i]?.store !== undefined) n++;
+    return n;
   }
 
   /** Bytes charged to SO_RCVBUF right now. */
@@ -33,9 +53,9 @@ export class DatagramQueue {
    * only when the queue already holds more than `limit`, so one datagram of
    * any size always fits an empty queue. Returns false when refused.
    */
-  push(from: Endpoint, data: Uint8Array, cost: number, limit: number): boolean {
+  push(from: Endpoint, data: Uint8Array, cost: number, limit: number, store?: SharedStore): boolean {
     if (this.#bytes > limit) return false;
-    this.#items.push({ from, data, cost });
+    this.#items.push({ from, data, cost, store });
     this.#bytes += cost;
     return true;
   }
@@ -64,6 +84,7 @@ export class DatagramQueue {
         this.#head = 0;
       }
       this.#bytes -= q.cost;
+      q.store?.released(q.data.length);
     }
     return {
       bytesRead: (flags & C.MSG_TRUNC) !== 0 ? q.data.length : copied,
@@ -72,7 +93,29 @@ export class DatagramQueue {
     };
   }
 
+  /**
+   * Gives every queued datagram held in `store` its own copy, so the store
+   * is no longer pinned by them (RxSlab: a few lingering datagrams must not
+   * keep a whole slab alive).
+   */
+  rehome(store: SharedStore): void {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      const q = items[i];
+      if (q === undefined || q.store !== store) continue;
+      q.data = q.data.slice();
+      q.store = undefined;
+    }
+    if (this.lastStore === store) this.lastStore = undefined;
+  }
+
   clear(): void {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      const q = items[i];
+      q?.store?.released(q.data.length);
+    }
+    this.lastStore = undefined;
     this.#items = [];
     this.#head = 0;
     this.#bytes = 0;

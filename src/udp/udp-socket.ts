@@ -7,6 +7,7 @@
 import { ErrorQueue } from '../icmp/error-queue.js';
 import { byteRange, datagramIpOptions } from './datagram-options.js';
 import { DatagramState, SHUT_SEND } from './datagram-state.js';
+import { queueDatagram } from './rx-slab.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
@@ -24,31 +25,6 @@ import {
 import type { IpMreq, SockOptTable, SockOptValue } from '../syscall/sockopt.js';
 import { formatIpv4, isIpv4Multicast, parseIpv4Address } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-
-/**
- * Received datagrams are copied into small shared slabs rather than each
- * into its own `slice()`: above 64 bytes a fresh Uint8Array mallocs and
- * zeroes its own backing store, which dominated UDP receive in the udp-pps
- * benchmark (issue 9). Bump allocation only, never reused; a datagram left
- * in a queue keeps at most one slab alive, and slabs are small.
- */
-const RX_SLAB_SIZE = 16 * 1024;
-const RX_SLAB_MAX = 2048;
-let rxSlab = new ArrayBuffer(0);
-let rxSlabAt = 0;
-
-function copyDatagram(payload: Uint8Array): Uint8Array {
-  const len = payload.length;
-  if (len > RX_SLAB_MAX) return payload.slice();
-  if (rxSlabAt + len > rxSlab.byteLength) {
-    rxSlab = new ArrayBuffer(RX_SLAB_SIZE);
-    rxSlabAt = 0;
-  }
-  const out = new Uint8Array(rxSlab, rxSlabAt, len);
-  out.set(payload);
-  rxSlabAt += (len + 7) & ~7;
-  return out;
-}
 
 /**
  * Per-datagram bookkeeping charged to SO_RCVBUF on top of the payload, a
@@ -150,7 +126,7 @@ export class UdpSocket implements SocketHandle {
    * always fits an empty queue.
    */
   deliver(from: Endpoint, payload: Uint8Array): boolean {
-    if (!this.#d.queue.push(from, copyDatagram(payload), payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
+    if (!queueDatagram(this.#d.queue, from, payload, payload.length + UDP_DATAGRAM_OVERHEAD, this.so.rcvbuf)) {
       this.drops++;
       return false;
     }
