@@ -92,6 +92,10 @@ export class Port {
   receiver: FrameHandler | undefined;
   /** Where frames this port sent go back once their receiver is done with them (Link.setRecycler). */
   recycler: ((frame: Uint8Array) => void) | undefined;
+  /** Told when a run of frames delivered to this port ends (Link.setBatchEnd). */
+  batchEnd: (() => void) | undefined;
+  /** Got a frame in the due-now batch being delivered: its batchEnd is owed at the batch's end. */
+  inBatch = false;
   enabled = true;
   closed = false;
   /** The port's transmitter (bandwidth limit and queue). */

@@ -432,6 +432,7 @@ export class Switch {
     this.#dueCount = 0;
     this.#dueArmed = false;
     let i = 0;
+    this.#inBatch = true;
     try {
       for (; i < n; i++) {
         const frame = frames[i]!;
@@ -440,13 +441,29 @@ export class Switch {
         this.#deliver(from[i]!, to[i]!, frame);
       }
     } finally {
+      this.#inBatch = false;
       // A receiver threw: the rest of the batch is dropped, as before, and no frame is held.
       for (; i < n; i++) frames[i] = undefined;
       this.#spareFrom = from;
       this.#spareTo = to;
       this.#spareFrames = frames;
+      // Link.setBatchEnd: once per receiving port, after the whole batch.
+      const ended = this.#batchPorts;
+      const m = this.#batchPortCount;
+      this.#batchPortCount = 0;
+      for (let k = 0; k < m; k++) {
+        const port = ended[k]!;
+        port.inBatch = false;
+        port.batchEnd?.();
+      }
     }
   };
+
+  /** Delivering a due-now batch: receivers' batchEnd calls wait for its end (Link.setBatchEnd). */
+  #inBatch = false;
+  /** The ports that received frames in the batch being delivered (the first #batchPortCount slots). */
+  readonly #batchPorts: Port[] = [];
+  #batchPortCount = 0;
 
   #deliver(from: Port, to: Port, frame: Uint8Array): void {
     if (to.closed) {
@@ -469,7 +486,20 @@ export class Switch {
     }
     this.#delivered.n++;
     to.delivered.n++;
-    const done = receiver(frame);
+    // Owed before the receiver runs, so a receiver that throws is still told.
+    if (this.#inBatch && !to.inBatch && to.batchEnd !== undefined) {
+      to.inBatch = true;
+      this.#batchPorts[this.#batchPortCount++] = to;
+    }
+    let done: unknown;
+    if (this.#inBatch || to.batchEnd === undefined) done = receiver(frame);
+    else {
+      try {
+        done = receiver(frame);
+      } finally {
+        to.batchEnd?.();
+      }
+    }
     // Give the sender its buffer back when the receiver kept no reference
     // (Link.setRecycler). Every other copy of it was made in send(); a copy
     // handed back is the sender's to reuse as well, since nobody else has it.
