@@ -26,7 +26,12 @@ import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 
-/** A received datagram addressed to this host, as a transport sees it. */
+/**
+ * A received datagram addressed to this host, as a transport sees it. Valid
+ * only during the `input` call it is passed to: the IP layer reuses the
+ * record, its `ip` and the views in them for the next packet (issue 9), so
+ * a transport copies what it keeps (see Ipv4ReprScratch).
+ */
 export interface IpPacketIn {
   /** The parsed header; `payload` is the transport segment (after reassembly, if it was fragmented). */
   readonly ip: Ipv4Repr;
