@@ -169,4 +169,37 @@ describe('FrameSlab cells (full-size frames on a recycling link)', () => {
       poisonRecycledFrames(false);
     }
   });
+
+  it('keep the payload view of a reused cell, and make a fresh one when the frame or the offset changes', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    const pa = slab.payloadView(a, 34);
+    expect(pa.byteOffset).toBe(a.byteOffset + 34);
+    expect(pa.length).toBe(1480);
+    slab.recycle(a);
+    expect(slab.alloc(1514, true)).toBe(a);
+    expect(slab.payloadView(a, 34)).toBe(pa);
+    // Another header length: another view.
+    const pb = slab.payloadView(a, 38);
+    expect(pb.byteOffset).toBe(a.byteOffset + 38);
+    expect(pb.length).toBe(1476);
+    slab.recycle(a);
+    const b = slab.alloc(1200, true);
+    const pc = slab.payloadView(b, 34);
+    expect(pc.byteOffset).toBe(b.byteOffset + 34);
+    expect(pc.length).toBe(1166);
+    // A frame that is not the cell just handed out gets a plain view.
+    const plain = slab.alloc(100, false);
+    const pp = slab.payloadView(plain, 20);
+    expect(pp.byteOffset).toBe(plain.byteOffset + 20);
+    expect(pp.length).toBe(80);
+    expect(slab.payloadView(b, 34)).not.toBe(pc);
+  });
+
+  it('take back only the view they handed out', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    slab.recycle(new Uint8Array(a.buffer, a.byteOffset, a.length));
+    expect(slab.alloc(1514, true)).not.toBe(a);
+  });
 });

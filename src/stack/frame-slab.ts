@@ -45,8 +45,14 @@ const POOL_MAX_CAP = 1 << 17;
  */
 const SMALL_POOL_MIN = 1024;
 const CELL_SIZE = 2048;
-/** Free cells kept: a window's worth of in-flight full-size frames at MTU 1500. */
-const CELLS_KEPT = 256;
+/**
+ * Free cells kept: a window's worth of in-flight full-size frames at MTU
+ * 1500 (2 MiB at most; only cells once allocated are kept). A bulk transfer
+ * with an autotuned window has some 700 in flight: at 256, a fifth of all
+ * returning cells were dropped at the end of each burst and the next burst
+ * cut new slabs (issue 9: 625 slabs for 128 MiB, now 22).
+ */
+const CELLS_KEPT = 1024;
 /** Buffers kept per size class: a window's worth of in-flight frames. */
 const POOL_PER_CLASS = 64;
 
@@ -71,6 +77,12 @@ function poolCapacity(len: number): number {
   return cap;
 }
 
+/** A cell of a pool slab: the frame view last handed out over it, and the payload view last made of that. */
+interface Cell {
+  frame: Uint8Array;
+  payload: Uint8Array | undefined;
+}
+
 export class FrameSlab {
   #buf = new ArrayBuffer(0);
   #at = 0;
@@ -81,15 +93,20 @@ export class FrameSlab {
   /** The pool slab cells are cut from (see SMALL_POOL_MIN). */
   #cellBuf = new ArrayBuffer(0);
   #cellAt = 0;
-  /** Pool slabs: frames over their cells are taken back. */
-  readonly #cellSlabs = new WeakSet<ArrayBufferLike>();
-  /** Free cells, as the view last handed out over each (byteOffset = the cell's start). */
-  readonly #cells: Uint8Array[] = [];
+  /** Pool slabs, each with its cells by position: frames over their cells are taken back. */
+  readonly #cellSlabs = new WeakMap<ArrayBufferLike, Cell[]>();
+  /** The current pool slab's cells. */
+  #cellList: Cell[] = [];
+  /** Free cells. */
+  readonly #cells: Cell[] = [];
+  /** The cell the last alloc() handed out, if it was one (see payloadView). */
+  #lastCell: Cell | undefined;
 
   /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
   recycle(frame: Uint8Array): void {
     const buffer = frame.buffer;
-    if (this.#cellSlabs.has(buffer)) return this.#recycleCell(frame);
+    const cells = this.#cellSlabs.get(buffer);
+    if (cells !== undefined) return this.#recycleCell(cells, frame);
     if (!this.#ours.has(buffer)) return;
     const k = Math.log2(buffer.byteLength);
     const free = (this.#pool[k] ??= []);
@@ -99,17 +116,20 @@ export class FrameSlab {
     free.push(buffer as ArrayBuffer);
   }
 
-  #recycleCell(frame: Uint8Array): void {
+  #recycleCell(cells: Cell[], frame: Uint8Array): void {
     const free = this.#cells;
     if (free.length >= CELLS_KEPT) return;
+    const cell = cells[Math.floor(frame.byteOffset / CELL_SIZE)];
+    // Only the view handed out comes back (a link returns the sender's own frame).
+    if (cell === undefined || cell.frame !== frame) return;
     if (poisonRecycled) {
       // A frame comes back once (Link.setRecycler). Checked in test mode only:
       // even a Set of the free cells cost 2.5% of the CPU per frame (issue 9).
-      if (free.includes(frame)) throw new Error('FrameSlab: a frame came back twice (Link.setRecycler)');
+      if (free.includes(cell)) throw new Error('FrameSlab: a frame came back twice (Link.setRecycler)');
       new Uint8Array(frame.buffer, frame.byteOffset, CELL_SIZE).fill(0xa5);
     }
     recycledCount++;
-    free.push(frame);
+    free.push(cell);
   }
 
   /**
@@ -118,6 +138,7 @@ export class FrameSlab {
    * (Link.setRecycler), so it may be a cell (see SMALL_POOL_MIN).
    */
   alloc(len: number, recyclable = false): Uint8Array {
+    this.#lastCell = undefined;
     if (recyclable && len >= SMALL_POOL_MIN && len <= CELL_SIZE) return this.#allocCell(len);
     if (len > FRAME_SLAB_MAX) {
       if (len > POOL_MAX_CAP) return new Uint8Array(len);
@@ -140,15 +161,42 @@ export class FrameSlab {
   }
 
   #allocCell(len: number): Uint8Array {
-    const reused = this.#cells.pop();
-    if (reused !== undefined) return reused.length === len ? reused : new Uint8Array(reused.buffer, reused.byteOffset, len);
-    if (this.#cellAt + CELL_SIZE > this.#cellBuf.byteLength) {
-      this.#cellBuf = new ArrayBuffer(FRAME_SLAB_SIZE);
-      this.#cellSlabs.add(this.#cellBuf);
-      this.#cellAt = 0;
+    let cell = this.#cells.pop();
+    if (cell !== undefined) {
+      const f = cell.frame;
+      if (f.length !== len) {
+        cell.frame = new Uint8Array(f.buffer, f.byteOffset, len);
+        cell.payload = undefined;
+      }
+    } else {
+      if (this.#cellAt + CELL_SIZE > this.#cellBuf.byteLength) {
+        this.#cellBuf = new ArrayBuffer(FRAME_SLAB_SIZE);
+        this.#cellList = [];
+        this.#cellSlabs.set(this.#cellBuf, this.#cellList);
+        this.#cellAt = 0;
+      }
+      cell = { frame: new Uint8Array(this.#cellBuf, this.#cellAt, len), payload: undefined };
+      this.#cellList.push(cell);
+      this.#cellAt += CELL_SIZE;
     }
-    const b = new Uint8Array(this.#cellBuf, this.#cellAt, len);
-    this.#cellAt += CELL_SIZE;
-    return b;
+    this.#lastCell = cell;
+    return cell.frame;
+  }
+
+  /**
+   * `frame.subarray(at)` for the frame alloc() just returned: where its
+   * sender writes the packet after the headers. For a reused cell the view
+   * made the last time serves again (issue 9: a view per frame sent was a
+   * tenth of a bulk transfer's garbage).
+   */
+  payloadView(frame: Uint8Array, at: number): Uint8Array {
+    const cell = this.#lastCell;
+    if (cell === undefined || cell.frame !== frame) return frame.subarray(at);
+    let v = cell.payload;
+    if (v === undefined || v.byteOffset !== frame.byteOffset + at) {
+      v = frame.subarray(at);
+      cell.payload = v;
+    }
+    return v;
   }
 }

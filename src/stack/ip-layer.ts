@@ -394,7 +394,7 @@ export class IpLayer implements IpSender {
     const headroom = route.iface.linkHeaderLen;
     if (total <= route.mtu) {
       const buf = this.#slab.alloc(headroom + total, route.iface.link.setRecycler !== undefined);
-      fill(buf.subarray(headroom + headerLen), route);
+      fill(this.#slab.payloadView(buf, headroom + headerLen), route);
       // One header record reused for every unfragmented packet (issue 9: no
       // object per packet); filled after fill(), which could in principle send.
       const h = this.#header;
