@@ -305,6 +305,15 @@ export function finishTcpChecksum(header: Uint8Array, payload: Uint8Array | read
   writeU16(header, 16, checksumFinish(checksumAddChunks(readU16(header, 16), payload)));
 }
 
+/**
+ * finishTcpChecksum for a payload already in place after the header, at
+ * segment[from..to) (`from` even: the header length is), without a view of
+ * it (issue 9: a sender fills header and payload into one frame).
+ */
+export function finishTcpChecksumAt(segment: Uint8Array, from: number, to: number): void {
+  writeU16(segment, 16, checksumFinish(checksumAddRange(readU16(segment, 16), segment, from, to)));
+}
+
 
 /**
  * Zero-copy view over a segment's bytes, for hot paths (demultiplexing by
