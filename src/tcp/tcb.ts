@@ -515,7 +515,8 @@ export class Tcb {
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       // The fresh blocks from sackBlocks() are handed over uncopied.
       const tsVal = this.tsOk ? this.tsNow(now) : 0;
-      const blocks = this.sackOk ? this.sackBlocks() : NO_SACK_BLOCKS;
+      // No SACK blocks without islands: skips the two arrays sackBlocks() makes (issue 9).
+      const blocks = this.sackOk && !this.assembler.isEmpty ? this.sackBlocks() : NO_SACK_BLOCKS;
       options =
         scratch === undefined
           ? buildDataOptions(this.tsOk, tsVal, this.tsRecent, blocks)
