@@ -155,6 +155,29 @@ describe('FrameSlab cells (full-size frames on a recycling link)', () => {
     // Not recyclable, or too small: carved from the plain slab, never handed out twice.
     expect(slab.alloc(1514, false).buffer).not.toBe(a.buffer);
     expect(slab.alloc(100, true).buffer).not.toBe(a.buffer);
+    const mid = slab.alloc(500, true);
+    slab.recycle(mid);
+    expect(slab.alloc(500, true)).not.toBe(mid);
+  });
+
+  it('hand pure-ACK-sized frames out of cells of their own, and take them back the same way', () => {
+    const slab = new FrameSlab();
+    const big = slab.alloc(1514, true);
+    const ack = slab.alloc(66, true);
+    expect(ack.buffer).not.toBe(big.buffer);
+    const payload = slab.payloadView(ack, 34);
+    slab.recycle(ack);
+    expect(slab.alloc(66, true)).toBe(ack);
+    expect(slab.payloadView(ack, 34)).toBe(payload);
+    slab.recycle(ack);
+    const sack = slab.alloc(106, true);
+    expect(sack.buffer).toBe(ack.buffer);
+    expect(sack.byteOffset).toBe(ack.byteOffset);
+    // Cells never overlap: a second one starts a cell further.
+    const other = slab.alloc(66, true);
+    expect(Math.abs(other.byteOffset - sack.byteOffset)).toBeGreaterThanOrEqual(128);
+    // Not on a recycling link: the plain slab.
+    expect(slab.alloc(66, false).buffer).not.toBe(ack.buffer);
   });
 
   it('refuse, in test mode, a frame that comes back twice', () => {
