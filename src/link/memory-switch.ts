@@ -251,7 +251,9 @@ export class Switch {
     // have the very buffer; every other delivery gets its own copy because
     // its receiver may change it.
     let originalGiven = false;
-    for (const out of outs) {
+    // An index loop: for-of allocated an iterator per frame (issue 9).
+    for (let k = 0; k < outs.length; k++) {
+      const out = outs[k]!;
       const path = this.#path(port, out);
       if (port.quiet) {
         // The fast path of an unimpaired network (issue 9): the eight draws

@@ -298,7 +298,9 @@ export class IpLayer implements IpSender {
   /** Whether `a` is one of this host's addresses (any interface: the weak host model, like Linux) or 127/8. */
   isLocalAddress(a: Ipv4Address): boolean {
     if (isIpv4Loopback(a)) return true;
-    for (const i of this.#c.interfaces) if (i.hasAddress(a)) return true;
+    // Index loops on the per-packet paths: for-of allocated an iterator per packet (issue 9).
+    const ifaces = this.#c.interfaces;
+    for (let k = 0; k < ifaces.length; k++) if (ifaces[k]!.hasAddress(a)) return true;
     return false;
   }
 
@@ -481,7 +483,8 @@ export class IpLayer implements IpSender {
 
   #sendFrames(iface: Interface, dstMac: number, frames: readonly Uint8Array[]): void {
     const src = iface.mac ?? MAC_ZERO;
-    for (const f of frames) {
+    for (let k = 0; k < frames.length; k++) {
+      const f = frames[k]!;
       // The 14-byte header in place (IEEE 802.3 3.1.1), without a header object per frame.
       if (f.length < ETHERNET_HEADER_LEN) throw new RangeError(`IpLayer: frame of ${f.length} bytes has no room for an Ethernet header`);
       writeMac(f, 0, dstMac);

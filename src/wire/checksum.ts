@@ -66,7 +66,9 @@ let cachedWords0: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 let cachedBuffer1: ArrayBufferLike | undefined;
 let cachedWords1: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
-/** A Uint32Array over all whole words of `buffer`, from a two-entry cache when it can be. */
+const wordViews = new WeakMap<ArrayBufferLike, Uint32Array<ArrayBufferLike>>();
+
+/** A Uint32Array over all whole words of `buffer`, from the caches when it can be. */
 function wordsOf(buffer: ArrayBufferLike): Uint32Array {
   if (buffer === cachedBuffer0) return cachedWords0;
   if (buffer === cachedBuffer1) {
@@ -78,13 +80,18 @@ function wordsOf(buffer: ArrayBufferLike): Uint32Array {
     cachedWords0 = w;
     return w;
   }
-  const w = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
-  if (buffer.byteLength <= WORD_CACHE_MAX_BYTES) {
-    cachedBuffer1 = cachedBuffer0;
-    cachedWords1 = cachedWords0;
-    cachedBuffer0 = buffer;
-    cachedWords0 = w;
+  if (buffer.byteLength > WORD_CACHE_MAX_BYTES) return new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  // Behind the two entries, a weak map: a stack cycles its frames through a
+  // few dozen slabs. It keeps nothing alive (an entry lives as long as its buffer).
+  let w = wordViews.get(buffer);
+  if (w === undefined) {
+    w = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordViews.set(buffer, w);
   }
+  cachedBuffer1 = cachedBuffer0;
+  cachedWords1 = cachedWords0;
+  cachedBuffer0 = buffer;
+  cachedWords0 = w;
   return w;
 }
 
