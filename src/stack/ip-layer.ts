@@ -56,7 +56,7 @@ import type {
 } from './transport.js';
 
 import { FrameSlab } from './frame-slab.js';
-import { PacketIn, datagramOf } from './packet-in.js';
+import { PacketIn, datagramOf, plainIpv4Repr } from './packet-in.js';
 import { IcmpHandler } from './icmp-handler.js';
 import type { EchoReplyHandler } from './icmp-handler.js';
 
@@ -255,8 +255,9 @@ export class IpLayer implements IpSender {
     }
     if (ip.moreFragments || ip.fragmentOffset !== 0) {
       st.increment('ip.reasm-reqds');
-      // The reassembler copies what it keeps (payload, first fragment's header).
-      const res = this.#c.reassembler.input(now, ip, datagramOf(frame, ip));
+      // The reassembler copies what it keeps (payload, first fragment's header);
+      // it gets a plain record, so that no copy of it holds the frame (bytes).
+      const res = this.#c.reassembler.input(now, plainIpv4Repr(ip), datagramOf(frame, ip));
       switch (res.kind) {
         case 'pending':
           return;
@@ -266,13 +267,15 @@ export class IpLayer implements IpSender {
         case 'dropped':
           st.increment('ip.reasm-fails');
           return this.#drop('ip', `reasm-${res.reason}`);
-        case 'complete':
+        case 'complete': {
           st.increment('ip.reasm-oks');
-          packet.set(res.datagram, res.raw, 0, res.raw.length, iface, broadcast || multicast);
+          const payload = res.datagram.payload;
+          packet.set(res.datagram, res.raw, 0, res.raw.length, payload, 0, payload.length, iface, broadcast || multicast);
           return this.#deliver(now, packet);
+        }
       }
     }
-    packet.set(ip, frame, ip.at, ip.totalLength, iface, broadcast || multicast);
+    packet.set(ip, frame, ip.at, ip.totalLength, frame, ip.payloadStart, ip.at + ip.totalLength, iface, broadcast || multicast);
     this.#deliver(now, packet);
   }
 

@@ -17,6 +17,24 @@ export function datagramOf(frame: Uint8Array, ip: Ipv4ReprScratch): Uint8Array {
   return ip.at === 0 && ip.totalLength === frame.length ? frame : frame.subarray(ip.at, ip.at + ip.totalLength);
 }
 
+/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
+export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
+  return {
+    src: ip.src,
+    dst: ip.dst,
+    protocol: ip.protocol,
+    ttl: ip.ttl,
+    dscp: ip.dscp,
+    ecn: ip.ecn,
+    identification: ip.identification,
+    dontFragment: ip.dontFragment,
+    moreFragments: ip.moreFragments,
+    fragmentOffset: ip.fragmentOffset,
+    options: ip.options,
+    payload: ip.payload,
+  };
+}
+
 /**
  * The IpPacketIn handed to transports: one per IpLayer, reused for every
  * packet (issue 9), under the contract of Ipv4ReprScratch (read during the
@@ -28,6 +46,9 @@ export class PacketIn implements IpPacketIn {
   iface: Interface;
   verifyChecksum = false;
   broadcast = false;
+  bytes: Uint8Array = NO_BYTES;
+  payloadStart = 0;
+  payloadEnd = 0;
   #bytes: Uint8Array = NO_BYTES;
   #at = 0;
   #len = 0;
@@ -38,8 +59,25 @@ export class PacketIn implements IpPacketIn {
     this.iface = iface;
   }
 
-  set(ip: Ipv4Repr, bytes: Uint8Array, at: number, len: number, iface: Interface, broadcast: boolean): void {
+  /**
+   * The datagram `ip`, whole at bytes[at..at + len) (what `raw` views), its
+   * payload at payload[payloadStart..payloadEnd).
+   */
+  set(
+    ip: Ipv4Repr,
+    bytes: Uint8Array,
+    at: number,
+    len: number,
+    payload: Uint8Array,
+    payloadStart: number,
+    payloadEnd: number,
+    iface: Interface,
+    broadcast: boolean,
+  ): void {
     this.ip = ip;
+    this.bytes = payload;
+    this.payloadStart = payloadStart;
+    this.payloadEnd = payloadEnd;
     this.#bytes = bytes;
     this.#at = at;
     this.#len = len;
@@ -59,6 +97,8 @@ export class PacketIn implements IpPacketIn {
 
   release(): void {
     this.ip = EMPTY_IP;
+    this.bytes = NO_BYTES;
+    this.payloadStart = this.payloadEnd = 0;
     this.#bytes = NO_BYTES;
     this.#raw = undefined;
   }

@@ -37,6 +37,14 @@ export interface IpPacketIn {
   readonly ip: Ipv4Repr;
   /** The whole IP datagram (header + payload): what an ICMP error about it quotes. */
   readonly raw: Uint8Array;
+  /**
+   * Optional: `ip.payload` as a range of a buffer,
+   * bytes[payloadStart..payloadEnd), for a transport that parses in place
+   * without the view (issue 9). The IP layer always sets them.
+   */
+  readonly bytes?: Uint8Array;
+  readonly payloadStart?: number;
+  readonly payloadEnd?: number;
   /** The interface it arrived on. */
   readonly iface: Interface;
   /**

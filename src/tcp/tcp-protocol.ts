@@ -33,7 +33,7 @@ import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksumAt, parseTcpInto, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksumAt, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
@@ -535,7 +535,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     // One record for every segment (issue 9); a nested input, should there
     // ever be one, gets its own. See TcpReprScratch for what users may keep.
     const seg = this.#rxDepth === 0 ? this.#rx : new TcpReprScratch();
-    const err = parseTcpInto(ip.payload, packet.verifyChecksum, ip.src, ip.dst, seg);
+    const bytes = packet.bytes;
+    const err =
+      bytes === undefined
+        ? parseTcpInto(ip.payload, packet.verifyChecksum, ip.src, ip.dst, seg)
+        : parseTcpIntoAt(bytes, packet.payloadStart ?? 0, packet.payloadEnd ?? bytes.length, packet.verifyChecksum, ip.src, ip.dst, seg);
     if (err !== undefined) {
       stats.increment(TcpCounter.InErrs);
       if (err === 'bad-checksum') stats.increment(TcpCounter.InCsumErrors);

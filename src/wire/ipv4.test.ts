@@ -282,7 +282,7 @@ describe('parseIpv4', () => {
 describe('parseIpv4Into', () => {
   /** The fields parseIpv4 returns, read off a scratch record. */
   function fields(r: Ipv4ReprScratch): Record<string, unknown> {
-    const { at: _at, totalLength: _len, ...rest } = { ...r };
+    const { at: _at, totalLength: _len, bytes: _bytes, payloadStart: _start, ...rest } = { ...r };
     return { ...rest, options: toHex(r.options), payload: toHex(r.payload) };
   }
 

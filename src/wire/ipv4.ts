@@ -164,20 +164,38 @@ export class Ipv4ReprScratch implements Ipv4Repr {
   moreFragments = false;
   fragmentOffset = 0;
   options: Uint8Array = NO_BYTES;
-  payload: Uint8Array = NO_BYTES;
-  /** Where the packet starts in the buffer it was parsed from, and its total length (the datagram without link padding). */
+  /** The buffer parsed, where the packet starts in it, and its total length (the datagram without link padding). */
+  bytes: Uint8Array = NO_BYTES;
   at = 0;
   totalLength = 0;
+  /** Where the payload starts in `bytes` (it ends at at + totalLength). */
+  payloadStart = 0;
+  #payload: Uint8Array | undefined;
+
+  /**
+   * bytes[payloadStart..at + totalLength), made on first use: a transport
+   * that parses in place (TCP) never needs the view (issue 9).
+   */
+  get payload(): Uint8Array {
+    return (this.#payload ??= this.bytes.subarray(this.payloadStart, this.at + this.totalLength));
+  }
+
+  /** Forgets the payload view made for the last packet (parseIpv4Into). */
+  dropPayloadView(): void {
+    this.#payload = undefined;
+  }
 
   /** The user is done with the record; in test mode (poisonReusedIpv4Records) it now holds junk. */
   release(): void {
     this.options = NO_BYTES;
-    this.payload = NO_BYTES;
+    this.bytes = NO_BYTES;
+    this.#payload = undefined;
+    this.at = this.totalLength = this.payloadStart = 0;
     if (!poisonReused) return;
     this.src = this.dst = this.protocol = this.ttl = this.identification = this.fragmentOffset = Number.NaN;
-    this.at = this.totalLength = Number.NaN;
     this.options = POISON_BYTES;
-    this.payload = POISON_BYTES;
+    this.bytes = POISON_BYTES;
+    this.totalLength = POISON_BYTES.length;
   }
 }
 
@@ -205,9 +223,11 @@ export function parseIpv4Into(bytes: Uint8Array, at: number, verifyChecksum: boo
   into.moreFragments = (flags & FLAG_MF) !== 0;
   into.fragmentOffset = (flags & OFFSET_MASK) * 8;
   into.options = headerLen === IPV4_HEADER_LEN ? NO_BYTES : bytes.subarray(at + IPV4_HEADER_LEN, at + headerLen);
-  into.payload = bytes.subarray(at + headerLen, at + totalLen);
+  into.bytes = bytes;
   into.at = at;
   into.totalLength = totalLen;
+  into.payloadStart = at + headerLen;
+  into.dropPayloadView();
   return undefined;
 }
 
