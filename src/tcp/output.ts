@@ -533,12 +533,18 @@ function maybeArmPersist(t: Tcb, now: Instant): void {
   t.persistAt = instantAdd(now, persistInterval(t));
 }
 
-/** The instant the owner must call output next, or undefined when nothing is pending. */
-export function nextDeadline(t: Tcb): Instant | undefined {
+/**
+ * The instant the owner must call output next, or undefined when nothing is
+ * pending. `drained`: nextSegment has just answered undefined, with nothing
+ * done to the connection since; then no data segment is due either (its
+ * planData answered undefined, and all it changed since only holds more
+ * back), so planData is not asked again (issue 9: once per drain).
+ */
+export function nextDeadline(t: Tcb, drained = false): Instant | undefined {
   if (t.rstDue !== undefined) return t.lastNow;
   if (t.state === TcpState.CLOSED) return undefined;
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
-  if (planData(t) !== undefined) return t.lastNow;
+  if (!drained && planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
   let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
   const rackAt = t.sb.rack?.timerAt ?? -1;

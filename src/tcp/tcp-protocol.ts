@@ -353,7 +353,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     entry.stateBefore = conn.state;
-    const at = conn.pollAt();
+    // Right after the drain above: poll() has just answered undefined.
+    const at = conn.pollAt(true);
     if (at !== undefined && at <= now) {
       // After a full drain nothing should be due at this very instant; should the
       // state machine say so anyway, put it off a little rather than spin in place.
