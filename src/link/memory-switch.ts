@@ -86,6 +86,8 @@ export class Switch {
   #nextIndex = 0;
   /** Forwarding database: MAC -> port, learned from source addresses. */
   readonly #fdb = new Map<MacAddress, Port>();
+  /** Bumped whenever the forwarding database changes: what the ports' caches below are checked against. */
+  #fdbVersion = 0;
   /**
    * Real-time clocks only: frames due at once (no latency) are queued here
    * and delivered by one timer per batch, not one timer and closure per
@@ -144,6 +146,7 @@ export class Switch {
     // Like a static FDB entry: the switch knows where each NIC sits before it
     // has sent anything, so unicast to it is not flooded.
     this.#fdb.set(mac, port);
+    this.#fdbVersion++;
     this.refresh();
     return port;
   }
@@ -190,6 +193,7 @@ export class Switch {
     const i = this.ports.indexOf(port);
     if (i >= 0) this.ports.splice(i, 1);
     for (const [mac, p] of this.#fdb) if (p === port) this.#fdb.delete(mac);
+    this.#fdbVersion++;
     this.refresh();
   }
 
@@ -216,7 +220,17 @@ export class Switch {
     const src = readMac(frame, 6);
     // IEEE 802.1D: learn from unicast source addresses only; a group address
     // as source is bogus and must not steal a forwarding entry.
-    if (!isMacMulticast(src)) this.#fdb.set(src, port);
+    // A port sends from the same address frame after frame: while the table
+    // has not changed since, the learning and the lookup of the last frame
+    // stand (issue 9: two Map operations on MAC-valued keys per frame).
+    if (src !== port.learnedMac || port.learnedVersion !== this.#fdbVersion) {
+      if (!isMacMulticast(src) && this.#fdb.get(src) !== port) {
+        this.#fdb.set(src, port);
+        this.#fdbVersion++;
+      }
+      port.learnedMac = src;
+      port.learnedVersion = this.#fdbVersion;
+    }
 
     const outs = this.#route(port, dst);
     if (outs.length === 0) {
@@ -322,11 +336,19 @@ export class Switch {
   readonly #single: Port[] = [];
 
   #route(from: Port, dst: MacAddress): Port[] {
+    if (dst === from.routedMac && from.routedVersion === this.#fdbVersion) {
+      // The same known unicast destination as the last frame, the table unchanged.
+      this.#single[0] = from.routedTo!;
+      return this.#single;
+    }
     if (!isMacMulticast(dst)) {
       const known = this.#fdb.get(dst);
       if (known !== undefined) {
         // A switch never sends a frame back out of the port it came in on.
         if (known === from || !known.accepts(dst)) return [];
+        from.routedMac = dst;
+        from.routedTo = known;
+        from.routedVersion = this.#fdbVersion;
         this.#single[0] = known;
         return this.#single;
       }
