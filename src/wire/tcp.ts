@@ -204,7 +204,8 @@ export function parseTcpIntoAt(
   into.window = readU16(bytes, from + 14);
   into.urgentPointer = readU16(bytes, from + 18);
   into.reserved = bytes[from + 12]! & 0x0f;
-  into.payload = bytes.subarray(from + headerLen, to);
+  // A pure ACK (half of what a bulk transfer receives) shares one empty view.
+  into.payload = headerLen === len ? EMPTY : bytes.subarray(from + headerLen, to);
   return undefined;
 }
 
