@@ -149,14 +149,16 @@ export class Interface {
 
   hasAddress(a: Ipv4Address): boolean {
     // Plain loops here and in isBroadcast: both run for every packet received.
-    for (const x of this.#addresses) if (x.address === a) return true;
+    const list = this.#addresses;
+    for (let k = 0; k < list.length; k++) if (list[k]!.address === a) return true;
     return false;
   }
 
   /** 255.255.255.255 or the directed broadcast of one of our subnets. */
   isBroadcast(a: Ipv4Address): boolean {
     if (a === IPV4_BROADCAST) return true;
-    for (const x of this.#addresses) if (broadcastOf(x) === a) return true;
+    const list = this.#addresses;
+    for (let k = 0; k < list.length; k++) if (broadcastOf(list[k]!) === a) return true;
     return false;
   }
 
@@ -201,6 +203,9 @@ export function multicastMac(group: Ipv4Address): MacAddress {
  * some() with a closure per call.
  */
 export function isDirectedBroadcast(interfaces: readonly { readonly isLoopback: boolean; isBroadcast(a: Ipv4Address): boolean }[], a: Ipv4Address): boolean {
-  for (const i of interfaces) if (!i.isLoopback && i.isBroadcast(a)) return true;
+  for (let k = 0; k < interfaces.length; k++) {
+    const i = interfaces[k]!;
+    if (!i.isLoopback && i.isBroadcast(a)) return true;
+  }
   return false;
 }

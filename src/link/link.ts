@@ -52,4 +52,15 @@ export interface Link {
    * comes back at most once; undefined stops it.
    */
   setRecycler?(recycle: ((frame: Uint8Array) => void) | undefined): void;
+  /**
+   * Optional (issue 9): a link that delivers frames in runs (a memory wire on
+   * a real-time clock hands over a whole due-now batch in one loop) calls
+   * `end` once after every run of one or more frames it gave the receiver,
+   * before anything else can run (no timer, promise or other caller gets in
+   * between). Until then the receiver may put off what it needs to do once
+   * per run rather than once per frame (a Stack re-arms its timer and reads
+   * the clock once per run). A link that has it calls `end` for every frame
+   * it delivers, alone or in a run; undefined stops it.
+   */
+  setBatchEnd?(end: (() => void) | undefined): void;
 }

@@ -92,6 +92,17 @@ export class Port {
   receiver: FrameHandler | undefined;
   /** Where frames this port sent go back once their receiver is done with them (Link.setRecycler). */
   recycler: ((frame: Uint8Array) => void) | undefined;
+  /** Told when a run of frames delivered to this port ends (Link.setBatchEnd). */
+  batchEnd: (() => void) | undefined;
+  /** The source address of the last frame this port sent, learnt at fdb version learnedVersion (Switch.send). */
+  learnedMac = -1;
+  learnedVersion = -1;
+  /** The unicast destination of the last frame routed from this port, where it went, and the fdb version then. */
+  routedMac = -1;
+  routedTo: Port | undefined;
+  routedVersion = -1;
+  /** Got a frame in the due-now batch being delivered: its batchEnd is owed at the batch's end. */
+  inBatch = false;
   enabled = true;
   closed = false;
   /** The port's transmitter (bandwidth limit and queue). */

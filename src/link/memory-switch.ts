@@ -86,6 +86,8 @@ export class Switch {
   #nextIndex = 0;
   /** Forwarding database: MAC -> port, learned from source addresses. */
   readonly #fdb = new Map<MacAddress, Port>();
+  /** Bumped whenever the forwarding database changes: what the ports' caches below are checked against. */
+  #fdbVersion = 0;
   /**
    * Real-time clocks only: frames due at once (no latency) are queued here
    * and delivered by one timer per batch, not one timer and closure per
@@ -144,6 +146,7 @@ export class Switch {
     // Like a static FDB entry: the switch knows where each NIC sits before it
     // has sent anything, so unicast to it is not flooded.
     this.#fdb.set(mac, port);
+    this.#fdbVersion++;
     this.refresh();
     return port;
   }
@@ -190,6 +193,7 @@ export class Switch {
     const i = this.ports.indexOf(port);
     if (i >= 0) this.ports.splice(i, 1);
     for (const [mac, p] of this.#fdb) if (p === port) this.#fdb.delete(mac);
+    this.#fdbVersion++;
     this.refresh();
   }
 
@@ -216,7 +220,17 @@ export class Switch {
     const src = readMac(frame, 6);
     // IEEE 802.1D: learn from unicast source addresses only; a group address
     // as source is bogus and must not steal a forwarding entry.
-    if (!isMacMulticast(src)) this.#fdb.set(src, port);
+    // A port sends from the same address frame after frame: while the table
+    // has not changed since, the learning and the lookup of the last frame
+    // stand (issue 9: two Map operations on MAC-valued keys per frame).
+    if (src !== port.learnedMac || port.learnedVersion !== this.#fdbVersion) {
+      if (!isMacMulticast(src) && this.#fdb.get(src) !== port) {
+        this.#fdb.set(src, port);
+        this.#fdbVersion++;
+      }
+      port.learnedMac = src;
+      port.learnedVersion = this.#fdbVersion;
+    }
 
     const outs = this.#route(port, dst);
     if (outs.length === 0) {
@@ -251,7 +265,9 @@ export class Switch {
     // have the very buffer; every other delivery gets its own copy because
     // its receiver may change it.
     let originalGiven = false;
-    for (const out of outs) {
+    // An index loop: for-of allocated an iterator per frame (issue 9).
+    for (let k = 0; k < outs.length; k++) {
+      const out = outs[k]!;
       const path = this.#path(port, out);
       if (port.quiet) {
         // The fast path of an unimpaired network (issue 9): the eight draws
@@ -320,11 +336,19 @@ export class Switch {
   readonly #single: Port[] = [];
 
   #route(from: Port, dst: MacAddress): Port[] {
+    if (dst === from.routedMac && from.routedVersion === this.#fdbVersion) {
+      // The same known unicast destination as the last frame, the table unchanged.
+      this.#single[0] = from.routedTo!;
+      return this.#single;
+    }
     if (!isMacMulticast(dst)) {
       const known = this.#fdb.get(dst);
       if (known !== undefined) {
         // A switch never sends a frame back out of the port it came in on.
         if (known === from || !known.accepts(dst)) return [];
+        from.routedMac = dst;
+        from.routedTo = known;
+        from.routedVersion = this.#fdbVersion;
         this.#single[0] = known;
         return this.#single;
       }
@@ -432,6 +456,7 @@ export class Switch {
     this.#dueCount = 0;
     this.#dueArmed = false;
     let i = 0;
+    this.#inBatch = true;
     try {
       for (; i < n; i++) {
         const frame = frames[i]!;
@@ -440,13 +465,29 @@ export class Switch {
         this.#deliver(from[i]!, to[i]!, frame);
       }
     } finally {
+      this.#inBatch = false;
       // A receiver threw: the rest of the batch is dropped, as before, and no frame is held.
       for (; i < n; i++) frames[i] = undefined;
       this.#spareFrom = from;
       this.#spareTo = to;
       this.#spareFrames = frames;
+      // Link.setBatchEnd: once per receiving port, after the whole batch.
+      const ended = this.#batchPorts;
+      const m = this.#batchPortCount;
+      this.#batchPortCount = 0;
+      for (let k = 0; k < m; k++) {
+        const port = ended[k]!;
+        port.inBatch = false;
+        port.batchEnd?.();
+      }
     }
   };
+
+  /** Delivering a due-now batch: receivers' batchEnd calls wait for its end (Link.setBatchEnd). */
+  #inBatch = false;
+  /** The ports that received frames in the batch being delivered (the first #batchPortCount slots). */
+  readonly #batchPorts: Port[] = [];
+  #batchPortCount = 0;
 
   #deliver(from: Port, to: Port, frame: Uint8Array): void {
     if (to.closed) {
@@ -469,7 +510,20 @@ export class Switch {
     }
     this.#delivered.n++;
     to.delivered.n++;
-    const done = receiver(frame);
+    // Owed before the receiver runs, so a receiver that throws is still told.
+    if (this.#inBatch && !to.inBatch && to.batchEnd !== undefined) {
+      to.inBatch = true;
+      this.#batchPorts[this.#batchPortCount++] = to;
+    }
+    let done: unknown;
+    if (this.#inBatch || to.batchEnd === undefined) done = receiver(frame);
+    else {
+      try {
+        done = receiver(frame);
+      } finally {
+        to.batchEnd?.();
+      }
+    }
     // Give the sender its buffer back when the receiver kept no reference
     // (Link.setRecycler). Every other copy of it was made in send(); a copy
     // handed back is the sender's to reuse as well, since nobody else has it.

@@ -210,6 +210,36 @@ describe('MemoryNetwork: switching', () => {
     expect(network.links).toEqual([a, b, d]);
   });
 
+  it('follows a MAC address that moves between ports while a sender keeps sending to it', () => {
+    const { clock, network } = net();
+    const a = network.attach();
+    const c = network.attach({ promiscuous: true });
+    const d = network.attach({ promiscuous: true });
+    const rc = collect(clock, c);
+    const rd = collect(clock, d);
+    const x = mac('02:aa:bb:cc:dd:01');
+    // x behind c: a's frames to x go to c alone, frame after frame.
+    c.send(frame(a.mac, x, 1));
+    a.send(frame(x, a.mac, 2));
+    a.send(frame(x, a.mac, 3));
+    clock.runUntilIdle();
+    expect(rc.map((r) => seqOf(r.frame))).toEqual([2, 3]);
+    expect(rd.map((r) => seqOf(r.frame))).toEqual([]);
+    // x moves behind d: the next frame from a to x follows it.
+    d.send(frame(a.mac, x, 4));
+    a.send(frame(x, a.mac, 5));
+    clock.runUntilIdle();
+    expect(rc.map((r) => seqOf(r.frame))).toEqual([2, 3]);
+    expect(rd.map((r) => seqOf(r.frame))).toEqual([5]);
+    // And back to c, learnt again from c's repeated source address.
+    c.send(frame(a.mac, x, 6));
+    a.send(frame(x, a.mac, 7));
+    clock.runUntilIdle();
+    expect(rc.map((r) => seqOf(r.frame))).toEqual([2, 3, 7]);
+    expect(rd.map((r) => seqOf(r.frame))).toEqual([5]);
+    expect(network.counters.get(MemoryCounter.Flooded)).toBe(0);
+  });
+
   it('drops unicast to the sender itself (a switch never reflects out of the ingress port)', () => {
     const { clock, network } = net();
     const a = network.attach();

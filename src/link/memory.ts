@@ -95,6 +95,10 @@ export class MemoryLink implements Link {
     this.#port.recycler = recycle;
   }
 
+  setBatchEnd(end: (() => void) | undefined): void {
+    this.#port.batchEnd = end;
+  }
+
   send(frame: Uint8Array): void {
     this.#switch.send(this.#port, frame);
   }

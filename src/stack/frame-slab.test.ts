@@ -155,6 +155,29 @@ describe('FrameSlab cells (full-size frames on a recycling link)', () => {
     // Not recyclable, or too small: carved from the plain slab, never handed out twice.
     expect(slab.alloc(1514, false).buffer).not.toBe(a.buffer);
     expect(slab.alloc(100, true).buffer).not.toBe(a.buffer);
+    const mid = slab.alloc(500, true);
+    slab.recycle(mid);
+    expect(slab.alloc(500, true)).not.toBe(mid);
+  });
+
+  it('hand pure-ACK-sized frames out of cells of their own, and take them back the same way', () => {
+    const slab = new FrameSlab();
+    const big = slab.alloc(1514, true);
+    const ack = slab.alloc(66, true);
+    expect(ack.buffer).not.toBe(big.buffer);
+    const payload = slab.payloadView(ack, 34);
+    slab.recycle(ack);
+    expect(slab.alloc(66, true)).toBe(ack);
+    expect(slab.payloadView(ack, 34)).toBe(payload);
+    slab.recycle(ack);
+    const sack = slab.alloc(106, true);
+    expect(sack.buffer).toBe(ack.buffer);
+    expect(sack.byteOffset).toBe(ack.byteOffset);
+    // Cells never overlap: a second one starts a cell further.
+    const other = slab.alloc(66, true);
+    expect(Math.abs(other.byteOffset - sack.byteOffset)).toBeGreaterThanOrEqual(128);
+    // Not on a recycling link: the plain slab.
+    expect(slab.alloc(66, false).buffer).not.toBe(ack.buffer);
   });
 
   it('refuse, in test mode, a frame that comes back twice', () => {
@@ -168,5 +191,38 @@ describe('FrameSlab cells (full-size frames on a recycling link)', () => {
     } finally {
       poisonRecycledFrames(false);
     }
+  });
+
+  it('keep the payload view of a reused cell, and make a fresh one when the frame or the offset changes', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    const pa = slab.payloadView(a, 34);
+    expect(pa.byteOffset).toBe(a.byteOffset + 34);
+    expect(pa.length).toBe(1480);
+    slab.recycle(a);
+    expect(slab.alloc(1514, true)).toBe(a);
+    expect(slab.payloadView(a, 34)).toBe(pa);
+    // Another header length: another view.
+    const pb = slab.payloadView(a, 38);
+    expect(pb.byteOffset).toBe(a.byteOffset + 38);
+    expect(pb.length).toBe(1476);
+    slab.recycle(a);
+    const b = slab.alloc(1200, true);
+    const pc = slab.payloadView(b, 34);
+    expect(pc.byteOffset).toBe(b.byteOffset + 34);
+    expect(pc.length).toBe(1166);
+    // A frame that is not the cell just handed out gets a plain view.
+    const plain = slab.alloc(100, false);
+    const pp = slab.payloadView(plain, 20);
+    expect(pp.byteOffset).toBe(plain.byteOffset + 20);
+    expect(pp.length).toBe(80);
+    expect(slab.payloadView(b, 34)).not.toBe(pc);
+  });
+
+  it('take back only the view they handed out', () => {
+    const slab = new FrameSlab();
+    const a = slab.alloc(1514, true);
+    slab.recycle(new Uint8Array(a.buffer, a.byteOffset, a.length));
+    expect(slab.alloc(1514, true)).not.toBe(a);
   });
 });

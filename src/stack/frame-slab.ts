@@ -40,13 +40,30 @@ const POOL_MAX_CAP = 1 << 17;
  * length repeats. Cells are carved from 64 KiB pool slabs, not buffers of
  * their own, so that frames which do not come back (the receiver was busy
  * and queued them, or they were lost) cost no more than a slab frame. Links
- * that give nothing back keep the plain slab; smaller frames (pure ACKs)
- * too, since they cost little of it.
+ * that give nothing back keep the plain slab; so do frames between
+ * TINY_CELL_SIZE and SMALL_POOL_MIN, which are rare in bulk.
  */
 const SMALL_POOL_MIN = 1024;
 const CELL_SIZE = 2048;
-/** Free cells kept: a window's worth of in-flight full-size frames at MTU 1500. */
-const CELLS_KEPT = 256;
+/**
+ * Frames of at most TINY_CELL_SIZE bytes (a pure ACK: 66 bytes with
+ * timestamps, 106 with four SACK blocks) go out in cells of their own pool
+ * on such links, for the same reason: in a bulk transfer one goes out for
+ * every two data segments, and a slab frame costs two views and 1/500 of a
+ * slab each. Their slabs have a size no other buffer of ours has, so
+ * recycle() knows them by their length.
+ */
+const TINY_CELL_SIZE = 128;
+const TINY_SLAB_SIZE = 96 * TINY_CELL_SIZE;
+const TINY_CELLS_KEPT = 512;
+/**
+ * Free cells kept: a window's worth of in-flight full-size frames at MTU
+ * 1500 (2 MiB at most; only cells once allocated are kept). A bulk transfer
+ * with an autotuned window has some 700 in flight: at 256, a fifth of all
+ * returning cells were dropped at the end of each burst and the next burst
+ * cut new slabs (issue 9: 625 slabs for 128 MiB, now 22).
+ */
+const CELLS_KEPT = 1024;
 /** Buffers kept per size class: a window's worth of in-flight frames. */
 const POOL_PER_CLASS = 64;
 
@@ -71,6 +88,76 @@ function poolCapacity(len: number): number {
   return cap;
 }
 
+/** A cell of a pool slab: the frame view last handed out over it, and the payload view last made of that. */
+interface Cell {
+  frame: Uint8Array;
+  payload: Uint8Array | undefined;
+}
+
+/** Fixed-size cells cut from pool slabs, handed out, taken back and handed out again (see SMALL_POOL_MIN). */
+class CellPool {
+  readonly #cellSize: number;
+  readonly #slabSize: number;
+  readonly #kept: number;
+  /** The pool slab cells are cut from. */
+  #slab = new ArrayBuffer(0);
+  #at = 0;
+  /** Pool slabs, each with its cells by position: frames over their cells are taken back. */
+  readonly #slabs = new WeakMap<ArrayBufferLike, Cell[]>();
+  /** The current pool slab's cells. */
+  #list: Cell[] = [];
+  /** Free cells. */
+  readonly #free: Cell[] = [];
+
+  constructor(cellSize: number, slabSize: number, kept: number) {
+    this.#cellSize = cellSize;
+    this.#slabSize = slabSize;
+    this.#kept = kept;
+  }
+
+  /** Takes `frame` back if it is the view last handed out over one of our cells; whether the buffer was ours. */
+  recycle(frame: Uint8Array): boolean {
+    const cells = this.#slabs.get(frame.buffer);
+    if (cells === undefined) return false;
+    const free = this.#free;
+    if (free.length >= this.#kept) return true;
+    const cell = cells[Math.floor(frame.byteOffset / this.#cellSize)];
+    // Only the view handed out comes back (a link returns the sender's own frame).
+    if (cell === undefined || cell.frame !== frame) return true;
+    if (poisonRecycled) {
+      // A frame comes back once (Link.setRecycler). Checked in test mode only:
+      // even a Set of the free cells cost 2.5% of the CPU per frame (issue 9).
+      if (free.includes(cell)) throw new Error('FrameSlab: a frame came back twice (Link.setRecycler)');
+      new Uint8Array(frame.buffer, frame.byteOffset, this.#cellSize).fill(0xa5);
+    }
+    recycledCount++;
+    free.push(cell);
+    return true;
+  }
+
+  alloc(len: number): Cell {
+    let cell = this.#free.pop();
+    if (cell !== undefined) {
+      const f = cell.frame;
+      if (f.length !== len) {
+        cell.frame = new Uint8Array(f.buffer, f.byteOffset, len);
+        cell.payload = undefined;
+      }
+      return cell;
+    }
+    if (this.#at + this.#cellSize > this.#slab.byteLength) {
+      this.#slab = new ArrayBuffer(this.#slabSize);
+      this.#list = [];
+      this.#slabs.set(this.#slab, this.#list);
+      this.#at = 0;
+    }
+    cell = { frame: new Uint8Array(this.#slab, this.#at, len), payload: undefined };
+    this.#list.push(cell);
+    this.#at += this.#cellSize;
+    return cell;
+  }
+}
+
 export class FrameSlab {
   #buf = new ArrayBuffer(0);
   #at = 0;
@@ -78,18 +165,16 @@ export class FrameSlab {
   readonly #pool: ArrayBuffer[][] = [];
   /** Buffers alloc() made for the pool: only these are taken back (not, say, one shared by several fragments). */
   readonly #ours = new WeakSet<ArrayBufferLike>();
-  /** The pool slab cells are cut from (see SMALL_POOL_MIN). */
-  #cellBuf = new ArrayBuffer(0);
-  #cellAt = 0;
-  /** Pool slabs: frames over their cells are taken back. */
-  readonly #cellSlabs = new WeakSet<ArrayBufferLike>();
-  /** Free cells, as the view last handed out over each (byteOffset = the cell's start). */
-  readonly #cells: Uint8Array[] = [];
+  /** Full-size frames (see SMALL_POOL_MIN) and pure ACKs (see TINY_CELL_SIZE) on recycling links. */
+  readonly #cells = new CellPool(CELL_SIZE, FRAME_SLAB_SIZE, CELLS_KEPT);
+  readonly #tinyCells = new CellPool(TINY_CELL_SIZE, TINY_SLAB_SIZE, TINY_CELLS_KEPT);
+  /** The cell the last alloc() handed out, if it was one (see payloadView). */
+  #lastCell: Cell | undefined;
 
   /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
   recycle(frame: Uint8Array): void {
     const buffer = frame.buffer;
-    if (this.#cellSlabs.has(buffer)) return this.#recycleCell(frame);
+    if ((buffer.byteLength === TINY_SLAB_SIZE ? this.#tinyCells : this.#cells).recycle(frame)) return;
     if (!this.#ours.has(buffer)) return;
     const k = Math.log2(buffer.byteLength);
     const free = (this.#pool[k] ??= []);
@@ -99,26 +184,22 @@ export class FrameSlab {
     free.push(buffer as ArrayBuffer);
   }
 
-  #recycleCell(frame: Uint8Array): void {
-    const free = this.#cells;
-    if (free.length >= CELLS_KEPT) return;
-    if (poisonRecycled) {
-      // A frame comes back once (Link.setRecycler). Checked in test mode only:
-      // even a Set of the free cells cost 2.5% of the CPU per frame (issue 9).
-      if (free.includes(frame)) throw new Error('FrameSlab: a frame came back twice (Link.setRecycler)');
-      new Uint8Array(frame.buffer, frame.byteOffset, CELL_SIZE).fill(0xa5);
-    }
-    recycledCount++;
-    free.push(frame);
-  }
-
   /**
    * A frame of `len` bytes: zeroed, or (reused) to be written in full by the
    * sender. `recyclable`: the link it goes out on gives frames back
    * (Link.setRecycler), so it may be a cell (see SMALL_POOL_MIN).
    */
   alloc(len: number, recyclable = false): Uint8Array {
-    if (recyclable && len >= SMALL_POOL_MIN && len <= CELL_SIZE) return this.#allocCell(len);
+    this.#lastCell = undefined;
+    if (recyclable) {
+      let cell: Cell | undefined;
+      if (len >= SMALL_POOL_MIN && len <= CELL_SIZE) cell = this.#cells.alloc(len);
+      else if (len <= TINY_CELL_SIZE) cell = this.#tinyCells.alloc(len);
+      if (cell !== undefined) {
+        this.#lastCell = cell;
+        return cell.frame;
+      }
+    }
     if (len > FRAME_SLAB_MAX) {
       if (len > POOL_MAX_CAP) return new Uint8Array(len);
       const cap = poolCapacity(len);
@@ -139,16 +220,20 @@ export class FrameSlab {
     return b;
   }
 
-  #allocCell(len: number): Uint8Array {
-    const reused = this.#cells.pop();
-    if (reused !== undefined) return reused.length === len ? reused : new Uint8Array(reused.buffer, reused.byteOffset, len);
-    if (this.#cellAt + CELL_SIZE > this.#cellBuf.byteLength) {
-      this.#cellBuf = new ArrayBuffer(FRAME_SLAB_SIZE);
-      this.#cellSlabs.add(this.#cellBuf);
-      this.#cellAt = 0;
+/**
+   * `frame.subarray(at)` for the frame alloc() just returned: where its
+   * sender writes the packet after the headers. For a reused cell the view
+   * made the last time serves again (issue 9: a view per frame sent was a
+   * tenth of a bulk transfer's garbage).
+   */
+  payloadView(frame: Uint8Array, at: number): Uint8Array {
+    const cell = this.#lastCell;
+    if (cell === undefined || cell.frame !== frame) return frame.subarray(at);
+    let v = cell.payload;
+    if (v === undefined || v.byteOffset !== frame.byteOffset + at) {
+      v = frame.subarray(at);
+      cell.payload = v;
     }
-    const b = new Uint8Array(this.#cellBuf, this.#cellAt, len);
-    this.#cellAt += CELL_SIZE;
-    return b;
+    return v;
   }
 }

@@ -40,8 +40,9 @@ import {
   IPV4_HEADER_LEN,
   IPV4_MAX_PACKET_LEN,
   IpProtocol,
+  Ipv4ReprScratch,
   emitIpv4HeaderAt,
-  parseIpv4,
+  parseIpv4Into,
 } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
 import type {
@@ -55,14 +56,12 @@ import type {
 } from './transport.js';
 
 import { FrameSlab } from './frame-slab.js';
+import { PacketIn, datagramOf, plainIpv4Repr } from './packet-in.js';
 import { IcmpHandler } from './icmp-handler.js';
 import type { EchoReplyHandler } from './icmp-handler.js';
 
 const NO_OPTIONS = new Uint8Array(0);
 
-// parseIpv4's options, shared rather than one object per packet (issue 9).
-const TRUSTED_PARSE = { verifyChecksum: false } as const;
-const VERIFIED_PARSE = { verifyChecksum: true } as const;
 
 type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
 
@@ -125,6 +124,7 @@ export class IpLayer implements IpSender {
     this.#outRequests = config.stats.cell('ip.out-requests');
     this.#scratchRoute = { iface: config.loopback, src: 0, dst: 0, nextHop: 0, mtu: 0, checksum: true };
     this.#icmp = new IcmpHandler(config, this);
+    this.#rxPacket = new PacketIn(config.loopback);
   }
 
   /**
@@ -143,19 +143,19 @@ export class IpLayer implements IpSender {
     if (frame.length > 0) iface.rxBytes.n += frame.length;
     else iface.stats.increment('rx-bytes', 0);
     if (iface.link.linkType === LinkType.RawIp) {
-      this.#ipInput(now, iface, frame, false);
+      this.#ipInput(now, iface, frame, 0, false);
       return;
     }
     // parseEthernet's checks, read in place: no result objects per frame.
     if (frame.length < ETHERNET_HEADER_LEN) return this.#drop('link', 'truncated');
     const dst = readMac(frame, 0);
     const ethertype = (frame[12]! << 8) | frame[13]!;
-    const payload = frame.subarray(ETHERNET_HEADER_LEN);
     // A NIC filters by destination MAC; a flooding switch still shows us frames for others.
     const groupAddressed = isMacMulticast(dst);
     if (!groupAddressed && dst !== iface.mac && !iface.isLoopback) return this.#drop('link', 'not-for-us');
-    if (ethertype === EtherType.Arp) this.#arpInput(now, iface, payload);
-    else if (ethertype === EtherType.Ipv4) this.#ipInput(now, iface, payload, groupAddressed);
+    // IPv4 is parsed in place, after the link header: no view of the payload per frame (issue 9).
+    if (ethertype === EtherType.Ipv4) this.#ipInput(now, iface, frame, ETHERNET_HEADER_LEN, groupAddressed);
+    else if (ethertype === EtherType.Arp) this.#arpInput(now, iface, frame.subarray(ETHERNET_HEADER_LEN));
     else this.#drop('link', 'unknown-ethertype');
   }
 
@@ -201,18 +201,35 @@ export class IpLayer implements IpSender {
     }
   }
 
-  #ipInput(now: Instant, iface: Interface, bytes: Uint8Array, linkGroup: boolean): void {
-    const st = this.#stats;
+  /** The IPv4 packet at frame[at..]. */
+  #ipInput(now: Instant, iface: Interface, frame: Uint8Array, at: number, linkGroup: boolean): void {
     this.#inReceives.n++;
-    const r = parseIpv4(bytes, iface.trusted ? TRUSTED_PARSE : VERIFIED_PARSE);
-    if (!r.ok) {
-      st.increment('ip.in-hdr-errors');
-      return this.#drop('ip', r.reason);
+    // One parse record and one packet record for every packet (issue 9); a
+    // nested input, should there ever be one, gets its own.
+    const nested = this.#rxDepth !== 0;
+    const ip = nested ? new Ipv4ReprScratch() : this.#rxIp;
+    const err = parseIpv4Into(frame, at, !iface.trusted, ip);
+    if (err !== undefined) {
+      this.#stats.increment('ip.in-hdr-errors');
+      return this.#drop('ip', err);
     }
-    const ip = r.value;
-    const rawLen = IPV4_HEADER_LEN + ip.options.length + ip.payload.length;
-    // No second view when the frame holds no link padding (the usual case).
-    const raw = rawLen === bytes.length ? bytes : bytes.subarray(0, rawLen);
+    const packet = nested ? new PacketIn(iface) : this.#rxPacket;
+    this.#rxDepth++;
+    try {
+      this.#ipInputParsed(now, iface, ip, frame, linkGroup, packet);
+    } finally {
+      this.#rxDepth--;
+      ip.release();
+      packet.release();
+    }
+  }
+
+  readonly #rxIp = new Ipv4ReprScratch();
+  readonly #rxPacket: PacketIn;
+  #rxDepth = 0;
+
+  #ipInputParsed(now: Instant, iface: Interface, ip: Ipv4ReprScratch, frame: Uint8Array, linkGroup: boolean, packet: PacketIn): void {
+    const st = this.#stats;
     // RFC 1122 3.2.1.3: a source address must not be broadcast or multicast;
     // RFC 1122 3.2.1.3 (g) and RFC 1812 5.3.7: 127/8 never appears on a wire.
     if (isIpv4Multicast(ip.src) || ip.src === IPV4_BROADCAST || iface.isBroadcast(ip.src)) {
@@ -230,7 +247,7 @@ export class IpLayer implements IpSender {
       if (multicast) {
         if (!iface.isMulticastMember(ip.dst)) return this.#drop('ip', 'not-subscribed');
       } else if (this.#c.forwarding && !linkGroup) {
-        return this.#forward(now, iface, ip, raw);
+        return this.#forward(now, iface, ip, datagramOf(frame, ip));
       } else {
         st.increment('ip.in-addr-errors');
         return this.#drop('ip', 'not-for-us');
@@ -238,7 +255,9 @@ export class IpLayer implements IpSender {
     }
     if (ip.moreFragments || ip.fragmentOffset !== 0) {
       st.increment('ip.reasm-reqds');
-      const res = this.#c.reassembler.input(now, ip, raw);
+      // The reassembler copies what it keeps (payload, first fragment's header);
+      // it gets a plain record, so that no copy of it holds the frame (bytes).
+      const res = this.#c.reassembler.input(now, plainIpv4Repr(ip), datagramOf(frame, ip));
       switch (res.kind) {
         case 'pending':
           return;
@@ -248,21 +267,25 @@ export class IpLayer implements IpSender {
         case 'dropped':
           st.increment('ip.reasm-fails');
           return this.#drop('ip', `reasm-${res.reason}`);
-        case 'complete':
+        case 'complete': {
           st.increment('ip.reasm-oks');
-          return this.#deliver(now, iface, res.datagram, res.raw, broadcast || multicast);
+          const payload = res.datagram.payload;
+          packet.set(res.datagram, res.raw, 0, res.raw.length, payload, 0, payload.length, iface, broadcast || multicast);
+          return this.#deliver(now, packet);
+        }
       }
     }
-    this.#deliver(now, iface, ip, raw, broadcast || multicast);
+    packet.set(ip, frame, ip.at, ip.totalLength, frame, ip.payloadStart, ip.at + ip.totalLength, iface, broadcast || multicast);
+    this.#deliver(now, packet);
   }
 
-  #deliver(now: Instant, iface: Interface, ip: Ipv4Repr, raw: Uint8Array, group: boolean): void {
+  #deliver(now: Instant, packet: PacketIn): void {
+    const ip = packet.ip;
     if (ip.protocol === IpProtocol.Icmp) {
       this.#inDelivers.n++;
-      return this.#icmp.input(now, iface, ip, raw, group);
+      return this.#icmp.input(now, packet.iface, ip, packet.raw, packet.broadcast);
     }
     const proto = this.#c.protocols.get(ip.protocol);
-    const packet: IpPacketIn = { ip, raw, iface, verifyChecksum: !iface.trusted, broadcast: group };
     if (proto === undefined) {
       this.#stats.increment('ip.in-unknown-protos');
       // RFC 1122 3.2.2.1: protocol unreachable, from the host itself.
@@ -278,7 +301,9 @@ export class IpLayer implements IpSender {
   /** Whether `a` is one of this host's addresses (any interface: the weak host model, like Linux) or 127/8. */
   isLocalAddress(a: Ipv4Address): boolean {
     if (isIpv4Loopback(a)) return true;
-    for (const i of this.#c.interfaces) if (i.hasAddress(a)) return true;
+    // Index loops on the per-packet paths: for-of allocated an iterator per packet (issue 9).
+    const ifaces = this.#c.interfaces;
+    for (let k = 0; k < ifaces.length; k++) if (ifaces[k]!.hasAddress(a)) return true;
     return false;
   }
 
@@ -374,7 +399,7 @@ export class IpLayer implements IpSender {
     const headroom = route.iface.linkHeaderLen;
     if (total <= route.mtu) {
       const buf = this.#slab.alloc(headroom + total, route.iface.link.setRecycler !== undefined);
-      fill(buf.subarray(headroom + headerLen), route);
+      fill(this.#slab.payloadView(buf, headroom + headerLen), route);
       // One header record reused for every unfragmented packet (issue 9: no
       // object per packet); filled after fill(), which could in principle send.
       const h = this.#header;
@@ -461,7 +486,8 @@ export class IpLayer implements IpSender {
 
   #sendFrames(iface: Interface, dstMac: number, frames: readonly Uint8Array[]): void {
     const src = iface.mac ?? MAC_ZERO;
-    for (const f of frames) {
+    for (let k = 0; k < frames.length; k++) {
+      const f = frames[k]!;
       // The 14-byte header in place (IEEE 802.3 3.1.1), without a header object per frame.
       if (f.length < ETHERNET_HEADER_LEN) throw new RangeError(`IpLayer: frame of ${f.length} bytes has no room for an Ethernet header`);
       writeMac(f, 0, dstMac);

@@ -26,12 +26,25 @@ import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 
-/** A received datagram addressed to this host, as a transport sees it. */
+/**
+ * A received datagram addressed to this host, as a transport sees it. Valid
+ * only during the `input` call it is passed to: the IP layer reuses the
+ * record, its `ip` and the views in them for the next packet (issue 9), so
+ * a transport copies what it keeps (see Ipv4ReprScratch).
+ */
 export interface IpPacketIn {
   /** The parsed header; `payload` is the transport segment (after reassembly, if it was fragmented). */
   readonly ip: Ipv4Repr;
   /** The whole IP datagram (header + payload): what an ICMP error about it quotes. */
   readonly raw: Uint8Array;
+  /**
+   * Optional: `ip.payload` as a range of a buffer,
+   * bytes[payloadStart..payloadEnd), for a transport that parses in place
+   * without the view (issue 9). The IP layer always sets them.
+   */
+  readonly bytes?: Uint8Array;
+  readonly payloadStart?: number;
+  readonly payloadEnd?: number;
   /** The interface it arrived on. */
   readonly iface: Interface;
   /**

@@ -37,6 +37,10 @@ export interface RingBufferOptions {
   readonly minStore?: number;
 }
 
+/** What slices() answers for an empty range. */
+const NO_VIEWS: readonly Uint8Array[] = Object.freeze([]);
+const NO_BYTES = new Uint8Array(0);
+
 export class RingBuffer {
   #storage: Uint8Array | undefined = undefined;
   /** Where stores come from and go back to; undefined: plain allocation, the garbage collector frees. */
@@ -51,8 +55,13 @@ export class RingBuffer {
   #length = 0;
   /** Bytes from the read pointer holding data: committed, or parked by writeAt. Always >= #length. */
   #extent = 0;
-  /** Reused result of slices(), created on first use, so the send path allocates no array per segment. */
-  #views: Uint8Array[] | undefined = undefined;
+  /**
+   * Reused results of slices() (one view, two views), created on first use,
+   * so the send path allocates no array per segment; fixed lengths, as
+   * emptying an array by pops and growing it by pushes reallocates it (issue 9).
+   */
+  #oneView: Uint8Array[] | undefined = undefined;
+  #twoViews: Uint8Array[] | undefined = undefined;
 
   constructor(capacity: number, options: RingBufferOptions = {}) {
     checkCount('capacity', capacity);
@@ -214,19 +223,22 @@ export class RingBuffer {
     if (offset > this.#length) {
       throw new RangeError(`RingBuffer.slices: offset ${offset} is past the contents (${this.#length} bytes)`);
     }
-    const views = (this.#views ??= []);
-    // Pops, not `length = 0`: that is a runtime call, once per segment sent (issue 9).
-    while (views.length > 0) views.pop();
     const n = Math.min(length, this.#length - offset);
-    if (n === 0) return views;
+    if (n === 0) return NO_VIEWS;
     const storage = this.#storage!;
     const cap = storage.length;
     let start = this.#head + offset;
     if (start >= cap) start -= cap;
     const first = Math.min(n, cap - start);
-    views.push(storage.subarray(start, start + first));
-    if (first < n) views.push(storage.subarray(0, n - first));
-    return views;
+    if (first === n) {
+      const one = (this.#oneView ??= [NO_BYTES]);
+      one[0] = storage.subarray(start, start + first);
+      return one;
+    }
+    const two = (this.#twoViews ??= [NO_BYTES, NO_BYTES]);
+    two[0] = storage.subarray(start, start + first);
+    two[1] = storage.subarray(0, n - first);
+    return two;
   }
 
   /**
@@ -331,7 +343,8 @@ export class RingBuffer {
     const old = this.#storage;
     if (old === undefined) return;
     this.#storage = undefined;
-    this.#views = undefined;
+    this.#oneView = undefined;
+    this.#twoViews = undefined;
     this.#hint = old.length;
     this.#pool?.giveTaken(old);
   }

@@ -120,9 +120,13 @@ export class TcpConnection {
     return n;
   }
 
-  /** When the owner must call poll/output next (possibly the current instant), or undefined. */
-  pollAt(): Instant | undefined {
-    return nextDeadline(this.#t);
+  /**
+   * When the owner must call poll/output next (possibly the current instant),
+   * or undefined. `drained`: poll() has just answered undefined and nothing
+   * else was done to the connection since (saves a planning pass).
+   */
+  pollAt(drained = false): Instant | undefined {
+    return nextDeadline(this.#t, drained);
   }
 
   get local(): TcpEndpoint {

@@ -113,6 +113,11 @@ export class Host {
     let n = 0;
     for (const c of this.conns.values()) {
       n += c.output(now, (out) => this.net.send(this, c.remote.addr, out.header, out.payload));
+      // TcpProtocol asks pollAt(true) right after a drain, skipping a planning
+      // pass: every harness run checks that this changes nothing.
+      const drained = c.pollAt(true);
+      const full = c.pollAt();
+      if (drained !== full) throw new Error(`pollAt after a drain: ${drained} with the shortcut, ${full} without`);
     }
     for (const l of this.listeners.values()) l.update();
     return n;

@@ -297,6 +297,28 @@ interface Plan {
   readonly probe?: boolean;
 }
 
+type MutablePlan = { -readonly [K in keyof Plan]-?: Plan[K] };
+
+/**
+ * The one Plan record planData answers in, reused (issue 9: a record per
+ * call, and planData runs two or three times per data segment). Valid until
+ * the next planData call: copy the fields you still need before calling it
+ * again.
+ */
+const PLAN: MutablePlan = { seq: 0, offset: 0, len: 0, fin: false, retransmit: false, sackRule: undefined, probe: false };
+
+function plan(seq: number, offset: number, len: number, fin: boolean, retransmit: boolean, sackRule: 1 | 3 | 4 | undefined, probe: boolean): Plan {
+  const p = PLAN;
+  p.seq = seq;
+  p.offset = offset;
+  p.len = len;
+  p.fin = fin;
+  p.retransmit = retransmit;
+  p.sackRule = sackRule;
+  p.probe = probe;
+  return p;
+}
+
 /** A retransmission of [seq, seq + len) clamped to what is buffered, with the FIN if it was sent after it. */
 function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?: 1 | 3 | 4): Plan | undefined {
   const offset = seqSub(seq, t.sndBufSeq);
@@ -304,7 +326,7 @@ function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?
   const dataLen = Math.max(0, Math.min(len, mss, t.sndBuf.length - offset));
   const fin = t.finQueued && seqAdd(seq, dataLen) === t.finSeq && seqLt(t.finSeq, t.sndMax);
   if (dataLen === 0 && !fin) return undefined;
-  return { seq, offset, len: dataLen, fin, retransmit: true, sackRule };
+  return plan(seq, offset, dataLen, fin, true, sackRule, false);
 }
 
 /**
@@ -312,6 +334,7 @@ function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?
  * by pollAt to know whether output is due immediately.
  */
 export function planData(t: Tcb): Plan | undefined {
+  // Answers in PLAN (see there): valid until the next call.
   if (!sendsData(t.state)) return undefined;
   const mss = effectiveMss(t);
   if (t.retransmitDue) {
@@ -325,10 +348,13 @@ export function planData(t: Tcb): Plan | undefined {
     if (r !== undefined && r.fresh) {
       const avail = t.sndBuf.length - seqSub(r.seq, t.sndBufSeq);
       const fin = t.finQueued && r.len === avail && seqLe(seqAdd(r.seq, r.len), t.finSeq);
-      return { seq: r.seq, offset: seqSub(r.seq, t.sndBufSeq), len: r.len, fin, retransmit: false, probe: true };
+      return plan(r.seq, seqSub(r.seq, t.sndBufSeq), r.len, fin, false, undefined, true);
     }
     const p = r === undefined ? undefined : retransmission(t, r.seq, r.len, mss);
-    if (p !== undefined) return { ...p, probe: true };
+    if (p !== undefined) {
+      PLAN.probe = true;
+      return p;
+    }
   }
   let sackRoom = -1;
   if (t.inRecovery && t.sackOk) {
@@ -379,28 +405,30 @@ export function planData(t: Tcb): Plan | undefined {
       if (!t.noDelay && seqLt(t.sndUna, t.sndNxt)) return undefined;
     }
   }
-  return { seq: t.sndNxt, offset, len, fin, retransmit: seqLt(t.sndNxt, t.sndMax) };
+  return plan(t.sndNxt, offset, len, fin, seqLt(t.sndNxt, t.sndMax), undefined, false);
 }
 
 function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
-  const plan = planData(t);
+  const planned = planData(t);
   const forced = t.timerFlush;
   t.forceSend = false;
   t.timerFlush = false;
-  if (plan === undefined) {
+  if (planned === undefined) {
     t.retransmitDue = false;
     t.tlpDue = false;
     maybeArmPersist(t, now);
     return undefined;
   }
-  const { seq, offset, len, fin } = plan;
+  // Copied out: the burst check below plans again, into the same record (PLAN).
+  const { seq, offset, len, fin, retransmit, sackRule } = planned;
+  const probe = planned.probe === true;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (t.inRecovery && t.sackOk) prrOnSend(t, len + (fin ? 1 : 0));
-  if (plan.retransmit && seq === t.sndUna && t.retransmitDue) {
+  if (retransmit && seq === t.sndUna && t.retransmitDue) {
     t.retransmitDue = false;
     if (t.sackOk && t.inRecovery) t.sb.onFastRetransmit(seq, len);
-  } else if (plan.sackRule !== undefined) {
-    t.sb.onRetransmit({ kind: 'retransmit', seq, len, rule: plan.sackRule });
+  } else if (sackRule !== undefined) {
+    t.sb.onRetransmit({ kind: 'retransmit', seq, len, rule: sackRule });
   }
   let flags = TcpFlag.ACK;
   if (fin) flags |= TcpFlag.FIN;
@@ -417,13 +445,13 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     // packet of two or more segments (__tcp_transmit_skb), which after GSO
     // is its last segment: a lone segment cut from a larger write (limited
     // transmit, a probe, one retransmission) gets none.
-    if (t.burstAt !== now || t.burstRetransmit !== plan.retransmit) {
+    if (t.burstAt !== now || t.burstRetransmit !== retransmit) {
       t.burstAt = now;
       t.burstSegs = 0;
-      t.burstRetransmit = plan.retransmit;
+      t.burstRetransmit = retransmit;
     }
     t.burstSegs++;
-    if (!plan.retransmit && t.burstSegs >= tcpTsoSegs(t)) {
+    if (!retransmit && t.burstSegs >= tcpTsoSegs(t)) {
       // A full TSO packet (tcp_tso_autosize, at least 2 segments): it ends here.
       flags |= TcpFlag.PSH;
       t.burstSegs = 0;
@@ -435,7 +463,7 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     flags |= TcpFlag.URG;
     up = Math.min(0xffff, seqSub(t.sndUp, seq));
   }
-  if (!plan.retransmit && t.rttSeq === undefined && !t.tsOk && len > 0) {
+  if (!retransmit && t.rttSeq === undefined && !t.tsOk && len > 0) {
     t.rttSeq = seq;
     t.rttSentAt = now;
   }
@@ -445,12 +473,12 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   }
   if (seqLt(t.sndNxt, end)) t.sndNxt = end;
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
-  if (!plan.retransmit) t.lastSegSeq = seq;
-  if (plan.probe === true) lossProbeSent(t, now, plan.retransmit);
+  if (!retransmit) t.lastSegSeq = seq;
+  if (probe) lossProbeSent(t, now, retransmit);
   if (burstPush) {
     // The burst ends here unless more new data can go at once.
     const next = planData(t);
-    if (!plan.retransmit) {
+    if (!retransmit) {
       if (next === undefined || next.retransmit) {
         flags |= TcpFlag.PSH;
         t.burstSegs = 0;
@@ -465,7 +493,7 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   const header = t.outHeader(now, seq, flags, up);
   if (t.rtoAt === NOT_ARMED) t.armRto(now);
   // RFC 8985 7.2: (re)start the PTO after sending new data.
-  if (!plan.retransmit && plan.probe !== true) armLossProbe(t, now);
+  if (!retransmit && !probe) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
@@ -505,12 +533,18 @@ function maybeArmPersist(t: Tcb, now: Instant): void {
   t.persistAt = instantAdd(now, persistInterval(t));
 }
 
-/** The instant the owner must call output next, or undefined when nothing is pending. */
-export function nextDeadline(t: Tcb): Instant | undefined {
+/**
+ * The instant the owner must call output next, or undefined when nothing is
+ * pending. `drained`: nextSegment has just answered undefined, with nothing
+ * done to the connection since; then no data segment is due either (its
+ * planData answered undefined, and all it changed since only holds more
+ * back), so planData is not asked again (issue 9: once per drain).
+ */
+export function nextDeadline(t: Tcb, drained = false): Instant | undefined {
   if (t.rstDue !== undefined) return t.lastNow;
   if (t.state === TcpState.CLOSED) return undefined;
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
-  if (planData(t) !== undefined) return t.lastNow;
+  if (!drained && planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
   let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
   const rackAt = t.sb.rack?.timerAt ?? -1;

@@ -1,5 +1,6 @@
 // Issue 9: the stack parses every received TCP segment into one reused record
-// (TcpReprScratch: repr, options list, timestamps option). Anything that kept
+// (TcpReprScratch: repr, options list, timestamps option), and every IPv4
+// packet into another (Ipv4ReprScratch, with the IpPacketIn around it). Anything that kept
 // the record, its options or its payload view past the call would read the
 // next segment's fields. With poisonReusedTcpRecords the record holds junk
 // between segments, so such code reads NaN ports and sequence numbers, a
@@ -12,10 +13,12 @@ import { SeededRng } from '../random/rng.js';
 import { VirtualClock } from '../sim/virtual-clock.js';
 import { Stack } from '../stack/stack.js';
 import { TapLink, tcpBothWays } from '../stack/two-way-exchange.fixtures.js';
+import { poisonReusedIpv4Records } from '../wire/ipv4.js';
 import { poisonReusedTcpRecords } from '../wire/tcp.js';
 
 async function exchange(poison: boolean): Promise<string[]> {
   poisonReusedTcpRecords(poison);
+  poisonReusedIpv4Records(poison);
   const clock = new VirtualClock();
   const net = new MemoryNetwork({ clock, seed: 21, mtu: 1500, reorder: 0.05, loss: 0.02, corrupt: 1e-300 });
   const la = new TapLink(net.attach({ name: 'a' }));
@@ -41,13 +44,15 @@ async function exchange(poison: boolean): Promise<string[]> {
     a.close();
     b.close();
     poisonReusedTcpRecords(false);
+    poisonReusedIpv4Records(false);
   }
   return [...la.received, ...lb.received];
 }
 
-describe('the reused receive record (TcpReprScratch)', () => {
+describe('the reused receive records (TcpReprScratch, Ipv4ReprScratch)', () => {
   afterEach(() => {
     poisonReusedTcpRecords(false);
+    poisonReusedIpv4Records(false);
   });
 
   it('is kept by nobody: poisoning it between segments changes nothing on the wire', async () => {

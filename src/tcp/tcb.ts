@@ -21,7 +21,7 @@ import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
 import type { CongestionControlName, CongestionController } from './congestion/congestion-controller.js';
 import { RttEstimator } from './rtt.js';
-import { SEND_RING_SLACK, chargeFor } from './send-memory.js';
+import { SEND_RING_SLACK, SKB_OVERHEAD, chargeFor } from './send-memory.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import type { TcpConfig } from './config.js';
 import { TcpState } from './state.js';
@@ -326,8 +326,13 @@ export class Tcb {
     // (tcp_is_cwnd_limited), and buffering beyond the peer's window buys nothing.
     const usable = Math.min(this.cc.cwnd, Math.max(this.maxSndWnd, this.mss));
     const segs = Math.max(this.config.initialWindowSegments, Math.ceil(usable / this.mss));
+    const payload = 2 * segs * this.mss;
+    // chargeFor counts at most one skb per segment: when even that fits, the
+    // TSO size (a pacing-rate computation) need not be asked (issue 9: this
+    // runs for every ACK a bulk sender gets).
+    if (payload + (2 * segs + 2) * SKB_OVERHEAD <= cap) return;
     // Counted in truesize, as sk_sndbuf is: the payload plus its skbs' overhead.
-    const want = chargeFor(this, 2 * segs * this.mss);
+    const want = chargeFor(this, payload);
     if (want > cap) {
       // Grow by doubling at least: the ring reallocates and copies on every
       // resize, and cwnd grows a segment at a time.
@@ -515,7 +520,8 @@ export class Tcb {
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       // The fresh blocks from sackBlocks() are handed over uncopied.
       const tsVal = this.tsOk ? this.tsNow(now) : 0;
-      const blocks = this.sackOk ? this.sackBlocks() : NO_SACK_BLOCKS;
+      // No SACK blocks without islands: skips the two arrays sackBlocks() makes (issue 9).
+      const blocks = this.sackOk && !this.assembler.isEmpty ? this.sackBlocks() : NO_SACK_BLOCKS;
       options =
         scratch === undefined
           ? buildDataOptions(this.tsOk, tsVal, this.tsRecent, blocks)

@@ -26,7 +26,7 @@
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
-import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { IpPacketIn, IpRoute, IpSendStatus, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
@@ -38,7 +38,7 @@ import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksum, parseTcpInto, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksumAt, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
@@ -76,6 +76,17 @@ const CONFIRM_INTERVAL = Duration.fromSecs(1);
 
 /** An empty payload, shared. */
 const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
+
+/** The IpSendRequest fields a TCP segment sets, writable (see #txRequest). */
+interface TxRequest {
+  dst: Ipv4Address;
+  src: Ipv4Address;
+  protocol: number;
+  ttl: number;
+  dscp: number;
+  ecn: number;
+  dontFragment: boolean;
+}
 
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly protocol = IpProtocol.Tcp;
@@ -370,7 +381,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
     entry.stateBefore = conn.state;
     if (conn.state === TcpState.TIME_WAIT && entry.socket === undefined && entry.parent === undefined && this.#compact(entry)) return;
-    const at = conn.pollAt();
+    // Right after the drain above: poll() has just answered undefined.
+    const at = conn.pollAt(true);
     if (at !== undefined && at <= now) {
       // After a full drain nothing should be due at this very instant; should the
       // state machine say so anyway, put it off a little rather than spin in place.
@@ -505,23 +517,26 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const hlen = tcpHeaderLen(h);
     const local = entry.conn.local;
     const remote = entry.conn.remote;
-    const status = this.#host.ip.send(
-      now,
-      {
-        dst: remote.addr,
-        src: local.addr,
-        protocol: IpProtocol.Tcp,
-        ttl: entry.ttl,
-        dscp: entry.tos >>> 2,
-        ecn: entry.tos & 3,
-        // RFC 1191: DF on (IP_MTU_DISCOVER WANT, DO, PROBE; not DONT, INTERFACE, OMIT).
-        // setPathMtu lowers the MSS when the path shrinks; should a segment still not
-        // fit (queued before the news), fragmenting beats a black hole.
-        dontFragment: pmtuDiscSetsDf(pmtuMode(entry)) && IPV4_HEADER_LEN + hlen + len <= entry.pathMtu,
-      },
-      hlen + len,
-      this.#prepareFill(h, seg.payload, len),
-    );
+    // One request record for every segment (issue 9): ip.send reads it during
+    // the call and keeps nothing; a send nested in another (a synchronous
+    // link) gets its own.
+    const req = this.#txDepth === 0 ? this.#txRequest : { ...this.#txRequest };
+    req.dst = remote.addr;
+    req.src = local.addr;
+    req.ttl = entry.ttl;
+    req.dscp = entry.tos >>> 2;
+    req.ecn = entry.tos & 3;
+    // RFC 1191: DF on (IP_MTU_DISCOVER WANT, DO, PROBE; not DONT, INTERFACE, OMIT).
+    // setPathMtu lowers the MSS when the path shrinks; should a segment still not
+    // fit (queued before the news), fragmenting beats a black hole.
+    req.dontFragment = pmtuDiscSetsDf(pmtuMode(entry)) && IPV4_HEADER_LEN + hlen + len <= entry.pathMtu;
+    this.#txDepth++;
+    let status: IpSendStatus;
+    try {
+      status = this.#host.ip.send(now, req, hlen + len, this.#prepareFill(h, seg.payload, len));
+    } finally {
+      this.#txDepth--;
+    }
     if (status === 'sent' || status === 'queued' || status === 'dropped') {
       this.#outSegs.n++;
     } else {
@@ -531,6 +546,17 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       entry.softError = status;
     }
   }
+
+  readonly #txRequest: TxRequest = {
+    dst: 0,
+    src: 0,
+    protocol: IpProtocol.Tcp,
+    ttl: 0,
+    dscp: 0,
+    ecn: 0,
+    dontFragment: true,
+  };
+  #txDepth = 0;
 
   // The segment #fillPending writes: ip.send calls its fill synchronously
   // (before returning), so one bound function and these fields replace a
@@ -570,7 +596,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       buf.set(p, at);
       at += p.length;
     }
-    if (pseudo !== undefined) finishTcpChecksum(buf, buf.subarray(hlen, hlen + len));
+    if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
   }
 
   /** RFC 9293 3.10.7.1: a RST in reply to `seg`, from the address it was sent to. */
@@ -603,7 +629,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     // One record for every segment (issue 9); a nested input, should there
     // ever be one, gets its own. See TcpReprScratch for what users may keep.
     const seg = this.#rxDepth === 0 ? this.#rx : new TcpReprScratch();
-    const err = parseTcpInto(ip.payload, packet.verifyChecksum, ip.src, ip.dst, seg);
+    const bytes = packet.bytes;
+    const err =
+      bytes === undefined
+        ? parseTcpInto(ip.payload, packet.verifyChecksum, ip.src, ip.dst, seg)
+        : parseTcpIntoAt(bytes, packet.payloadStart ?? 0, packet.payloadEnd ?? bytes.length, packet.verifyChecksum, ip.src, ip.dst, seg);
     if (err !== undefined) {
       stats.increment(TcpCounter.InErrs);
       if (err === 'bad-checksum') stats.increment(TcpCounter.InCsumErrors);

@@ -23,4 +23,46 @@ describe('checksumAddRange', () => {
       expect(checksumFold(checksumAddRange(7, data, from, to)), `${from}..${to}`).toBe(want);
     }
   });
+
+  /** RFC 1071 by the book: big-endian words one at a time, odd byte padded. */
+  function reference(data: Uint8Array, from: number, to: number): number {
+    let sum = 0;
+    for (let i = from; i < to; i += 2) sum += (data[i]! << 8) | (i + 1 < to ? data[i + 1]! : 0);
+    return checksumFold(sum);
+  }
+
+  it('sums large ranges in place, across several buffers and views (the word-view cache), as RFC 1071 says', () => {
+    const rng = new SeededRng(11);
+    const buffers = [new ArrayBuffer(4096), new ArrayBuffer(2048), new ArrayBuffer(3001), new ArrayBuffer(65536)];
+    for (const b of buffers) {
+      const u = new Uint8Array(b);
+      for (let i = 0; i < u.length; i++) u[i] = rng.nextU32() & 0xff;
+    }
+    for (let k = 0; k < 400; k++) {
+      const buffer = buffers[rng.nextU32() % buffers.length]!;
+      const offset = rng.nextU32() % 64;
+      const view = new Uint8Array(buffer, offset, buffer.byteLength - offset - (rng.nextU32() % 64));
+      const from = (rng.nextU32() % 100) & ~1;
+      const to = Math.min(view.length, from + (rng.nextU32() % 1600));
+      if (to < from) continue;
+      // The bytes change between sums: a cached view must read them as they are now.
+      view[from] = rng.nextU32() & 0xff;
+      expect(checksumFold(checksumAddRange(0, view, from, to)), `${offset}+${from}..${to}`).toBe(reference(view, from, to));
+      expect(checksumFold(checksumAdd(0, view.subarray(from, to)))).toBe(reference(view, from, to));
+    }
+  });
+
+  it('still sums right after a resizable buffer it has seen shrinks or grows', () => {
+    // ES2024 resizable buffers (Node 20 has them; the compiler's lib predates them).
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const buffer = new Resizable(1024, { maxByteLength: 4096 });
+    const view = new Uint8Array(buffer);
+    for (let i = 0; i < 1024; i++) view[i] = (i * 7) & 0xff;
+    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, view.length));
+    buffer.resize(4096);
+    for (let i = 0; i < 4096; i++) view[i] = (i * 13) & 0xff;
+    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 4096));
+    buffer.resize(600);
+    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 600));
+  });
 });

@@ -36,14 +36,74 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function checksumAdd(sum: number, data: Uint8Array): number {
   const n = data.length;
   if (n < WORD_PATH_MIN) return sum + addBytes(data, 0, n);
+  return sum + addWords(data, 0, n);
+}
 
+/**
+ * checksumAdd(sum, data.subarray(from, to)) without making the view: for
+ * headers summed per packet, and a segment's payload summed in its frame
+ * (issue 9: a subarray costs about as much as summing 20 bytes). `from`
+ * must be even (the words of the range are then the words of `data`);
+ * other ranges take the subarray path.
+ */
+export function checksumAddRange(sum: number, data: Uint8Array, from: number, to: number): number {
+  if ((from & 1) === 0 && from >= 0 && to <= data.length && from <= to) {
+    return sum + (to - from < WORD_PATH_MIN ? addBytes(data, from, to) : addWords(data, from, to));
+  }
+  return checksumAdd(sum, data.subarray(from, to));
+}
+
+/**
+ * Buffers whose word view is kept for the next sum (below): a stack's
+ * frames are cut from a few 64 KiB slabs, so consecutive sums mostly read
+ * the same buffers, and a Uint32Array per sum was a large share of a bulk
+ * transfer's garbage (issue 9). Small buffers only, so a cache entry never
+ * keeps much memory alive.
+ */
+const WORD_CACHE_MAX_BYTES = 1 << 20;
+let cachedBuffer0: ArrayBufferLike | undefined;
+let cachedWords0: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+let cachedBuffer1: ArrayBufferLike | undefined;
+let cachedWords1: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+const wordViews = new WeakMap<ArrayBufferLike, Uint32Array<ArrayBufferLike>>();
+
+/** A Uint32Array over all whole words of `buffer`, from the caches when it can be. */
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer === cachedBuffer0) return cachedWords0;
+  if (buffer === cachedBuffer1) {
+    // Most recent first.
+    const w = cachedWords1;
+    cachedBuffer1 = cachedBuffer0;
+    cachedWords1 = cachedWords0;
+    cachedBuffer0 = buffer;
+    cachedWords0 = w;
+    return w;
+  }
+  if (buffer.byteLength > WORD_CACHE_MAX_BYTES) return new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  // Behind the two entries, a weak map: a stack cycles its frames through a
+  // few dozen slabs. It keeps nothing alive (an entry lives as long as its buffer).
+  let w = wordViews.get(buffer);
+  if (w === undefined) {
+    w = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordViews.set(buffer, w);
+  }
+  cachedBuffer1 = cachedBuffer0;
+  cachedWords1 = cachedWords0;
+  cachedBuffer0 = buffer;
+  cachedWords0 = w;
+  return w;
+}
+
+/** The unfolded sum of data[from..to), `from` even, at least WORD_PATH_MIN bytes. */
+function addWords(data: Uint8Array, from: number, to: number): number {
   // Split the bytes into a head (up to 3 bytes, until the address is 4-byte
   // aligned, which a Uint32Array requires), a middle of whole 32-bit words,
   // and a tail (up to 3 bytes).
-  const start = data.byteOffset;
+  const start = data.byteOffset + from;
   const head = (4 - (start & 3)) & 3;
-  const words = (n - head) >>> 2;
-  const middleEnd = head + words * 4;
+  const words = (to - from - head) >>> 2;
+  const middleEnd = from + head + words * 4;
 
   // The one justified exception to "never lay a Uint32Array over packet
   // bytes": the one's-complement sum does not depend on byte order
@@ -52,10 +112,17 @@ export function checksumAdd(sum: number, data: Uint8Array): number {
   // host-order 32-bit words, the fastest read JavaScript offers (about 5x the
   // byte loop), and fix the byte order of the folded 16-bit result once.
   // No field is ever read this way.
-  const u = new Uint32Array(data.buffer, start + head, words);
+  let u = wordsOf(data.buffer);
+  let first = (start + head) >>> 2;
+  if (first + words > u.length) {
+    // The cached view no longer covers it (a buffer resized or detached since).
+    u = new Uint32Array(data.buffer, start + head, words);
+    first = 0;
+  }
+  const last = first + words;
   let middle = 0;
-  for (let base = 0; base < words; base += BLOCK_WORDS) {
-    const end = base + BLOCK_WORDS < words ? base + BLOCK_WORDS : words;
+  for (let base = first; base < last; base += BLOCK_WORDS) {
+    const end = base + BLOCK_WORDS < last ? base + BLOCK_WORDS : last;
     // Two float64 accumulators fed by balanced trees of 8 loads each: measured
     // fastest on V8 (Node 20, x86-64) among 1/2/4/8 accumulators, 4/8/16-word
     // unrolling, DataView.getUint32 and int32 halves (`w & 0xffff`, `w >>> 16`).
@@ -76,21 +143,11 @@ export function checksumAdd(sum: number, data: Uint8Array): number {
   // A host-order word starting at an even offset of `data` holds its bytes
   // swapped relative to the big-endian 16-bit words on a little-endian host;
   // one starting at an odd offset is already in the right order there.
-  // Swapping the folded sum swaps every word in it (RFC 1071 2(B)).
+  // Swapping the folded sum swaps every word in it (RFC 1071 2(B)). (`from`
+  // is even, so offsets from it and from `data` agree in parity.)
   if (((head & 1) === 0) === HOST_LITTLE_ENDIAN) middle = ((middle & 0xff) << 8) | (middle >>> 8);
 
-  return sum + middle + addBytes(data, 0, head) + addBytes(data, middleEnd, n);
-}
-
-/**
- * checksumAdd(sum, data.subarray(from, to)) without making the view: for
- * headers summed per packet (issue 9: a subarray costs about as much as
- * summing 20 bytes). `from` must be even (the words of the range are then
- * the words of `data`); other ranges take the subarray path.
- */
-export function checksumAddRange(sum: number, data: Uint8Array, from: number, to: number): number {
-  if ((from & 1) === 0 && to - from < WORD_PATH_MIN && from >= 0 && to <= data.length) return sum + addBytes(data, from, to);
-  return checksumAdd(sum, data.subarray(from, to));
+  return middle + addBytes(data, from, from + head) + addBytes(data, middleEnd, to);
 }
 
 /**

@@ -12,7 +12,10 @@ import {
   Ipv4OptionType,
   Ipv4Packet,
   IpProtocol,
+  Ipv4ReprScratch,
   parseIpv4,
+  parseIpv4Into,
+  poisonReusedIpv4Records,
 } from './ipv4.js';
 import type { Ipv4Header, Ipv4Option, Ipv4Repr } from './ipv4.js';
 import type { ParseResult } from './result.js';
@@ -272,6 +275,68 @@ describe('parseIpv4', () => {
         expect(v.options.length % 4).toBe(0);
         expect(v.fragmentOffset + v.payload.length).toBeLessThanOrEqual(65535);
       }
+    }
+  });
+});
+
+describe('parseIpv4Into', () => {
+  /** The fields parseIpv4 returns, read off a scratch record. */
+  function fields(r: Ipv4ReprScratch): Record<string, unknown> {
+    const { at: _at, totalLength: _len, bytes: _bytes, payloadStart: _start, ...rest } = { ...r };
+    return { ...rest, options: toHex(r.options), payload: toHex(r.payload) };
+  }
+
+  it('agrees with parseIpv4 on every fixture, at any offset in a larger buffer, and reuses the record', () => {
+    const into = new Ipv4ReprScratch();
+    for (const [name, pkt] of FIXTURES) {
+      const expected = parseIpv4(pkt);
+      if (!expected.ok) throw new Error(name);
+      for (const at of [0, 14, 3]) {
+        const frame = new Uint8Array(at + pkt.length + 5);
+        frame.set(pkt, at);
+        expect(parseIpv4Into(frame, at, true, into), name).toBeUndefined();
+        expect(fields(into), `${name} at ${at}`).toEqual({ ...expected.value, options: toHex(expected.value.options), payload: toHex(expected.value.payload) });
+        expect(into.at).toBe(at);
+        expect(into.totalLength).toBe(pkt.length);
+        // Views into the frame, not copies.
+        expect(into.payload.buffer).toBe(frame.buffer);
+      }
+    }
+  });
+
+  it('gives the same verdict as parseIpv4 on random corruption (seeded)', () => {
+    const next = rng(0x1b5);
+    const into = new Ipv4ReprScratch();
+    for (let i = 0; i < 3000; i++) {
+      const [, src] = FIXTURES[i % FIXTURES.length]!;
+      const b = src.slice(0, Math.floor(next() * (src.length + 1)));
+      const flips = 1 + Math.floor(next() * 4);
+      for (let k = 0; k < flips && b.length > 0; k++) b[Math.floor(next() * b.length)] = Math.floor(next() * 256);
+      const framed = new Uint8Array(b.length + 14);
+      framed.set(b, 14);
+      for (const verifyChecksum of [true, false]) {
+        const r = parseIpv4(b, { verifyChecksum });
+        const err = parseIpv4Into(framed, 14, verifyChecksum, into);
+        expect(err).toBe(r.ok ? undefined : r.reason);
+        if (r.ok) expect(toHex(into.payload)).toBe(toHex(r.value.payload));
+      }
+    }
+  });
+
+  it('holds junk after release in poison mode, and empty views otherwise', () => {
+    const into = new Ipv4ReprScratch();
+    expect(parseIpv4Into(PING, 0, true, into)).toBeUndefined();
+    into.release();
+    expect(into.payload.length).toBe(0);
+    expect(into.src).toBe(ipv4('10.0.0.1'));
+    poisonReusedIpv4Records(true);
+    try {
+      expect(parseIpv4Into(PING, 0, true, into)).toBeUndefined();
+      into.release();
+      expect(into.src).toBeNaN();
+      expect(into.payload[0]).toBe(0xa5);
+    } finally {
+      poisonReusedIpv4Records(false);
     }
   });
 });

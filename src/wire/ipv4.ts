@@ -16,7 +16,7 @@
  * redefined it.
  */
 import { ok, fail } from './result.js';
-import type { ParseResult } from './result.js';
+import type { ParseResult, WireError } from './result.js';
 import type { Ipv4Address } from './address.js';
 import { readIpv4, writeIpv4 } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
@@ -86,26 +86,10 @@ export interface Ipv4EmitOptions {
 }
 
 export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResult<Ipv4Repr> {
-  if (bytes.length < IPV4_HEADER_LEN) return fail('truncated');
-  const b0 = bytes[0]!;
-  if (b0 >>> 4 !== 4) return fail('bad-version');
-  const headerLen = (b0 & 0x0f) * 4;
-  // RFC 1122 3.2.1.1: a datagram whose header is malformed must be dropped.
-  if (headerLen < IPV4_HEADER_LEN || headerLen > bytes.length) return fail('bad-header-length');
-  const totalLen = readU16(bytes, 2);
-  // Bytes past the total length are link-layer padding (a 60-byte Ethernet
-  // minimum frame); a total length past the buffer means the packet was cut.
-  if (totalLen < headerLen || totalLen > bytes.length) return fail('bad-length');
-  if ((opts?.verifyChecksum ?? true) && checksumFold(checksumAddRange(0, bytes, 0, headerLen)) !== 0xffff) {
-    return fail('bad-checksum');
-  }
+  const err = checkIpv4(bytes, 0, opts?.verifyChecksum ?? true);
+  if (err !== undefined) return fail(err);
+  const headerLen = (bytes[0]! & 0x0f) * 4;
   const flags = readU16(bytes, 6);
-  const fragmentOffset = (flags & OFFSET_MASK) * 8;
-  const payload = bytes.subarray(headerLen, totalLen);
-  // RFC 791 3.2: a reassembled datagram is at most 65535 bytes, so a fragment
-  // reaching past that cannot be part of a real datagram (the ping-of-death
-  // shape, CVE-1999-0128); reassembly buffers must never be asked to grow so far.
-  if (fragmentOffset + payload.length > IPV4_MAX_PACKET_LEN) return fail('bad-fragment');
   // The reserved flag bit 0x8000 (RFC 3514's "evil bit") is ignored, as Linux
   // does, and not kept: emit writes it as zero, as RFC 791 requires.
   const tos = bytes[1]!;
@@ -119,10 +103,132 @@ export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResu
     identification: readU16(bytes, 4),
     dontFragment: (flags & FLAG_DF) !== 0,
     moreFragments: (flags & FLAG_MF) !== 0,
-    fragmentOffset,
+    fragmentOffset: (flags & OFFSET_MASK) * 8,
     options: bytes.subarray(IPV4_HEADER_LEN, headerLen),
-    payload,
+    payload: bytes.subarray(headerLen, readU16(bytes, 2)),
   });
+}
+
+/** parseIpv4's checks of the packet at bytes[at..]: why it is malformed, or undefined. */
+function checkIpv4(bytes: Uint8Array, at: number, verifyChecksum: boolean): WireError | undefined {
+  const len = bytes.length - at;
+  if (len < IPV4_HEADER_LEN) return 'truncated';
+  const b0 = bytes[at]!;
+  if (b0 >>> 4 !== 4) return 'bad-version';
+  const headerLen = (b0 & 0x0f) * 4;
+  // RFC 1122 3.2.1.1: a datagram whose header is malformed must be dropped.
+  if (headerLen < IPV4_HEADER_LEN || headerLen > len) return 'bad-header-length';
+  const totalLen = readU16(bytes, at + 2);
+  // Bytes past the total length are link-layer padding (a 60-byte Ethernet
+  // minimum frame); a total length past the buffer means the packet was cut.
+  if (totalLen < headerLen || totalLen > len) return 'bad-length';
+  if (verifyChecksum && checksumFold(checksumAddRange(0, bytes, at, at + headerLen)) !== 0xffff) return 'bad-checksum';
+  // RFC 791 3.2: a reassembled datagram is at most 65535 bytes, so a fragment
+  // reaching past that cannot be part of a real datagram (the ping-of-death
+  // shape, CVE-1999-0128); reassembly buffers must never be asked to grow so far.
+  if ((readU16(bytes, at + 6) & OFFSET_MASK) * 8 + totalLen - headerLen > IPV4_MAX_PACKET_LEN) return 'bad-fragment';
+  return undefined;
+}
+
+/** Test mode: reused IPv4 receive records are overwritten with junk once their user is done (see Ipv4ReprScratch.release). */
+let poisonReused = false;
+
+/**
+ * For tests only: makes every Ipv4ReprScratch hold junk between packets, so
+ * that code which kept one (or its payload view) past the call it was given
+ * in reads nonsense instead of the next packet's fields.
+ */
+export function poisonReusedIpv4Records(on: boolean): void {
+  poisonReused = on;
+}
+
+const NO_BYTES = new Uint8Array(0);
+const POISON_BYTES = new Uint8Array(7).fill(0xa5);
+
+/**
+ * The record parseIpv4Into fills: one per receive path, reused for every
+ * packet (issue 9: a result, a repr and two views per received packet).
+ * The contract, as for TcpReprScratch: whoever is handed it reads it during
+ * the call and keeps no reference to it or to its options and payload
+ * views (which view the frame, itself reused); it copies what it keeps.
+ */
+export class Ipv4ReprScratch implements Ipv4Repr {
+  src = 0;
+  dst = 0;
+  protocol = 0;
+  ttl = 0;
+  dscp = 0;
+  ecn = 0;
+  identification = 0;
+  dontFragment = false;
+  moreFragments = false;
+  fragmentOffset = 0;
+  options: Uint8Array = NO_BYTES;
+  /** The buffer parsed, where the packet starts in it, and its total length (the datagram without link padding). */
+  bytes: Uint8Array = NO_BYTES;
+  at = 0;
+  totalLength = 0;
+  /** Where the payload starts in `bytes` (it ends at at + totalLength). */
+  payloadStart = 0;
+  #payload: Uint8Array | undefined;
+
+  /**
+   * bytes[payloadStart..at + totalLength), made on first use: a transport
+   * that parses in place (TCP) never needs the view (issue 9).
+   */
+  get payload(): Uint8Array {
+    return (this.#payload ??= this.bytes.subarray(this.payloadStart, this.at + this.totalLength));
+  }
+
+  /** Forgets the payload view made for the last packet (parseIpv4Into). */
+  dropPayloadView(): void {
+    this.#payload = undefined;
+  }
+
+  /** The user is done with the record; in test mode (poisonReusedIpv4Records) it now holds junk. */
+  release(): void {
+    this.options = NO_BYTES;
+    this.bytes = NO_BYTES;
+    this.#payload = undefined;
+    this.at = this.totalLength = this.payloadStart = 0;
+    if (!poisonReused) return;
+    this.src = this.dst = this.protocol = this.ttl = this.identification = this.fragmentOffset = Number.NaN;
+    this.options = POISON_BYTES;
+    this.bytes = POISON_BYTES;
+    this.totalLength = POISON_BYTES.length;
+  }
+}
+
+/**
+ * parseIpv4 of the packet at bytes[at..] into a reused record (see
+ * Ipv4ReprScratch for what the caller may keep), without a view of the
+ * packet itself (an Ethernet frame's payload) nor one for absent options.
+ * Returns why the packet is malformed, or undefined when `into` holds it.
+ */
+export function parseIpv4Into(bytes: Uint8Array, at: number, verifyChecksum: boolean, into: Ipv4ReprScratch): WireError | undefined {
+  const err = checkIpv4(bytes, at, verifyChecksum);
+  if (err !== undefined) return err;
+  const headerLen = (bytes[at]! & 0x0f) * 4;
+  const totalLen = readU16(bytes, at + 2);
+  const flags = readU16(bytes, at + 6);
+  const tos = bytes[at + 1]!;
+  into.src = readIpv4(bytes, at + 12);
+  into.dst = readIpv4(bytes, at + 16);
+  into.protocol = bytes[at + 9]!;
+  into.ttl = bytes[at + 8]!;
+  into.dscp = tos >>> 2;
+  into.ecn = tos & 3;
+  into.identification = readU16(bytes, at + 4);
+  into.dontFragment = (flags & FLAG_DF) !== 0;
+  into.moreFragments = (flags & FLAG_MF) !== 0;
+  into.fragmentOffset = (flags & OFFSET_MASK) * 8;
+  into.options = headerLen === IPV4_HEADER_LEN ? NO_BYTES : bytes.subarray(at + IPV4_HEADER_LEN, at + headerLen);
+  into.bytes = bytes;
+  into.at = at;
+  into.totalLength = totalLen;
+  into.payloadStart = at + headerLen;
+  into.dropPayloadView();
+  return undefined;
 }
 
 export function ipv4HeaderLen(header: Ipv4Header): number {

@@ -232,7 +232,8 @@ function optionLen(o: TcpOption): number {
 /** Unpadded length of the options. */
 function rawOptionsLen(options: readonly TcpOption[]): number {
   let n = 0;
-  for (const o of options) n += optionLen(o);
+  // Index loops in this file's per-segment paths: for-of allocated an iterator per segment (issue 9).
+  for (let k = 0; k < options.length; k++) n += optionLen(options[k]!);
   return n;
 }
 
@@ -271,7 +272,8 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array): 
  */
 export function emitTcpOptionsAt(options: readonly TcpOption[], buf: Uint8Array, offset: number, total: number): void {
   let i = offset;
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     switch (o.kind) {
       case 'eol':
         buf[i++] = TcpOptionKind.EOL;
@@ -357,7 +359,8 @@ export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSu
   let sackPermitted = false;
   let timestamps: TcpTimestamps | undefined;
   let sackBlocks = NO_BLOCKS;
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     switch (o.kind) {
       case 'mss':
         mss = o.value;
@@ -411,7 +414,8 @@ export function summarizeTcpOptionsInto(options: readonly TcpOption[], into: Tcp
   into.sackPermitted = false;
   into.timestamps = undefined;
   into.sackBlocks = NO_BLOCKS;
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     switch (o.kind) {
       case 'mss':
         into.mss = o.value;

@@ -12,6 +12,9 @@ import {
   formatTcp,
   formatTcpFlags,
   parseTcp,
+  parseTcpInto,
+  parseTcpIntoAt,
+  TcpReprScratch,
   tcpBufferLen,
   tcpHeaderLen,
 } from './tcp.js';
@@ -205,6 +208,42 @@ describe('parseTcp on real Linux segments', () => {
     const bad = bytes.slice();
     bad[16] = bad[16]! ^ 0xff;
     expect(parseTcp(bad).ok).toBe(true);
+  });
+});
+
+describe('parseTcpIntoAt (in place, inside a larger buffer)', () => {
+  it('reads every fixture like parseTcpInto, at any offset, with the payload a view of the buffer', () => {
+    for (const f of FIXTURES) {
+      const seg = fromHex(f.hex);
+      const want = new TcpReprScratch();
+      expect(parseTcpInto(seg, true, f.ip.src, f.ip.dst, want)).toBeUndefined();
+      for (const at of [0, 34, 7]) {
+        const frame = new Uint8Array(at + seg.length + 6).fill(0xee);
+        frame.set(seg, at);
+        const got = new TcpReprScratch();
+        expect(parseTcpIntoAt(frame, at, at + seg.length, true, f.ip.src, f.ip.dst, got), `${f.name} at ${at}`).toBeUndefined();
+        expect({ ...got, payload: toHex(got.payload), options: got.options }).toEqual({ ...want, payload: toHex(want.payload), options: want.options });
+        // A view of the buffer; an empty payload is one shared empty view.
+        if (seg.length > tcpHeaderLen(want)) expect(got.payload.buffer).toBe(frame.buffer);
+        else expect(got.payload.length).toBe(0);
+      }
+    }
+  });
+
+  it('reports what parseTcpInto reports for cut and corrupted segments (seeded)', () => {
+    const rng = new SeededRng(31);
+    for (let k = 0; k < 2000; k++) {
+      const f = FIXTURES[k % FIXTURES.length]!;
+      const seg = fromHex(f.hex).slice(0, rng.nextU32() % (f.hex.length / 2 + 1));
+      if (seg.length > 0 && (k & 1) === 1) seg[rng.nextU32() % seg.length] = rng.nextU32() & 0xff;
+      const frame = new Uint8Array(seg.length + 40);
+      frame.set(seg, 34);
+      for (const verify of [true, false]) {
+        const a = parseTcpInto(seg, verify, f.ip.src, f.ip.dst, new TcpReprScratch());
+        const b = parseTcpIntoAt(frame, 34, 34 + seg.length, verify, f.ip.src, f.ip.dst, new TcpReprScratch());
+        expect(b).toBe(a);
+      }
+    }
   });
 });
 

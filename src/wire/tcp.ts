@@ -170,23 +170,42 @@ export class TcpReprScratch implements TcpRepr {
  * `into` now holds it.
  */
 export function parseTcpInto(bytes: Uint8Array, verify: boolean, src: Ipv4Address, dst: Ipv4Address, into: TcpReprScratch): WireError | undefined {
-  if (bytes.length < TCP_HEADER_LEN) return 'truncated';
-  const headerLen = (bytes[12]! >>> 4) * 4;
-  if (headerLen < TCP_HEADER_LEN || headerLen > bytes.length) return 'bad-header-length';
-  if (verify && !checksumValid(bytes, pseudoHeaderSum(src, dst, IpProtocol.Tcp, bytes.length))) return 'bad-checksum';
+  return parseTcpIntoAt(bytes, 0, bytes.length, verify, src, dst, into);
+}
+
+/**
+ * parseTcpInto of the segment at bytes[from..to) (`from` even for the
+ * fast checksum path), without a view of the segment itself (issue 9: the
+ * receive path parses in the frame, past the link and IP headers).
+ */
+export function parseTcpIntoAt(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  verify: boolean,
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  into: TcpReprScratch,
+): WireError | undefined {
+  const len = to - from;
+  if (len < TCP_HEADER_LEN) return 'truncated';
+  const headerLen = (bytes[from + 12]! >>> 4) * 4;
+  if (headerLen < TCP_HEADER_LEN || headerLen > len) return 'bad-header-length';
+  if (verify && checksumFold(checksumAddRange(pseudoHeaderSum(src, dst, IpProtocol.Tcp, len), bytes, from, to)) !== 0xffff) return 'bad-checksum';
   const list = into.scratch.list;
   clearList(list);
-  const err = readTcpOptions(bytes, TCP_HEADER_LEN, headerLen, list, into.scratch);
+  const err = readTcpOptions(bytes, from + TCP_HEADER_LEN, from + headerLen, list, into.scratch);
   if (err !== undefined) return err;
-  into.srcPort = readU16(bytes, 0);
-  into.dstPort = readU16(bytes, 2);
-  into.seq = readU32(bytes, 4);
-  into.ack = readU32(bytes, 8);
-  into.flags = bytes[13]!;
-  into.window = readU16(bytes, 14);
-  into.urgentPointer = readU16(bytes, 18);
-  into.reserved = bytes[12]! & 0x0f;
-  into.payload = bytes.subarray(headerLen);
+  into.srcPort = readU16(bytes, from);
+  into.dstPort = readU16(bytes, from + 2);
+  into.seq = readU32(bytes, from + 4);
+  into.ack = readU32(bytes, from + 8);
+  into.flags = bytes[from + 13]!;
+  into.window = readU16(bytes, from + 14);
+  into.urgentPointer = readU16(bytes, from + 18);
+  into.reserved = bytes[from + 12]! & 0x0f;
+  // A pure ACK (half of what a bulk transfer receives) shares one empty view.
+  into.payload = headerLen === len ? EMPTY : bytes.subarray(from + headerLen, to);
   return undefined;
 }
 
@@ -303,6 +322,15 @@ export function emitTcpHeader(
  */
 export function finishTcpChecksum(header: Uint8Array, payload: Uint8Array | readonly Uint8Array[]): void {
   writeU16(header, 16, checksumFinish(checksumAddChunks(readU16(header, 16), payload)));
+}
+
+/**
+ * finishTcpChecksum for a payload already in place after the header, at
+ * segment[from..to) (`from` even: the header length is), without a view of
+ * it (issue 9: a sender fills header and payload into one frame).
+ */
+export function finishTcpChecksumAt(segment: Uint8Array, from: number, to: number): void {
+  writeU16(segment, 16, checksumFinish(checksumAddRange(readU16(segment, 16), segment, from, to)));
 }
 
 

@@ -1,0 +1,105 @@
+/**
+ * The record the IP layer hands each received packet to a transport in
+ * (IpPacketIn), reused for every packet (issue 9). Kept apart from the IP
+ * layer because it is a memory contract, not IP.
+ */
+import type { Interface } from '../iface/interface.js';
+import type { Ipv4Repr } from '../wire/ipv4.js';
+import { Ipv4ReprScratch } from '../wire/ipv4.js';
+import type { IpPacketIn } from './transport.js';
+
+const NO_BYTES = new Uint8Array(0);
+/** What a released PacketIn holds: a record read by nobody. */
+const EMPTY_IP: Ipv4Repr = new Ipv4ReprScratch();
+
+/** The IP datagram parsed at frame[ip.at..] (header and payload, no link padding), as a view. */
+export function datagramOf(frame: Uint8Array, ip: Ipv4ReprScratch): Uint8Array {
+  return ip.at === 0 && ip.totalLength === frame.length ? frame : frame.subarray(ip.at, ip.at + ip.totalLength);
+}
+
+/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
+export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
+  return {
+    src: ip.src,
+    dst: ip.dst,
+    protocol: ip.protocol,
+    ttl: ip.ttl,
+    dscp: ip.dscp,
+    ecn: ip.ecn,
+    identification: ip.identification,
+    dontFragment: ip.dontFragment,
+    moreFragments: ip.moreFragments,
+    fragmentOffset: ip.fragmentOffset,
+    options: ip.options,
+    payload: ip.payload,
+  };
+}
+
+/**
+ * The IpPacketIn handed to transports: one per IpLayer, reused for every
+ * packet (issue 9), under the contract of Ipv4ReprScratch (read during the
+ * call, keep nothing). `raw`, which only ICMP errors quote, is made on
+ * demand rather than per packet.
+ */
+export class PacketIn implements IpPacketIn {
+  ip: Ipv4Repr = EMPTY_IP;
+  iface: Interface;
+  verifyChecksum = false;
+  broadcast = false;
+  bytes: Uint8Array = NO_BYTES;
+  payloadStart = 0;
+  payloadEnd = 0;
+  #bytes: Uint8Array = NO_BYTES;
+  #at = 0;
+  #len = 0;
+  #raw: Uint8Array | undefined;
+
+  /** `iface`: any interface, until the first set() (the loopback). */
+  constructor(iface: Interface) {
+    this.iface = iface;
+  }
+
+  /**
+   * The datagram `ip`, whole at bytes[at..at + len) (what `raw` views), its
+   * payload at payload[payloadStart..payloadEnd).
+   */
+  set(
+    ip: Ipv4Repr,
+    bytes: Uint8Array,
+    at: number,
+    len: number,
+    payload: Uint8Array,
+    payloadStart: number,
+    payloadEnd: number,
+    iface: Interface,
+    broadcast: boolean,
+  ): void {
+    this.ip = ip;
+    this.bytes = payload;
+    this.payloadStart = payloadStart;
+    this.payloadEnd = payloadEnd;
+    this.#bytes = bytes;
+    this.#at = at;
+    this.#len = len;
+    this.#raw = undefined;
+    this.iface = iface;
+    this.verifyChecksum = !iface.trusted;
+    this.broadcast = broadcast;
+  }
+
+  get raw(): Uint8Array {
+    if (this.#raw === undefined) {
+      const b = this.#bytes;
+      this.#raw = this.#at === 0 && this.#len === b.length ? b : b.subarray(this.#at, this.#at + this.#len);
+    }
+    return this.#raw;
+  }
+
+  release(): void {
+    this.ip = EMPTY_IP;
+    this.bytes = NO_BYTES;
+    this.payloadStart = this.payloadEnd = 0;
+    this.#bytes = NO_BYTES;
+    this.#raw = undefined;
+  }
+}
