@@ -142,16 +142,11 @@ export class TimeWaitEntry implements TimeWaitFields {
   readonly tos: number;
   /** RFC 1191: as ConnEntry.pathMtu; our ACKs go with DF set when they fit. */
   pathMtu: number;
-  rcvWnd = 0;
   windowField = 0;
-  sndWscale = 0;
-  maxSndWnd = 0;
   tsOk = false;
   tsRecentAt = Instant.ZERO;
+  lastOowAckAt = Instant.ZERO;
   timeWaitLen = Duration.ZERO;
-  challengeAckLimit = 0;
-  challengeWindowStart = Instant.ZERO;
-  challengeCount = 0;
   heapIndex = -1;
   /** The 2 MSL deadline while in the heap (DeadlineHeap keeps it). */
   deadline = Number.POSITIVE_INFINITY;
@@ -159,9 +154,6 @@ export class TimeWaitEntry implements TimeWaitFields {
   #highestSent: number;
   #sndNxt = 0;
   #rcvNxt = 0;
-  #lastAckSent = 0;
-  #sndWl1 = 0;
-  #sndWl2 = 0;
   #tsRecent = 0;
   #tsOffset = 0;
 
@@ -188,24 +180,6 @@ export class TimeWaitEntry implements TimeWaitFields {
   }
   set rcvNxt(v: number) {
     this.#rcvNxt = v | 0;
-  }
-  get lastAckSent(): number {
-    return this.#lastAckSent >>> 0;
-  }
-  set lastAckSent(v: number) {
-    this.#lastAckSent = v | 0;
-  }
-  get sndWl1(): number {
-    return this.#sndWl1 >>> 0;
-  }
-  set sndWl1(v: number) {
-    this.#sndWl1 = v | 0;
-  }
-  get sndWl2(): number {
-    return this.#sndWl2 >>> 0;
-  }
-  set sndWl2(v: number) {
-    this.#sndWl2 = v | 0;
   }
   get tsRecent(): number {
     return this.#tsRecent >>> 0;

@@ -58,7 +58,7 @@ import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
-import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
+import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
@@ -414,15 +414,26 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
   }
 
-  /** A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at once. */
-  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): void {
+  /**
+   * A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at
+   * once. True: a SYN that opens a new incarnation (Linux TCP_TW_SYN), for
+   * the listener; the record is already freed.
+   */
+  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): boolean {
     const v = timeWaitInput(tw, now, seg);
-    if (v === TimeWaitVerdict.Drop) return;
-    if (v === TimeWaitVerdict.Close) {
+    if ((v & TimeWaitAct.NewSyn) !== 0) {
       this.#releaseTimeWait(tw);
-      return;
+      this.#host.stats.increment(TcpCounter.TimeWaitFreed);
+      return true;
     }
-    if (v === TimeWaitVerdict.AckRestart) this.#heap.set(tw, timeWaitRestart(tw, now));
+    if ((v & TimeWaitAct.PawsRejected) !== 0) this.#host.stats.increment(TcpCounter.PawsEstabRejected);
+    if ((v & TimeWaitAct.AckSkipped) !== 0) this.#host.stats.increment(TcpCounter.AckSkippedTimeWait);
+    if ((v & TimeWaitAct.Close) !== 0) {
+      this.#releaseTimeWait(tw);
+      return false;
+    }
+    if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
+    if ((v & TimeWaitAct.Ack) === 0) return false;
     const h = timeWaitAck(tw, now);
     const hlen = tcpHeaderLen(h);
     const status = this.#host.ip.send(
@@ -442,6 +453,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
     else this.#host.stats.increment(TcpCounter.SendErrors);
+    return false;
   }
 
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
@@ -639,15 +651,10 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       }
     }
     if (entry instanceof TimeWaitEntry) {
-      if (!timeWaitAcceptsSyn(entry, seg)) {
-        this.#timeWaitInput(now, entry, seg);
-        return;
-      }
-      // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: as below.
-      this.#releaseTimeWait(entry);
-      stats.increment(TcpCounter.TimeWaitFreed);
+      // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: a new incarnation goes on to the listener, as below.
+      if (!this.#timeWaitInput(now, entry, seg)) return;
     } else if (entry !== undefined) {
-      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg)) {
+      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
         // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
         this.#release(entry);
