@@ -150,6 +150,15 @@ export class TcpConnection {
     return fillTimeWait(this.#t, into);
   }
 
+  /**
+   * The compact record filled by fillTimeWait took the connection over
+   * (Linux tcp_time_wait, then tcp_done): this TCB goes to CLOSED, keeping
+   * unread data for a socket that still holds it.
+   */
+  handedToTimeWait(): void {
+    this.#t.enterClosed();
+  }
+
   // ---------------------------------------------------------------- status
 
   /**

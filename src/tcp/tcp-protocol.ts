@@ -356,7 +356,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     entry.stateBefore = conn.state;
-    if (conn.state === TcpState.TIME_WAIT && entry.socket === undefined && entry.parent === undefined && this.#compact(entry)) return;
+    if (conn.state === TcpState.TIME_WAIT && entry.parent === undefined && this.#compact(entry)) return;
     const at = conn.pollAt();
     if (at !== undefined && at <= now) {
       // After a full drain nothing should be due at this very instant; should the
@@ -380,10 +380,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   }
 
   /**
-   * An orphan in TIME-WAIT: its ConnEntry and TCB make way for a compact
-   * record (Linux tcp_time_wait: the tcp_sock goes, a tcp_timewait_sock
-   * takes its place in the established hash). False, and nothing changed,
-   * while the TCB still has more to do than wait (time-wait-state.ts).
+   * A connection in TIME-WAIT: its ConnEntry and TCB make way for a compact
+   * record (Linux tcp_time_wait: a tcp_timewait_sock takes the tcp_sock's
+   * place in the established hash and holds the port). A socket still
+   * holding the connection keeps the TCB, now CLOSED (Linux tcp_done:
+   * TCP_INFO state 7, unread data then EOF, EPIPE, getpeername ENOTCONN).
+   * False, and nothing changed, while the TCB still has more to do than
+   * wait (time-wait-state.ts).
    */
   #compact(entry: ConnEntry): boolean {
     const tw = new TimeWaitEntry(entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
@@ -398,6 +401,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#heap.replace(entry, tw, tw.deadline);
     this.#lastEntry = undefined;
     if (entry.binding.entry === entry) entry.binding.entry = tw;
+    entry.conn.handedToTimeWait();
+    entry.socket?.connectionEnded(entry);
     return true;
   }
 

@@ -235,7 +235,9 @@ describe('TIME-WAIT of an orphaned connection', () => {
 });
 
 describe('TIME-WAIT and the socket', () => {
-  it('keeps the full connection while a socket holds it, and compacts it once the socket is closed', async () => {
+  it('a socket still held goes to CLOSE as its connection enters TIME-WAIT (Linux tcp_time_wait + tcp_done)', async () => {
+    // Was: the full TCB stayed in TIME-WAIT while the socket held it (TCP_INFO state 6). Linux hands the
+    // 4-tuple to the timewait sock at once and the socket reads TCP_CLOSE (7), its unread data, then EOF.
     const { net, a, b } = pair();
     const lfd = a.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
     a.sys.bind(lfd, { address: C.INADDR_ANY, port: 7900 });
@@ -244,20 +246,35 @@ describe('TIME-WAIT and the socket', () => {
     const acc = a.sys.accept(lfd);
     await b.sys.connect(cli, { address: '10.0.0.1', port: 7900 });
     const { fd: srv } = await acc;
+    const local = b.sys.getsockname(cli);
     b.sys.shutdown(cli, C.SHUT_WR);
     expect(await a.sys.read(srv, new Uint8Array(1))).toBe(0);
+    await a.sys.write(srv, new TextEncoder().encode('last words'));
     a.sys.close(srv);
     await sleep(net, 100);
     expect(b.tcp.connectionStates()).toEqual(['TIME-WAIT']);
-    expect(b.tcp.compactTimeWaits).toBe(0);
-    // TCP_INFO still reads the connection (state 6, TCP_TIME_WAIT).
+    expect(b.tcp.compactTimeWaits).toBe(1);
     const info = b.sys.getsockopt(cli, C.IPPROTO_TCP, C.TCP_INFO) as unknown as TcpInfoValue;
-    expect(info.state).toBe(6);
+    expect(info.state).toBe(7);
+    // Linux inet_getname: ENOTCONN in TCP_CLOSE; the local name stays.
+    expect(await errnoOf(() => b.sys.getpeername(cli))).toBe('getpeername ENOTCONN');
+    expect(b.sys.getsockname(cli)).toEqual(local);
+    // Linux tcp_poll on a TCP_CLOSE socket with both directions shut down.
+    const [p] = await b.sys.poll([{ fd: cli, events: C.POLLIN | C.POLLOUT | C.POLLRDHUP }], 0);
+    expect(p!.revents).toBe(C.POLLIN | C.POLLOUT | C.POLLRDHUP | C.POLLHUP);
+    const buf = new Uint8Array(64);
+    const n = await b.sys.read(cli, buf);
+    expect(new TextDecoder().decode(buf.subarray(0, n))).toBe('last words');
+    expect(await b.sys.read(cli, buf)).toBe(0);
+    expect(await errnoOf(b.sys.write(cli, new Uint8Array(1)))).toBe('write EPIPE');
     b.sys.close(cli);
     expect(b.tcp.connectionStates()).toEqual(['TIME-WAIT']);
-    expect(b.tcp.compactTimeWaits).toBe(1);
+    // The record, not the socket, holds the port for 2 MSL.
+    const again = b.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    expect(await errnoOf(() => b.sys.bind(again, { address: '10.0.0.2', port: local.port }))).toBe('bind EADDRINUSE');
     await sleep(net, 61_000);
     expect(b.tcp.connectionCount).toBe(0);
+    b.sys.bind(again, { address: '10.0.0.2', port: local.port });
     net.close();
   });
 });
