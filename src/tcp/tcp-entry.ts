@@ -41,7 +41,7 @@ export interface TcpBinding {
   reusePort: boolean;
   /** Set while the owner is a listening socket. */
   listener: ListenQueue | undefined;
-  /** The connection using this binding, once there is one (a TimeWaitEntry once it is an orphan in TIME-WAIT). */
+  /** The connection using this binding, once there is one (a TimeWaitEntry once it is in TIME-WAIT). */
   entry: ConnEntry | TimeWaitEntry | undefined;
 }
 
@@ -124,8 +124,9 @@ export class ConnEntry {
 }
 
 /**
- * A connection in TIME-WAIT whose socket is gone, in place of its ConnEntry
- * and TCB (Linux's inet_timewait_sock): what time-wait.ts needs to answer
+ * A connection in TIME-WAIT, in place of its ConnEntry and TCB in the
+ * tables (Linux's inet_timewait_sock; a socket that still holds the
+ * connection keeps the TCB, CLOSED): what time-wait.ts needs to answer
  * segments for the 4-tuple during 2 MSL, and what the protocol's tables
  * need (the tuple, the binding that holds the port, the heap slot). Filled
  * by TcpConnection.fillTimeWait (time-wait-state.ts).
@@ -197,7 +198,7 @@ export class TimeWaitEntry implements TimeWaitFields {
 
 const NO_ENDPOINT: TcpEndpoint = Object.freeze({ addr: 0, port: 0 });
 
-/** Is `e` in TIME-WAIT, as a compact record or a full connection (a socket still holds it)? */
+/** Is `e` in TIME-WAIT, as a compact record or a full connection (one not yet compacted, time-wait-state.ts)? */
 export function inTimeWait(e: ConnEntry | TimeWaitEntry): boolean {
   return e instanceof TimeWaitEntry || e.conn.state === TcpState.TIME_WAIT;
 }

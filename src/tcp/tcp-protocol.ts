@@ -13,9 +13,10 @@
  * inet_connection_sock.c), since programs written against sockstack usually
  * also run on Linux.
  *
- * An orphan that reaches TIME-WAIT leaves its TCB for a compact record
- * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap;
- * time-wait.ts answers its segments.
+ * A connection that reaches TIME-WAIT leaves its TCB for a compact record
+ * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap,
+ * whether or not a socket still holds it (that socket's TCB goes to CLOSED,
+ * as Linux's tcp_done); time-wait.ts answers its segments.
  *
  * Kept apart: the connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection

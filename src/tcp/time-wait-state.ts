@@ -1,6 +1,6 @@
 /**
- * What TIME-WAIT needs of a TCB, taken out of it when the connection is
- * orphaned in TIME-WAIT (Linux tcp_time_wait copying a tcp_sock into a
+ * What TIME-WAIT needs of a TCB, taken out of it when the connection
+ * enters TIME-WAIT (Linux tcp_time_wait copying a tcp_sock into a
  * tcp_timewait_sock): sequence numbers, the window to advertise, timestamp
  * state for PAWS, the 2 MSL deadline and the out-of-window ACK clock. The
  * stack then frees the TCB (buffers, scoreboard, congestion state: about

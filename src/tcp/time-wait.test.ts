@@ -1,10 +1,11 @@
 /**
  * TIME-WAIT as the stack runs it (RFC 9293 3.10.7.4, RFC 5961, RFC 7323
- * PAWS, RFC 6191), through the socket calls and packets: the connection is
- * orphaned (its socket closed), which is when the stack keeps only a compact
- * record of it (time-wait.ts). Each script pins what the full TCB did before
- * that record existed, so the record is checked against it; the 2 MSL timer
- * is observed through the RST that answers a segment once the entry is gone.
+ * PAWS, RFC 6191), through the socket calls and packets, as Linux runs it
+ * (tcp_timewait_state_process): the stack keeps only a compact record of
+ * the connection (time-wait.ts, time-wait-rules.ts). Scripts changed from
+ * RFC 9293 3.10.7.4 + RFC 5961 to Linux's answers say what changed and why;
+ * the 2 MSL timer is observed through the RST that answers a segment once
+ * the entry is gone.
  */
 import { describe, expect, it } from 'vitest';
 import { runScript } from '../packetdrill/runner.js';
@@ -337,7 +338,10 @@ function sent(h: TcpHeaderRepr): string {
   return JSON.stringify([h.srcPort, h.dstPort, h.seq, h.ack, h.flags, h.window, h.urgentPointer, h.options]);
 }
 
-describe('the TIME-WAIT record answers as the full TCB did', () => {
+// A TCB the stack cannot compact yet (time-wait-state.ts fillTimeWait) answers in TIME-WAIT
+// through input.ts with the same decision (time-wait-rules.ts): the record and such a TCB
+// must send the same ACK headers, end together and keep the same 2 MSL deadline.
+describe('the TIME-WAIT record and a full TCB in TIME-WAIT answer alike', () => {
   for (const timestamps of [false, true]) {
     it(`random segments (timestamps ${timestamps ? 'on' : 'off'}): same replies, same end, same 2 MSL deadline`, () => {
       const rng = new SeededRng(timestamps ? 11 : 12);
