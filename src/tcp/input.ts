@@ -324,7 +324,8 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
 /**
  * TIME-WAIT of a TCB its socket still holds: the same decision as the
  * compact record's (time-wait-rules.ts, Linux tcp_timewait_state_process).
- * A new incarnation's SYN is the stack's (TcpConnection.acceptsNewSyn).
+ * A new incarnation's SYN is the stack's when a listener takes it
+ * (TcpConnection.acceptsNewSyn).
  */
 function timeWait(t: Tcb, now: Instant, seg: TcpRepr): void {
   const v = timeWaitDecide(t, now, seg);
@@ -333,7 +334,8 @@ function timeWait(t: Tcb, now: Instant, seg: TcpRepr): void {
     return;
   }
   if ((v & TimeWaitAct.Restart) !== 0) t.timeWaitAt = instantAdd(now, durationMul(t.config.msl, 2));
-  if ((v & TimeWaitAct.Ack) !== 0) t.ackNow = true;
+  // NewSyn here: no listener took it, and Linux tcp_v4_rcv then sends TIME-WAIT's ACK.
+  if ((v & (TimeWaitAct.Ack | TimeWaitAct.NewSyn)) !== 0) t.ackNow = true;
 }
 
 /**

@@ -60,6 +60,7 @@ import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
 import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
+import type { TcpEndpoint } from './tcb.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
@@ -407,6 +408,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     return true;
   }
 
+  /** Is there a listener for a SYN from `remote` to `local` (a new incarnation leaving TIME-WAIT)? */
+  #listenerFor(local: TcpEndpoint, remote: TcpEndpoint): boolean {
+    return findListener(this.#listening, local.addr, local.port, remote.addr, remote.port) !== undefined;
+  }
+
   /** Frees a TIME-WAIT record: 2 MSL are over, a RST ended it, or a new incarnation takes the tuple. */
   #releaseTimeWait(tw: TimeWaitEntry): void {
     if (tw.released) return;
@@ -422,24 +428,28 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   /**
    * A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at
-   * once. True: a SYN that opens a new incarnation (Linux TCP_TW_SYN), for
-   * the listener; the record is already freed.
+   * once. True: a SYN that opens a new incarnation (Linux TCP_TW_SYN) and
+   * a listener to take it; the record is already freed.
    */
   #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): boolean {
     const v = timeWaitInput(tw, now, seg);
     if ((v & TimeWaitAct.NewSyn) !== 0) {
-      this.#releaseTimeWait(tw);
-      this.#host.stats.increment(TcpCounter.TimeWaitFreed);
-      return true;
+      if (this.#listenerFor(tw.local, tw.remote)) {
+        this.#releaseTimeWait(tw);
+        this.#host.stats.increment(TcpCounter.TimeWaitFreed);
+        return true;
+      }
+      // No listener: Linux tcp_v4_rcv lets TCP_TW_SYN fall through to TIME-WAIT's ACK (the record stays).
+    } else {
+      if ((v & TimeWaitAct.PawsRejected) !== 0) this.#host.stats.increment(TcpCounter.PawsEstabRejected);
+      if ((v & TimeWaitAct.AckSkipped) !== 0) this.#host.stats.increment(TcpCounter.AckSkippedTimeWait);
+      if ((v & TimeWaitAct.Close) !== 0) {
+        this.#releaseTimeWait(tw);
+        return false;
+      }
+      if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
+      if ((v & TimeWaitAct.Ack) === 0) return false;
     }
-    if ((v & TimeWaitAct.PawsRejected) !== 0) this.#host.stats.increment(TcpCounter.PawsEstabRejected);
-    if ((v & TimeWaitAct.AckSkipped) !== 0) this.#host.stats.increment(TcpCounter.AckSkippedTimeWait);
-    if ((v & TimeWaitAct.Close) !== 0) {
-      this.#releaseTimeWait(tw);
-      return false;
-    }
-    if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
-    if ((v & TimeWaitAct.Ack) === 0) return false;
     const h = timeWaitAck(tw, now);
     const hlen = tcpHeaderLen(h);
     const status = this.#host.ip.send(
@@ -660,7 +670,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: a new incarnation goes on to the listener, as below.
       if (!this.#timeWaitInput(now, entry, seg)) return;
     } else if (entry !== undefined) {
-      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now)) {
+      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now) && this.#listenerFor(entry.conn.local, entry.conn.remote)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
         // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
         this.#release(entry);
