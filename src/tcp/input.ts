@@ -322,8 +322,9 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
 }
 
 /**
- * TIME-WAIT of a TCB its socket still holds: the same decision as the
- * compact record's (time-wait-rules.ts, Linux tcp_timewait_state_process).
+ * TIME-WAIT of a TCB the stack has not yet handed to a compact record
+ * (time-wait-state.ts fillTimeWait: something besides 2 MSL still pending):
+ * the same decision as the record's (time-wait-rules.ts, Linux tcp_timewait_state_process).
  * A new incarnation's SYN is the stack's when a listener takes it
  * (TcpConnection.acceptsNewSyn).
  */
