@@ -25,6 +25,7 @@ import type { CongestionControlName } from './congestion/congestion-controller.j
 import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
 import { fillTimeWait } from './time-wait-state.js';
+import { timeWaitAcceptsSyn } from './time-wait-rules.js';
 import type { TimeWaitFields } from './time-wait-state.js';
 import type { TcpError } from './state.js';
 
@@ -138,25 +139,28 @@ export class TcpConnection {
 
   /**
    * RFC 1122 4.2.2.13 / RFC 6191: may a new SYN for this 4-tuple reopen the
-   * connection while it sits in TIME-WAIT? Yes when its sequence number is
-   * beyond the old connection's (or, with timestamps, its TSval is newer),
-   * as Linux does (tcp_timewait_state_process). The stack then frees this
-   * connection and gives the SYN to the listener.
+   * connection while it sits in TIME-WAIT? Yes when it passes PAWS and its
+   * sequence number is beyond the old connection's or its TSval is newer,
+   * as Linux does (tcp_timewait_state_process, time-wait-rules.ts). The
+   * stack then frees this connection and gives the SYN to the listener.
    */
-  acceptsNewSyn(seg: TcpRepr): boolean {
+  acceptsNewSyn(seg: TcpRepr, now: Instant = this.#t.lastNow): boolean {
     const t = this.#t;
-    if (t.state !== TcpState.TIME_WAIT) return false;
-    if ((seg.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
-    if (t.tsOk) {
-      const ts = summarizeTcpOptions(seg.options).timestamps;
-      if (ts !== undefined) return seqGt(ts.tsVal, t.tsRecent);
-    }
-    return seqGt(seg.seq, t.rcvNxt);
+    return t.state === TcpState.TIME_WAIT && timeWaitAcceptsSyn(t, now, seg);
   }
 
   /** Fills a compact TIME-WAIT record (time-wait-state.ts); false while the full TCB is still needed. */
   fillTimeWait(into: TimeWaitFields): boolean {
     return fillTimeWait(this.#t, into);
+  }
+
+  /**
+   * The compact record filled by fillTimeWait took the connection over
+   * (Linux tcp_time_wait, then tcp_done): this TCB goes to CLOSED, keeping
+   * unread data for a socket that still holds it.
+   */
+  handedToTimeWait(): void {
+    this.#t.enterClosed();
   }
 
   // ---------------------------------------------------------------- status

@@ -22,6 +22,7 @@ import { TcpState, acceptsText } from './state.js';
 import { roundUpToJiffies } from './jiffies.js';
 import { newAck, processAck, sendWindowOf } from './ack-processing.js';
 import { checkUrgentPointer } from './urgent.js';
+import { TimeWaitAct, timeWaitDecide } from './time-wait-rules.js';
 
 /** RFC 7323 5.5: a tsRecent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = Duration.fromSecs(24 * 24 * 3600);
@@ -42,6 +43,9 @@ export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
       return;
     case TcpState.SYN_SENT:
       synSent(t, now, seg);
+      return;
+    case TcpState.TIME_WAIT:
+      timeWait(t, now, seg);
       return;
     default:
       otherStates(t, now, seg);
@@ -205,7 +209,6 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   if (!acceptable) {
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply (unless the RST bit is set)".
     if (!rst) queueAck(t);
-    if (t.state === TcpState.TIME_WAIT && hasFlag(seg, TcpFlag.FIN)) restartTimeWait(t, now);
     return;
   }
   t.lastReceivedAt = now;
@@ -311,13 +314,6 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
         return;
       }
       break;
-    case TcpState.TIME_WAIT:
-      // The only thing that can arrive is a retransmitted FIN: ACK it, restart 2 MSL.
-      if (hasFlag(seg, TcpFlag.FIN)) {
-        t.ackNow = true;
-        restartTimeWait(t, now);
-      }
-      return;
     default:
       break;
   }
@@ -325,9 +321,22 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   textAndFin(t, now, seg);
 }
 
-function restartTimeWait(t: Tcb, now: Instant): void {
-  t.ackNow = true;
-  t.timeWaitAt = instantAdd(now, durationMul(t.config.msl, 2));
+/**
+ * TIME-WAIT of a TCB the stack has not yet handed to a compact record
+ * (time-wait-state.ts fillTimeWait: something besides 2 MSL still pending):
+ * the same decision as the record's (time-wait-rules.ts, Linux tcp_timewait_state_process).
+ * A new incarnation's SYN is the stack's when a listener takes it
+ * (TcpConnection.acceptsNewSyn).
+ */
+function timeWait(t: Tcb, now: Instant, seg: TcpRepr): void {
+  const v = timeWaitDecide(t, now, seg);
+  if ((v & TimeWaitAct.Close) !== 0) {
+    t.enterClosed();
+    return;
+  }
+  if ((v & TimeWaitAct.Restart) !== 0) t.timeWaitAt = instantAdd(now, durationMul(t.config.msl, 2));
+  // NewSyn here: no listener took it, and Linux tcp_v4_rcv then sends TIME-WAIT's ACK.
+  if ((v & (TimeWaitAct.Ack | TimeWaitAct.NewSyn)) !== 0) t.ackNow = true;
 }
 
 /**

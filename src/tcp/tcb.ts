@@ -246,6 +246,8 @@ export class Tcb {
   extraAcks = 0;
   challengeWindowStart: Instant = Instant.ZERO;
   challengeCount = 0;
+  /** Linux tw_last_oow_ack_time, for TIME-WAIT's rate-limited ACKs (time-wait-rules.ts). */
+  lastOowAckAt: Instant = Instant.ZERO;
 
   // ---- user-visible ----
   error: TcpError | undefined = undefined;

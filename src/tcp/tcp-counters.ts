@@ -20,5 +20,9 @@ export const TcpCounter = {
   ListenDrops: 'tcp.listen-drops',
   OutOfWindowIcmps: 'tcp.out-of-window-icmps',
   TimeWaitFreed: 'tcp.time-wait-freed',
+  /** Linux TCPACKSkippedTimeWait: an ACK from TIME-WAIT held back by tcp_invalid_ratelimit. */
+  AckSkippedTimeWait: 'tcp.ack-skipped-time-wait',
+  /** Linux PAWSEstabRejected (here counted for TIME-WAIT records). */
+  PawsEstabRejected: 'tcp.paws-estab-rejected',
   SendErrors: 'tcp.send-errors',
 } as const;

@@ -41,7 +41,7 @@ export interface TcpBinding {
   reusePort: boolean;
   /** Set while the owner is a listening socket. */
   listener: ListenQueue | undefined;
-  /** The connection using this binding, once there is one (a TimeWaitEntry once it is an orphan in TIME-WAIT). */
+  /** The connection using this binding, once there is one (a TimeWaitEntry once it is in TIME-WAIT). */
   entry: ConnEntry | TimeWaitEntry | undefined;
 }
 
@@ -124,8 +124,9 @@ export class ConnEntry {
 }
 
 /**
- * A connection in TIME-WAIT whose socket is gone, in place of its ConnEntry
- * and TCB (Linux's inet_timewait_sock): what time-wait.ts needs to answer
+ * A connection in TIME-WAIT, in place of its ConnEntry and TCB in the
+ * tables (Linux's inet_timewait_sock; a socket that still holds the
+ * connection keeps the TCB, CLOSED): what time-wait.ts needs to answer
  * segments for the 4-tuple during 2 MSL, and what the protocol's tables
  * need (the tuple, the binding that holds the port, the heap slot). Filled
  * by TcpConnection.fillTimeWait (time-wait-state.ts).
@@ -142,16 +143,11 @@ export class TimeWaitEntry implements TimeWaitFields {
   readonly tos: number;
   /** RFC 1191: as ConnEntry.pathMtu; our ACKs go with DF set when they fit. */
   pathMtu: number;
-  rcvWnd = 0;
   windowField = 0;
-  sndWscale = 0;
-  maxSndWnd = 0;
   tsOk = false;
   tsRecentAt = Instant.ZERO;
+  lastOowAckAt = Instant.ZERO;
   timeWaitLen = Duration.ZERO;
-  challengeAckLimit = 0;
-  challengeWindowStart = Instant.ZERO;
-  challengeCount = 0;
   heapIndex = -1;
   /** The 2 MSL deadline while in the heap (DeadlineHeap keeps it). */
   deadline = Number.POSITIVE_INFINITY;
@@ -159,9 +155,6 @@ export class TimeWaitEntry implements TimeWaitFields {
   #highestSent: number;
   #sndNxt = 0;
   #rcvNxt = 0;
-  #lastAckSent = 0;
-  #sndWl1 = 0;
-  #sndWl2 = 0;
   #tsRecent = 0;
   #tsOffset = 0;
 
@@ -189,24 +182,6 @@ export class TimeWaitEntry implements TimeWaitFields {
   set rcvNxt(v: number) {
     this.#rcvNxt = v | 0;
   }
-  get lastAckSent(): number {
-    return this.#lastAckSent >>> 0;
-  }
-  set lastAckSent(v: number) {
-    this.#lastAckSent = v | 0;
-  }
-  get sndWl1(): number {
-    return this.#sndWl1 >>> 0;
-  }
-  set sndWl1(v: number) {
-    this.#sndWl1 = v | 0;
-  }
-  get sndWl2(): number {
-    return this.#sndWl2 >>> 0;
-  }
-  set sndWl2(v: number) {
-    this.#sndWl2 = v | 0;
-  }
   get tsRecent(): number {
     return this.#tsRecent >>> 0;
   }
@@ -223,7 +198,7 @@ export class TimeWaitEntry implements TimeWaitFields {
 
 const NO_ENDPOINT: TcpEndpoint = Object.freeze({ addr: 0, port: 0 });
 
-/** Is `e` in TIME-WAIT, as a compact record or a full connection (a socket still holds it)? */
+/** Is `e` in TIME-WAIT, as a compact record or a full connection (one not yet compacted, time-wait-state.ts)? */
 export function inTimeWait(e: ConnEntry | TimeWaitEntry): boolean {
   return e instanceof TimeWaitEntry || e.conn.state === TcpState.TIME_WAIT;
 }

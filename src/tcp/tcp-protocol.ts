@@ -13,9 +13,10 @@
  * inet_connection_sock.c), since programs written against sockstack usually
  * also run on Linux.
  *
- * An orphan that reaches TIME-WAIT leaves its TCB for a compact record
- * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap;
- * time-wait.ts answers its segments.
+ * A connection that reaches TIME-WAIT leaves its TCB for a compact record
+ * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap,
+ * whether or not a socket still holds it (that socket's TCB goes to CLOSED,
+ * as Linux's tcp_done); time-wait.ts answers its segments.
  *
  * Kept apart: the connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
@@ -58,7 +59,8 @@ import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
-import { TimeWaitVerdict, timeWaitAck, timeWaitAcceptsSyn, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
+import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
+import type { TcpEndpoint } from './tcb.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
@@ -380,7 +382,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     entry.stateBefore = conn.state;
-    if (conn.state === TcpState.TIME_WAIT && entry.socket === undefined && entry.parent === undefined && this.#compact(entry)) return;
+    if (conn.state === TcpState.TIME_WAIT && entry.parent === undefined && this.#compact(entry)) return;
     // Right after the drain above: poll() has just answered undefined.
     const at = conn.pollAt(true);
     if (at !== undefined && at <= now) {
@@ -405,10 +407,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   }
 
   /**
-   * An orphan in TIME-WAIT: its ConnEntry and TCB make way for a compact
-   * record (Linux tcp_time_wait: the tcp_sock goes, a tcp_timewait_sock
-   * takes its place in the established hash). False, and nothing changed,
-   * while the TCB still has more to do than wait (time-wait-state.ts).
+   * A connection in TIME-WAIT: its ConnEntry and TCB make way for a compact
+   * record (Linux tcp_time_wait: a tcp_timewait_sock takes the tcp_sock's
+   * place in the established hash and holds the port). A socket still
+   * holding the connection keeps the TCB, now CLOSED (Linux tcp_done:
+   * TCP_INFO state 7, unread data then EOF, EPIPE, getpeername ENOTCONN).
+   * False, and nothing changed, while the TCB still has more to do than
+   * wait (time-wait-state.ts).
    */
   #compact(entry: ConnEntry): boolean {
     const tw = new TimeWaitEntry(entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
@@ -423,7 +428,14 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#heap.replace(entry, tw, tw.deadline);
     this.#lastEntry = undefined;
     if (entry.binding.entry === entry) entry.binding.entry = tw;
+    entry.conn.handedToTimeWait();
+    entry.socket?.connectionEnded(entry);
     return true;
+  }
+
+  /** Is there a listener for a SYN from `remote` to `local` (a new incarnation leaving TIME-WAIT)? */
+  #listenerFor(local: TcpEndpoint, remote: TcpEndpoint): boolean {
+    return findListener(this.#listening, local.addr, local.port, remote.addr, remote.port) !== undefined;
   }
 
   /** Frees a TIME-WAIT record: 2 MSL are over, a RST ended it, or a new incarnation takes the tuple. */
@@ -439,15 +451,30 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
   }
 
-  /** A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at once. */
-  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): void {
+  /**
+   * A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at
+   * once. True: a SYN that opens a new incarnation (Linux TCP_TW_SYN) and
+   * a listener to take it; the record is already freed.
+   */
+  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): boolean {
     const v = timeWaitInput(tw, now, seg);
-    if (v === TimeWaitVerdict.Drop) return;
-    if (v === TimeWaitVerdict.Close) {
-      this.#releaseTimeWait(tw);
-      return;
+    if ((v & TimeWaitAct.NewSyn) !== 0) {
+      if (this.#listenerFor(tw.local, tw.remote)) {
+        this.#releaseTimeWait(tw);
+        this.#host.stats.increment(TcpCounter.TimeWaitFreed);
+        return true;
+      }
+      // No listener: Linux tcp_v4_rcv lets TCP_TW_SYN fall through to TIME-WAIT's ACK (the record stays).
+    } else {
+      if ((v & TimeWaitAct.PawsRejected) !== 0) this.#host.stats.increment(TcpCounter.PawsEstabRejected);
+      if ((v & TimeWaitAct.AckSkipped) !== 0) this.#host.stats.increment(TcpCounter.AckSkippedTimeWait);
+      if ((v & TimeWaitAct.Close) !== 0) {
+        this.#releaseTimeWait(tw);
+        return false;
+      }
+      if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
+      if ((v & TimeWaitAct.Ack) === 0) return false;
     }
-    if (v === TimeWaitVerdict.AckRestart) this.#heap.set(tw, timeWaitRestart(tw, now));
     const h = timeWaitAck(tw, now);
     const hlen = tcpHeaderLen(h);
     const status = this.#host.ip.send(
@@ -467,6 +494,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
     else this.#host.stats.increment(TcpCounter.SendErrors);
+    return false;
   }
 
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
@@ -682,15 +710,10 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       }
     }
     if (entry instanceof TimeWaitEntry) {
-      if (!timeWaitAcceptsSyn(entry, seg)) {
-        this.#timeWaitInput(now, entry, seg);
-        return;
-      }
-      // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: as below.
-      this.#releaseTimeWait(entry);
-      stats.increment(TcpCounter.TimeWaitFreed);
+      // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: a new incarnation goes on to the listener, as below.
+      if (!this.#timeWaitInput(now, entry, seg)) return;
     } else if (entry !== undefined) {
-      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg)) {
+      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now) && this.#listenerFor(entry.conn.local, entry.conn.remote)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
         // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
         this.#release(entry);

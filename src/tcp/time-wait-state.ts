@@ -1,8 +1,8 @@
 /**
- * What TIME-WAIT needs of a TCB, taken out of it when the connection is
- * orphaned in TIME-WAIT (Linux tcp_time_wait copying a tcp_sock into a
+ * What TIME-WAIT needs of a TCB, taken out of it when the connection
+ * enters TIME-WAIT (Linux tcp_time_wait copying a tcp_sock into a
  * tcp_timewait_sock): sequence numbers, the window to advertise, timestamp
- * state for PAWS, the 2 MSL deadline and the challenge-ACK budget. The
+ * state for PAWS, the 2 MSL deadline and the out-of-window ACK clock. The
  * stack then frees the TCB (buffers, scoreboard, congestion state: about
  * 3 KB) and keeps a TimeWaitEntry (tcp-entry.ts) holding this.
  *
@@ -11,38 +11,24 @@
  */
 import type { Duration } from '../time/duration.js';
 import { durationMul } from '../time/duration.js';
-import type { Instant } from '../time/instant.js';
 import type { TcpEndpoint } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { nextDeadline } from './output.js';
 import { TcpState } from './state.js';
+import type { TimeWaitRuleFields } from './time-wait-rules.js';
 
-export interface TimeWaitFields {
+export interface TimeWaitFields extends TimeWaitRuleFields {
   local: TcpEndpoint;
   remote: TcpEndpoint;
   /** SND.NXT = SND.UNA = SND.MAX: our FIN was acknowledged. */
   sndNxt: number;
-  rcvNxt: number;
-  /** RCV.WND in bytes (RCV.ADV - RCV.NXT): fixed from now on, as RCV.NXT is. */
-  rcvWnd: number;
-  /** The window field of our ACKs (RCV.WND scaled down by our shift). */
+  /** The window field of our ACKs (RCV.WND scaled down by our shift; Linux tw_rcv_wnd). */
   windowField: number;
-  lastAckSent: number;
-  sndWscale: number;
-  maxSndWnd: number;
-  sndWl1: number;
-  sndWl2: number;
-  tsOk: boolean;
-  tsRecent: number;
-  tsRecentAt: Instant;
   tsOffset: number;
   /** When 2 MSL run out (the deadline heap's key). */
   deadline: number;
   /** 2 MSL, for a restart. */
   timeWaitLen: Duration;
-  challengeAckLimit: number;
-  challengeWindowStart: Instant;
-  challengeCount: number;
 }
 
 /**
@@ -65,21 +51,13 @@ export function fillTimeWait(t: Tcb, into: TimeWaitFields): boolean {
   into.remote = t.remote;
   into.sndNxt = t.sndMax;
   into.rcvNxt = t.rcvNxt;
-  into.rcvWnd = wnd;
   into.windowField = Math.min(0xffff, wnd >>> t.rcvWscale);
-  into.lastAckSent = t.lastAckSent;
-  into.sndWscale = t.sndWscale;
-  into.maxSndWnd = t.maxSndWnd;
-  into.sndWl1 = t.sndWl1;
-  into.sndWl2 = t.sndWl2;
   into.tsOk = t.tsOk;
   into.tsRecent = t.tsRecent;
   into.tsRecentAt = t.tsRecentAt;
   into.tsOffset = t.tsOffset;
+  into.lastOowAckAt = t.lastOowAckAt;
   into.deadline = t.timeWaitAt;
   into.timeWaitLen = durationMul(t.config.msl, 2);
-  into.challengeAckLimit = t.config.challengeAckLimit;
-  into.challengeWindowStart = t.challengeWindowStart;
-  into.challengeCount = t.challengeCount;
   return true;
 }
