@@ -1,8 +1,7 @@
 /**
  * TCP as a transport of the Stack: the bind table, demultiplexing of
- * received segments to connections and listeners, replies for segments no
- * socket wants, the send path (segments built in place through IpSender),
- * ICMP errors, and the timers of every connection.
+ * received segments to connections and listeners, active opens, ICMP
+ * errors, and the timers of every connection.
  *
  * The connections themselves are W2's pure state machines (TcpConnection);
  * this file only feeds them segments, drains what they want to send, and
@@ -17,7 +16,9 @@
  * (TimeWaitEntry, Linux's tcp_timewait_sock) in the same table and heap;
  * time-wait.ts answers its segments.
  *
- * Kept apart: the connection index (conn-table.ts), the port-sharing rules
+ * Kept apart: the send path and RSTs for segments no socket wants
+ * (tcp-transmit.ts), listen() and the passive open (tcp-listen.ts), the
+ * connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
  * (tcp-icmp-error.ts), TIME-WAIT records (time-wait.ts, time-wait-state.ts),
  * the counter names (tcp-counters.ts), the host contract (tcp-host.ts) and
@@ -38,20 +39,21 @@ import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, TcpReprScratch, copyTcpRepr, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpReprScratch, copyTcpRepr, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
 import { ConnTable } from './conn-table.js';
 import { TcpConnection } from './connection.js';
 import { IsnGenerator } from './isn.js';
-import { bindConflicts, findListener, listenConflicts, listenersOn } from './port-sharing.js';
+import { bindConflicts, findListener } from './port-sharing.js';
 import { TcpState } from './state.js';
 import { TcpCounter } from './tcp-counters.js';
-import { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
-import type { TcpBinding } from './tcp-entry.js';
+import { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
+import type { ListenQueue, TcpBinding } from './tcp-entry.js';
 import type { TcpHost, TcpProtocolOptions } from './tcp-host.js';
 import { applyIcmpError } from './tcp-icmp-error.js';
+import { TcpListeners } from './tcp-listen.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
@@ -77,12 +79,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #host: TcpHost;
   readonly #ports: PortAllocator<TcpBinding>;
   readonly #conns = new ConnTable();
-  /**
-   * Listening bindings by port (Linux's listening hash): a SYN looks here,
-   * not through every binding of the port, which holds one per accepted
-   * connection too (100 000 of them on a busy server's port).
-   */
-  readonly #listening = new Map<number, TcpBinding[]>();
+  /** The listening hash (tcp-listen.ts), read by every SYN. */
+  readonly #listening: Map<number, TcpBinding[]>;
   /** The last entry input() found, and its tuple; cleared whenever #conns changes. */
   #lastEntry: ConnEntry | TimeWaitEntry | undefined;
   #lastLocalAddr = 0;
@@ -97,6 +95,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #outSegs: CounterCell;
   /** Segments out: built in place, handed to the IP layer (tcp-transmit.ts). */
   readonly #tx: TcpTransmitter;
+  /** listen() and the passive open of a SYN (tcp-listen.ts). */
+  readonly #listeners: TcpListeners;
 
   constructor(host: TcpHost, opts: TcpProtocolOptions = {}) {
     this.#host = host;
@@ -107,6 +107,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
     this.#isn = new IsnGenerator(host.rng);
     this.#defaults = tcpConfig(opts.config ?? {});
+    this.#listeners = new TcpListeners(host, this.#ports, this.#isn, this.#defaults, this.#tx);
+    this.#listening = this.#listeners.byPort;
   }
 
   /** The factory to register with Syscalls: SOCK_STREAM sockets of AF_INET, protocol IPPROTO_TCP. */
@@ -182,23 +184,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   unbind(b: TcpBinding): void {
     this.#ports.unbind(b.port, b);
-    if (b.listener !== undefined) this.#indexListeners(b.port);
+    if (b.listener !== undefined) this.#listeners.reindex(b.port);
   }
 
   /** listen(): Linux re-checks the port for other listeners (inet_csk_listen_start -> get_port). */
   listen(sock: TcpSocket, b: TcpBinding, backlog: number): ListenQueue {
-    if (listenConflicts(this.#ports, b)) raise('EADDRINUSE');
-    const q = new ListenQueue(sock, backlog);
-    b.listener = q;
-    this.#indexListeners(b.port);
-    return q;
-  }
-
-  /** Rebuilds #listening for `port`, in bind order (the order findListener breaks ties in). */
-  #indexListeners(port: number): void {
-    const list = listenersOn(this.#ports, port);
-    if (list.length === 0) this.#listening.delete(port);
-    else this.#listening.set(port, list);
+    return this.#listeners.listen(sock, b, backlog);
   }
 
   /** Stops listening: every connection nobody accepted is reset (Linux inet_csk_listen_stop). */
@@ -206,7 +197,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const q = b.listener;
     if (q === undefined) return;
     b.listener = undefined;
-    this.#indexListeners(b.port);
+    this.#listeners.reindex(b.port);
     const now = this.#host.now();
     for (const e of [...q.synQueue, ...q.acceptQueue]) {
       e.parent = undefined;
@@ -587,62 +578,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#listenerInput(now, listener, ip.src, ip.dst, copyTcpRepr(seg), out);
   }
 
-  /** RFC 9293 3.10.7.2: LISTEN. */
+  /** RFC 9293 3.10.7.2: LISTEN (tcp-listen.ts); a new connection joins the tables here. */
   #listenerInput(now: Instant, b: TcpBinding, src: Ipv4Address, dst: Ipv4Address, seg: TcpRepr, out: IpSender): void {
-    const stats = this.#host.stats;
-    const q = b.listener!;
-    // "First, check for a RST": ignore it.
-    if ((seg.flags & TcpFlag.RST) !== 0) {
-      stats.increment('tcp.drop.listen-rst');
-      return;
-    }
-    // "Second, check for an ACK": nothing was sent from here, so reset it.
-    if ((seg.flags & TcpFlag.ACK) !== 0) {
-      this.#tx.sendReset(now, src, dst, seg, out);
-      return;
-    }
-    // "Third, check for a SYN"; anything else is dropped.
-    if ((seg.flags & TcpFlag.SYN) === 0) {
-      stats.increment('tcp.drop.listen-not-syn');
-      return;
-    }
-    // Linux drops (does not reset) SYNs to a full queue, so clients retry (no syncookies here).
-    // sk_acceptq_is_full is `> backlog`: listen(fd, 0) still takes one connection.
-    if (q.acceptQueue.length > q.backlog) {
-      stats.increment(TcpCounter.ListenOverflows);
-      stats.increment(TcpCounter.ListenDrops);
-      return;
-    }
-    if (q.synQueue.size > q.backlog) {
-      stats.increment(TcpCounter.ListenDrops);
-      return;
-    }
-    const route = out.route(src, dst);
-    if (route === undefined) {
-      stats.increment('tcp.drop.no-route');
-      return;
-    }
-    const sock = q.socket;
-    const mtu = sock.mtuFor(route.mtu);
-    const config = sock.connectionConfig(this.#defaults, mtu);
-    const iss = this.#isn.isn(now, dst, seg.dstPort, src, seg.srcPort);
-    const tsOff = this.#isn.tsOffset(dst, src);
-    const conn = TcpConnection.accept(now, config, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort }, seg, iss, tsOff);
-    // The child shares the listener's port (Linux inet_inherit_port) with its concrete address.
-    const child: TcpBinding = {
-      address: dst,
-      port: seg.dstPort,
-      reuseAddr: b.reuseAddr,
-      reusePort: b.reusePort,
-      listener: undefined,
-      entry: undefined,
-    };
-    this.#ports.bind(child.port, child);
-    const entry = new ConnEntry(conn, child, q, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
-    child.entry = entry;
-    q.synQueue.add(entry);
+    const entry = this.#listeners.synInput(now, b, src, dst, seg, out);
+    if (entry === undefined) return;
     this.#register(entry);
-    stats.increment(TcpCounter.PassiveOpens);
+    this.#host.stats.increment(TcpCounter.PassiveOpens);
     this.#after(entry, now);
   }
 
