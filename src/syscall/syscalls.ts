@@ -20,8 +20,10 @@
  * (a string where a Uint8Array belongs) are programmer errors and throw
  * TypeError/RangeError synchronously from every call, like Node's APIs.
  *
- * The general waiting loop is blocking.ts, poll()'s scanning and waiting
- * poll.ts, argument checks call-args.ts, the calls' records
+ * The general waiting loop is blocking.ts, the general paths of the data
+ * calls (recvfrom, recvmsg, sendto, sendmsg, and read/write/recv/send when
+ * their synchronous attempt cannot answer) transfer-calls.ts, poll()'s
+ * scanning and waiting poll.ts, argument checks call-args.ts, the calls' records
  * call-records.ts and the state kept on the open file (fcntl flags,
  * SO_RCVTIMEO, ...) file-options.ts.
  */
@@ -31,7 +33,7 @@ import type { Clock } from '../time/clock.js';
 import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 import { blocking, deadlineAfter, lingerWait } from './blocking.js';
-import { checkBuffer, checkInt, checkIov, sliceBuffers, totalLength } from './call-args.js';
+import { checkBuffer, checkInt, checkIov } from './call-args.js';
 import type { AcceptResult, MsgHdr, RecvFromResult, RecvMsgResult } from './call-records.js';
 import { constants as C } from './constants.js';
 import { FdTable } from './fd-table.js';
@@ -41,9 +43,10 @@ import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
 import { ClosureCall, OpenFile, RecvCall, RetryQueue, toError } from './open-file.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
-import type { Endpoint, RecvResult, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
+import type { Endpoint, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
 import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
+import { FLAGS_RECV, FLAGS_SEND, asyncCall, fileOf, recvBytesBlocking, recvCommon, sendCommon } from './transfer-calls.js';
 
 /** Makes sockets of one (family, type, protocol). Register with `Syscalls.registerProtocol`. */
 export interface ProtocolFactory {
@@ -70,9 +73,6 @@ const SOCK_TYPE_MASK = 0xf;
 /** Linux: SOCK_MAX = SOCK_PACKET + 1. */
 const SOCK_MAX = 11;
 const IPPROTO_MAX = 256;
-
-const FLAGS_SEND = C.MSG_OOB | C.MSG_DONTROUTE | C.MSG_DONTWAIT | C.MSG_EOR | C.MSG_NOSIGNAL | C.MSG_MORE | C.MSG_CONFIRM;
-const FLAGS_RECV = C.MSG_OOB | C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT | C.MSG_WAITALL | C.MSG_ERRQUEUE | C.MSG_CMSG_CLOEXEC;
 
 /** What #one holds between calls. */
 const NO_BYTES = new Uint8Array(0);
@@ -127,10 +127,7 @@ export class Syscalls {
   // ---------------------------------------------------------------- helpers
 
   #file(fd: unknown, syscall: string): OpenFile {
-    checkInt(fd, 'fd');
-    const f = this.#fds.get(fd);
-    if (f === undefined) throw new SocketError('EBADF', syscall);
-    return f;
+    return fileOf(this.#fds, fd, syscall);
   }
 
   /** Runs a synchronous call body, turning HandleError into SocketError. */
@@ -140,16 +137,6 @@ export class Syscalls {
     } catch (e) {
       throw toError(e, syscall, details);
     }
-  }
-
-  /**
-   * Runs a possibly blocking call: validation (synchronous, may throw
-   * TypeError) has happened; errno failures reject the returned Promise.
-   */
-  #async<T>(syscall: string, details: SocketErrorDetails, body: () => Promise<T>): Promise<T> {
-    return body().catch((e: unknown) => {
-      throw toError(e, syscall, details);
-    });
   }
 
   // ---------------------------------------------------------------- socket, bind, listen, accept, connect
@@ -232,7 +219,7 @@ export class Syscalls {
       if (r !== WOULD_BLOCK) return Promise.resolve(r);
       if (file.nonblock) raise('EAGAIN');
       if (file.rcvtimeo !== undefined) {
-        return this.#async('accept', NO_DETAILS, () => blocking(this.#clock, file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
+        return asyncCall('accept', NO_DETAILS, () => blocking(this.#clock, file, false, file.rcvtimeo, () => this.#acceptOnce(file, flags)));
       }
       return ClosureCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
     } catch (e) {
@@ -265,7 +252,7 @@ export class Syscalls {
       if (file.nonblock) raise('EINPROGRESS');
       if (file.sndtimeo !== undefined) {
         // Linux inet_wait_for_connect: a connect that outlives SO_SNDTIMEO fails with EINPROGRESS.
-        return this.#async('connect', details, async () => {
+        return asyncCall('connect', details, async () => {
           await blocking(this.#clock, file, false, file.sndtimeo, () => this.#connected(file, details), 'EINPROGRESS');
         });
       }
@@ -323,7 +310,7 @@ export class Syscalls {
         if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
         if (nonblock) raise('EAGAIN');
         // The waiting call's own list: the reused one is only for a synchronous attempt.
-        if (file.rcvtimeo !== undefined) return this.#recvBytesBlocking(syscall, file, [buf], flags);
+        if (file.rcvtimeo !== undefined) return recvBytesBlocking(this.#clock, syscall, file, [buf], flags);
         // No timeout: the woken call retries itself and settles this Promise (open-file.ts).
         return RecvCall.wait(file, this.#retries, buf, flags, syscall, NO_DETAILS);
       }
@@ -333,7 +320,7 @@ export class Syscalls {
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);
     }
-    return this.#recvCommon(syscall, fd, [buf], flags).then((r) => r.bytesRead);
+    return recvCommon(this.#clock, this.#fds, syscall, fd, [buf], flags).then((r) => r.bytesRead);
   }
 
   /**
@@ -346,21 +333,10 @@ export class Syscalls {
     return this.#one;
   }
 
-  /** #recvBytes when it must wait: #recvCommon's blocking path minus its wrappers and the source address. */
-  async #recvBytesBlocking(syscall: string, file: OpenFile, bufs: readonly Uint8Array[], flags: number): Promise<number> {
-    try {
-      const h = file.handle;
-      const r = await blocking(this.#clock, file, false, file.rcvtimeo, (last) => h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags));
-      return r.bytesRead;
-    } catch (e) {
-      throw toError(e, syscall, {});
-    }
-  }
-
   recvfrom(fd: number, buf: Uint8Array, flags = 0): Promise<RecvFromResult> {
     checkBuffer(buf);
     checkInt(flags, 'flags');
-    return this.#recvCommon('recvfrom', fd, [buf], flags).then((r) => ({
+    return recvCommon(this.#clock, this.#fds, 'recvfrom', fd, [buf], flags).then((r) => ({
       bytesRead: r.bytesRead,
       address: r.address,
     }));
@@ -370,52 +346,7 @@ export class Syscalls {
     if (typeof msg !== 'object' || msg === null) throw new TypeError('msg must be an object { iov }');
     checkIov(msg.iov);
     checkInt(flags, 'flags');
-    return this.#recvCommon('recvmsg', fd, msg.iov, flags);
-  }
-
-  #recvCommon(syscall: string, fd: number, bufs: readonly Uint8Array[], flags: number): Promise<RecvMsgResult> {
-    return this.#async(syscall, {}, async () => {
-      const file = this.#file(fd, syscall);
-      if ((flags & ~FLAGS_RECV) !== 0) raise('EINVAL');
-      const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-      const h = file.handle;
-      const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
-      if (!waitAll) {
-        // The handle sees MSG_DONTWAIT whenever this call will not wait (O_NONBLOCK,
-        // or the last try after SO_RCVTIMEO expired), so SO_RCVLOWAT can give
-        // what there is then instead of WOULD_BLOCK (Linux tcp_recvmsg).
-        const r = await blocking(this.#clock, file, nonblock, file.rcvtimeo, (last) =>
-          h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags),
-        );
-        return this.#recvResult(h, r);
-      }
-      // MSG_WAITALL on a stream: keep reading until the buffers are full, end of
-      // stream, an error or a timeout; bytes already read win over a later error.
-      const want = totalLength(bufs);
-      let got = 0;
-      let last: RecvResult | undefined;
-      while (got < want) {
-        const rest = sliceBuffers(bufs, got);
-        let r: RecvResult;
-        try {
-          r = await blocking(this.#clock, file, nonblock, file.rcvtimeo, () => h.recv(rest, flags));
-        } catch (e) {
-          if (got > 0) break;
-          throw e;
-        }
-        last = r;
-        if (r.bytesRead === 0) break;
-        got += r.bytesRead;
-      }
-      return this.#recvResult(h, { bytesRead: got, from: last?.from, flags: last?.flags ?? 0 });
-    });
-  }
-
-  #recvResult(h: SocketHandle, r: RecvResult): RecvMsgResult {
-    const from = r.from ?? h.remoteEndpoint() ?? { address: 0, port: 0 };
-    const a = formatEndpoint(from);
-    const out = { bytesRead: r.bytesRead, address: { address: a.address, port: a.port }, flags: r.flags };
-    return r.error === undefined ? out : { ...out, error: r.error };
+    return recvCommon(this.#clock, this.#fds, 'recvmsg', fd, msg.iov, flags);
   }
 
   write(fd: number, buf: Uint8Array): Promise<number> {
@@ -440,14 +371,14 @@ export class Syscalls {
     let sent: number;
     try {
       const file = this.#file(fd, syscall);
-      if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return this.#sendCommon(syscall, fd, [buf], flags, undefined);
+      if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return sendCommon(this.#clock, this.#fds, syscall, fd, [buf], flags, undefined);
       const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
       const h = file.handle;
       const r = h.send(this.#oneBuffer(buf), undefined, flags);
       this.#one[0] = NO_BYTES;
       if (r === WOULD_BLOCK) {
         if (nonblock) raise('EAGAIN');
-        return this.#sendCommon(syscall, fd, [buf], flags, undefined);
+        return sendCommon(this.#clock, this.#fds, syscall, fd, [buf], flags, undefined);
       }
       if (r === buf.length || nonblock || h.type !== C.SOCK_STREAM) return Promise.resolve(r);
       sent = r;
@@ -457,7 +388,7 @@ export class Syscalls {
       const err = toError(e, syscall, {}) as Error;
       return Promise.reject(err);
     }
-    return this.#sendCommon(syscall, fd, [buf.subarray(sent)], flags, undefined).then(
+    return sendCommon(this.#clock, this.#fds, syscall, fd, [buf.subarray(sent)], flags, undefined).then(
       (n) => sent + n,
       () => sent,
     );
@@ -469,65 +400,14 @@ export class Syscalls {
     if (addr !== undefined && (typeof addr !== 'object' || addr === null)) {
       throw new TypeError('socket address must be an object');
     }
-    return this.#sendCommon('sendto', fd, [buf], flags, addr);
+    return sendCommon(this.#clock, this.#fds, 'sendto', fd, [buf], flags, addr);
   }
 
   sendmsg(fd: number, msg: MsgHdr, flags = 0): Promise<number> {
     if (typeof msg !== 'object' || msg === null) throw new TypeError('msg must be an object { iov, name? }');
     checkIov(msg.iov);
     checkInt(flags, 'flags');
-    return this.#sendCommon('sendmsg', fd, msg.iov, flags, msg.name);
-  }
-
-  #sendCommon(
-    syscall: string,
-    fd: number,
-    bufs: readonly Uint8Array[],
-    flags: number,
-    addr: SockAddr | undefined,
-  ): Promise<number> {
-    const details = addr === undefined ? {} : describeSockAddr(addr);
-    return this.#async(syscall, details, async () => {
-      const file = this.#file(fd, syscall);
-      if ((flags & ~FLAGS_SEND) !== 0) raise('EINVAL');
-      const h = file.handle;
-      // Linux: a destination on sendto is ignored for connected streams (EISCONN is
-      // left to the handle); AF_UNSPEC means "no address", as a NULL sockaddr.
-      const to = addr === undefined || isUnspec(addr) ? undefined : parseSockAddrIn(addr);
-      const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-      if (h.type !== C.SOCK_STREAM) {
-        return blocking(this.#clock, file, nonblock, file.sndtimeo, () => h.send(bufs, to, flags));
-      }
-      // A blocking stream send returns only when everything is queued (or on an
-      // error after part of it went, which then reports the partial count).
-      const want = totalLength(bufs);
-      let sent = 0;
-      // Linux sk_stream_wait_memory: a writer that found the buffer full sleeps
-      // until sk_stream_write_space wakes it, which happens only once the socket
-      // is writeable (sk_stream_is_writeable: free >= queued / 2, the POLLOUT
-      // test), not at every ACK that frees a few bytes. So after a block, retry
-      // only when the handle reports POLLOUT (or an error or hangup to report).
-      let slept = false;
-      const attempt = (rest: readonly Uint8Array[]): number | WouldBlock => {
-        if (slept && (h.readiness() & (C.POLLOUT | C.POLLERR | C.POLLHUP)) === 0) return WOULD_BLOCK;
-        const r = h.send(rest, to, flags);
-        slept = r === WOULD_BLOCK;
-        return r;
-      };
-      do {
-        const rest = sliceBuffers(bufs, sent);
-        let n: number;
-        try {
-          n = await blocking(this.#clock, file, nonblock, file.sndtimeo, () => attempt(rest));
-        } catch (e) {
-          if (sent > 0) return sent;
-          throw e;
-        }
-        sent += n;
-        if (nonblock) return sent;
-      } while (sent < want);
-      return sent;
-    });
+    return sendCommon(this.#clock, this.#fds, 'sendmsg', fd, msg.iov, flags, msg.name);
   }
 
   // ---------------------------------------------------------------- shutdown, close, names
@@ -566,7 +446,7 @@ export class Syscalls {
    * floating promise.)
    */
   closeWait(fd: number): Promise<void> {
-    return this.#async('close', {}, async () => {
+    return asyncCall('close', {}, async () => {
       checkInt(fd, 'fd');
       const file = this.#closeFile(fd);
       const h = file.handle;

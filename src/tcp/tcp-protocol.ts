@@ -1,8 +1,7 @@
 /**
  * TCP as a transport of the Stack: the bind table, demultiplexing of
- * received segments to connections and listeners, replies for segments no
- * socket wants, the send path (segments built in place through IpSender),
- * ICMP errors, and the timers of every connection.
+ * received segments to connections and listeners, active opens, ICMP
+ * errors, and the timers of every connection.
  *
  * The connections themselves are W2's pure state machines (TcpConnection);
  * this file only feeds them segments, drains what they want to send, and
@@ -18,7 +17,9 @@
  * whether or not a socket still holds it (that socket's TCB goes to CLOSED,
  * as Linux's tcp_done); time-wait.ts answers its segments.
  *
- * Kept apart: the connection index (conn-table.ts), the port-sharing rules
+ * Kept apart: the send path and RSTs for segments no socket wants
+ * (tcp-transmit.ts), listen() and the passive open (tcp-listen.ts), the
+ * connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
  * (tcp-icmp-error.ts), TIME-WAIT records (time-wait.ts, time-wait-state.ts),
  * the counter names (tcp-counters.ts), the host contract (tcp-host.ts) and
@@ -27,7 +28,7 @@
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
-import type { IpPacketIn, IpRoute, IpSendStatus, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
@@ -39,26 +40,25 @@ import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, TcpReprScratch, copyTcpRepr, emitTcpHeader, finishTcpChecksumAt, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpReprScratch, copyTcpRepr, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
 import { ConnTable } from './conn-table.js';
 import { TcpConnection } from './connection.js';
-import type { TcpSegmentOut } from './connection.js';
 import { IsnGenerator } from './isn.js';
-import { resetFor } from './listener.js';
-import { bindConflicts, findListener, listenConflicts, listenersOn } from './port-sharing.js';
-import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
+import { bindConflicts, findListener } from './port-sharing.js';
 import { TcpState } from './state.js';
 import { TcpCounter } from './tcp-counters.js';
-import { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
-import type { TcpBinding } from './tcp-entry.js';
+import { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
+import type { ListenQueue, TcpBinding } from './tcp-entry.js';
 import type { TcpHost, TcpProtocolOptions } from './tcp-host.js';
-import { applyIcmpError, pmtuMode } from './tcp-icmp-error.js';
+import { applyIcmpError } from './tcp-icmp-error.js';
+import { TcpListeners } from './tcp-listen.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
+import { NO_CHUNKS, TcpTransmitter } from './tcp-transmit.js';
 import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 import type { TcpEndpoint } from './tcb.js';
 
@@ -76,31 +76,13 @@ const SPIN_BACKOFF = Duration.fromMillis(1);
 /** How often one connection's forward progress confirms its neighbour (see #confirmNeighbour). */
 const CONFIRM_INTERVAL = Duration.fromSecs(1);
 
-/** An empty payload, shared. */
-const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
-
-/** The IpSendRequest fields a TCP segment sets, writable (see #txRequest). */
-interface TxRequest {
-  dst: Ipv4Address;
-  src: Ipv4Address;
-  protocol: number;
-  ttl: number;
-  dscp: number;
-  ecn: number;
-  dontFragment: boolean;
-}
-
 export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly protocol = IpProtocol.Tcp;
   readonly #host: TcpHost;
   readonly #ports: PortAllocator<TcpBinding>;
   readonly #conns = new ConnTable();
-  /**
-   * Listening bindings by port (Linux's listening hash): a SYN looks here,
-   * not through every binding of the port, which holds one per accepted
-   * connection too (100 000 of them on a busy server's port).
-   */
-  readonly #listening = new Map<number, TcpBinding[]>();
+  /** The listening hash (tcp-listen.ts), read by every SYN. */
+  readonly #listening: Map<number, TcpBinding[]>;
   /** The last entry input() found, and its tuple; cleared whenever #conns changes. */
   #lastEntry: ConnEntry | TimeWaitEntry | undefined;
   #lastLocalAddr = 0;
@@ -113,17 +95,22 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   // Per-segment counters, taken once (issue 9: no name lookup per segment).
   readonly #inSegs: CounterCell;
   readonly #outSegs: CounterCell;
-  readonly #retransSegs: CounterCell;
+  /** Segments out: built in place, handed to the IP layer (tcp-transmit.ts). */
+  readonly #tx: TcpTransmitter;
+  /** listen() and the passive open of a SYN (tcp-listen.ts). */
+  readonly #listeners: TcpListeners;
 
   constructor(host: TcpHost, opts: TcpProtocolOptions = {}) {
     this.#host = host;
     this.#inSegs = host.stats.cell(TcpCounter.InSegs);
     this.#outSegs = host.stats.cell(TcpCounter.OutSegs);
-    this.#retransSegs = host.stats.cell(TcpCounter.RetransSegs);
+    this.#tx = new TcpTransmitter(host, this.#outSegs, host.stats.cell(TcpCounter.RetransSegs));
     this.#ports = opts.ports ?? new PortAllocatorClass<TcpBinding>(host.rng);
     // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
     this.#isn = new IsnGenerator(host.rng);
     this.#defaults = tcpConfig(opts.config ?? {});
+    this.#listeners = new TcpListeners(host, this.#ports, this.#isn, this.#defaults, this.#tx);
+    this.#listening = this.#listeners.byPort;
   }
 
   /** The factory to register with Syscalls: SOCK_STREAM sockets of AF_INET, protocol IPPROTO_TCP. */
@@ -199,23 +186,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   unbind(b: TcpBinding): void {
     this.#ports.unbind(b.port, b);
-    if (b.listener !== undefined) this.#indexListeners(b.port);
+    if (b.listener !== undefined) this.#listeners.reindex(b.port);
   }
 
   /** listen(): Linux re-checks the port for other listeners (inet_csk_listen_start -> get_port). */
   listen(sock: TcpSocket, b: TcpBinding, backlog: number): ListenQueue {
-    if (listenConflicts(this.#ports, b)) raise('EADDRINUSE');
-    const q = new ListenQueue(sock, backlog);
-    b.listener = q;
-    this.#indexListeners(b.port);
-    return q;
-  }
-
-  /** Rebuilds #listening for `port`, in bind order (the order findListener breaks ties in). */
-  #indexListeners(port: number): void {
-    const list = listenersOn(this.#ports, port);
-    if (list.length === 0) this.#listening.delete(port);
-    else this.#listening.set(port, list);
+    return this.#listeners.listen(sock, b, backlog);
   }
 
   /** Stops listening: every connection nobody accepted is reset (Linux inet_csk_listen_stop). */
@@ -223,7 +199,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const q = b.listener;
     if (q === undefined) return;
     b.listener = undefined;
-    this.#indexListeners(b.port);
+    this.#listeners.reindex(b.port);
     const now = this.#host.now();
     for (const e of [...q.synQueue, ...q.acceptQueue]) {
       e.parent = undefined;
@@ -352,7 +328,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (entry.released) return;
     const conn = entry.conn;
     // conn.output() without its callback: no closure per call (issue 9).
-    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) this.#transmit(now, entry, seg);
+    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) this.#tx.transmit(now, entry, seg);
     const q = entry.parent;
     if (q !== undefined && q.synQueue.has(entry) && conn.state !== TcpState.SYN_RECEIVED) {
       q.synQueue.delete(entry);
@@ -526,122 +502,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#release(entry);
   }
 
-  #transmit(now: Instant, entry: ConnEntry, seg: TcpSegmentOut): void {
-    const h = seg.header;
-    const len = seg.payloadLength;
-    const seqLen = len + ((h.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((h.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
-    if (seqLen > 0) {
-      const end = seqAdd(h.seq, seqLen);
-      if (seqLt(h.seq, entry.highestSent) || ((h.flags & TcpFlag.SYN) !== 0 && seqLe(end, entry.highestSent))) {
-        entry.totalRetrans++;
-        this.#retransSegs.n++;
-        // A timeout, not a fast retransmit: maybe our frames go to the wrong MAC
-        // (a corrupted ARP packet); have the neighbour re-verified now.
-        if (entry.conn.timeouts > 0) this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'suspect');
-      }
-      if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
-    }
-    if ((h.flags & TcpFlag.RST) !== 0) this.#host.stats.increment(TcpCounter.OutRsts);
-    const hlen = tcpHeaderLen(h);
-    const local = entry.conn.local;
-    const remote = entry.conn.remote;
-    // One request record for every segment (issue 9): ip.send reads it during
-    // the call and keeps nothing; a send nested in another (a synchronous
-    // link) gets its own.
-    const req = this.#txDepth === 0 ? this.#txRequest : { ...this.#txRequest };
-    req.dst = remote.addr;
-    req.src = local.addr;
-    req.ttl = entry.ttl;
-    req.dscp = entry.tos >>> 2;
-    req.ecn = entry.tos & 3;
-    // RFC 1191: DF on (IP_MTU_DISCOVER WANT, DO, PROBE; not DONT, INTERFACE, OMIT).
-    // setPathMtu lowers the MSS when the path shrinks; should a segment still not
-    // fit (queued before the news), fragmenting beats a black hole.
-    req.dontFragment = pmtuDiscSetsDf(pmtuMode(entry)) && IPV4_HEADER_LEN + hlen + len <= entry.pathMtu;
-    this.#txDepth++;
-    let status: IpSendStatus;
-    try {
-      status = this.#host.ip.send(now, req, hlen + len, this.#prepareFill(h, seg.payload, len));
-    } finally {
-      this.#txDepth--;
-    }
-    if (status === 'sent' || status === 'queued' || status === 'dropped') {
-      this.#outSegs.n++;
-    } else {
-      // The segment is lost like any other; the retransmission timer takes over. The
-      // errno is remembered as a soft error (Linux: sk_err_soft from ip_queue_xmit).
-      this.#host.stats.increment(TcpCounter.SendErrors);
-      entry.softError = status;
-    }
-  }
-
-  readonly #txRequest: TxRequest = {
-    dst: 0,
-    src: 0,
-    protocol: IpProtocol.Tcp,
-    ttl: 0,
-    dscp: 0,
-    ecn: 0,
-    dontFragment: true,
-  };
-  #txDepth = 0;
-
-  // The segment #fillPending writes: ip.send calls its fill synchronously
-  // (before returning), so one bound function and these fields replace a
-  // closure per segment.
-  #fillHeader: TcpHeaderRepr | undefined;
-  #fillPayload: readonly Uint8Array[] = NO_CHUNKS;
-  #fillLen = 0;
-  readonly #fillPending = (buf: Uint8Array, route: IpRoute): void => {
-    const h = this.#fillHeader;
-    if (h === undefined) throw new Error('tcp: fill called outside ip.send');
-    const payload = this.#fillPayload;
-    this.#fillHeader = undefined;
-    this.#fillPayload = NO_CHUNKS;
-    // The route carries src and dst: it is the pseudo-header as it stands.
-    this.#fill(buf, h, payload, this.#fillLen, route.checksum ? route : undefined);
-  };
-
+  /** For the TIME-WAIT ACK (#timeWaitInput): the transmitter's in-place fill. */
   #prepareFill(h: TcpHeaderRepr, payload: readonly Uint8Array[], len: number): (buf: Uint8Array, route: IpRoute) => void {
-    this.#fillHeader = h;
-    this.#fillPayload = payload;
-    this.#fillLen = len;
-    return this.#fillPending;
-  }
-
-  #fill(
-    buf: Uint8Array,
-    h: TcpHeaderRepr,
-    payload: readonly Uint8Array[],
-    len: number,
-    pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
-  ): void {
-    const hlen = emitTcpHeader(h, buf, len, pseudo);
-    let at = hlen;
-    // An index loop: for-of allocated an iterator per segment here (issue 9).
-    for (let i = 0; i < payload.length; i++) {
-      const p = payload[i]!;
-      buf.set(p, at);
-      at += p.length;
-    }
-    if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
-  }
-
-  /** RFC 9293 3.10.7.1: a RST in reply to `seg`, from the address it was sent to. */
-  #sendReset(now: Instant, ipSrc: Ipv4Address, ipDst: Ipv4Address, seg: TcpRepr, out: IpSender): void {
-    const h = resetFor(seg);
-    if (h === undefined) return; // never a RST for a RST
-    const hlen = tcpHeaderLen(h);
-    const status = out.send(
-      now,
-      { dst: ipSrc, src: ipDst, protocol: IpProtocol.Tcp, ttl: this.defaultTtl },
-      hlen,
-      this.#prepareFill(h, NO_CHUNKS, 0),
-    );
-    if (status === 'sent' || status === 'queued') {
-      this.#outSegs.n++;
-      this.#host.stats.increment(TcpCounter.OutRsts);
-    }
+    return this.#tx.prepareFill(h, payload, len);
   }
 
   // ------------------------------------------------------------ TransportProtocol
@@ -731,69 +594,19 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (listener === undefined) {
       // RFC 9293 3.10.7.1: CLOSED. Everything but a RST is answered with a RST.
       stats.increment('tcp.drop.no-socket');
-      this.#sendReset(now, ip.src, ip.dst, seg, out);
+      this.#tx.sendReset(now, ip.src, ip.dst, seg, out);
       return;
     }
     // A new connection keeps what it learns from its SYN: it gets a record of its own.
     this.#listenerInput(now, listener, ip.src, ip.dst, copyTcpRepr(seg), out);
   }
 
-  /** RFC 9293 3.10.7.2: LISTEN. */
+  /** RFC 9293 3.10.7.2: LISTEN (tcp-listen.ts); a new connection joins the tables here. */
   #listenerInput(now: Instant, b: TcpBinding, src: Ipv4Address, dst: Ipv4Address, seg: TcpRepr, out: IpSender): void {
-    const stats = this.#host.stats;
-    const q = b.listener!;
-    // "First, check for a RST": ignore it.
-    if ((seg.flags & TcpFlag.RST) !== 0) {
-      stats.increment('tcp.drop.listen-rst');
-      return;
-    }
-    // "Second, check for an ACK": nothing was sent from here, so reset it.
-    if ((seg.flags & TcpFlag.ACK) !== 0) {
-      this.#sendReset(now, src, dst, seg, out);
-      return;
-    }
-    // "Third, check for a SYN"; anything else is dropped.
-    if ((seg.flags & TcpFlag.SYN) === 0) {
-      stats.increment('tcp.drop.listen-not-syn');
-      return;
-    }
-    // Linux drops (does not reset) SYNs to a full queue, so clients retry (no syncookies here).
-    // sk_acceptq_is_full is `> backlog`: listen(fd, 0) still takes one connection.
-    if (q.acceptQueue.length > q.backlog) {
-      stats.increment(TcpCounter.ListenOverflows);
-      stats.increment(TcpCounter.ListenDrops);
-      return;
-    }
-    if (q.synQueue.size > q.backlog) {
-      stats.increment(TcpCounter.ListenDrops);
-      return;
-    }
-    const route = out.route(src, dst);
-    if (route === undefined) {
-      stats.increment('tcp.drop.no-route');
-      return;
-    }
-    const sock = q.socket;
-    const mtu = sock.mtuFor(route.mtu);
-    const config = sock.connectionConfig(this.#defaults, mtu);
-    const iss = this.#isn.isn(now, dst, seg.dstPort, src, seg.srcPort);
-    const tsOff = this.#isn.tsOffset(dst, src);
-    const conn = TcpConnection.accept(now, config, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort }, seg, iss, tsOff);
-    // The child shares the listener's port (Linux inet_inherit_port) with its concrete address.
-    const child: TcpBinding = {
-      address: dst,
-      port: seg.dstPort,
-      reuseAddr: b.reuseAddr,
-      reusePort: b.reusePort,
-      listener: undefined,
-      entry: undefined,
-    };
-    this.#ports.bind(child.port, child);
-    const entry = new ConnEntry(conn, child, q, sock.ttl ?? this.defaultTtl, sock.tos, route.mtu, iss);
-    child.entry = entry;
-    q.synQueue.add(entry);
+    const entry = this.#listeners.synInput(now, b, src, dst, seg, out);
+    if (entry === undefined) return;
     this.#register(entry);
-    stats.increment(TcpCounter.PassiveOpens);
+    this.#host.stats.increment(TcpCounter.PassiveOpens);
     this.#after(entry, now);
   }
 
