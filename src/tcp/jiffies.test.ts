@@ -53,6 +53,23 @@ describe('TLP PTO in jiffies (tcp_schedule_loss_probe)', () => {
     expect(lossProbeTimeoutFor(ms(100), false, Duration.fromMicros(150_500), 1000)).toBe(ms(151));
     expect(lossProbeTimeoutFor(ms(100), false, Duration.fromMicros(150_500), 250)).toBe(ms(152));
   });
+
+  it('the kept last answer never stands for other arguments: each one changed alone, and repeats', () => {
+    // lossProbeTimeoutFor keeps its last arguments and answer (issue 9); every
+    // call here differs from the one before in exactly one argument.
+    const base = [ms(10), false, Duration.ZERO, 1000] as const;
+    expect(lossProbeTimeoutFor(...base)).toBe(ms(22));
+    expect(lossProbeTimeoutFor(...base)).toBe(ms(22));
+    expect(lossProbeTimeoutFor(ms(11), false, Duration.ZERO, 1000)).toBe(ms(24));
+    expect(lossProbeTimeoutFor(...base)).toBe(ms(22));
+    expect(lossProbeTimeoutFor(ms(10), true, Duration.ZERO, 1000)).toBe(ms(220));
+    expect(lossProbeTimeoutFor(...base)).toBe(ms(22));
+    expect(lossProbeTimeoutFor(ms(10), false, ms(5), 1000)).toBe(ms(5));
+    expect(lossProbeTimeoutFor(...base)).toBe(ms(22));
+    expect(lossProbeTimeoutFor(ms(10), false, Duration.ZERO, 250)).toBe(ms(28));
+    expect(lossProbeTimeoutFor(undefined, false, Duration.ZERO, 250)).toBe(ms(1000));
+    expect(lossProbeTimeoutFor(ms(10), false, Duration.ZERO, 250)).toBe(ms(28));
+  });
 });
 
 describe('RTO in jiffies (__tcp_set_rto)', () => {

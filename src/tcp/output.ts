@@ -336,6 +336,14 @@ function retransmission(t: Tcb, seq: number, len: number, mss: number, sackRule?
 export function planData(t: Tcb): Plan | undefined {
   // Answers in PLAN (see there): valid until the next call.
   if (!sendsData(t.state)) return undefined;
+  // Nothing buffered, no FIN, no repair due: no segment (what the new-data
+  // rules below answer too, after all their arithmetic). The side whose
+  // peer sends, and every drain's last call, ask this (issue 9: planData
+  // runs on every output call). EOR boundaries are dropped as below.
+  if (t.sndBuf.length === 0 && !t.finQueued && !t.retransmitDue && !t.tlpDue && !t.inRecovery && seqSub(t.sndNxt, t.sndBufSeq) >= 0) {
+    if (t.eorSeqs !== undefined) nextEor(t);
+    return undefined;
+  }
   const mss = effectiveMss(t);
   if (t.retransmitDue) {
     // RFC 5681 3.2 step 3 / RFC 6582: resend the first unacknowledged segment.

@@ -76,6 +76,31 @@ export function armLossProbe(t: Tcb, now: Instant): void {
  * than usecs_to_jiffies of the time left until the RTO (`untilRto`, if > 0).
  */
 export function lossProbeTimeoutFor(srtt: Duration | undefined, oneSegment: boolean, untilRto: Duration, hz: number): Duration {
+  // A pure function of its arguments, asked again with the same ones for
+  // every segment of a burst (one instant, one SRTT, one RTO instant): the
+  // last answer is kept (issue 9: about 1.5% of a bulk transfer went to this
+  // arithmetic; Linux arms the probe once per tcp_write_xmit call).
+  const m = PTO_MEMO;
+  if (srtt === m.srtt && oneSegment === m.oneSegment && untilRto === m.untilRto && hz === m.hz) return m.pto;
+  const pto = computeLossProbeTimeout(srtt, oneSegment, untilRto, hz);
+  m.srtt = srtt;
+  m.oneSegment = oneSegment;
+  m.untilRto = untilRto;
+  m.hz = hz;
+  m.pto = pto;
+  return pto;
+}
+
+/** lossProbeTimeoutFor's last arguments and answer, shared by every connection (NaN matches no call). */
+const PTO_MEMO: { srtt: Duration | undefined; oneSegment: boolean; untilRto: Duration; hz: number; pto: Duration } = {
+  srtt: undefined,
+  oneSegment: false,
+  untilRto: Duration.ZERO,
+  hz: Number.NaN,
+  pto: Duration.ZERO,
+};
+
+function computeLossProbeTimeout(srtt: Duration | undefined, oneSegment: boolean, untilRto: Duration, hz: number): Duration {
   let jiffies: number;
   if (srtt === undefined) jiffies = usecsToJiffies(Duration.fromSecs(1), hz);
   else {
