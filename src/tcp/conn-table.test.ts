@@ -36,4 +36,28 @@ describe('ConnTable', () => {
     expect(t.size).toBe(1);
     expect(t.find(0x0a000001, 1, 0x0a000002, 2)).toBe(e);
   });
+
+  it('the one-entry lookup cache never answers for an entry the table no longer holds', () => {
+    const t = new ConnTable();
+    const a = entry(80, 40000);
+    t.set(a);
+    // Found twice: the second answer comes from the cache.
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(a);
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(a);
+    t.delete(a);
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBeUndefined();
+    t.set(a);
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(a);
+    const b = entry(80, 40000);
+    t.replace(a, b);
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(b);
+    // set() of the same tuple displaces the cached entry.
+    const c = entry(80, 40000);
+    t.set(c);
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(c);
+    expect(t.size).toBe(1);
+    // A miss leaves nothing behind for another tuple.
+    expect(t.find(0x0a000001, 81, 0x0a000002, 40000)).toBeUndefined();
+    expect(t.find(0x0a000001, 80, 0x0a000002, 40000)).toBe(c);
+  });
 });

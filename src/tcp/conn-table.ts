@@ -36,6 +36,14 @@ function hasTuple(e: TableEntry, localAddr: Ipv4Address, localPort: number, remo
 export class ConnTable {
   readonly #byPorts = new Map<number, TableEntry | TableEntry[]>();
   #size = 0;
+  // A one-entry cache in front of the Map: a busy connection's segments come
+  // in runs, and even the numeric walk costs more than a compare. Every
+  // change to the table empties it.
+  #last: TableEntry | undefined;
+  #lastLocalAddr = 0;
+  #lastLocalPort = 0;
+  #lastRemoteAddr = 0;
+  #lastRemotePort = 0;
 
   get size(): number {
     return this.#size;
@@ -49,10 +57,34 @@ export class ConnTable {
   }
 
   find(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): TableEntry | undefined {
+    if (
+      this.#last !== undefined &&
+      this.#lastLocalAddr === localAddr &&
+      this.#lastLocalPort === localPort &&
+      this.#lastRemoteAddr === remoteAddr &&
+      this.#lastRemotePort === remotePort
+    ) {
+      return this.#last;
+    }
+    const e = this.#lookup(localAddr, localPort, remoteAddr, remotePort);
+    if (e !== undefined) {
+      this.#last = e;
+      this.#lastLocalAddr = localAddr;
+      this.#lastLocalPort = localPort;
+      this.#lastRemoteAddr = remoteAddr;
+      this.#lastRemotePort = remotePort;
+    }
+    return e;
+  }
+
+  #lookup(localAddr: Ipv4Address, localPort: number, remoteAddr: Ipv4Address, remotePort: number): TableEntry | undefined {
     const v = this.#byPorts.get(portPairKey(localPort, remotePort));
     if (v === undefined) return undefined;
     if (!Array.isArray(v)) return hasTuple(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
-    for (const e of v) if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i]!;
+      if (hasTuple(e, localAddr, localPort, remoteAddr, remotePort)) return e;
+    }
     return undefined;
   }
 
@@ -60,8 +92,9 @@ export class ConnTable {
   set(entry: TableEntry): void {
     const l = entry.local;
     const r = entry.remote;
-    const old = this.find(l.addr, l.port, r.addr, r.port);
+    const old = this.#lookup(l.addr, l.port, r.addr, r.port);
     if (old !== undefined) this.delete(old);
+    this.#last = undefined;
     const key = portPairKey(l.port, r.port);
     const v = this.#byPorts.get(key);
     if (v === undefined) this.#byPorts.set(key, entry);
@@ -75,6 +108,7 @@ export class ConnTable {
    * its TIME-WAIT record): no removal and re-insertion in the Map.
    */
   replace(old: TableEntry, entry: TableEntry): void {
+    this.#last = undefined;
     const key = portPairKey(old.local.port, old.remote.port);
     const v = this.#byPorts.get(key);
     if (v === old) {
@@ -91,6 +125,7 @@ export class ConnTable {
 
   /** Removes `entry` if it is the one registered under its tuple. */
   delete(entry: TableEntry): void {
+    this.#last = undefined;
     const key = portPairKey(entry.local.port, entry.remote.port);
     const v = this.#byPorts.get(key);
     if (v === undefined) return;

@@ -28,20 +28,19 @@
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import { PortAllocator as PortAllocatorClass } from '../stack/port-allocator.js';
-import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import { constants as C } from '../syscall/constants.js';
 import { raise } from '../syscall/socket-handle.js';
-import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { ProtocolFactory } from '../syscall/syscalls.js';
 import { Duration } from '../time/duration.js';
 import { instantAdd } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { IPV4_BROADCAST, isIpv4Multicast } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpReprScratch, copyTcpRepr, parseTcpInto, parseTcpIntoAt, tcpHeaderLen } from '../wire/tcp.js';
-import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
+import { IPV4_DEFAULT_TTL, IpProtocol } from '../wire/ipv4.js';
+import { TcpReprScratch, copyTcpRepr, parseTcpInto, parseTcpIntoAt } from '../wire/tcp.js';
+import type { TcpRepr } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import type { TcpConfig } from './config.js';
 import { ConnTable } from './conn-table.js';
@@ -58,7 +57,7 @@ import { TcpListeners } from './tcp-listen.js';
 import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
-import { NO_CHUNKS, TcpTransmitter } from './tcp-transmit.js';
+import { TcpTransmitter } from './tcp-transmit.js';
 import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
 import type { TcpEndpoint } from './tcb.js';
 
@@ -83,12 +82,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #conns = new ConnTable();
   /** The listening hash (tcp-listen.ts), read by every SYN. */
   readonly #listening: Map<number, TcpBinding[]>;
-  /** The last entry input() found, and its tuple; cleared whenever #conns changes. */
-  #lastEntry: ConnEntry | TimeWaitEntry | undefined;
-  #lastLocalAddr = 0;
-  #lastLocalPort = 0;
-  #lastRemoteAddr = 0;
-  #lastRemotePort = 0;
   readonly #heap = new DeadlineHeap();
   readonly #isn: IsnGenerator;
   readonly #defaults: TcpConfig;
@@ -273,7 +266,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
 
   #register(entry: ConnEntry): void {
     this.#conns.set(entry);
-    this.#lastEntry = undefined;
     entry.conn.onEvent = () => {
       entry.socket?.wake();
       entry.lingerWaker?.();
@@ -353,8 +345,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       } else {
         this.#heap.remove(entry);
         this.#conns.delete(entry);
-        this.#lastEntry = undefined;
-      }
+          }
       return;
     }
     entry.stateBefore = conn.state;
@@ -402,7 +393,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     // Same tuple: the record takes the entry's place in the table and the heap.
     this.#conns.replace(entry, tw);
     this.#heap.replace(entry, tw, tw.deadline);
-    this.#lastEntry = undefined;
     if (entry.binding.entry === entry) entry.binding.entry = tw;
     entry.conn.handedToTimeWait();
     entry.socket?.connectionEnded(entry);
@@ -420,7 +410,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     tw.released = true;
     this.#heap.remove(tw);
     this.#conns.delete(tw);
-    this.#lastEntry = undefined;
     if (tw.binding.entry === tw) {
       tw.binding.entry = undefined;
       this.#ports.unbind(tw.binding.port, tw.binding);
@@ -451,25 +440,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
       if ((v & TimeWaitAct.Ack) === 0) return false;
     }
-    const h = timeWaitAck(tw, now);
-    const hlen = tcpHeaderLen(h);
-    const status = this.#host.ip.send(
-      now,
-      {
-        dst: tw.remote.addr,
-        src: tw.local.addr,
-        protocol: IpProtocol.Tcp,
-        ttl: tw.ttl,
-        dscp: tw.tos >>> 2,
-        ecn: tw.tos & 3,
-        // As #transmit, for an orphan (no socket: IP_PMTUDISC_WANT).
-        dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
-      },
-      hlen,
-      this.#prepareFill(h, NO_CHUNKS, 0),
-    );
-    if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
-    else this.#host.stats.increment(TcpCounter.SendErrors);
+    this.#tx.sendTimeWaitAck(now, tw, timeWaitAck(tw, now));
     return false;
   }
 
@@ -482,7 +453,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     lingering?.();
     this.#heap.remove(entry);
     this.#conns.delete(entry);
-    this.#lastEntry = undefined;
     entry.conn.onEvent = undefined;
     if (entry.parent !== undefined) {
       entry.parent.synQueue.delete(entry);
@@ -500,11 +470,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   dropClosed(entry: ConnEntry): void {
     entry.socket = undefined;
     this.#release(entry);
-  }
-
-  /** For the TIME-WAIT ACK (#timeWaitInput): the transmitter's in-place fill. */
-  #prepareFill(h: TcpHeaderRepr, payload: readonly Uint8Array[], len: number): (buf: Uint8Array, route: IpRoute) => void {
-    return this.#tx.prepareFill(h, payload, len);
   }
 
   // ------------------------------------------------------------ TransportProtocol
@@ -551,27 +516,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       stats.increment('tcp.drop.port-zero');
       return;
     }
-    // A one-entry cache in front of the table: a busy connection's segments
-    // come in runs, and even the numeric table walk costs more than a compare.
-    let entry: ConnEntry | TimeWaitEntry | undefined;
-    if (
-      this.#lastEntry !== undefined &&
-      this.#lastLocalAddr === ip.dst &&
-      this.#lastLocalPort === seg.dstPort &&
-      this.#lastRemoteAddr === ip.src &&
-      this.#lastRemotePort === seg.srcPort
-    ) {
-      entry = this.#lastEntry;
-    } else {
-      entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-      if (entry !== undefined) {
-        this.#lastEntry = entry;
-        this.#lastLocalAddr = ip.dst;
-        this.#lastLocalPort = seg.dstPort;
-        this.#lastRemoteAddr = ip.src;
-        this.#lastRemotePort = seg.srcPort;
-      }
-    }
+    // ConnTable keeps a one-entry cache in front: segments come in runs.
+    const entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (entry instanceof TimeWaitEntry) {
       // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: a new incarnation goes on to the listener, as below.
       if (!this.#timeWaitInput(now, entry, seg)) return;

@@ -10,7 +10,7 @@
  */
 import type { IpRoute, IpSendStatus, IpSender } from '../stack/transport.js';
 import type { CounterCell } from '../stats/counters.js';
-import { pmtuDiscSetsDf } from '../syscall/sockopt.js';
+import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
@@ -20,7 +20,7 @@ import type { TcpSegmentOut } from './connection.js';
 import { resetFor } from './listener.js';
 import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { TcpCounter } from './tcp-counters.js';
-import type { ConnEntry } from './tcp-entry.js';
+import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpHost } from './tcp-host.js';
 import { pmtuMode } from './tcp-icmp-error.js';
 
@@ -149,6 +149,31 @@ export class TcpTransmitter {
       at += p.length;
     }
     if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
+  }
+
+  /**
+   * The ACK of a TIME-WAIT record (time-wait.ts timeWaitAck's header), as
+   * transmit() sends a connection's, for an orphan: no socket, so
+   * IP_PMTUDISC_WANT (DF while the segment fits the path MTU).
+   */
+  sendTimeWaitAck(now: Instant, tw: TimeWaitEntry, h: TcpHeaderRepr): void {
+    const hlen = tcpHeaderLen(h);
+    const status = this.#host.ip.send(
+      now,
+      {
+        dst: tw.remote.addr,
+        src: tw.local.addr,
+        protocol: IpProtocol.Tcp,
+        ttl: tw.ttl,
+        dscp: tw.tos >>> 2,
+        ecn: tw.tos & 3,
+        dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
+      },
+      hlen,
+      this.prepareFill(h, NO_CHUNKS, 0),
+    );
+    if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
+    else this.#host.stats.increment(TcpCounter.SendErrors);
   }
 
   /** RFC 9293 3.10.7.1: a RST in reply to `seg`, from the address it was sent to. */
