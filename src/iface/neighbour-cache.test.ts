@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
 import { ipv4, mac } from '../wire/address.js';
+import { SeededRng } from '../random/rng.js';
 import { NeighbourCache } from './neighbour-cache.js';
 
 const s = (x: number): Instant => Instant.fromSecs(x);
@@ -116,5 +117,56 @@ describe('NeighbourCache', () => {
     c.update(s(1), A, mac('02:00:00:00:00:09'), true);
     expect(c.lookup(s(1), A)).toBe(MA);
     expect(c.pollAt()).toBeUndefined();
+  });
+});
+
+describe('NeighbourCache.pollAt (cached between changes)', () => {
+  it('always equals the earliest deadline recomputed from the table, through seeded random operations', () => {
+    for (const seed of [1, 2, 3, 0xbeef]) {
+      const rng = new SeededRng(seed);
+      const int = (n: number): number => Math.floor(rng.nextFloat() * n);
+      // Room for every address: no eviction (its pollAt of "now" is tested above).
+      const c = new NeighbourCache<number>({ maxEntries: 16, maxPending: 2 });
+      const ips = [1, 2, 3, 4, 5, 6, 7, 8].map((k) => ipv4(`10.0.0.${k}`));
+      const macs = [1, 2, 3].map((k) => mac(`02:00:00:00:00:0${k}`));
+      let now = 0;
+      for (let step = 0; step < 3000; step++) {
+        now += int(3) * 1_000_000 + int(1000);
+        const at = now as Instant;
+        const ip = ips[int(ips.length)]!;
+        const m = macs[int(macs.length)]!;
+        switch (int(10)) {
+          case 0: {
+            const known = c.lookupForSend(at, ip);
+            if (known === undefined) c.resolve(at, ip, step);
+            break;
+          }
+          case 1:
+            c.resolve(at, ip, step);
+            break;
+          case 2:
+            c.update(at, ip, m, int(2) === 0, int(2) === 0);
+            break;
+          case 3:
+            c.confirm(at, ip);
+            break;
+          case 4:
+            c.suspect(at, ip);
+            break;
+          case 5:
+            if (int(8) === 0) c.addStatic(ip, m);
+            break;
+          case 6:
+            c.delete(ip);
+            break;
+          default:
+            c.poll(at);
+        }
+        let want: number | undefined;
+        for (const e of c.entries()) if (e.state !== 'static' && (want === undefined || e.deadline < want)) want = e.deadline;
+        expect(c.pollAt()).toBe(want);
+        expect(c.pollAt()).toBe(want);
+      }
+    }
   });
 });

@@ -115,6 +115,14 @@ export class NeighbourCache<P> {
   readonly #entries = new Map<Ipv4Address, Entry<P>>();
   /** Packets dropped because an entry was evicted while holding them. */
   #evictedPackets: P[] = [];
+  /**
+   * pollAt's answer, kept until an entry, a deadline or the evicted packets
+   * change (every such change sets #pollDirty): the stack asks after every
+   * frame and every call, the table changes about once per exchange (a
+   * transport's confirm) or less (issue 9: a Map walk per frame).
+   */
+  #pollCached: Instant | undefined = undefined;
+  #pollDirty = true;
 
   constructor(options: NeighbourCacheOptions = {}) {
     this.reachableTime = options.reachableTime ?? Duration.fromSecs(30);
@@ -156,6 +164,7 @@ export class NeighbourCache<P> {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined) return undefined;
     if (e.state === 'stale') {
+      this.#pollDirty = true;
       e.state = 'delay';
       e.deadline = instantAdd(now, this.delayFirstProbe);
     }
@@ -166,6 +175,7 @@ export class NeighbourCache<P> {
     let e = this.#entries.get(ip);
     if (e !== undefined && e.mac !== undefined) {
       if (e.state === 'stale') {
+        this.#pollDirty = true;
         e.state = 'delay';
         e.deadline = instantAdd(now, this.delayFirstProbe);
       }
@@ -174,6 +184,7 @@ export class NeighbourCache<P> {
     if (e === undefined) {
       if (this.maxPending === 0) return { kind: 'dropped' };
       this.#makeRoom();
+      this.#pollDirty = true;
       e = { state: 'incomplete', mac: undefined, deadline: instantAdd(now, this.retryInterval), tries: 1, pending: [packet], updatedAt: now };
       this.#entries.set(ip, e);
       return { kind: 'queued', sendRequest: true };
@@ -199,6 +210,7 @@ export class NeighbourCache<P> {
     if (e === undefined) {
       if (create) {
         this.#makeRoom();
+        this.#pollDirty = true;
         this.#entries.set(ip, this.#learned(now, mac, confirmed));
       }
       return [];
@@ -215,6 +227,7 @@ export class NeighbourCache<P> {
     }
     if (e.mac === mac && !confirmed) return []; // nothing new: keep the state (and any re-verification) as is
     const pending = e.pending;
+    this.#pollDirty = true;
     // Re-insert so the Map's order stays the age order used for eviction.
     this.#entries.delete(ip);
     this.#entries.set(ip, this.#learned(now, mac, confirmed));
@@ -228,6 +241,7 @@ export class NeighbourCache<P> {
   confirm(now: Instant, ip: Ipv4Address): void {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined || e.state === 'static') return;
+    this.#pollDirty = true;
     e.state = 'reachable';
     e.deadline = instantAdd(now, this.reachableTime);
     e.tries = 0;
@@ -241,6 +255,7 @@ export class NeighbourCache<P> {
   suspect(now: Instant, ip: Ipv4Address): MacAddress | undefined {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined || e.state === 'static' || e.state === 'probe') return undefined;
+    this.#pollDirty = true;
     e.state = 'probe';
     e.tries = 1;
     e.deadline = instantAdd(now, this.retryInterval);
@@ -250,6 +265,7 @@ export class NeighbourCache<P> {
   /** A permanent entry (like `arp -s`); it never expires and ARP packets never change it. */
   addStatic(ip: Ipv4Address, mac: MacAddress): P[] {
     const pending = this.#entries.get(ip)?.pending ?? [];
+    this.#pollDirty = true;
     this.#entries.delete(ip);
     this.#entries.set(ip, { state: 'static', mac, deadline: Instant.MAX, tries: 0, pending: [], updatedAt: Instant.ZERO });
     return pending;
@@ -258,6 +274,7 @@ export class NeighbourCache<P> {
   /** Forgets an entry; returns the packets that were waiting on it. */
   delete(ip: Ipv4Address): P[] {
     const e = this.#entries.get(ip);
+    this.#pollDirty = true;
     this.#entries.delete(ip);
     return e?.pending ?? [];
   }
@@ -270,6 +287,7 @@ export class NeighbourCache<P> {
     let expired = 0;
     for (const [ip, e] of this.#entries) {
       if (e.deadline > now) continue;
+      this.#pollDirty = true;
       switch (e.state) {
         case 'reachable':
           e.state = 'stale';
@@ -311,6 +329,7 @@ export class NeighbourCache<P> {
       }
     }
     if (this.#evictedPackets.length > 0) {
+      this.#pollDirty = true;
       failed.push({ ip: 0, packets: this.#evictedPackets });
       this.#evictedPackets = [];
     }
@@ -319,12 +338,17 @@ export class NeighbourCache<P> {
 
   /** The earliest deadline, for the stack's single timer. */
   pollAt(): Instant | undefined {
-    if (this.#evictedPackets.length > 0) return Instant.ZERO;
+    if (!this.#pollDirty) return this.#pollCached;
     let at: Instant | undefined;
-    for (const e of this.#entries.values()) {
-      if (e.state === 'static') continue;
-      if (at === undefined || e.deadline < at) at = e.deadline;
+    if (this.#evictedPackets.length > 0) at = Instant.ZERO;
+    else {
+      for (const e of this.#entries.values()) {
+        if (e.state === 'static') continue;
+        if (at === undefined || e.deadline < at) at = e.deadline;
+      }
     }
+    this.#pollCached = at;
+    this.#pollDirty = false;
     return at;
   }
 
@@ -357,6 +381,7 @@ export class NeighbourCache<P> {
       if (victim === undefined) return; // all static: let the table grow past the limit rather than lose them
       const pending = this.#entries.get(victim)!.pending;
       for (const p of pending) this.#evictedPackets.push(p);
+      this.#pollDirty = true;
       this.#entries.delete(victim);
     }
   }

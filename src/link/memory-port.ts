@@ -94,11 +94,18 @@ export class Port {
   recycler: ((frame: Uint8Array) => void) | undefined;
   /** Told when a run of frames delivered to this port ends (Link.setBatchEnd). */
   batchEnd: (() => void) | undefined;
-  /** The source address of the last frame this port sent, learnt at fdb version learnedVersion (Switch.send). */
-  learnedMac = -1;
+  /**
+   * The source address of the last frame this port sent, learnt at fdb
+   * version learnedVersion (Switch.send), as its high and low 24 bits: small
+   * integers, compared against the frame's bytes without building a 48-bit
+   * number (a heap-allocated double).
+   */
+  learnedHi = -1;
+  learnedLo = -1;
   learnedVersion = -1;
-  /** The unicast destination of the last frame routed from this port, where it went, and the fdb version then. */
-  routedMac = -1;
+  /** The unicast destination of the last frame routed from this port (24-bit halves, see learnedHi), where it went, and the fdb version then. */
+  routedHi = -1;
+  routedLo = -1;
   routedTo: Port | undefined;
   routedVersion = -1;
   /** Got a frame in the due-now batch being delivered: its batchEnd is owed at the batch's end. */

@@ -38,6 +38,11 @@ const MAX_MTU = 65_535;
 /** The smallest MTU IPv4 allows (RFC 791: every host must handle 68-octet datagrams). */
 const MIN_MTU = 68;
 
+/** 24 bits of a MAC address at `at`: half of it, a small integer. */
+function mac24(b: Uint8Array, at: number): number {
+  return (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+}
+
 export interface MemoryNetworkOptions extends Partial<MemoryImpairments> {
   /**
    * Drives every delivery; usually a ManualClock or VirtualClock shared with
@@ -216,23 +221,27 @@ export class Switch {
       this.#count(MemoryCounter.DroppedRunt, port);
       return;
     }
-    const dst = readMac(frame, 0);
-    const src = readMac(frame, 6);
     // IEEE 802.1D: learn from unicast source addresses only; a group address
     // as source is bogus and must not steal a forwarding entry.
     // A port sends from the same address frame after frame: while the table
     // has not changed since, the learning and the lookup of the last frame
-    // stand (issue 9: two Map operations on MAC-valued keys per frame).
-    if (src !== port.learnedMac || port.learnedVersion !== this.#fdbVersion) {
+    // stand (issue 9: two Map operations on MAC-valued keys per frame). The
+    // addresses are compared as two 24-bit halves, small integers: a 48-bit
+    // MAC as one number is a heap-allocated double (issue 9).
+    const srcHi = mac24(frame, 6);
+    const srcLo = mac24(frame, 9);
+    if (srcHi !== port.learnedHi || srcLo !== port.learnedLo || port.learnedVersion !== this.#fdbVersion) {
+      const src = readMac(frame, 6);
       if (!isMacMulticast(src) && this.#fdb.get(src) !== port) {
         this.#fdb.set(src, port);
         this.#fdbVersion++;
       }
-      port.learnedMac = src;
+      port.learnedHi = srcHi;
+      port.learnedLo = srcLo;
       port.learnedVersion = this.#fdbVersion;
     }
 
-    const outs = this.#route(port, dst);
+    const outs = this.#route(port, frame);
     if (outs.length === 0) {
       this.#count(MemoryCounter.DroppedNoDestination, port);
       return;
@@ -335,18 +344,23 @@ export class Switch {
   /** The one-port answer of #route, reused: send() reads it before the next call (no array per frame). */
   readonly #single: Port[] = [];
 
-  #route(from: Port, dst: MacAddress): Port[] {
-    if (dst === from.routedMac && from.routedVersion === this.#fdbVersion) {
+  /** Where a frame sent from `from` goes, by its destination MAC (the frame's first six bytes). */
+  #route(from: Port, frame: Uint8Array): Port[] {
+    const dstHi = mac24(frame, 0);
+    const dstLo = mac24(frame, 3);
+    if (dstHi === from.routedHi && dstLo === from.routedLo && from.routedVersion === this.#fdbVersion) {
       // The same known unicast destination as the last frame, the table unchanged.
       this.#single[0] = from.routedTo!;
       return this.#single;
     }
+    const dst = readMac(frame, 0);
     if (!isMacMulticast(dst)) {
       const known = this.#fdb.get(dst);
       if (known !== undefined) {
         // A switch never sends a frame back out of the port it came in on.
         if (known === from || !known.accepts(dst)) return [];
-        from.routedMac = dst;
+        from.routedHi = dstHi;
+        from.routedLo = dstLo;
         from.routedTo = known;
         from.routedVersion = this.#fdbVersion;
         this.#single[0] = known;

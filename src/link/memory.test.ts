@@ -240,6 +240,40 @@ describe('MemoryNetwork: switching', () => {
     expect(network.counters.get(MemoryCounter.Flooded)).toBe(0);
   });
 
+  it('tells apart addresses that share one 24-bit half (the switch caches halves of the last source and destination)', () => {
+    const { clock, network } = net();
+    const a = network.attach();
+    const c = network.attach({ promiscuous: true });
+    const d = network.attach({ promiscuous: true });
+    const rc = collect(clock, c);
+    const rd = collect(clock, d);
+    const x = mac('02:aa:bb:cc:dd:01');
+    const sameLow = mac('02:aa:bc:cc:dd:01'); // differs from x in the high half only
+    const sameHigh = mac('02:aa:bb:cc:dd:02'); // in the low half only
+    // c sends from x, then from the two others: the switch learns all three behind c.
+    c.send(frame(a.mac, x, 1));
+    c.send(frame(a.mac, sameLow, 2));
+    c.send(frame(a.mac, sameHigh, 3));
+    // a sends to each in turn: known unicast to c alone, never flooded to d.
+    a.send(frame(x, a.mac, 4));
+    a.send(frame(sameLow, a.mac, 5));
+    a.send(frame(sameHigh, a.mac, 6));
+    a.send(frame(x, a.mac, 7));
+    clock.runUntilIdle();
+    expect(rc.map((r) => seqOf(r.frame))).toEqual([4, 5, 6, 7]);
+    expect(rd.map((r) => seqOf(r.frame))).toEqual([]);
+    expect(network.counters.get(MemoryCounter.Flooded)).toBe(0);
+    // sameLow moves behind d: only frames to it follow, the others stay with c.
+    d.send(frame(a.mac, sameLow, 8));
+    a.send(frame(sameLow, a.mac, 9));
+    a.send(frame(x, a.mac, 10));
+    a.send(frame(sameHigh, a.mac, 11));
+    a.send(frame(sameLow, a.mac, 12));
+    clock.runUntilIdle();
+    expect(rc.map((r) => seqOf(r.frame))).toEqual([4, 5, 6, 7, 10, 11]);
+    expect(rd.map((r) => seqOf(r.frame))).toEqual([9, 12]);
+  });
+
   it('drops unicast to the sender itself (a switch never reflects out of the ingress port)', () => {
     const { clock, network } = net();
     const a = network.attach();

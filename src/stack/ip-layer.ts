@@ -616,8 +616,10 @@ export class IpLayer implements IpSender {
 
   pollAt(): Instant | undefined {
     let at = this.#c.reassembler.pollAt();
-    for (const iface of this.#c.interfaces) {
-      const t = iface.neighbours?.pollAt();
+    // An index loop: for-of allocated an iterator per call, and the stack asks after every frame (issue 9).
+    const ifaces = this.#c.interfaces;
+    for (let k = 0; k < ifaces.length; k++) {
+      const t = ifaces[k]!.neighbours?.pollAt();
       if (t !== undefined && (at === undefined || t < at)) at = t;
     }
     return at;

@@ -67,6 +67,31 @@ describe('RingBuffer basics', () => {
     expect(ring.isEmpty).toBe(true);
   });
 
+  it('copies short and long runs alike at every head position, across the wrap point', () => {
+    // Short copies (up to 32 bytes) go byte by byte, longer ones through set():
+    // both ways, in and out, whole or split at the end of the store.
+    for (const n of [1, 2, 31, 32, 33, 40]) {
+      for (let head = 0; head < 48; head += 5) {
+        const ring = new RingBuffer(48);
+        ring.write(new Uint8Array(head));
+        ring.consume(head);
+        expect(ring.write(seq(head + 1, n))).toBe(n);
+        const dst = new Uint8Array(n + 3).fill(0xee);
+        expect(ring.peek(dst, 0)).toBe(n);
+        expect([...dst]).toEqual([...seq(head + 1, n), 0xee, 0xee, 0xee]);
+        if (n > 1) {
+          const part = new Uint8Array(n - 1);
+          expect(ring.peek(part, 1)).toBe(n - 1);
+          expect([...part]).toEqual([...seq(head + 2, n - 1)]);
+        }
+        const out = new Uint8Array(n);
+        expect(ring.read(out)).toBe(n);
+        expect([...out]).toEqual([...seq(head + 1, n)]);
+        expect(ring.isEmpty).toBe(true);
+      }
+    }
+  });
+
   it('rejects programmer errors with RangeError', () => {
     const ring = new RingBuffer(4);
     ring.write(bytes(1, 2));
