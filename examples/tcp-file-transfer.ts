@@ -13,6 +13,7 @@ import { constants as C } from '../src/syscall/constants.js';
 import type { Syscalls } from '../src/syscall/syscalls.js';
 import { Duration } from '../src/time/duration.js';
 import { Instant } from '../src/time/instant.js';
+import { concatBytes } from '../src/wire/bytes.js';
 import { lan } from './tcp-net.js';
 
 const enc = new TextEncoder();
@@ -38,13 +39,7 @@ async function readToEnd(sys: Syscalls, fd: number): Promise<Uint8Array> {
     parts.push(buf.slice(0, n));
     total += n;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 /** Receives one file on `port` and answers "<size> <sha256>". */

@@ -5,6 +5,7 @@ import { Stack } from '../stack/stack.js';
 import { constants as C } from '../syscall/constants.js';
 import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
+import { concatBytes } from '../wire/bytes.js';
 import { ImpairCounter, impairLink } from './impaired-link.js';
 import type { ImpairLinkOptions } from './impaired-link.js';
 import type { FrameHandler, Link } from './link.js';
@@ -282,13 +283,7 @@ describe('impairLink', () => {
         total += n;
       }
       sb.sys.close(fd);
-      const out = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      return out;
+      return concatBytes(parts, total);
     })();
     const fd = sa.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
     await sa.sys.connect(fd, { address: '10.0.0.2', port: 5000 });

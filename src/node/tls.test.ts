@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { lan } from '../../examples/tcp-net.js';
 import type { Lan } from '../../examples/tcp-net.js';
 import { Stack } from '../stack/stack.js';
+import { concatBytes } from '../wire/bytes.js';
 import { createNet } from './net.js';
 import type { NetSocket } from './net.js';
 import { TlsHandshakeError, nodeTls } from './tls.js';
@@ -58,21 +59,13 @@ async function tlsServer(
 
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
   const reader = r.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     parts.push(value);
-    total += value.length;
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Reads until `text` has arrived (a line protocol's reply), leaving the reader's lock released. */

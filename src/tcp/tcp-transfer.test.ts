@@ -4,6 +4,7 @@ import { lan } from '../../examples/tcp-net.js';
 import type { Host } from '../../examples/tcp-net.js';
 import { constants as C } from '../syscall/constants.js';
 import { Duration } from '../time/duration.js';
+import { concatBytes } from '../wire/bytes.js';
 import { bytes } from '../wire/bytes.fixtures.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -30,13 +31,7 @@ async function exchange(h: Host, fd: number, data: Uint8Array): Promise<Uint8Arr
     total += n;
   }
   await writer;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 const MiB = 1 << 20;
