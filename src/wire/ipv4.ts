@@ -20,7 +20,7 @@ import type { ParseResult, WireError } from './result.js';
 import type { Ipv4Address } from './address.js';
 import { readIpv4, writeIpv4 } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
-import { checksumAddRange, checksumFinish, checksumFold, checksumValid, internetChecksum } from './checksum.js';
+import { checksumAddRange, checksumFinish, checksumRangeValid, internetChecksum } from './checksum.js';
 
 /** IANA "Assigned Internet Protocol Numbers" the stack knows by name. */
 export const IpProtocol = {
@@ -122,7 +122,7 @@ function checkIpv4(bytes: Uint8Array, at: number, verifyChecksum: boolean): Wire
   // Bytes past the total length are link-layer padding (a 60-byte Ethernet
   // minimum frame); a total length past the buffer means the packet was cut.
   if (totalLen < headerLen || totalLen > len) return 'bad-length';
-  if (verifyChecksum && checksumFold(checksumAddRange(0, bytes, at, at + headerLen)) !== 0xffff) return 'bad-checksum';
+  if (verifyChecksum && !checksumRangeValid(bytes, at, at + headerLen)) return 'bad-checksum';
   // RFC 791 3.2: a reassembled datagram is at most 65535 bytes, so a fragment
   // reaching past that cannot be part of a real datagram (the ping-of-death
   // shape, CVE-1999-0128); reassembly buffers must never be asked to grow so far.
@@ -454,7 +454,7 @@ export class Ipv4Packet {
   }
 
   checksumValid(): boolean {
-    return checksumValid(this.bytes.subarray(0, this.headerLen));
+    return checksumRangeValid(this.bytes, 0, this.headerLen);
   }
 
   /** Recomputes the header checksum in place. */
