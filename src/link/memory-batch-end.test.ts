@@ -11,8 +11,7 @@ import { ManualClock } from '../time/manual-clock.js';
 import { SystemClock } from '../time/system-clock.js';
 import type { Instant } from '../time/instant.js';
 import type { TimerCallback, TimerHandle } from '../time/clock.js';
-import { writeMac } from '../wire/address.js';
-import type { MacAddress } from '../wire/address.js';
+import { microtasks, seqFrame as frame } from './memory.fixtures.js';
 import { MemoryNetwork } from './memory.js';
 
 /** A SystemClock in type (the network batches for it) that never arms a platform timer. */
@@ -24,20 +23,6 @@ class StillClock extends SystemClock {
     throw new Error('no timer expected: zero latency batches go as microtasks');
   }
 }
-
-function frame(dst: MacAddress, src: MacAddress, seq: number): Uint8Array {
-  const f = new Uint8Array(60);
-  writeMac(f, 0, dst);
-  writeMac(f, 6, src);
-  f[12] = 0x88;
-  f[13] = 0xb5;
-  f[14] = seq;
-  return f;
-}
-
-const microtasks = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
 
 describe('MemoryLink.setBatchEnd', () => {
   it('reports the end of a real-time batch once per receiving port, after all its frames', async () => {

@@ -16,8 +16,7 @@ import type { TimerCallback, TimerHandle } from '../time/clock.js';
 import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 import { SystemClock } from '../time/system-clock.js';
-import { writeMac } from '../wire/address.js';
-import type { MacAddress } from '../wire/address.js';
+import { microtasks, seqFrame as frame } from './memory.fixtures.js';
 import { MemoryNetwork } from './memory.js';
 
 /** A SystemClock in type (the network batches for it) with hand-driven time and timers. */
@@ -50,20 +49,6 @@ class HandClock extends SystemClock {
     }
   }
 }
-
-function frame(dst: MacAddress, src: MacAddress, seq: number): Uint8Array {
-  const f = new Uint8Array(60);
-  writeMac(f, 0, dst);
-  writeMac(f, 6, src);
-  f[12] = 0x88;
-  f[13] = 0xb5;
-  f[14] = seq;
-  return f;
-}
-
-const microtasks = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
 
 describe('MemoryNetwork on a real-time clock', () => {
   it('never lets a frame due now overtake an earlier frame still waiting for its timer (jitter, busy event loop)', async () => {

@@ -54,6 +54,15 @@ function net(options: Partial<MemoryNetworkOptions> = {}): { clock: ManualClock;
   return { clock, network: new MemoryNetwork({ clock, seed: 1, ...options }) };
 }
 
+/** A sender `a` and two promiscuous ports `c`, `d` whose arrivals are collected: for following a MAC between c and d. */
+function senderAndTwoListeners() {
+  const { clock, network } = net();
+  const a = network.attach();
+  const c = network.attach({ promiscuous: true });
+  const d = network.attach({ promiscuous: true });
+  return { clock, network, a, c, d, rc: collect(clock, c), rd: collect(clock, d) };
+}
+
 defineLinkConformance(
   'MemoryLink (point to point)',
   () => {
@@ -211,12 +220,7 @@ describe('MemoryNetwork: switching', () => {
   });
 
   it('follows a MAC address that moves between ports while a sender keeps sending to it', () => {
-    const { clock, network } = net();
-    const a = network.attach();
-    const c = network.attach({ promiscuous: true });
-    const d = network.attach({ promiscuous: true });
-    const rc = collect(clock, c);
-    const rd = collect(clock, d);
+    const { clock, network, a, c, d, rc, rd } = senderAndTwoListeners();
     const x = mac('02:aa:bb:cc:dd:01');
     // x behind c: a's frames to x go to c alone, frame after frame.
     c.send(frame(a.mac, x, 1));
@@ -241,12 +245,7 @@ describe('MemoryNetwork: switching', () => {
   });
 
   it('tells apart addresses that share one 24-bit half (the switch caches halves of the last source and destination)', () => {
-    const { clock, network } = net();
-    const a = network.attach();
-    const c = network.attach({ promiscuous: true });
-    const d = network.attach({ promiscuous: true });
-    const rc = collect(clock, c);
-    const rd = collect(clock, d);
+    const { clock, network, a, c, d, rc, rd } = senderAndTwoListeners();
     const x = mac('02:aa:bb:cc:dd:01');
     const sameLow = mac('02:aa:bc:cc:dd:01'); // differs from x in the high half only
     const sameHigh = mac('02:aa:bb:cc:dd:02'); // in the low half only

@@ -12,27 +12,14 @@ const NO_BYTES = new Uint8Array(0);
 /** What a released PacketIn holds: a record read by nobody. */
 const EMPTY_IP: Ipv4Repr = new Ipv4ReprScratch();
 
-/** The IP datagram parsed at frame[ip.at..] (header and payload, no link padding), as a view. */
-export function datagramOf(frame: Uint8Array, ip: Ipv4ReprScratch): Uint8Array {
-  return ip.at === 0 && ip.totalLength === frame.length ? frame : frame.subarray(ip.at, ip.at + ip.totalLength);
+/** bytes[at..at + len): `bytes` itself when that is all of it (no view made), else a view. */
+function rangeOf(bytes: Uint8Array, at: number, len: number): Uint8Array {
+  return at === 0 && len === bytes.length ? bytes : bytes.subarray(at, at + len);
 }
 
-/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
-export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
-  return {
-    src: ip.src,
-    dst: ip.dst,
-    protocol: ip.protocol,
-    ttl: ip.ttl,
-    dscp: ip.dscp,
-    ecn: ip.ecn,
-    identification: ip.identification,
-    dontFragment: ip.dontFragment,
-    moreFragments: ip.moreFragments,
-    fragmentOffset: ip.fragmentOffset,
-    options: ip.options,
-    payload: ip.payload,
-  };
+/** The IP datagram parsed at frame[ip.at..] (header and payload, no link padding), as a view. */
+export function datagramOf(frame: Uint8Array, ip: Ipv4ReprScratch): Uint8Array {
+  return rangeOf(frame, ip.at, ip.totalLength);
 }
 
 /**
@@ -88,11 +75,7 @@ export class PacketIn implements IpPacketIn {
   }
 
   get raw(): Uint8Array {
-    if (this.#raw === undefined) {
-      const b = this.#bytes;
-      this.#raw = this.#at === 0 && this.#len === b.length ? b : b.subarray(this.#at, this.#at + this.#len);
-    }
-    return this.#raw;
+    return (this.#raw ??= rangeOf(this.#bytes, this.#at, this.#len));
   }
 
   release(): void {

@@ -459,16 +459,7 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    const now = (this.#batchNow ??= this.clock.now());
-    this.#busy = true;
-    try {
-      this.#ip.receive(now, iface, frame);
-      for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
-        this.#ip.receive(now, item.iface, item.frame);
-      }
-    } finally {
-      this.#busy = false;
-    }
+    this.#receive((this.#batchNow ??= this.clock.now()), undefined, iface, frame);
     return true;
   }
 
@@ -484,11 +475,17 @@ export class Stack {
 
   /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */
   #run(work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
-    this.#busy = true;
     // One clock read per batch, not per frame (performance.now() showed in
     // bulk profiles): the frames of one batch arrive at one instant, and the
     // timer is re-armed against the same reading.
     const now = this.clock.now();
+    this.#receive(now, work, iface, frame);
+    this.#schedule(now);
+  }
+
+  /** #run without the re-arming: `work`, `frame`, then every queued frame, all at `now`, busy meanwhile. */
+  #receive(now: Instant, work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
+    this.#busy = true;
     try {
       if (work !== undefined) work(now);
       if (frame !== undefined) this.#ip.receive(now, iface!, frame);
@@ -498,7 +495,6 @@ export class Stack {
     } finally {
       this.#busy = false;
     }
-    this.#schedule(now);
   }
 
   #pollAll(now: Instant): void {

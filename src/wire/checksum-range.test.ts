@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../random/rng.js';
-import { checksumAdd, checksumAddRange, checksumFold } from './checksum.js';
+import { checksumAdd, checksumAddRange, checksumFold, checksumRangeValid } from './checksum.js';
 
 describe('checksumAddRange', () => {
   it('folds to the same sum as checksumAdd over the subarray, for every kind of range', () => {
@@ -64,5 +64,25 @@ describe('checksumAddRange', () => {
     expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 4096));
     buffer.resize(600);
     expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 600));
+  });
+});
+
+describe('checksumRangeValid', () => {
+  it('accepts a range whose checksum field is right and rejects it once a bit flips, at even and odd offsets', () => {
+    const rng = new SeededRng(13);
+    for (const at of [0, 1, 14, 35]) {
+      const data = new Uint8Array(at + 60);
+      for (let i = 0; i < data.length; i++) data[i] = rng.nextU32() & 0xff;
+      // Word 5 of the range holds the checksum of the rest (an IPv4-like header at `at`).
+      data[at + 10] = data[at + 11] = 0;
+      const sum = checksumFold(checksumAdd(0x1234, data.subarray(at, at + 60)));
+      const cks = ~sum & 0xffff;
+      data[at + 10] = cks >>> 8;
+      data[at + 11] = cks & 0xff;
+      expect(checksumRangeValid(data, at, at + 60, 0x1234), `at ${at}`).toBe(true);
+      expect(checksumRangeValid(data, at, at + 60), `at ${at}, no initial`).toBe(false);
+      data[at + 33]! ^= 0x10;
+      expect(checksumRangeValid(data, at, at + 60, 0x1234), `at ${at}, flipped`).toBe(false);
+    }
   });
 });

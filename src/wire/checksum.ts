@@ -216,6 +216,11 @@ export function checksumValid(data: Uint8Array, initial = 0): boolean {
   return checksumFold(checksumAdd(initial, data)) === 0xffff;
 }
 
+/** checksumValid of data[from..to) without making the view (see checksumAddRange): a received header or segment checked in its frame. */
+export function checksumRangeValid(data: Uint8Array, from: number, to: number, initial = 0): boolean {
+  return checksumFold(checksumAddRange(initial, data, from, to)) === 0xffff;
+}
+
 /**
  * Adds chunks to a running sum as if they were one contiguous buffer (a
  * segment whose payload is two views of a ring buffer). A chunk that starts at

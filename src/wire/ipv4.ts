@@ -20,7 +20,7 @@ import type { ParseResult, WireError } from './result.js';
 import type { Ipv4Address } from './address.js';
 import { readIpv4, writeIpv4 } from './address.js';
 import { readU16, writeU16 } from './bytes.js';
-import { checksumAddRange, checksumFinish, checksumFold, checksumValid, internetChecksum } from './checksum.js';
+import { checksumAddRange, checksumFinish, checksumRangeValid, internetChecksum } from './checksum.js';
 
 /** IANA "Assigned Internet Protocol Numbers" the stack knows by name. */
 export const IpProtocol = {
@@ -86,27 +86,13 @@ export interface Ipv4EmitOptions {
 }
 
 export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResult<Ipv4Repr> {
-  const err = checkIpv4(bytes, 0, opts?.verifyChecksum ?? true);
-  if (err !== undefined) return fail(err);
-  const headerLen = (bytes[0]! & 0x0f) * 4;
-  const flags = readU16(bytes, 6);
-  // The reserved flag bit 0x8000 (RFC 3514's "evil bit") is ignored, as Linux
-  // does, and not kept: emit writes it as zero, as RFC 791 requires.
-  const tos = bytes[1]!;
-  return ok({
-    src: readIpv4(bytes, 12),
-    dst: readIpv4(bytes, 16),
-    protocol: bytes[9]!,
-    ttl: bytes[8]!,
-    dscp: tos >>> 2,
-    ecn: tos & 3,
-    identification: readU16(bytes, 4),
-    dontFragment: (flags & FLAG_DF) !== 0,
-    moreFragments: (flags & FLAG_MF) !== 0,
-    fragmentOffset: (flags & OFFSET_MASK) * 8,
-    options: bytes.subarray(IPV4_HEADER_LEN, headerLen),
-    payload: bytes.subarray(headerLen, readU16(bytes, 2)),
-  });
+  // The one decoder (parseIpv4Into), into a record of this call's own, then
+  // handed out as a plain repr. The reserved flag bit 0x8000 (RFC 3514's
+  // "evil bit") is ignored, as Linux does, and not kept: emit writes it as
+  // zero, as RFC 791 requires.
+  const into = new Ipv4ReprScratch();
+  const err = parseIpv4Into(bytes, 0, opts?.verifyChecksum ?? true, into);
+  return err !== undefined ? fail(err) : ok(plainIpv4Repr(into));
 }
 
 /** parseIpv4's checks of the packet at bytes[at..]: why it is malformed, or undefined. */
@@ -122,7 +108,7 @@ function checkIpv4(bytes: Uint8Array, at: number, verifyChecksum: boolean): Wire
   // Bytes past the total length are link-layer padding (a 60-byte Ethernet
   // minimum frame); a total length past the buffer means the packet was cut.
   if (totalLen < headerLen || totalLen > len) return 'bad-length';
-  if (verifyChecksum && checksumFold(checksumAddRange(0, bytes, at, at + headerLen)) !== 0xffff) return 'bad-checksum';
+  if (verifyChecksum && !checksumRangeValid(bytes, at, at + headerLen)) return 'bad-checksum';
   // RFC 791 3.2: a reassembled datagram is at most 65535 bytes, so a fragment
   // reaching past that cannot be part of a real datagram (the ping-of-death
   // shape, CVE-1999-0128); reassembly buffers must never be asked to grow so far.
@@ -229,6 +215,24 @@ export function parseIpv4Into(bytes: Uint8Array, at: number, verifyChecksum: boo
   into.payloadStart = at + headerLen;
   into.dropPayloadView();
   return undefined;
+}
+
+/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
+export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
+  return {
+    src: ip.src,
+    dst: ip.dst,
+    protocol: ip.protocol,
+    ttl: ip.ttl,
+    dscp: ip.dscp,
+    ecn: ip.ecn,
+    identification: ip.identification,
+    dontFragment: ip.dontFragment,
+    moreFragments: ip.moreFragments,
+    fragmentOffset: ip.fragmentOffset,
+    options: ip.options,
+    payload: ip.payload,
+  };
 }
 
 export function ipv4HeaderLen(header: Ipv4Header): number {
@@ -454,7 +458,7 @@ export class Ipv4Packet {
   }
 
   checksumValid(): boolean {
-    return checksumValid(this.bytes.subarray(0, this.headerLen));
+    return checksumRangeValid(this.bytes, 0, this.headerLen);
   }
 
   /** Recomputes the header checksum in place. */

@@ -13,7 +13,7 @@ import { IpProtocol } from './ipv4.js';
 import { formatIpv4 } from './address.js';
 import type { Ipv4Address } from './address.js';
 import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
-import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from './checksum.js';
+import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumRangeValid, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult, WireError } from './result.js';
 import { TcpOptionsScratch, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptions, tcpOptionsLen } from './tcp-options.js';
@@ -191,7 +191,7 @@ export function parseTcpIntoAt(
   if (len < TCP_HEADER_LEN) return 'truncated';
   const headerLen = (bytes[from + 12]! >>> 4) * 4;
   if (headerLen < TCP_HEADER_LEN || headerLen > len) return 'bad-header-length';
-  if (verify && checksumFold(checksumAddRange(pseudoHeaderSum(src, dst, IpProtocol.Tcp, len), bytes, from, to)) !== 0xffff) return 'bad-checksum';
+  if (verify && !checksumRangeValid(bytes, from, to, pseudoHeaderSum(src, dst, IpProtocol.Tcp, len))) return 'bad-checksum';
   const list = into.scratch.list;
   clearList(list);
   const err = readTcpOptions(bytes, from + TCP_HEADER_LEN, from + headerLen, list, into.scratch);
