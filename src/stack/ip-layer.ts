@@ -43,7 +43,6 @@ import {
   Ipv4ReprScratch,
   emitIpv4HeaderAt,
   parseIpv4Into,
-  plainIpv4Repr,
 } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
 import type {
@@ -57,7 +56,7 @@ import type {
 } from './transport.js';
 
 import { FrameSlab } from './frame-slab.js';
-import { PacketIn, datagramOf } from './packet-in.js';
+import { PacketIn, datagramOf, plainIpv4Repr } from './packet-in.js';
 import { IcmpHandler } from './icmp-handler.js';
 import type { EchoReplyHandler } from './icmp-handler.js';
 

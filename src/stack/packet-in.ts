@@ -22,6 +22,24 @@ export function datagramOf(frame: Uint8Array, ip: Ipv4ReprScratch): Uint8Array {
   return rangeOf(frame, ip.at, ip.totalLength);
 }
 
+/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
+export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
+  return {
+    src: ip.src,
+    dst: ip.dst,
+    protocol: ip.protocol,
+    ttl: ip.ttl,
+    dscp: ip.dscp,
+    ecn: ip.ecn,
+    identification: ip.identification,
+    dontFragment: ip.dontFragment,
+    moreFragments: ip.moreFragments,
+    fragmentOffset: ip.fragmentOffset,
+    options: ip.options,
+    payload: ip.payload,
+  };
+}
+
 /**
  * The IpPacketIn handed to transports: one per IpLayer, reused for every
  * packet (issue 9), under the contract of Ipv4ReprScratch (read during the

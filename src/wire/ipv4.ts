@@ -86,13 +86,27 @@ export interface Ipv4EmitOptions {
 }
 
 export function parseIpv4(bytes: Uint8Array, opts?: Ipv4ParseOptions): ParseResult<Ipv4Repr> {
-  // The one decoder (parseIpv4Into), into a record of this call's own, then
-  // handed out as a plain repr. The reserved flag bit 0x8000 (RFC 3514's
-  // "evil bit") is ignored, as Linux does, and not kept: emit writes it as
-  // zero, as RFC 791 requires.
-  const into = new Ipv4ReprScratch();
-  const err = parseIpv4Into(bytes, 0, opts?.verifyChecksum ?? true, into);
-  return err !== undefined ? fail(err) : ok(plainIpv4Repr(into));
+  const err = checkIpv4(bytes, 0, opts?.verifyChecksum ?? true);
+  if (err !== undefined) return fail(err);
+  const headerLen = (bytes[0]! & 0x0f) * 4;
+  const flags = readU16(bytes, 6);
+  // The reserved flag bit 0x8000 (RFC 3514's "evil bit") is ignored, as Linux
+  // does, and not kept: emit writes it as zero, as RFC 791 requires.
+  const tos = bytes[1]!;
+  return ok({
+    src: readIpv4(bytes, 12),
+    dst: readIpv4(bytes, 16),
+    protocol: bytes[9]!,
+    ttl: bytes[8]!,
+    dscp: tos >>> 2,
+    ecn: tos & 3,
+    identification: readU16(bytes, 4),
+    dontFragment: (flags & FLAG_DF) !== 0,
+    moreFragments: (flags & FLAG_MF) !== 0,
+    fragmentOffset: (flags & OFFSET_MASK) * 8,
+    options: bytes.subarray(IPV4_HEADER_LEN, headerLen),
+    payload: bytes.subarray(headerLen, readU16(bytes, 2)),
+  });
 }
 
 /** parseIpv4's checks of the packet at bytes[at..]: why it is malformed, or undefined. */
@@ -215,24 +229,6 @@ export function parseIpv4Into(bytes: Uint8Array, at: number, verifyChecksum: boo
   into.payloadStart = at + headerLen;
   into.dropPayloadView();
   return undefined;
-}
-
-/** A plain Ipv4Repr with the fields of `ip` (the payload still a view of its buffer). */
-export function plainIpv4Repr(ip: Ipv4Repr): Ipv4Repr {
-  return {
-    src: ip.src,
-    dst: ip.dst,
-    protocol: ip.protocol,
-    ttl: ip.ttl,
-    dscp: ip.dscp,
-    ecn: ip.ecn,
-    identification: ip.identification,
-    dontFragment: ip.dontFragment,
-    moreFragments: ip.moreFragments,
-    fragmentOffset: ip.fragmentOffset,
-    options: ip.options,
-    payload: ip.payload,
-  };
 }
 
 export function ipv4HeaderLen(header: Ipv4Header): number {
