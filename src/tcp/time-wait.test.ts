@@ -50,6 +50,22 @@ const CLIENT_TW_NO_TS = `
    +0 > . 2:2(0) ack 2 win 1023
 `;
 
+/** Passive open on the script's listener 3, accepted as 4 and closed first: our FIN is out at +.2. */
+const SERVER_CLOSED_NO_TS = `
+--tolerance_usecs=10000
+0 \`sysctl -q net.ipv4.tcp_timestamps=0\`
+    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+   +0 bind(3, ..., ...) = 0
+   +0 listen(3, 1) = 0
+   +0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
+   +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
+  +.1 < . 1:1(0) ack 1 win 257
+   +0 accept(3, ..., ...) = 4
+  +.1 close(4) = 0
+   +0 > F. 1:1(0) ack 1
+`;
+
 /** The same with timestamps on (PAWS). */
 const CLIENT_TW_TS = `
 --tolerance_usecs=10000
@@ -188,20 +204,7 @@ describe('TIME-WAIT of an orphaned connection', () => {
   });
 
   it('the passive closer ends in TIME-WAIT from CLOSING (simultaneous close) and leaves it after 2 MSL', async () => {
-    await run(`
---tolerance_usecs=10000
-0 \`sysctl -q net.ipv4.tcp_timestamps=0\`
-    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-   +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-   +0 bind(3, ..., ...) = 0
-   +0 listen(3, 1) = 0
-   +0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-   +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
-  +.1 < . 1:1(0) ack 1 win 257
-   +0 accept(3, ..., ...) = 4
-  +.1 close(4) = 0
-   +0 > F. 1:1(0) ack 1
-   +0 < F. 1:1(0) ack 1 win 257
+    await run(`${SERVER_CLOSED_NO_TS}   +0 < F. 1:1(0) ack 1 win 257
    +0 > . 2:2(0) ack 2 win 1023
   +.1 < . 2:2(0) ack 2 win 257
   +30 < F. 1:1(0) ack 2 win 257
@@ -214,20 +217,7 @@ describe('TIME-WAIT of an orphaned connection', () => {
   });
 
   it('a newer SYN to a listener reopens the 4-tuple from the server side TIME-WAIT', async () => {
-    await run(`
---tolerance_usecs=10000
-0 \`sysctl -q net.ipv4.tcp_timestamps=0\`
-    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-   +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-   +0 bind(3, ..., ...) = 0
-   +0 listen(3, 1) = 0
-   +0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-   +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
-  +.1 < . 1:1(0) ack 1 win 257
-   +0 accept(3, ..., ...) = 4
-  +.1 close(4) = 0
-   +0 > F. 1:1(0) ack 1
-  +.1 < . 1:1(0) ack 2 win 257
+    await run(`${SERVER_CLOSED_NO_TS}  +.1 < . 1:1(0) ack 2 win 257
   +.1 < F. 1:1(0) ack 2 win 257
    +0 > . 2:2(0) ack 2 win 1023
    +1 < S 100000:100000(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
