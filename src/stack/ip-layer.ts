@@ -16,6 +16,7 @@ import { fragmentIpv4 } from '../iface/fragmentation.js';
 import type { Interface } from '../iface/interface.js';
 import { multicastMac } from '../iface/interface.js';
 import type { PathMtuCache } from '../iface/path-mtu.js';
+import { routeGeneration } from '../iface/route-generation.js';
 import type { Reassembler } from '../iface/reassembly.js';
 import type { RouteTable } from '../iface/route-table.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
@@ -46,6 +47,7 @@ import {
 } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
 import type {
+  DstCacheSlot,
   IpFill,
   IpPacketIn,
   IpRoute,
@@ -55,12 +57,15 @@ import type {
   TransportProtocol,
 } from './transport.js';
 
+import { DstEntry, NO_EXPIRY, NO_LINK_HEADER } from './dst-cache.js';
 import { FrameSlab } from './frame-slab.js';
 import { PacketIn, datagramOf, plainIpv4Repr } from './packet-in.js';
 import { IcmpHandler } from './icmp-handler.js';
 import type { EchoReplyHandler } from './icmp-handler.js';
 
 const NO_OPTIONS = new Uint8Array(0);
+/** Most shared route cache entries kept (see #dsts); past that the table starts afresh. */
+const DST_TABLE_MAX = 4096;
 
 
 type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
@@ -114,6 +119,8 @@ export class IpLayer implements IpSender {
   readonly #scratchRoute: MutableRoute;
   #sendDepth = 0;
   readonly #icmp: IcmpHandler;
+  /** The latest cached route per destination, shared by the connections that ask alike (dst-cache.ts). */
+  readonly #dsts = new Map<Ipv4Address, DstEntry>();
 
   constructor(config: IpLayerConfig) {
     this.#c = config;
@@ -382,6 +389,22 @@ export class IpLayer implements IpSender {
   }
 
   #send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill, into: MutableRoute | undefined): IpSendStatus {
+    const slot = req.dstCache;
+    const generation = routeGeneration();
+    if (slot !== undefined) {
+      // Linux ip_queue_xmit with a valid sk_dst_cache: no route, source, path
+      // MTU or neighbour lookup while nothing they depend on changed.
+      const e = slot.dstCache;
+      if (
+        e !== undefined &&
+        e.answers(generation, req.dst, req.src, req.iface) &&
+        req.options === undefined &&
+        IPV4_HEADER_LEN + payloadLength <= e.mtu &&
+        (e.mtuExpiresAt === NO_EXPIRY || this.#c.now() < e.mtuExpiresAt)
+      ) {
+        return this.#sendCached(now, req, payloadLength, fill, e);
+      }
+    }
     const st = this.#stats;
     if (req.src !== undefined && req.src !== 0 && !this.isLocalAddress(req.src)) return 'EADDRNOTAVAIL';
     const route = this.#route(req.dst, req.src === 0 ? undefined : req.src, req.iface, into);
@@ -420,7 +443,9 @@ export class IpLayer implements IpSender {
       // anything can keep it (an ARP queue) or re-enter send (link.send).
       const one = this.#one;
       one[0] = buf;
-      const status = this.#transmit(now, route.iface, route.nextHop, req.dst, one);
+      // Only a plain datagram's route is cached (no options: what the cached path sends).
+      const learn = req.options === undefined ? slot : undefined;
+      const status = this.#transmit(now, route.iface, route.nextHop, req.dst, one, learn, req, route, generation);
       one.pop(); // not `length = 0`, a runtime call per packet (issue 9)
       return status;
     }
@@ -449,22 +474,92 @@ export class IpLayer implements IpSender {
     return this.#transmit(now, route.iface, route.nextHop, req.dst, frames);
   }
 
-  /** Frames (headroom + IP packet each) to `nextHop` on `iface`: fills the link header, resolving the MAC with ARP. */
-  #transmit(now: Instant, iface: Interface, nextHop: Ipv4Address, dst: Ipv4Address, frames: readonly Uint8Array[]): IpSendStatus {
+  /**
+   * #send of an unfragmented datagram through the route `e` cached: the
+   * same packet as the full path, header for header.
+   */
+  #sendCached(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill, e: DstEntry): IpSendStatus {
+    this.#outRequests.n++;
+    const identification = this.#nextId();
+    const iface = e.iface;
+    const headroom = iface.linkHeaderLen;
+    const buf = this.#slab.alloc(headroom + IPV4_HEADER_LEN + payloadLength, iface.link.setRecycler !== undefined);
+    e.checksum = this.#c.checksums === 'always' || !iface.trusted;
+    fill(this.#slab.payloadView(buf, headroom + IPV4_HEADER_LEN), e);
+    const h = this.#header;
+    h.src = e.src;
+    h.dst = req.dst;
+    h.protocol = req.protocol;
+    h.ttl = req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL;
+    h.dscp = req.dscp ?? 0;
+    h.ecn = req.ecn ?? 0;
+    h.identification = identification;
+    h.dontFragment = req.dontFragment ?? true;
+    emitIpv4HeaderAt(h, buf, headroom, payloadLength);
+    if (e.generation !== routeGeneration()) {
+      // fill sent something that changed the world (it never does today): resolve the MAC afresh.
+      const one = this.#one;
+      one[0] = buf;
+      const status = this.#transmit(now, iface, e.nextHop, req.dst, one);
+      one.pop();
+      return status;
+    }
+    if (e.linkDst !== NO_LINK_HEADER) e.writeEthernetHeader(buf);
+    this.#linkSend(iface, buf);
+    return 'sent';
+  }
+
+  /**
+   * Keeps the route and link destination a send just resolved for `slot`'s
+   * later sends, when nothing changed since the send began (`generation`).
+   */
+  #learn(slot: DstCacheSlot, req: IpSendRequest, route: IpRoute, generation: number, linkDst: number): void {
+    if (routeGeneration() !== generation) return;
+    let e = this.#dsts.get(route.dst);
+    if (e === undefined || !e.answers(generation, route.dst, req.src, req.iface)) {
+      const c = this.#c;
+      const expiresAt = c.pathMtu.size === 0 ? undefined : c.pathMtu.expiresAt(route.dst);
+      e = new DstEntry(generation, req.src, req.iface, route, expiresAt ?? NO_EXPIRY, linkDst, route.iface.mac ?? MAC_ZERO);
+      if (this.#dsts.size >= DST_TABLE_MAX) this.#dsts.clear();
+      this.#dsts.set(route.dst, e);
+    }
+    slot.dstCache = e;
+  }
+
+  /**
+   * Frames (headroom + IP packet each) to `nextHop` on `iface`: fills the link
+   * header, resolving the MAC with ARP. With `learn`, a unicast destination
+   * resolved at once is cached there for the sender (#learn).
+   */
+  #transmit(
+    now: Instant,
+    iface: Interface,
+    nextHop: Ipv4Address,
+    dst: Ipv4Address,
+    frames: readonly Uint8Array[],
+    learn?: DstCacheSlot,
+    req?: IpSendRequest,
+    route?: IpRoute,
+    generation = 0,
+  ): IpSendStatus {
     const cache = iface.neighbours;
     if (cache === undefined) {
+      if (learn !== undefined) this.#learn(learn, req!, route!, generation, NO_LINK_HEADER);
       if (frames.length === 1) this.#linkSend(iface, frames[0]!);
       else for (const f of frames) this.#linkSend(iface, f);
       return 'sent';
     }
     let mac: number;
-    if (iface.isLoopback) mac = iface.mac ?? MAC_ZERO;
-    else if (dst === IPV4_BROADCAST || iface.isBroadcast(dst) || iface.isBroadcast(nextHop)) mac = MAC_BROADCAST;
+    if (iface.isLoopback) {
+      mac = iface.mac ?? MAC_ZERO;
+      if (learn !== undefined) this.#learn(learn, req!, route!, generation, mac);
+    } else if (dst === IPV4_BROADCAST || iface.isBroadcast(dst) || iface.isBroadcast(nextHop)) mac = MAC_BROADCAST;
     else if (isIpv4Multicast(dst)) mac = multicastMac(dst);
     else {
       // The usual case, a known neighbour, without the queue entry and outcome objects of resolve().
       const known = cache.lookupForSend(now, nextHop);
       if (known !== undefined) {
+        if (learn !== undefined) this.#learn(learn, req!, route!, generation, known);
         this.#sendFrames(iface, known, frames);
         return 'sent';
       }
