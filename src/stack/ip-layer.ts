@@ -43,6 +43,7 @@ import {
   IpProtocol,
   Ipv4ReprScratch,
   emitIpv4HeaderAt,
+  emitIpv4PlainHeaderAt,
   parseIpv4Into,
 } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
@@ -486,16 +487,19 @@ export class IpLayer implements IpSender {
     const buf = this.#slab.alloc(headroom + IPV4_HEADER_LEN + payloadLength, iface.link.setRecycler !== undefined);
     e.checksum = this.#c.checksums === 'always' || !iface.trusted;
     fill(this.#slab.payloadView(buf, headroom + IPV4_HEADER_LEN), e);
-    const h = this.#header;
-    h.src = e.src;
-    h.dst = req.dst;
-    h.protocol = req.protocol;
-    h.ttl = req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL;
-    h.dscp = req.dscp ?? 0;
-    h.ecn = req.ecn ?? 0;
-    h.identification = identification;
-    h.dontFragment = req.dontFragment ?? true;
-    emitIpv4HeaderAt(h, buf, headroom, payloadLength);
+    // The header emitIpv4HeaderAt would write, without its checks and byte-wise checksum (issue 9).
+    emitIpv4PlainHeaderAt(
+      buf,
+      headroom,
+      e.src,
+      req.dst,
+      req.protocol,
+      req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL,
+      (((req.dscp ?? 0) & 0x3f) << 2) | ((req.ecn ?? 0) & 3),
+      identification,
+      req.dontFragment ?? true,
+      payloadLength,
+    );
     if (e.generation !== routeGeneration()) {
       // fill sent something that changed the world (it never does today): resolve the MAC afresh.
       const one = this.#one;
