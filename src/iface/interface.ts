@@ -95,6 +95,9 @@ export class Interface {
   readonly txPackets = this.stats.cell('tx-packets');
   readonly txBytes = this.stats.cell('tx-bytes');
   readonly isLoopback: boolean;
+  /** `mac` as two 24-bit halves, small integers (-1 without a MAC): see isOwnMac. */
+  readonly #macHi: number;
+  readonly #macLo: number;
   #addresses: InterfaceAddress[] = [];
   /**
    * The directed broadcast addresses of #addresses, kept up to date with them:
@@ -121,6 +124,20 @@ export class Interface {
       this.linkHeaderLen = 0;
       this.neighbours = undefined;
     }
+    this.#macHi = this.mac === undefined ? -1 : Math.floor(this.mac / 0x1000000);
+    this.#macLo = this.mac === undefined ? -1 : this.mac % 0x1000000;
+  }
+
+  /**
+   * Whether the six bytes at b[at..] are this interface's MAC: compared as
+   * two 24-bit halves, not as a 48-bit number (a heap-allocated double) per
+   * frame received (issue 9).
+   */
+  isOwnMac(b: Uint8Array, at: number): boolean {
+    return (
+      ((b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!) === this.#macHi &&
+      ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) === this.#macLo
+    );
   }
 
   /**

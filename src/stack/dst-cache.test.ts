@@ -203,3 +203,30 @@ describe('a TCP connection with a cached route', () => {
     b.close();
   });
 });
+
+describe('the receive side', () => {
+  it('stops taking packets for an address removed between two packets (the last local destination is not kept past it)', () => {
+    const clock = new ManualClock();
+    const net = new MemoryNetwork({ clock, seed: 7 });
+    const a = new Stack({ clock, seed: 1 });
+    const b = new Stack({ clock, seed: 2 });
+    const ifaceA = a.addInterface(net.attach({ name: 'a' }), { address: '10.0.0.1/24' });
+    const linkB = net.attach({ name: 'b' });
+    b.addInterface(linkB, { address: '10.0.0.2/24' });
+    a.addAddress(ifaceA, '10.0.0.5/24');
+    b.interfaces[1]!.neighbours!.addStatic(A2, ifaceA.mac!);
+    const toA2 = (): void => {
+      expect(b.ip.send(clock.now(), { dst: A2, protocol: PROTO }, 8, () => undefined)).toBe('sent');
+      clock.advance(Duration.fromMillis(1));
+    };
+    const count = (name: string): number => a.stats.snapshot()[name] ?? 0;
+    toA2();
+    toA2();
+    // Taken as ours: no transport for the protocol, so counted there.
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    ifaceA.removeAddress(A2);
+    toA2();
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    expect(count('ip.drop.not-for-us')).toBe(1);
+  });
+});

@@ -33,7 +33,6 @@ import {
 } from '../wire/address.js';
 import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
 import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader } from '../wire/ethernet.js';
-import { readMac } from '../wire/address.js';
 import { Icmpv4TimeExceededCode, Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import type { Ipv4Header, Ipv4Repr } from '../wire/ipv4.js';
 import {
@@ -156,11 +155,11 @@ export class IpLayer implements IpSender {
     }
     // parseEthernet's checks, read in place: no result objects per frame.
     if (frame.length < ETHERNET_HEADER_LEN) return this.#drop('link', 'truncated');
-    const dst = readMac(frame, 0);
     const ethertype = (frame[12]! << 8) | frame[13]!;
     // A NIC filters by destination MAC; a flooding switch still shows us frames for others.
-    const groupAddressed = isMacMulticast(dst);
-    if (!groupAddressed && dst !== iface.mac && !iface.isLoopback) return this.#drop('link', 'not-for-us');
+    // The group bit is the first octet's lowest (isMacMulticast), read without the 48-bit address.
+    const groupAddressed = (frame[0]! & 1) !== 0;
+    if (!groupAddressed && !iface.isOwnMac(frame, 0) && !iface.isLoopback) return this.#drop('link', 'not-for-us');
     // IPv4 is parsed in place, after the link header: no view of the payload per frame (issue 9).
     if (ethertype === EtherType.Ipv4) this.#ipInput(now, iface, frame, ETHERNET_HEADER_LEN, groupAddressed);
     else if (ethertype === EtherType.Arp) this.#arpInput(now, iface, frame.subarray(ETHERNET_HEADER_LEN));
@@ -248,7 +247,7 @@ export class IpLayer implements IpSender {
       st.increment('ip.in-addr-errors');
       return this.#drop('ip', 'martian-loopback');
     }
-    const local = this.isLocalAddress(ip.dst);
+    const local = this.#isLocalDestination(ip.dst);
     const broadcast = iface.isBroadcast(ip.dst);
     const multicast = isIpv4Multicast(ip.dst);
     if (!local && !broadcast) {
@@ -303,6 +302,24 @@ export class IpLayer implements IpSender {
     this.#inDelivers.n++;
     proto.input(now, packet, this);
   }
+
+  /**
+   * isLocalAddress for a received packet's destination: the last local
+   * destination stands while the route generation does (addresses and
+   * interfaces bump it), so a flow's packets skip the walk over every
+   * interface's addresses (issue 9).
+   */
+  #isLocalDestination(a: Ipv4Address): boolean {
+    const generation = routeGeneration();
+    if (a === this.#localDst && generation === this.#localGeneration) return true;
+    if (!this.isLocalAddress(a)) return false;
+    this.#localDst = a;
+    this.#localGeneration = generation;
+    return true;
+  }
+
+  #localDst = -1;
+  #localGeneration = -1;
 
   // --------------------------------------------------------------- output
 
