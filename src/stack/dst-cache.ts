@@ -90,7 +90,7 @@ export class DstEntry implements ResolvedRoute {
     return this.generation === generation && this.dst === dst && this.reqSrc === src && this.reqIface === iface;
   }
 
-  /** The 14-byte Ethernet header (IEEE 802.3 3.1.1) of an IPv4 frame at f[0..], as IpLayer's #sendFrames writes it. */
+  /** The 14-byte Ethernet header (IEEE 802.3 3.1.1) of an IPv4 frame at f[0..], as IpOutput.sendFrames writes it. */
   writeEthernetHeader(f: Uint8Array): void {
     const dh = this.#dstHi;
     const dl = this.#dstLo;

@@ -65,7 +65,7 @@ export class IpOutput {
   #id: number;
   /** Counted for every packet, as a cell (no name lookup per packet). */
   readonly #outRequests: CounterCell;
-  /** The one-frame list #transmit gets for an unfragmented packet, reused (see send). */
+  /** The one-frame list transmit() gets for an unfragmented packet, reused (see send). */
   readonly #one: Uint8Array[] = [];
   readonly #scratchRoute: MutableRoute;
   #sendDepth = 0;
@@ -223,7 +223,7 @@ export class IpOutput {
       // captures of trusted links still show valid IP headers.
       emitIpv4HeaderAt(h, buf, headroom, payloadLength);
       h.options = NO_OPTIONS; // holds no caller's bytes between sends
-      // A one-frame list reused for every packet: #transmit copies it before
+      // A one-frame list reused for every packet: transmit() copies it before
       // anything can keep it (an ARP queue) or re-enter send (link.send).
       const one = this.#one;
       one[0] = buf;
