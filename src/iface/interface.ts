@@ -18,6 +18,7 @@ import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { IPV4_MAX_PACKET_LEN } from '../wire/ipv4.js';
 import type { NeighbourCacheOptions } from './neighbour-cache.js';
 import { NeighbourCache } from './neighbour-cache.js';
+import { bumpRouteGeneration } from './route-generation.js';
 
 /** An address assigned to an interface, like one line of `ip addr`. */
 export interface InterfaceAddress {
@@ -94,7 +95,16 @@ export class Interface {
   readonly txPackets = this.stats.cell('tx-packets');
   readonly txBytes = this.stats.cell('tx-bytes');
   readonly isLoopback: boolean;
+  /** `mac` as two 24-bit halves, small integers (-1 without a MAC): see isOwnMac. */
+  readonly #macHi: number;
+  readonly #macLo: number;
   #addresses: InterfaceAddress[] = [];
+  /**
+   * The directed broadcast addresses of #addresses, kept up to date with them:
+   * isBroadcast runs twice per packet each way, and worked out every address's
+   * netmask and broadcast each time (issue 9).
+   */
+  #broadcasts: Ipv4Address[] = [];
   readonly #groups = new Set<Ipv4Address>([ALL_HOSTS_GROUP]);
 
   constructor(name: string, index: number, link: Link, options: InterfaceOptions = {}, isLoopback = false) {
@@ -114,6 +124,20 @@ export class Interface {
       this.linkHeaderLen = 0;
       this.neighbours = undefined;
     }
+    this.#macHi = this.mac === undefined ? -1 : Math.floor(this.mac / 0x1000000);
+    this.#macLo = this.mac === undefined ? -1 : this.mac % 0x1000000;
+  }
+
+  /**
+   * Whether the six bytes at b[at..] are this interface's MAC: compared as
+   * two 24-bit halves, not as a 48-bit number (a heap-allocated double) per
+   * frame received (issue 9).
+   */
+  isOwnMac(b: Uint8Array, at: number): boolean {
+    return (
+      ((b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!) === this.#macHi &&
+      ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) === this.#macLo
+    );
   }
 
   /**
@@ -138,13 +162,22 @@ export class Interface {
   addAddress(a: InterfaceAddress): boolean {
     if (this.#addresses.some((x) => x.address === a.address)) return false;
     this.#addresses.push({ address: a.address >>> 0, prefixLength: a.prefixLength });
+    this.#addressesChanged();
     return true;
   }
 
   removeAddress(address: Ipv4Address): InterfaceAddress | undefined {
     const i = this.#addresses.findIndex((x) => x.address === address);
     if (i < 0) return undefined;
-    return this.#addresses.splice(i, 1)[0];
+    const removed = this.#addresses.splice(i, 1)[0];
+    this.#addressesChanged();
+    return removed;
+  }
+
+  /** Source choice and local delivery depend on the addresses: cached routes are stale, broadcasts recomputed. */
+  #addressesChanged(): void {
+    this.#broadcasts = this.#addresses.map(broadcastOf).filter((b) => b !== undefined);
+    bumpRouteGeneration();
   }
 
   hasAddress(a: Ipv4Address): boolean {
@@ -157,8 +190,8 @@ export class Interface {
   /** 255.255.255.255 or the directed broadcast of one of our subnets. */
   isBroadcast(a: Ipv4Address): boolean {
     if (a === IPV4_BROADCAST) return true;
-    const list = this.#addresses;
-    for (let k = 0; k < list.length; k++) if (broadcastOf(list[k]!) === a) return true;
+    const list = this.#broadcasts;
+    for (let k = 0; k < list.length; k++) if (list[k] === a) return true;
     return false;
   }
 

@@ -12,6 +12,7 @@
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
+import { bumpRouteGeneration } from './route-generation.js';
 
 export interface NeighbourCacheOptions {
   /**
@@ -101,6 +102,16 @@ interface Entry<P> {
   updatedAt: Instant;
 }
 
+/**
+ * Routes cached by the IP layer keep the MAC they resolved and skip
+ * lookupForSend while the route generation stands (route-generation.ts).
+ * That is exact as long as lookupForSend would return the same MAC and do
+ * nothing else: so every change of a mapping (learnt, replaced, static,
+ * removed) and every entry that becomes STALE (where the next send starts
+ * re-verification) bumps the generation. Moves between the other states
+ * with a MAC (DELAY, PROBE, REACHABLE: confirm, suspect) change nothing a
+ * send does, and do not.
+ */
 export class NeighbourCache<P> {
   readonly reachableTime: Duration;
   readonly staleTime: Duration;
@@ -212,6 +223,7 @@ export class NeighbourCache<P> {
         this.#makeRoom();
         this.#pollDirty = true;
         this.#entries.set(ip, this.#learned(now, mac, confirmed));
+        bumpRouteGeneration();
       }
       return [];
     }
@@ -231,6 +243,7 @@ export class NeighbourCache<P> {
     // Re-insert so the Map's order stays the age order used for eviction.
     this.#entries.delete(ip);
     this.#entries.set(ip, this.#learned(now, mac, confirmed));
+    bumpRouteGeneration();
     return pending;
   }
 
@@ -268,6 +281,7 @@ export class NeighbourCache<P> {
     this.#pollDirty = true;
     this.#entries.delete(ip);
     this.#entries.set(ip, { state: 'static', mac, deadline: Instant.MAX, tries: 0, pending: [], updatedAt: Instant.ZERO });
+    bumpRouteGeneration();
     return pending;
   }
 
@@ -276,6 +290,7 @@ export class NeighbourCache<P> {
     const e = this.#entries.get(ip);
     this.#pollDirty = true;
     this.#entries.delete(ip);
+    bumpRouteGeneration();
     return e?.pending ?? [];
   }
 
@@ -292,9 +307,13 @@ export class NeighbourCache<P> {
         case 'reachable':
           e.state = 'stale';
           e.deadline = instantAdd(now, this.staleTime);
+          // The next send through it must start re-verification (DELAY): routes
+          // cached with this mapping go through lookupForSend again.
+          bumpRouteGeneration();
           break;
         case 'stale':
           this.#entries.delete(ip);
+          bumpRouteGeneration();
           expired++;
           break;
         case 'delay':
@@ -311,6 +330,7 @@ export class NeighbourCache<P> {
           } else {
             // Nobody answers at that MAC: forget it, the next packet resolves afresh.
             this.#entries.delete(ip);
+            bumpRouteGeneration();
             expired++;
           }
           break;
@@ -383,6 +403,7 @@ export class NeighbourCache<P> {
       for (const p of pending) this.#evictedPackets.push(p);
       this.#pollDirty = true;
       this.#entries.delete(victim);
+      bumpRouteGeneration();
     }
   }
 }

@@ -7,6 +7,7 @@ import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
 import { instantAdd } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
+import { bumpRouteGeneration } from './route-generation.js';
 
 /**
  * RFC 1191 7: the plateau table, for routers that report a next-hop MTU of
@@ -50,9 +51,19 @@ export class PathMtuCache {
     if (e === undefined) return linkMtu;
     if (e.expiresAt <= now) {
       this.#entries.delete(dst);
+      bumpRouteGeneration();
       return linkMtu;
     }
     return Math.min(e.mtu, linkMtu);
+  }
+
+  /**
+   * When the estimate for `dst` expires (get() then answers the link MTU
+   * again), or undefined when there is none: a cached route with a learnt
+   * path MTU is good until then (learning one bumps the route generation).
+   */
+  expiresAt(dst: Ipv4Address): Instant | undefined {
+    return this.#entries.get(dst)?.expiresAt;
   }
 
   /**
@@ -76,12 +87,20 @@ export class PathMtuCache {
       this.#entries.delete(oldest.value);
     }
     this.#entries.set(dst, { mtu, expiresAt: instantAdd(now, this.expiry) });
+    // Cached routes to dst hold the old MTU (Linux: the learnt PMTU lives in the
+    // nexthop exception, and dst_check fails for sockets caching the old dst).
+    bumpRouteGeneration();
     return mtu;
   }
 
   /** Drops expired estimates. */
   poll(now: Instant): void {
-    for (const [dst, e] of this.#entries) if (e.expiresAt <= now) this.#entries.delete(dst);
+    for (const [dst, e] of this.#entries) {
+      if (e.expiresAt <= now) {
+        this.#entries.delete(dst);
+        bumpRouteGeneration();
+      }
+    }
   }
 
   /** Expiry needs no timer: `get` checks it lazily, so there is nothing to wake up for. */

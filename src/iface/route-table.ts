@@ -6,6 +6,7 @@
  */
 import type { Ipv4Address } from '../wire/address.js';
 import { formatIpv4, ipv4Netmask } from '../wire/address.js';
+import { bumpRouteGeneration } from './route-generation.js';
 
 export interface Route<I> {
   /** The network address (host bits zero). */
@@ -55,6 +56,7 @@ export class RouteTable<I> {
       }
     }
     this.#routes.splice(at, 0, stored);
+    bumpRouteGeneration();
   }
 
   /** Removes the route with this prefix, length and gateway (undefined: a connected route). Returns whether one was removed. */
@@ -63,6 +65,7 @@ export class RouteTable<I> {
     const i = this.#routes.findIndex((r) => sameRoute(r, masked, prefixLength, gateway));
     if (i < 0) return false;
     this.#routes.splice(i, 1);
+    bumpRouteGeneration();
     return true;
   }
 
@@ -70,6 +73,9 @@ export class RouteTable<I> {
   removeInterface(iface: I): number {
     const before = this.#routes.length;
     this.#routes = this.#routes.filter((r) => r.iface !== iface);
+    // Always: the interface itself is going away (Stack.removeInterface), and
+    // routes cached through it, or from its addresses, must be looked up again.
+    bumpRouteGeneration();
     return before - this.#routes.length;
   }
 

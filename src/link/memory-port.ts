@@ -115,6 +115,9 @@ export class Port {
   /** The port's transmitter (bandwidth limit and queue). */
   readonly tx = new TransmitQueue();
   readonly paths = new Map<Port, Path>();
+  /** The entry of `paths` looked up last (Switch #path), kept for the next frame to the same port. */
+  lastPathTo: Port | undefined;
+  lastPath: Path | undefined;
   /** Ports this one cannot reach (partitions), both directions recorded. */
   readonly blocked = new Set<Port>();
 

@@ -375,6 +375,9 @@ export class Switch {
   }
 
   #path(from: Port, to: Port): Path {
+    // Frame after frame a port sends to the same port: the last path found
+    // serves without a Map lookup (issue 9). Paths are never removed.
+    if (to === from.lastPathTo) return from.lastPath!;
     let path = from.paths.get(to);
     if (path === undefined) {
       // One stream per (sender, receiver) pair, keyed by attach indices: a
@@ -388,6 +391,8 @@ export class Switch {
       };
       from.paths.set(to, path);
     }
+    from.lastPathTo = to;
+    from.lastPath = path;
     return path;
   }
 
@@ -513,7 +518,8 @@ export class Switch {
       return;
     }
     // Checked on arrival, so a partition also cuts frames already in flight.
-    if (from.blocked.has(to)) {
+    // (An empty set, the usual case, costs no lookup per frame: issue 9.)
+    if (from.blocked.size !== 0 && from.blocked.has(to)) {
       this.#count(MemoryCounter.DroppedPartition, to);
       return;
     }

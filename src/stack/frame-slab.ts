@@ -115,10 +115,26 @@ class CellPool {
     this.#kept = kept;
   }
 
+  /**
+   * The pool slab a frame last came back to, and its cells: frames come back
+   * in the order they went out, mostly several in a row from one slab, which
+   * then costs no WeakMap lookup per frame (issue 9: two per request/response
+   * round trip). The WeakMap stays the authority for every other slab.
+   */
+  #lastSlab: ArrayBufferLike | undefined;
+  #lastCells: Cell[] = [];
+
   /** Takes `frame` back if it is the view last handed out over one of our cells; whether the buffer was ours. */
   recycle(frame: Uint8Array): boolean {
-    const cells = this.#slabs.get(frame.buffer);
-    if (cells === undefined) return false;
+    const buffer = frame.buffer;
+    let cells: Cell[] | undefined;
+    if (buffer === this.#lastSlab) cells = this.#lastCells;
+    else {
+      cells = this.#slabs.get(buffer);
+      if (cells === undefined) return false;
+      this.#lastSlab = buffer;
+      this.#lastCells = cells;
+    }
     const free = this.#free;
     if (free.length >= this.#kept) return true;
     const cell = cells[Math.floor(frame.byteOffset / this.#cellSize)];

@@ -1,8 +1,8 @@
 /**
  * The IPv4 layer of a Stack: Ethernet and ARP input, IPv4 input (validation,
  * address filtering, reassembly, demultiplexing), ICMP (echo, errors in and
- * out), output (route, source address, ARP queueing, fragmentation) and
- * optional forwarding. It holds no timer: the Stack calls `poll` and asks
+ * out), output (route, source address, ARP queueing, fragmentation: its
+ * own module, ip-output.ts, which this layer owns) and optional forwarding. It holds no timer: the Stack calls `poll` and asks
  * `pollAt`, and passes `now` everywhere. ICMP's own logic (echo, errors in
  * and out) is icmp-handler.ts, which this layer owns and feeds.
  *
@@ -14,73 +14,31 @@ import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { IcmpRateLimiter } from '../icmp/rate-limit.js';
 import { fragmentIpv4 } from '../iface/fragmentation.js';
 import type { Interface } from '../iface/interface.js';
-import { multicastMac } from '../iface/interface.js';
-import type { PathMtuCache } from '../iface/path-mtu.js';
+import { routeGeneration } from '../iface/route-generation.js';
 import type { Reassembler } from '../iface/reassembly.js';
-import type { RouteTable } from '../iface/route-table.js';
 import type { CounterCell, Counters } from '../stats/counters.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
-import {
-  IPV4_BROADCAST,
-  MAC_BROADCAST,
-  MAC_ZERO,
-  isIpv4Loopback,
-  isIpv4Multicast,
-  isMacMulticast,
-  writeMac,
-} from '../wire/address.js';
+import { IPV4_BROADCAST, isIpv4Loopback, isIpv4Multicast, isMacMulticast } from '../wire/address.js';
 import { ArpOperation, emitArp, parseArp, ARP_PACKET_LEN } from '../wire/arp.js';
 import { ETHERNET_HEADER_LEN, EtherType, emitEthernetHeader } from '../wire/ethernet.js';
-import { readMac } from '../wire/address.js';
 import { Icmpv4TimeExceededCode, Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
-import type { Ipv4Header, Ipv4Repr } from '../wire/ipv4.js';
-import {
-  IPV4_DEFAULT_TTL,
-  IPV4_HEADER_LEN,
-  IPV4_MAX_PACKET_LEN,
-  IpProtocol,
-  Ipv4ReprScratch,
-  emitIpv4HeaderAt,
-  parseIpv4Into,
-} from '../wire/ipv4.js';
+import type { Ipv4Repr } from '../wire/ipv4.js';
+import { IpProtocol, Ipv4ReprScratch, parseIpv4Into } from '../wire/ipv4.js';
 import { LinkType } from '../link/link.js';
-import type {
-  IpFill,
-  IpPacketIn,
-  IpRoute,
-  IpSendRequest,
-  IpSendStatus,
-  IpSender,
-  TransportProtocol,
-} from './transport.js';
+import type { IpFill, IpPacketIn, IpRoute, IpSendRequest, IpSendStatus, IpSender, TransportProtocol } from './transport.js';
 
-import { FrameSlab } from './frame-slab.js';
+import { IpOutput } from './ip-output.js';
+import type { IpOutputConfig } from './ip-output.js';
 import { PacketIn, datagramOf, plainIpv4Repr } from './packet-in.js';
 import { IcmpHandler } from './icmp-handler.js';
 import type { EchoReplyHandler } from './icmp-handler.js';
 
-const NO_OPTIONS = new Uint8Array(0);
-
-
-type MutableRoute = { -readonly [K in keyof IpRoute]: IpRoute[K] };
-
-export interface IpLayerConfig {
-  readonly stats: Counters;
-  readonly interfaces: readonly Interface[];
-  readonly loopback: Interface;
-  readonly routes: RouteTable<Interface>;
+export interface IpLayerConfig extends IpOutputConfig {
   readonly protocols: ReadonlyMap<number, TransportProtocol>;
   readonly reassembler: Reassembler;
-  readonly pathMtu: PathMtuCache;
   readonly icmpLimiter: IcmpRateLimiter;
-  /** The stack's clock reading, for route() which has no `now` parameter (path MTU expiry). */
-  readonly now: () => Instant;
-  readonly checksums: 'always' | 'auto';
   readonly forwarding: boolean;
-  readonly defaultTtl?: number;
-  /** First IP identification value (random, from the stack's Rng). */
-  readonly initialId: number;
   readonly onEchoReply: EchoReplyHandler;
   /** ICMP errors quoting ICMP we sent (echo requests of ping sockets). */
   readonly onIcmpError?: (now: Instant, report: IcmpErrorReport) => void;
@@ -89,40 +47,19 @@ export interface IpLayerConfig {
 export class IpLayer implements IpSender {
   readonly #c: IpLayerConfig;
   readonly #stats: Counters;
-  readonly #slab = new FrameSlab();
-  /** The header send() emits unfragmented packets from (see there). */
-  readonly #header: { -readonly [K in keyof Ipv4Header]: Ipv4Header[K] } = {
-    src: 0,
-    dst: 0,
-    protocol: 0,
-    ttl: IPV4_DEFAULT_TTL,
-    dscp: 0,
-    ecn: 0,
-    identification: 0,
-    dontFragment: true,
-    moreFragments: false,
-    fragmentOffset: 0,
-    options: NO_OPTIONS,
-  };
-  #id: number;
+  /** Route, header, ARP and link send (ip-output.ts). */
+  readonly #out: IpOutput;
   /** Counters bumped for every packet, as cells (no name lookup per packet). */
   readonly #inReceives: CounterCell;
   readonly #inDelivers: CounterCell;
-  readonly #outRequests: CounterCell;
-  /** The one-frame list #transmit gets for an unfragmented packet, reused (see send). */
-  readonly #one: Uint8Array[] = [];
-  readonly #scratchRoute: MutableRoute;
-  #sendDepth = 0;
   readonly #icmp: IcmpHandler;
 
   constructor(config: IpLayerConfig) {
     this.#c = config;
     this.#stats = config.stats;
-    this.#id = config.initialId & 0xffff;
+    this.#out = new IpOutput(config);
     this.#inReceives = config.stats.cell('ip.in-receives');
     this.#inDelivers = config.stats.cell('ip.in-delivers');
-    this.#outRequests = config.stats.cell('ip.out-requests');
-    this.#scratchRoute = { iface: config.loopback, src: 0, dst: 0, nextHop: 0, mtu: 0, checksum: true };
     this.#icmp = new IcmpHandler(config, this);
     this.#rxPacket = new PacketIn(config.loopback);
   }
@@ -132,7 +69,7 @@ export class IpLayer implements IpSender {
    * it (Link.setRecycler); its buffer may serve a later frame.
    */
   recycle(frame: Uint8Array): void {
-    this.#slab.recycle(frame);
+    this.#out.recycle(frame);
   }
 
   // ---------------------------------------------------------------- input
@@ -148,11 +85,11 @@ export class IpLayer implements IpSender {
     }
     // parseEthernet's checks, read in place: no result objects per frame.
     if (frame.length < ETHERNET_HEADER_LEN) return this.#drop('link', 'truncated');
-    const dst = readMac(frame, 0);
     const ethertype = (frame[12]! << 8) | frame[13]!;
     // A NIC filters by destination MAC; a flooding switch still shows us frames for others.
-    const groupAddressed = isMacMulticast(dst);
-    if (!groupAddressed && dst !== iface.mac && !iface.isLoopback) return this.#drop('link', 'not-for-us');
+    // The group bit is the first octet's lowest (isMacMulticast), read without the 48-bit address.
+    const groupAddressed = (frame[0]! & 1) !== 0;
+    if (!groupAddressed && !iface.isOwnMac(frame, 0) && !iface.isLoopback) return this.#drop('link', 'not-for-us');
     // IPv4 is parsed in place, after the link header: no view of the payload per frame (issue 9).
     if (ethertype === EtherType.Ipv4) this.#ipInput(now, iface, frame, ETHERNET_HEADER_LEN, groupAddressed);
     else if (ethertype === EtherType.Arp) this.#arpInput(now, iface, frame.subarray(ETHERNET_HEADER_LEN));
@@ -181,7 +118,7 @@ export class IpLayer implements IpSender {
     if (arp.senderIp !== 0) {
       // Only a reply to us proves our frames reach the sender (Linux arp_process: REACHABLE, else STALE).
       const released = cache.update(now, arp.senderIp, arp.senderMac, forUs, arp.operation === ArpOperation.Reply && forUs);
-      for (const p of released) this.#sendFrames(iface, arp.senderMac, p.frames);
+      for (const p of released) this.#out.sendFrames(iface, arp.senderMac, p.frames);
     }
     if (arp.operation === ArpOperation.Request && forUs) {
       const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
@@ -197,7 +134,7 @@ export class IpLayer implements IpSender {
         frame.subarray(ETHERNET_HEADER_LEN),
       );
       this.#stats.increment('arp.out-replies');
-      this.#linkSend(iface, frame);
+      this.#out.linkSend(iface, frame);
     }
   }
 
@@ -240,7 +177,7 @@ export class IpLayer implements IpSender {
       st.increment('ip.in-addr-errors');
       return this.#drop('ip', 'martian-loopback');
     }
-    const local = this.isLocalAddress(ip.dst);
+    const local = this.#isLocalDestination(ip.dst);
     const broadcast = iface.isBroadcast(ip.dst);
     const multicast = isIpv4Multicast(ip.dst);
     if (!local && !broadcast) {
@@ -296,246 +233,46 @@ export class IpLayer implements IpSender {
     proto.input(now, packet, this);
   }
 
+  /**
+   * isLocalAddress for a received packet's destination: the last local
+   * destination stands while the route generation does (addresses and
+   * interfaces bump it), so a flow's packets skip the walk over every
+   * interface's addresses (issue 9).
+   */
+  #isLocalDestination(a: Ipv4Address): boolean {
+    const generation = routeGeneration();
+    if (a === this.#localDst && generation === this.#localGeneration) return true;
+    if (!this.isLocalAddress(a)) return false;
+    this.#localDst = a;
+    this.#localGeneration = generation;
+    return true;
+  }
+
+  #localDst = -1;
+  #localGeneration = -1;
+
   // --------------------------------------------------------------- output
 
   /** Whether `a` is one of this host's addresses (any interface: the weak host model, like Linux) or 127/8. */
   isLocalAddress(a: Ipv4Address): boolean {
-    if (isIpv4Loopback(a)) return true;
-    // Index loops on the per-packet paths: for-of allocated an iterator per packet (issue 9).
-    const ifaces = this.#c.interfaces;
-    for (let k = 0; k < ifaces.length; k++) if (ifaces[k]!.hasAddress(a)) return true;
-    return false;
+    return this.#out.isLocalAddress(a);
   }
 
   neighbourAdvice(now: Instant, dst: Ipv4Address, advice: 'confirm' | 'suspect'): void {
-    const r = this.#c.routes.lookup(dst);
-    const cache = r?.iface.neighbours;
-    if (r === undefined || cache === undefined || r.iface.isLoopback) return;
-    const nextHop = r.gateway ?? dst;
-    if (advice === 'confirm') {
-      cache.confirm(now, nextHop);
-      return;
-    }
-    const probe = cache.suspect(now, nextHop);
-    if (probe !== undefined) this.#arpRequest(r.iface, nextHop, probe);
+    this.#out.neighbourAdvice(now, dst, advice);
   }
 
   route(dst: Ipv4Address, src?: Ipv4Address, iface?: Interface): IpRoute | undefined {
-    return this.#route(dst, src, iface, undefined);
-  }
-
-  /** route(), written into `into` when given (send's scratch record) instead of a new object. */
-  #route(dst: Ipv4Address, src: Ipv4Address | undefined, iface: Interface | undefined, into: MutableRoute | undefined): IpRoute | undefined {
-    const c = this.#c;
-    let out: Interface;
-    let nextHop = dst;
-    let source = src;
-    if (this.isLocalAddress(dst) && (iface === undefined || iface.isLoopback)) {
-      // Linux's local table: traffic to ourselves goes through lo, from dst itself.
-      out = c.loopback;
-      source ??= dst;
-    } else if (dst === IPV4_BROADCAST || isIpv4Multicast(dst)) {
-      const chosen = iface ?? c.routes.lookup(dst)?.iface ?? c.interfaces.find((i) => !i.isLoopback && i.primaryAddress !== undefined);
-      if (chosen === undefined) return undefined;
-      out = chosen;
-      source ??= out.primaryAddress;
-    } else {
-      const r = iface === undefined ? c.routes.lookup(dst) : this.#lookupVia(dst, iface);
-      if (r === undefined) return undefined;
-      out = r.iface;
-      nextHop = r.gateway ?? dst;
-      source ??= r.source ?? out.sourceFor(nextHop);
-    }
-    if (source === undefined) return undefined;
-    // No clock read per packet while no path MTU is learnt (the usual case).
-    const mtu = c.pathMtu.size === 0 ? out.mtu : c.pathMtu.get(c.now(), dst, out.mtu);
-    const checksum = c.checksums === 'always' || !out.trusted;
-    if (into === undefined) return { iface: out, src: source, dst, nextHop, mtu, checksum };
-    into.iface = out;
-    into.src = source;
-    into.dst = dst;
-    into.nextHop = nextHop;
-    into.mtu = mtu;
-    into.checksum = checksum;
-    return into;
-  }
-
-  #lookupVia(dst: Ipv4Address, iface: Interface): { iface: Interface; gateway?: Ipv4Address; source?: Ipv4Address } | undefined {
-    for (const r of this.#c.routes.routes()) {
-      if (r.iface === iface && ((dst ^ r.prefix) & (r.prefixLength === 0 ? 0 : (0xffffffff << (32 - r.prefixLength)) >>> 0)) === 0) return r;
-    }
-    // SO_BINDTODEVICE without a route: treat dst as on-link, as Linux does for a bound device.
-    return { iface };
+    return this.#out.route(dst, src, iface);
   }
 
   send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill): IpSendStatus {
-    // One route record for every send (issue 9: no object per packet). It is
-    // only read during the call (fill uses it synchronously; transports keep
-    // nothing of it); a send nested inside a fill gets its own.
-    const into = this.#sendDepth === 0 ? this.#scratchRoute : undefined;
-    this.#sendDepth++;
-    try {
-      return this.#send(now, req, payloadLength, fill, into);
-    } finally {
-      this.#sendDepth--;
-    }
-  }
-
-  #send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill, into: MutableRoute | undefined): IpSendStatus {
-    const st = this.#stats;
-    if (req.src !== undefined && req.src !== 0 && !this.isLocalAddress(req.src)) return 'EADDRNOTAVAIL';
-    const route = this.#route(req.dst, req.src === 0 ? undefined : req.src, req.iface, into);
-    if (route === undefined) {
-      st.increment('ip.out-no-routes');
-      return 'ENETUNREACH';
-    }
-    const options = req.options ?? NO_OPTIONS;
-    const headerLen = IPV4_HEADER_LEN + options.length;
-    const total = headerLen + payloadLength;
-    if (total > IPV4_MAX_PACKET_LEN) return 'EMSGSIZE';
-    this.#outRequests.n++;
-    const identification = this.#nextId();
-    const dontFragment = req.dontFragment ?? true;
-    const headroom = route.iface.linkHeaderLen;
-    if (total <= route.mtu) {
-      const buf = this.#slab.alloc(headroom + total, route.iface.link.setRecycler !== undefined);
-      fill(this.#slab.payloadView(buf, headroom + headerLen), route);
-      // One header record reused for every unfragmented packet (issue 9: no
-      // object per packet); filled after fill(), which could in principle send.
-      const h = this.#header;
-      h.src = route.src;
-      h.dst = req.dst;
-      h.protocol = req.protocol;
-      h.ttl = req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL;
-      h.dscp = req.dscp ?? 0;
-      h.ecn = req.ecn ?? 0;
-      h.identification = identification;
-      h.dontFragment = dontFragment;
-      h.options = options;
-      // The IP header checksum is 20 bytes of work: always computed, so
-      // captures of trusted links still show valid IP headers.
-      emitIpv4HeaderAt(h, buf, headroom, payloadLength);
-      h.options = NO_OPTIONS; // holds no caller's bytes between sends
-      // A one-frame list reused for every packet: #transmit copies it before
-      // anything can keep it (an ARP queue) or re-enter send (link.send).
-      const one = this.#one;
-      one[0] = buf;
-      const status = this.#transmit(now, route.iface, route.nextHop, req.dst, one);
-      one.pop(); // not `length = 0`, a runtime call per packet (issue 9)
-      return status;
-    }
-    const header: Ipv4Header = {
-      src: route.src,
-      dst: req.dst,
-      protocol: req.protocol,
-      ttl: req.ttl ?? this.#c.defaultTtl ?? IPV4_DEFAULT_TTL,
-      dscp: req.dscp ?? 0,
-      ecn: req.ecn ?? 0,
-      identification,
-      dontFragment,
-      moreFragments: false,
-      fragmentOffset: 0,
-      options,
-    };
-    if (header.dontFragment) {
-      st.increment('ip.frag-fails');
-      return 'EMSGSIZE';
-    }
-    const payload = new Uint8Array(payloadLength);
-    fill(payload, route);
-    const frames = fragmentIpv4(header, payload, route.mtu, { headroom });
-    st.increment('ip.frag-oks');
-    st.increment('ip.frag-creates', frames.length);
-    return this.#transmit(now, route.iface, route.nextHop, req.dst, frames);
-  }
-
-  /** Frames (headroom + IP packet each) to `nextHop` on `iface`: fills the link header, resolving the MAC with ARP. */
-  #transmit(now: Instant, iface: Interface, nextHop: Ipv4Address, dst: Ipv4Address, frames: readonly Uint8Array[]): IpSendStatus {
-    const cache = iface.neighbours;
-    if (cache === undefined) {
-      if (frames.length === 1) this.#linkSend(iface, frames[0]!);
-      else for (const f of frames) this.#linkSend(iface, f);
-      return 'sent';
-    }
-    let mac: number;
-    if (iface.isLoopback) mac = iface.mac ?? MAC_ZERO;
-    else if (dst === IPV4_BROADCAST || iface.isBroadcast(dst) || iface.isBroadcast(nextHop)) mac = MAC_BROADCAST;
-    else if (isIpv4Multicast(dst)) mac = multicastMac(dst);
-    else {
-      // The usual case, a known neighbour, without the queue entry and outcome objects of resolve().
-      const known = cache.lookupForSend(now, nextHop);
-      if (known !== undefined) {
-        this.#sendFrames(iface, known, frames);
-        return 'sent';
-      }
-      const res = cache.resolve(now, nextHop, { frames: frames.slice() });
-      if (res.kind === 'dropped') {
-        this.#stats.increment('arp.queue-dropped');
-        this.#stats.increment('ip.out-discards');
-        return 'dropped';
-      }
-      if (res.kind === 'queued') {
-        if (res.sendRequest) this.#arpRequest(iface, nextHop);
-        return 'queued';
-      }
-      mac = res.mac;
-    }
-    this.#sendFrames(iface, mac, frames);
-    return 'sent';
-  }
-
-  #sendFrames(iface: Interface, dstMac: number, frames: readonly Uint8Array[]): void {
-    const src = iface.mac ?? MAC_ZERO;
-    for (let k = 0; k < frames.length; k++) {
-      const f = frames[k]!;
-      // The 14-byte header in place (IEEE 802.3 3.1.1), without a header object per frame.
-      if (f.length < ETHERNET_HEADER_LEN) throw new RangeError(`IpLayer: frame of ${f.length} bytes has no room for an Ethernet header`);
-      writeMac(f, 0, dstMac);
-      writeMac(f, 6, src);
-      f[12] = EtherType.Ipv4 >>> 8;
-      f[13] = EtherType.Ipv4 & 0xff;
-      this.#linkSend(iface, f);
-    }
-  }
-
-  #arpRequest(iface: Interface, target: Ipv4Address, unicastTo?: number): void {
-    const mac = iface.mac;
-    if (mac === undefined) return;
-    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
-    emitEthernetHeader({ dst: unicastTo ?? MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
-    emitArp(
-      { operation: ArpOperation.Request, senderMac: mac, senderIp: iface.sourceFor(target) ?? 0, targetMac: MAC_ZERO, targetIp: target },
-      frame.subarray(ETHERNET_HEADER_LEN),
-    );
-    this.#stats.increment('arp.out-requests');
-    this.#linkSend(iface, frame);
+    return this.#out.send(now, req, payloadLength, fill);
   }
 
   /** RFC 5227 3 announcement (gratuitous ARP): tells the LAN our MAC for `address`. */
   announce(iface: Interface, address: Ipv4Address): void {
-    const mac = iface.mac;
-    if (mac === undefined || iface.isLoopback) return;
-    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
-    emitEthernetHeader({ dst: MAC_BROADCAST, src: mac, ethertype: EtherType.Arp }, frame);
-    emitArp(
-      { operation: ArpOperation.Request, senderMac: mac, senderIp: address, targetMac: MAC_ZERO, targetIp: address },
-      frame.subarray(ETHERNET_HEADER_LEN),
-    );
-    this.#stats.increment('arp.out-announcements');
-    this.#linkSend(iface, frame);
-  }
-
-  #linkSend(iface: Interface, frame: Uint8Array): void {
-    iface.txPackets.n++;
-    if (frame.length > 0) iface.txBytes.n += frame.length;
-    else iface.stats.increment('tx-bytes', 0);
-    iface.link.send(frame);
-  }
-
-  #nextId(): number {
-    const id = this.#id;
-    this.#id = (this.#id + 1) & 0xffff;
-    return id;
+    this.#out.announce(iface, address);
   }
 
   // ----------------------------------------------------------- forwarding
@@ -569,7 +306,7 @@ export class IpLayer implements IpSender {
       st.increment('ip.frag-creates', frames.length);
     }
     st.increment('ip.forw-datagrams');
-    this.#transmit(now, out, r.gateway ?? ip.dst, ip.dst, frames);
+    this.#out.transmit(now, out, r.gateway ?? ip.dst, ip.dst, frames);
   }
 
   // ---------------------------------------------------------- ICMP output
@@ -592,9 +329,9 @@ export class IpLayer implements IpSender {
       const cache = iface.neighbours;
       if (cache === undefined) continue;
       const res = cache.poll(now);
-      for (const ip of res.requests) this.#arpRequest(iface, ip);
+      for (const ip of res.requests) this.#out.arpRequest(iface, ip);
       // NUD PROBE: re-verify a cached mapping by unicast to the MAC we hold.
-      for (const p of res.probes) this.#arpRequest(iface, p.ip, p.mac);
+      for (const p of res.probes) this.#out.arpRequest(iface, p.ip, p.mac);
       if (res.expired > 0) st.increment('arp.expired', res.expired);
       for (const f of res.failed) {
         if (f.ip !== 0) st.increment('arp.resolve-failed');

@@ -25,6 +25,7 @@ import type { Interface } from '../iface/interface.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
+import type { DstEntry } from './dst-cache.js';
 
 /**
  * A received datagram addressed to this host, as a transport sees it. Valid
@@ -89,6 +90,18 @@ export interface IpSendRequest {
   readonly iface?: Interface;
   /** Raw IPv4 header options, a multiple of 4 bytes (e.g. Router Alert, RFC 2113, on IGMP reports). Default none. */
   readonly options?: Uint8Array;
+  /**
+   * Where the IP layer may keep the route it resolves for this sender (a
+   * connection: Linux sk_dst_cache), so that later sends with the same dst,
+   * src and iface skip route, source, path MTU and neighbour lookups while
+   * nothing they depend on changed. Optional; the sender only holds it.
+   */
+  readonly dstCache?: DstCacheSlot | undefined;
+}
+
+/** A sender's slot for its cached route (IpSendRequest.dstCache): one reference, written by the IP layer only. */
+export interface DstCacheSlot {
+  dstCache: DstEntry | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
  * the socket do not import each other.
  */
 import type { ErrnoName } from '../errno/errno.js';
+import type { DstEntry } from '../stack/dst-cache.js';
 import type { SocketLevelOptions } from '../syscall/sockopt.js';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
@@ -84,6 +85,8 @@ export class ConnEntry {
   heapIndex = -1;
   deadline = Number.POSITIVE_INFINITY;
   released = false;
+  /** The IP layer's cached route for this connection's segments (IpSendRequest.dstCache; Linux sk_dst_cache). */
+  dstCache: DstEntry | undefined = undefined;
   /** When the neighbour was last confirmed for this connection (rate-limits IpSender.neighbourAdvice). */
   confirmedAt = Number.NEGATIVE_INFINITY;
   /** A close() lingering on this connection (SO_LINGER with a time) wants to hear of every change. */

@@ -8,7 +8,7 @@
  * Apart from tcp-protocol.ts so that the demultiplexing and timer engine
  * there and the byte-level transmission here can be read on their own.
  */
-import type { IpRoute, IpSendStatus, IpSender } from '../stack/transport.js';
+import type { DstCacheSlot, IpRoute, IpSendStatus, IpSender } from '../stack/transport.js';
 import type { CounterCell } from '../stats/counters.js';
 import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
@@ -36,6 +36,7 @@ interface TxRequest {
   dscp: number;
   ecn: number;
   dontFragment: boolean;
+  dstCache: DstCacheSlot | undefined;
 }
 
 export class TcpTransmitter {
@@ -82,6 +83,8 @@ export class TcpTransmitter {
     // setPathMtu lowers the MSS when the path shrinks; should a segment still not
     // fit (queued before the news), fragmenting beats a black hole.
     req.dontFragment = pmtuDiscSetsDf(pmtuMode(entry)) && IPV4_HEADER_LEN + hlen + len <= entry.pathMtu;
+    // The connection's cached route (Linux sk_dst_cache): the IP layer skips its lookups while it stands.
+    req.dstCache = entry;
     this.#txDepth++;
     let status: IpSendStatus;
     try {
@@ -107,6 +110,7 @@ export class TcpTransmitter {
     dscp: 0,
     ecn: 0,
     dontFragment: true,
+    dstCache: undefined,
   };
   #txDepth = 0;
 

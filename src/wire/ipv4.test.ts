@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRng } from '../random/rng.js';
 import { ipv4 } from './address.js';
 import { bytesEqual, fromHex, readU16, toHex, writeU16 } from './bytes.js';
 import { checksumValid, internetChecksum } from './checksum.js';
 import {
   emitIpv4,
   emitIpv4Header,
+  emitIpv4HeaderAt,
+  emitIpv4PlainHeaderAt,
   IPV4_HEADER_LEN,
   ipv4BufferLen,
   ipv4HeaderLen,
@@ -448,6 +451,37 @@ describe('emitIpv4', () => {
         payload: toHex(repr.payload),
       });
       expect(bytesEqual(emitted(back), out)).toBe(true);
+    }
+  });
+});
+
+describe('emitIpv4PlainHeaderAt', () => {
+  it('writes what emitIpv4HeaderAt writes, checksum included, for seeded random fields', () => {
+    const rng = new SeededRng(42);
+    for (let i = 0; i < 2000; i++) {
+      // Edge values often: all-ones addresses and ids push the checksum's carries.
+      const pick = (max: number): number => (rng.nextU32() % 4 === 0 ? max : rng.nextU32() % (max + 1));
+      const h: Ipv4Header = {
+        src: pick(0xffffffff),
+        dst: pick(0xffffffff),
+        protocol: pick(255),
+        ttl: pick(255),
+        dscp: pick(63),
+        ecn: pick(3),
+        identification: pick(0xffff),
+        dontFragment: rng.nextU32() % 2 === 0,
+        moreFragments: false,
+        fragmentOffset: 0,
+        options: new Uint8Array(0),
+      };
+      const payloadLength = pick(0xffff - IPV4_HEADER_LEN);
+      const at = rng.nextU32() % 3;
+      const want = new Uint8Array(at + IPV4_HEADER_LEN).fill(0x5a);
+      const got = new Uint8Array(at + IPV4_HEADER_LEN).fill(0x5a);
+      emitIpv4HeaderAt(h, want, at, payloadLength);
+      const tos = (h.dscp << 2) | h.ecn;
+      emitIpv4PlainHeaderAt(got, at, h.src, h.dst, h.protocol, h.ttl, tos, h.identification, h.dontFragment, payloadLength);
+      expect(toHex(got)).toBe(toHex(want));
     }
   });
 });

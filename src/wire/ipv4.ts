@@ -295,6 +295,61 @@ export function emitIpv4HeaderAt(header: Ipv4Header, buf: Uint8Array, at: number
   return headerLen;
 }
 
+/**
+ * emitIpv4HeaderAt of a 20-byte header (no options) of an unfragmented
+ * datagram (offset 0, MF clear), the one every datagram a host sends whole
+ * has: the checksum is summed from the field values (RFC 1071 2: the sum of
+ * the header's 16-bit words) rather than read back from the bytes written,
+ * and nothing is checked: the caller guarantees a whole `payloadLength`
+ * with total length at most 65535 and 20 bytes of room at buf[at..]
+ * (issue 9: the stack's send path for a connection's segments).
+ */
+export function emitIpv4PlainHeaderAt(
+  buf: Uint8Array,
+  at: number,
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  protocol: number,
+  ttl: number,
+  tos: number,
+  identification: number,
+  dontFragment: boolean,
+  payloadLength: number,
+): void {
+  const w0 = 0x4500 | (tos & 0xff);
+  const total = IPV4_HEADER_LEN + payloadLength;
+  const flags = dontFragment ? FLAG_DF : 0;
+  const w4 = ((ttl & 0xff) << 8) | (protocol & 0xff);
+  const srcHi = src >>> 16;
+  const srcLo = src & 0xffff;
+  const dstHi = dst >>> 16;
+  const dstLo = dst & 0xffff;
+  let sum = w0 + total + identification + flags + w4 + srcHi + srcLo + dstHi + dstLo;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  const checksum = ~sum & 0xffff;
+  buf[at] = 0x45;
+  buf[at + 1] = tos & 0xff;
+  buf[at + 2] = total >>> 8;
+  buf[at + 3] = total & 0xff;
+  buf[at + 4] = identification >>> 8;
+  buf[at + 5] = identification & 0xff;
+  buf[at + 6] = flags >>> 8;
+  buf[at + 7] = 0;
+  buf[at + 8] = ttl & 0xff;
+  buf[at + 9] = protocol & 0xff;
+  buf[at + 10] = checksum >>> 8;
+  buf[at + 11] = checksum & 0xff;
+  buf[at + 12] = srcHi >>> 8;
+  buf[at + 13] = srcHi & 0xff;
+  buf[at + 14] = srcLo >>> 8;
+  buf[at + 15] = srcLo & 0xff;
+  buf[at + 16] = dstHi >>> 8;
+  buf[at + 17] = dstHi & 0xff;
+  buf[at + 18] = dstLo >>> 8;
+  buf[at + 19] = dstLo & 0xff;
+}
+
 /** Writes header and payload at buf[0..]; returns the total length. Throws RangeError as emitIpv4Header does. */
 export function emitIpv4(repr: Ipv4Repr, buf: Uint8Array, opts?: Ipv4EmitOptions): number {
   const len = ipv4BufferLen(repr);
