@@ -20,7 +20,7 @@ import { SocketError } from '../errno/socket-error.js';
 import type { SocketErrorDetails } from '../errno/socket-error.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Duration } from '../time/duration.js';
-import { HandleError, WOULD_BLOCK } from './socket-handle.js';
+import { HandleError, WOULD_BLOCK, recvCount } from './socket-handle.js';
 import type { SocketHandle, WouldBlock } from './socket-handle.js';
 import type { Timeval } from './sockopt.js';
 
@@ -381,8 +381,7 @@ export class RecvCall extends RetryCall<number> {
   }
 
   protected override attempt(): number | WouldBlock {
-    const r = this.file.handle.recv(this.#bufs, this.#flags);
-    return r === WOULD_BLOCK ? r : r.bytesRead;
+    return recvCount(this.file.handle, this.#bufs, this.#flags);
   }
 
   protected override settled(): void {

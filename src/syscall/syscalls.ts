@@ -43,7 +43,7 @@ import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
 import { ClosureCall, OpenFile, RecvCall, RetryQueue, toError } from './open-file.js';
 import type { WorkEnd } from './open-file.js';
-import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
+import { IN_PROGRESS, WOULD_BLOCK, raise, recvCount } from './socket-handle.js';
 import type { Endpoint, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
 import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
@@ -321,9 +321,9 @@ export class Syscalls {
       const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
       if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
         const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-        const r = h.recv(this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
+        const r = recvCount(h, this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
         this.#one[0] = NO_BYTES;
-        if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
+        if (r !== WOULD_BLOCK) return Promise.resolve(r);
         if (nonblock) raise('EAGAIN');
         // The waiting call's own list: the reused one is only for a synchronous attempt.
         if (file.rcvtimeo !== undefined) return recvBytesBlocking(this.#clock, syscall, file, [buf], flags);
