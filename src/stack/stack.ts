@@ -249,6 +249,10 @@ export class Stack {
     iface.link.setReceiver(undefined);
     iface.link.setRecycler?.(undefined);
     iface.link.setBatchEnd?.(undefined);
+    // Removed in the middle of a run of frames (by nothing today: user code
+    // never runs inside one): the run's end will not come from this link,
+    // so end it here, and calls it woke do not wait for ever.
+    this.#endBatch();
   }
 
   /** Adds "a.b.c.d/len" to an interface with its connected route (like `ip addr add`). */
@@ -470,7 +474,11 @@ export class Stack {
     const now = this.#batchNow;
     if (now === undefined) return;
     this.#batchNow = undefined;
-    this.#schedule(now);
+    try {
+      this.#schedule(now);
+    } finally {
+      this.#workEnded();
+    }
   };
 
   /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */
@@ -479,8 +487,47 @@ export class Stack {
     // bulk profiles): the frames of one batch arrive at one instant, and the
     // timer is re-armed against the same reading.
     const now = this.clock.now();
-    this.#receive(now, work, iface, frame);
-    this.#schedule(now);
+    try {
+      this.#receive(now, work, iface, frame);
+      this.#schedule(now);
+    } finally {
+      this.#workEnded();
+    }
+  }
+
+  // ---------------------------------------------------------------- work end (issue 9)
+
+  /** See onWorkEnd. */
+  #workEnd: (() => void)[] = [];
+
+  /**
+   * Issue 9: `fn` runs at the end of every unit of this stack's work (a run
+   * of frames from a link with batch ends, a lone frame, a timer's poll),
+   * once the frames are processed and the timer re-armed. The syscall layer
+   * retries there the blocked calls that the work woke (a read woken by
+   * the segment that brought its data), instead of from a microtask of
+   * their own: Linux's woken reader likewise runs once the softirq that
+   * woke it is done, not inside it. Only while `retryAtWorkEnd` said so.
+   */
+  onWorkEnd(fn: () => void): void {
+    this.#workEnd = [...this.#workEnd, fn];
+  }
+
+  /**
+   * True while the stack is processing (a frame, a timer's poll) and will
+   * call the onWorkEnd functions when done, so a call woken now may wait for
+   * that. Only on a real-time clock (lazy timers): on a simulated clock the
+   * woken calls keep their microtask, after every event of the same instant
+   * (ManualClock.advance, VirtualClock), so replays and simulations see the
+   * same order as before.
+   */
+  get retryAtWorkEnd(): boolean {
+    return this.#busy && this.#lazyTimers && this.#workEnd.length > 0;
+  }
+
+  #workEnded(): void {
+    const fns = this.#workEnd;
+    for (let i = 0; i < fns.length; i++) fns[i]!();
   }
 
   /** #run without the re-arming: `work`, `frame`, then every queued frame, all at `now`, busy meanwhile. */

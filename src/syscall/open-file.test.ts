@@ -85,8 +85,8 @@ class ScriptedHandle implements SocketHandle {
   setsockopt(): void {}
 }
 
-function setup() {
-  const sys = new Syscalls({ clock: new ManualClock() });
+function setup(workEnd?: { retryAtWorkEnd: boolean }) {
+  const sys = new Syscalls({ clock: new ManualClock(), ...(workEnd === undefined ? {} : { workEnd }) });
   const handles: ScriptedHandle[] = [];
   sys.registerProtocol({
     family: C.AF_INET,
@@ -258,5 +258,74 @@ describe('blocked calls without a timeout (RetryCall)', () => {
     await flush();
     clock.runUntilIdle();
     expect(await errnoOf(p.promise)).toBe('accept EAGAIN');
+  });
+});
+
+describe('woken calls retried at the end of the stack\'s work (issue 9)', () => {
+  it('a call woken inside the work waits for retryWoken(), then retries synchronously; one woken outside keeps its microtask', async () => {
+    const stack = { retryAtWorkEnd: false };
+    const { sys, handles } = setup(stack);
+    const fd = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const h = handles[0]!;
+    const buf = new Uint8Array(2);
+    const p = track(sys.read(fd, buf));
+    h.data.push(3, 4);
+    stack.retryAtWorkEnd = true;
+    h.wake();
+    stack.retryAtWorkEnd = false;
+    // No microtask: the retry waits for the end of the work...
+    await flush();
+    expect(h.recvCalls).toBe(1);
+    // ...and runs right there.
+    sys.retryWoken();
+    expect(h.recvCalls).toBe(2);
+    expect(Array.from(buf)).toEqual([3, 4]);
+    expect(await p.promise).toBe(2);
+    // A wake-up outside the stack's work (a user call): a microtask, and a work end meanwhile leaves it alone.
+    const q = track(sys.read(fd, buf));
+    h.data.push(5);
+    h.wake();
+    sys.retryWoken();
+    expect(h.recvCalls).toBe(3);
+    await flush();
+    expect(h.recvCalls).toBe(4);
+    expect(await q.promise).toBe(1);
+    expect(h.reentered).toBe(false);
+  });
+
+  it('work that a retry sets off, ending inside the retry pass, does not run a nested pass: its calls take a microtask', async () => {
+    const stack = { retryAtWorkEnd: false };
+    const { sys, handles } = setup(stack);
+    const a = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const b = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const c = sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    const [ha, hb, hc] = handles as [ScriptedHandle, ScriptedHandle, ScriptedHandle];
+    const order: string[] = [];
+    const pa = sys.read(a, new Uint8Array(1)).then((n) => order.push(`a${n}`));
+    const pb = sys.read(b, new Uint8Array(1)).then((n) => order.push(`b${n}`));
+    const pc = sys.read(c, new Uint8Array(1)).then((n) => order.push(`c${n}`));
+    // a's read, when retried, sets off work of the stack that wakes c and ends (a synchronous link).
+    const recvA = ha.recv.bind(ha);
+    ha.recv = (bufs) => {
+      const r = recvA(bufs);
+      stack.retryAtWorkEnd = true;
+      hc.data.push(3);
+      hc.wake();
+      stack.retryAtWorkEnd = false;
+      sys.retryWoken();
+      return r;
+    };
+    ha.data.push(1);
+    hb.data.push(2);
+    stack.retryAtWorkEnd = true;
+    ha.wake();
+    hb.wake();
+    stack.retryAtWorkEnd = false;
+    sys.retryWoken();
+    // a and b ran in this pass; c, woken during it, waits for its own.
+    expect([ha.recvCalls, hb.recvCalls, hc.recvCalls]).toEqual([2, 2, 1]);
+    await Promise.all([pa, pb, pc]);
+    expect(hc.recvCalls).toBe(2);
+    expect(order).toEqual(['a1', 'b1', 'c1']);
   });
 });

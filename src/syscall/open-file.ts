@@ -13,13 +13,14 @@
  *
  * Wake-ups arrive synchronously inside the handle's work (a segment being
  * processed), so neither kind touches the handle there: a woken call runs
- * its next attempt from a microtask, once the handle's work is done.
+ * its next attempt once the handle's work is done, at the end of the
+ * stack's work or from a microtask (RetryQueue).
  */
 import { SocketError } from '../errno/socket-error.js';
 import type { SocketErrorDetails } from '../errno/socket-error.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Duration } from '../time/duration.js';
-import { HandleError, WOULD_BLOCK } from './socket-handle.js';
+import { HandleError, WOULD_BLOCK, recvCount } from './socket-handle.js';
 import type { SocketHandle, WouldBlock } from './socket-handle.js';
 import type { Timeval } from './sockopt.js';
 
@@ -159,36 +160,79 @@ const SETTLED: Promise<void> = Promise.resolve();
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * Woken RetryCalls of one syscall layer, retried in wake-up order by one
- * microtask per batch (not a Promise per call): a segment that wakes a
- * reader and a writer costs one microtask.
+ * The stack under a syscall layer, as its RetryQueue sees it (issue 9):
+ * whether a call woken now may be retried at the end of the stack's
+ * current work (Stack.retryAtWorkEnd, Stack.onWorkEnd) rather than from a
+ * microtask.
+ */
+export interface WorkEnd {
+  /** True only when the work under way ends with a call of the queue's flush(). */
+  readonly retryAtWorkEnd: boolean;
+}
+
+/**
+ * Woken RetryCalls of one syscall layer, retried in wake-up order, as a
+ * batch (not a Promise per call): a segment that wakes a reader and a
+ * writer costs one retry pass.
+ *
+ * When the wake-up comes from the stack's own processing on a real-time
+ * clock (WorkEnd), the pass runs at the end of that work (flush()), where
+ * Linux's woken reader would run once the softirq is done: the segment
+ * has been processed and the timer re-armed, so the retry never runs
+ * inside the handle's work, and a request/response round trip saves the
+ * two microtasks (and their promises) of its two blocked reads. Any other
+ * wake-up (a user call, a simulated clock) takes one microtask per batch.
+ * Each syscall layer's queue is flushed only by its own stack: two stacks
+ * in one process never run each other's calls.
  */
 export class RetryQueue {
   /** The first #count slots; counted, not truncated (setting a length is a runtime call). */
   #queue: (RetryCall<unknown> | undefined)[] = [];
   #count = 0;
   #spare: (RetryCall<unknown> | undefined)[] = [];
+  /** The pending pass waits for flush() (the first call of the batch was woken inside the stack's work), not a microtask. */
+  #atWorkEnd = false;
+  /** A pass is running: calls woken meanwhile go to a microtask's pass. */
+  #running = false;
+  readonly #workEnd: WorkEnd | undefined;
   /** A settled RecvCall kept for the next blocked read of this layer (see RecvCall). */
   spareRecv: RecvCall | undefined = undefined;
 
-  add(call: RetryCall<unknown>): void {
-    this.#queue[this.#count++] = call;
-    if (this.#count === 1) void SETTLED.then(this.#run);
+  constructor(workEnd?: WorkEnd) {
+    this.#workEnd = workEnd;
   }
 
-  /** Calls woken while this runs (a retry's output may wake others) go to the next batch. */
+  add(call: RetryCall<unknown>): void {
+    this.#queue[this.#count++] = call;
+    if (this.#count !== 1) return;
+    if (!this.#running && this.#workEnd?.retryAtWorkEnd === true) this.#atWorkEnd = true;
+    else void SETTLED.then(this.#run);
+  }
+
+  /** The end of the stack's work: retries the calls it woke, now (calls waiting for a microtask keep waiting). */
+  flush(): void {
+    if (this.#atWorkEnd && !this.#running) this.#run();
+  }
+
+  /** Calls woken while this runs (a retry's output may wake others) go to the next batch, a microtask. */
   readonly #run = (): void => {
     const q = this.#queue;
     const n = this.#count;
     this.#queue = this.#spare;
     this.#count = 0;
-    for (let i = 0; i < n; i++) {
-      const call = q[i]!;
-      q[i] = undefined;
-      // retry() settles the caller's Promise and never throws (it catches the attempt's errors).
-      call.retry();
+    this.#atWorkEnd = false;
+    this.#running = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        const call = q[i]!;
+        q[i] = undefined;
+        // retry() settles the caller's Promise and never throws (it catches the attempt's errors).
+        call.retry();
+      }
+    } finally {
+      this.#running = false;
+      this.#spare = q;
     }
-    this.#spare = q;
   };
 }
 
@@ -256,7 +300,7 @@ export abstract class RetryCall<T> implements Waiter {
     this.#fail(new SocketError('EBADF', this.#syscall, this.#details));
   }
 
-  /** From the RetryQueue's microtask. */
+  /** From the RetryQueue's pass. */
   retry(): void {
     // Closed after the wake-up: the general loop's EBADF check before each attempt.
     if (this.file.closed) {
@@ -337,8 +381,7 @@ export class RecvCall extends RetryCall<number> {
   }
 
   protected override attempt(): number | WouldBlock {
-    const r = this.file.handle.recv(this.#bufs, this.#flags);
-    return r === WOULD_BLOCK ? r : r.bytesRead;
+    return recvCount(this.file.handle, this.#bufs, this.#flags);
   }
 
   protected override settled(): void {

@@ -131,6 +131,13 @@ export interface SocketHandle {
   send(data: readonly Uint8Array[], to: Endpoint | undefined, flags: number): number | WouldBlock;
   /** Fills `buffers` in order. Returns WOULD_BLOCK when nothing can be read yet. */
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock;
+  /**
+   * Optional (issue 9): `recv(buffers, flags).bytesRead` without the
+   * record, for read() and recv(), which report nothing else: a blocked
+   * read tries twice per request/response exchange, and each record was
+   * garbage. Same effects and errors as recv.
+   */
+  recvCount?(buffers: readonly Uint8Array[], flags: number): number | WouldBlock;
   /** SHUT_RD / SHUT_WR / SHUT_RDWR, already validated. */
   shutdown(how: number): void;
   /** The descriptor was closed: release everything (a stream handle may linger in the stack). */
@@ -158,4 +165,11 @@ export interface SocketHandle {
    */
   getsockopt(level: number, name: number): SockOptValue;
   setsockopt(level: number, name: number, value: SockOptValue): void;
+}
+
+/** `h.recv(buffers, flags)`'s byte count, through recvCount where the handle has it. */
+export function recvCount(h: SocketHandle, buffers: readonly Uint8Array[], flags: number): number | WouldBlock {
+  if (h.recvCount !== undefined) return h.recvCount(buffers, flags);
+  const r = h.recv(buffers, flags);
+  return r === WOULD_BLOCK ? r : r.bytesRead;
 }

@@ -27,6 +27,7 @@ import type { Ipv4Address } from '../wire/address.js';
 import { installTcp } from '../tcp/install-tcp.js';
 import type { TcpProtocol } from '../tcp/tcp-protocol.js';
 import type { TcpConfig } from '../tcp/config.js';
+import type { WorkEnd } from './open-file.js';
 import { Syscalls } from './syscalls.js';
 
 const IP_PROTOCOL_ICMP = 1;
@@ -44,6 +45,9 @@ export interface SyscallStack {
   setIcmpSocketHandler?(h: IcmpSocketHandler | undefined): void;
   ports<B = unknown>(n: number): PortAllocator<B>;
   wake(): void;
+  /** Optional (issue 9): woken blocked calls retry at the end of the stack's work (see Stack.onWorkEnd). */
+  readonly retryAtWorkEnd?: boolean;
+  onWorkEnd?(fn: () => void): void;
 }
 
 export interface StackSyscallsOptions {
@@ -143,10 +147,15 @@ export function createStackSyscalls(stack: SyscallStack, opts: StackSyscallsOpti
   } satisfies UdpHost;
   const udp = new UdpProtocol(host, { ports: stack.ports<UdpSocket>(IpProtocol.Udp) });
   stack.registerProtocol(udp);
-  const sysOpts: { clock: Clock; rlimitNofile?: number; firstFd?: number } = { clock: stack.clock };
+  const sysOpts: { clock: Clock; rlimitNofile?: number; firstFd?: number; workEnd?: WorkEnd } = { clock: stack.clock };
   if (opts.rlimitNofile !== undefined) sysOpts.rlimitNofile = opts.rlimitNofile;
   if (opts.firstFd !== undefined) sysOpts.firstFd = opts.firstFd;
+  // Only together: a layer told to wait for the work's end must be called there.
+  if (stack.onWorkEnd !== undefined && stack.retryAtWorkEnd !== undefined) sysOpts.workEnd = stack as WorkEnd;
   const sys = new Syscalls(sysOpts);
+  stack.onWorkEnd?.(() => {
+    sys.retryWoken();
+  });
   sys.registerProtocol(udp.factory());
   // Ping sockets: SOCK_DGRAM + IPPROTO_ICMP (UDP stays the SOCK_DGRAM default).
   // The UDP host serves as the ping host too (same output, clock, wake-up and address tests).

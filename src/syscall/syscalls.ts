@@ -42,7 +42,8 @@ import { pollLoop } from './poll.js';
 import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
 import { ClosureCall, OpenFile, RecvCall, RetryQueue, toError } from './open-file.js';
-import { IN_PROGRESS, WOULD_BLOCK, raise } from './socket-handle.js';
+import type { WorkEnd } from './open-file.js';
+import { IN_PROGRESS, WOULD_BLOCK, raise, recvCount } from './socket-handle.js';
 import type { Endpoint, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
 import { normaliseOptValue } from './sockopt.js';
 import type { SockOptKind, SockOptValue, Timeval } from './sockopt.js';
@@ -67,6 +68,12 @@ export interface SyscallsOptions {
   readonly rlimitNofile?: number;
   /** Lowest descriptor number. Default 3 (0..2 are stdio in a Unix process). */
   readonly firstFd?: number;
+  /**
+   * The stack whose work wakes this layer's blocked calls, when it calls
+   * `retryWoken()` at the end of that work (Stack.onWorkEnd): woken calls
+   * are then retried there rather than from a microtask (issue 9).
+   */
+  readonly workEnd?: WorkEnd;
 }
 
 const SOCK_TYPE_MASK = 0xf;
@@ -86,13 +93,14 @@ export class Syscalls {
   readonly #factories: ProtocolFactory[] = [];
   /** socket()'s factory per (domain, type, protocol) found so far; cleared when a protocol registers. */
   readonly #factoryOf = new Map<number, ProtocolFactory>();
-  /** Woken blocked calls of the fast path (RetryCall), retried in one microtask per batch. */
-  readonly #retries = new RetryQueue();
+  /** Woken blocked calls of the fast path (RetryCall), retried in one pass per batch (see RetryQueue). */
+  readonly #retries: RetryQueue;
   /** See #oneBuffer. */
   readonly #one: Uint8Array[] = [NO_BYTES];
 
   constructor(opts: SyscallsOptions) {
     this.#clock = opts.clock;
+    this.#retries = new RetryQueue(opts.workEnd);
     const tableOpts: { limit?: number; firstFd?: number } = {};
     if (opts.rlimitNofile !== undefined) tableOpts.limit = opts.rlimitNofile;
     if (opts.firstFd !== undefined) tableOpts.firstFd = opts.firstFd;
@@ -117,6 +125,14 @@ export class Syscalls {
   /** Open descriptors, ascending. */
   openFds(): number[] {
     return [...this.#fds.entries()].map(([fd]) => fd);
+  }
+
+  /**
+   * For the stack (Stack.onWorkEnd), not a BSD call: the end of the work
+   * that `workEnd.retryAtWorkEnd` reported; blocked calls it woke retry now.
+   */
+  retryWoken(): void {
+    this.#retries.flush();
   }
 
   /** The handle behind a descriptor (for adapters and the stack; not a BSD call). */
@@ -305,9 +321,9 @@ export class Syscalls {
       const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
       if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
         const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-        const r = h.recv(this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
+        const r = recvCount(h, this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
         this.#one[0] = NO_BYTES;
-        if (r !== WOULD_BLOCK) return Promise.resolve(r.bytesRead);
+        if (r !== WOULD_BLOCK) return Promise.resolve(r);
         if (nonblock) raise('EAGAIN');
         // The waiting call's own list: the reused one is only for a synchronous attempt.
         if (file.rcvtimeo !== undefined) return recvBytesBlocking(this.#clock, syscall, file, [buf], flags);

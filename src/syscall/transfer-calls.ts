@@ -17,7 +17,7 @@ import type { FdTable } from './fd-table.js';
 import type { OpenFile } from './open-file.js';
 import { toError } from './open-file.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
-import { WOULD_BLOCK, raise } from './socket-handle.js';
+import { WOULD_BLOCK, raise, recvCount } from './socket-handle.js';
 import type { RecvResult, SockAddr, SocketHandle, WouldBlock } from './socket-handle.js';
 
 /** The flags send calls accept; others are EINVAL. */
@@ -47,8 +47,7 @@ export function asyncCall<T>(syscall: string, details: SocketErrorDetails, body:
 export async function recvBytesBlocking(clock: Clock, syscall: string, file: OpenFile, bufs: readonly Uint8Array[], flags: number): Promise<number> {
   try {
     const h = file.handle;
-    const r = await blocking(clock, file, false, file.rcvtimeo, (last) => h.recv(bufs, last ? flags | C.MSG_DONTWAIT : flags));
-    return r.bytesRead;
+    return await blocking(clock, file, false, file.rcvtimeo, (last) => recvCount(h, bufs, last ? flags | C.MSG_DONTWAIT : flags));
   } catch (e) {
     throw toError(e, syscall, {});
   }

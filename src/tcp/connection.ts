@@ -38,6 +38,9 @@ export interface RecvOptions {
   readonly peek?: boolean;
 }
 
+/** recv()'s default options, shared: a `= {}` default was an object per read (issue 9). */
+const CONSUME: RecvOptions = Object.freeze({});
+
 export class TcpConnection {
   readonly #t: Tcb;
 
@@ -270,6 +273,8 @@ export class TcpConnection {
 
   /** Bytes an ordinary recv() can return now: recvAvailable less an out-of-band byte at the head (Linux tcp_poll's target++). */
   get recvReadable(): number {
+    // No urgent data (the usual case): no window record (issue 9, a read's garbage).
+    if (this.#t.urgState === 'none') return this.#t.rcvBuf.length;
     const w = this.#readWindow();
     return this.#t.rcvBuf.length - w.skip;
   }
@@ -361,9 +366,12 @@ export class TcpConnection {
    * RECEIVE (RFC 9293 3.10.3): copies up to dst.length bytes, consuming them
    * unless `peek`. Returns 0 at EOF or when nothing is there (check `eof`).
    */
-  recv(dst: Uint8Array, options: RecvOptions = {}): number {
+  recv(dst: Uint8Array, options: RecvOptions = CONSUME): number {
     const t = this.#t;
-    const { skip, limit } = this.#readWindow();
+    // #readWindow without its record when there is no urgent data (issue 9).
+    let skip = 0;
+    let limit = t.rcvBuf.length;
+    if (t.urgState !== 'none') ({ skip, limit } = this.#readWindow());
     const len = Math.min(dst.length, limit - skip);
     if (options.peek === true) return len > 0 ? t.rcvBuf.peek(dst.subarray(0, len), skip) : 0;
     const before = t.rcvWnd();

@@ -347,29 +347,37 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
   }
 
   recv(buffers: readonly Uint8Array[], flags: number): RecvResult | WouldBlock {
+    // MSG_OOB reports output flags; every other read is its byte count.
+    if ((flags & (C.MSG_OOB | C.MSG_ERRQUEUE)) === C.MSG_OOB && this.#listen === undefined) return this.#recvOob(buffers, flags);
+    const n = this.recvCount(buffers, flags);
+    return n === WOULD_BLOCK ? n : { bytesRead: n, from: undefined, flags: 0 };
+  }
+
+  /** recv() as its byte count (SocketHandle.recvCount): no record per read (issue 9). */
+  recvCount(buffers: readonly Uint8Array[], flags: number): number | WouldBlock {
     if ((flags & C.MSG_ERRQUEUE) !== 0) raise('EAGAIN');
     if (this.#listen !== undefined) raise('ENOTCONN');
-    if ((flags & C.MSG_OOB) !== 0) return this.#recvOob(buffers, flags);
+    if ((flags & C.MSG_OOB) !== 0) return this.#recvOob(buffers, flags).bytesRead;
     const entry = this.#entry;
-    const want = totalLength(buffers);
+    const want = buffers.length === 1 ? buffers[0]!.length : totalLength(buffers);
     if (entry === undefined) {
       // tcp_recvmsg on a never-connected socket.
       this.#takeError();
-      if ((this.#shutdown & RCV_SHUTDOWN) !== 0) return { bytesRead: 0, from: undefined, flags: 0 };
+      if ((this.#shutdown & RCV_SHUTDOWN) !== 0) return 0;
       raise('ENOTCONN');
     }
     const conn = entry.conn;
     conn.setOobInline(this.so.oobInline);
     // What an ordinary read may return: an out-of-band byte at the head does not count.
     const avail = conn.recvReadable;
-    if (want === 0) return { bytesRead: 0, from: undefined, flags: 0 };
+    if (want === 0) return 0;
     if (avail === 0) {
       // Only the out-of-band byte is there: an ordinary read steps over it (Linux
       // tcp_recvmsg; it stays readable with MSG_OOB) and waits for what follows.
       if (conn.recvAvailable > 0 && (flags & C.MSG_PEEK) === 0) conn.recv(new Uint8Array(0));
-      if (conn.eof) return { bytesRead: 0, from: undefined, flags: 0 };
+      if (conn.eof) return 0;
       this.#takeError();
-      if ((this.#shutdown & RCV_SHUTDOWN) !== 0 || conn.isClosed) return { bytesRead: 0, from: undefined, flags: 0 };
+      if ((this.#shutdown & RCV_SHUTDOWN) !== 0 || conn.isClosed) return 0;
       return WOULD_BLOCK;
     }
     // SO_RCVLOWAT (Linux sock_rcvlowat, tcp_recvmsg): a blocking read waits for
@@ -392,7 +400,7 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
         b.set(tmp.subarray(at, at + n));
         at += n;
       }
-      return { bytesRead: got, from: undefined, flags: 0 };
+      return got;
     }
     if ((flags & C.MSG_TRUNC) !== 0) {
       // Linux tcp_recvmsg: MSG_TRUNC discards the bytes instead of copying them.
@@ -408,7 +416,7 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
     }
     // Reading may open the window: let the window update go now.
     this.#owner.kickAfterRead(entry);
-    return { bytesRead: got, from: undefined, flags: 0 };
+    return got;
   }
 
   /** Nothing more will arrive to read: end of stream, an error, a shutdown or a dead connection. */
