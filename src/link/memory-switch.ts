@@ -56,6 +56,14 @@ export interface MemoryNetworkOptions extends Partial<MemoryImpairments> {
   readonly rng?: SeededRng;
   /** Largest payload (IP packet) of a frame, excluding the 14-byte Ethernet header. Default 1500, at most 65535. */
   readonly mtu?: number;
+  /**
+   * Whether the stacks may treat the wire as trusted (skip computing and
+   * verifying checksums, as Linux does on loopback) while no port corrupts
+   * frames. Default true. False declares it an ordinary wire, like a NIC
+   * without checksum offload: every stack on it computes and verifies every
+   * checksum, whatever its `checksums` option.
+   */
+  readonly trusted?: boolean;
 }
 
 export interface MemoryAttachOptions {
@@ -123,11 +131,13 @@ export class Switch {
     if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
       throw new RangeError(`MemoryNetwork: mtu must be a whole number in [${MIN_MTU}, ${MAX_MTU}]: ${mtu}`);
     }
-    const { clock: _clock, seed: _seed, rng: _rng, mtu: _mtu, ...impairments } = options;
+    const { clock: _clock, seed: _seed, rng: _rng, mtu: _mtu, trusted: declared, ...impairments } = options;
     checkImpairments(impairments);
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.#batchDue = this.clock instanceof SystemClock;
     this.mtu = mtu;
+    this.#declaredTrusted = declared ?? true;
+    this.#trusted = this.#declaredTrusted;
     this.defaults = { ...DEFAULT_IMPAIRMENTS, ...mergeImpairments({}, impairments) };
     this.#root = options.rng ?? new SeededRng(options.seed ?? 0);
     this.#macRng = this.#root.fork('mac');
@@ -167,8 +177,10 @@ export class Switch {
     }
   }
 
-  /** Whether no open port corrupts; cached because a stack may ask per packet. */
-  #trusted = true;
+  /** MemoryNetworkOptions.trusted. */
+  readonly #declaredTrusted: boolean;
+  /** Declared trusted and no open port corrupts; cached because a stack may ask per packet. */
+  #trusted: boolean;
 
   trusted(): boolean {
     return this.#trusted;
@@ -176,7 +188,7 @@ export class Switch {
 
   /** Recomputes the cached effective impairments after any change to defaults, overrides or ports. */
   refresh(): void {
-    let trusted = true;
+    let trusted = this.#declaredTrusted;
     for (const p of this.ports) {
       const e = { ...this.defaults, ...p.overrides };
       p.effective = e;

@@ -499,6 +499,16 @@ describe('MemoryNetwork: impairments', () => {
     expect(new MemoryNetwork({ clock: new ManualClock(), corrupt: 0.1 }).attach().trusted).toBe(false);
   });
 
+  it('is never trusted when declared untrusted, corruption or not', () => {
+    const network = new MemoryNetwork({ clock: new ManualClock(), trusted: false });
+    const a = network.attach();
+    expect(a.trusted).toBe(false);
+    a.setImpairments({ corrupt: 0.01 });
+    a.setImpairments({ corrupt: 0 });
+    expect(a.trusted).toBe(false);
+    expect(network.attach().trusted).toBe(false);
+  });
+
   it('applies per-link impairments to frames that link sends', () => {
     const { clock, network } = net({ latency: ms(1) });
     const a = network.attach({ impairments: { latency: ms(7) } });

@@ -165,8 +165,8 @@ describe('Stack', () => {
   });
 
   it('drops and counts malformed frames without throwing, and answers unknown protocols', async () => {
-    // A corruption probability above zero makes the links untrusted, so checksums are verified.
-    const { clock, a, b, la } = lan(7, { corrupt: 1e-12 });
+    // A wire declared untrusted: checksums are computed and verified.
+    const { clock, a, b, la } = lan(7, { trusted: false });
     const warm = a.ping('10.0.0.2');
     await settle(clock, Duration.fromMillis(20));
     expect((await warm).received).toBe(1);

@@ -80,6 +80,10 @@ export interface StackOptions {
    * 'auto' (default): transports skip checksums on trusted links (loopback,
    * uncorruptible memory wires), like Linux on lo. 'always': compute them
    * everywhere, e.g. so a pcap of a trusted link shows valid checksums.
+   * Received checksums are verified on every link that is not trusted, in
+   * both modes: on a trusted link the sender may have skipped them. For a
+   * memory wire computed and verified at both ends, declare it untrusted
+   * (`new MemoryNetwork({ trusted: false })`).
    */
   readonly checksums?: 'always' | 'auto';
   /** Act as a router between interfaces (RFC 1812). Default false. */
