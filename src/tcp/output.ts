@@ -3,9 +3,10 @@
  * keepalive, TIME-WAIT) and choosing the next segment to send (SYN, data,
  * retransmission, FIN, pure ACK, probes, RST), one per call.
  *
- * Data segments carry views of the send RingBuffer (at most two, when the
- * range wraps), never copies: the stack copies them once into the packet.
+ * Data segments name a range of the send RingBuffer's store, never a copy:
+ * the stack copies it once into the packet.
  */
+import { copyFromStore } from '../storage/ring-buffer.js';
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { maxSackBlocks } from '../wire/tcp-options.js';
@@ -23,29 +24,37 @@ import { enterRecovery, rackContext } from './ack-processing.js';
 import { tcpTsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
-/** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
 /**
  * A segment to send. The record, its header and the header's options are
- * reused for the next segment of any connection (issue 9; tcb.ts OUT_HEADER),
- * and the payload views are valid until then too: the owner emits it at once
- * and keeps nothing.
+ * reused for the next segment of any connection (issue 9; tcb.ts OUT_HEADER).
+ * The payload is a range of the send buffer's store, `payloadLength` bytes
+ * from `payloadStart`, wrapping at the store's end (copySegmentPayload): no
+ * view per segment (issue 9). Both are valid until the next call on the
+ * connection: the owner emits the segment at once and keeps nothing.
  */
 export interface TcpSegmentOut {
   readonly header: TcpHeaderRepr;
-  readonly payload: readonly Uint8Array[];
+  readonly payloadStore: Uint8Array;
+  readonly payloadStart: number;
   readonly payloadLength: number;
 }
 
-const NO_PAYLOAD: readonly Uint8Array[] = Object.freeze([]);
+const NO_STORE = new Uint8Array(0);
 
-function bare(t: Tcb, header: TcpHeaderRepr): TcpSegmentOut {
-  return segmentOut(t, header, NO_PAYLOAD, 0);
+/** Copies the segment's payload to dst[at..]: the sender's one copy of the bytes. */
+export function copySegmentPayload(seg: TcpSegmentOut, dst: Uint8Array, at: number): void {
+  if (seg.payloadLength > 0) copyFromStore(seg.payloadStore, seg.payloadStart, seg.payloadLength, dst, at);
 }
 
-function segmentOut(t: Tcb, header: TcpHeaderRepr, payload: readonly Uint8Array[], payloadLength: number): TcpSegmentOut {
+function bare(t: Tcb, header: TcpHeaderRepr): TcpSegmentOut {
+  return segmentOut(t, header, NO_STORE, 0, 0);
+}
+
+function segmentOut(t: Tcb, header: TcpHeaderRepr, store: Uint8Array, start: number, payloadLength: number): TcpSegmentOut {
   const out = t.segmentOut;
   out.header = header;
-  out.payload = payload;
+  out.payloadStore = store;
+  out.payloadStart = start;
   out.payloadLength = payloadLength;
   return out;
 }
@@ -202,10 +211,10 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
 
 /** The next segment due now, or undefined when there is nothing to send. */
 export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
-  // The reused record lets go of the last segment's payload views: a drain
-  // ends with a call that returns nothing, and no idle connection's released
-  // send store may stay alive through them.
-  t.segmentOut.payload = NO_PAYLOAD;
+  // The reused record lets go of the last segment's store: a drain ends with
+  // a call that returns nothing, and no idle connection's released send
+  // store may stay alive through it.
+  t.segmentOut.payloadStore = NO_STORE;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
@@ -504,8 +513,8 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (!retransmit && !probe) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
-  const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
-  return segmentOut(t, header, payload, len);
+  if (len === 0) return segmentOut(t, header, NO_STORE, 0, 0);
+  return segmentOut(t, header, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -505,7 +505,7 @@ export class Tcb {
   }
 
   /** output.ts's segment record, shared like outHeader's (see TcpSegmentOut). */
-  get segmentOut(): { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } {
+  get segmentOut(): MutableSegmentOut {
     return SEGMENT_OUT;
   }
 
@@ -612,11 +612,14 @@ type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } 
  */
 const OUT_HEADER: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
 const OUT_OPTIONS = new TcpOptionsScratch();
-const SEGMENT_OUT: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
-  header: OUT_HEADER,
-  payload: [],
-  payloadLength: 0,
-};
+/** output.ts's TcpSegmentOut, writable. */
+interface MutableSegmentOut {
+  header: TcpHeaderRepr;
+  payloadStore: Uint8Array;
+  payloadStart: number;
+  payloadLength: number;
+}
+const SEGMENT_OUT: MutableSegmentOut = { header: OUT_HEADER, payloadStore: new Uint8Array(0), payloadStart: 0, payloadLength: 0 };
 
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };

@@ -10,6 +10,7 @@
  */
 import type { IpRoute, IpSendStatus, IpSender } from '../stack/transport.js';
 import type { CounterCell } from '../stats/counters.js';
+import { copyFromStore } from '../storage/ring-buffer.js';
 import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
@@ -24,8 +25,8 @@ import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpHost } from './tcp-host.js';
 import { pmtuMode } from './tcp-icmp-error.js';
 
-/** An empty payload, shared. */
-export const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
+/** The store of an empty payload, shared. */
+const NO_STORE = new Uint8Array(0);
 
 /** The IpSendRequest fields a TCP segment sets, writable (see #txRequest). */
 interface TxRequest {
@@ -85,7 +86,7 @@ export class TcpTransmitter {
     this.#txDepth++;
     let status: IpSendStatus;
     try {
-      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, seg.payload, len));
+      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, seg.payloadStore, seg.payloadStart, len));
     } finally {
       this.#txDepth--;
     }
@@ -114,21 +115,24 @@ export class TcpTransmitter {
   // (before returning), so one bound function and these fields replace a
   // closure per segment.
   #fillHeader: TcpHeaderRepr | undefined;
-  #fillPayload: readonly Uint8Array[] = NO_CHUNKS;
+  #fillStore: Uint8Array = NO_STORE;
+  #fillStart = 0;
   #fillLen = 0;
   readonly #fillPending = (buf: Uint8Array, route: IpRoute): void => {
     const h = this.#fillHeader;
     if (h === undefined) throw new Error('tcp: fill called outside ip.send');
-    const payload = this.#fillPayload;
+    const store = this.#fillStore;
     this.#fillHeader = undefined;
-    this.#fillPayload = NO_CHUNKS;
+    this.#fillStore = NO_STORE;
     // The route carries src and dst: it is the pseudo-header as it stands.
-    this.#fill(buf, h, payload, this.#fillLen, route.checksum ? route : undefined);
+    this.#fill(buf, h, store, this.#fillStart, this.#fillLen, route.checksum ? route : undefined);
   };
 
-  prepareFill(h: TcpHeaderRepr, payload: readonly Uint8Array[], len: number): (buf: Uint8Array, route: IpRoute) => void {
+  /** `len` payload bytes from store[start..], wrapping at its end (TcpSegmentOut). */
+  prepareFill(h: TcpHeaderRepr, store: Uint8Array, start: number, len: number): (buf: Uint8Array, route: IpRoute) => void {
     this.#fillHeader = h;
-    this.#fillPayload = payload;
+    this.#fillStore = store;
+    this.#fillStart = start;
     this.#fillLen = len;
     return this.#fillPending;
   }
@@ -136,18 +140,13 @@ export class TcpTransmitter {
   #fill(
     buf: Uint8Array,
     h: TcpHeaderRepr,
-    payload: readonly Uint8Array[],
+    store: Uint8Array,
+    start: number,
     len: number,
     pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
   ): void {
     const hlen = emitTcpHeader(h, buf, len, pseudo);
-    let at = hlen;
-    // An index loop: for-of allocated an iterator per segment here (issue 9).
-    for (let i = 0; i < payload.length; i++) {
-      const p = payload[i]!;
-      buf.set(p, at);
-      at += p.length;
-    }
+    if (len > 0) copyFromStore(store, start, len, buf, hlen);
     if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
   }
 
@@ -170,7 +169,7 @@ export class TcpTransmitter {
         dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
       },
       hlen,
-      this.prepareFill(h, NO_CHUNKS, 0),
+      this.prepareFill(h, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
     else this.#host.stats.increment(TcpCounter.SendErrors);
@@ -185,7 +184,7 @@ export class TcpTransmitter {
       now,
       { dst: ipSrc, src: ipDst, protocol: IpProtocol.Tcp, ttl: this.#host.defaultTtl ?? IPV4_DEFAULT_TTL },
       hlen,
-      this.prepareFill(h, NO_CHUNKS, 0),
+      this.prepareFill(h, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued') {
       this.#outSegs.n++;
