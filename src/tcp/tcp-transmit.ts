@@ -86,7 +86,7 @@ export class TcpTransmitter {
     this.#txDepth++;
     let status: IpSendStatus;
     try {
-      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, seg.payloadStore, seg.payloadStart, len));
+      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, hlen, seg.payloadStore, seg.payloadStart, len));
     } finally {
       this.#txDepth--;
     }
@@ -115,6 +115,7 @@ export class TcpTransmitter {
   // (before returning), so one bound function and these fields replace a
   // closure per segment.
   #fillHeader: TcpHeaderRepr | undefined;
+  #fillHeaderLen = 0;
   #fillStore: Uint8Array = NO_STORE;
   #fillStart = 0;
   #fillLen = 0;
@@ -125,12 +126,13 @@ export class TcpTransmitter {
     this.#fillHeader = undefined;
     this.#fillStore = NO_STORE;
     // The route carries src and dst: it is the pseudo-header as it stands.
-    this.#fill(buf, h, store, this.#fillStart, this.#fillLen, route.checksum ? route : undefined);
+    this.#fill(buf, h, this.#fillHeaderLen, store, this.#fillStart, this.#fillLen, route.checksum ? route : undefined);
   };
 
-  /** `len` payload bytes from store[start..], wrapping at its end (TcpSegmentOut). */
-  prepareFill(h: TcpHeaderRepr, store: Uint8Array, start: number, len: number): (buf: Uint8Array, route: IpRoute) => void {
+  /** `h`, of tcpHeaderLen(h) `hlen`, and `len` payload bytes from store[start..], wrapping at its end (TcpSegmentOut). */
+  prepareFill(h: TcpHeaderRepr, hlen: number, store: Uint8Array, start: number, len: number): (buf: Uint8Array, route: IpRoute) => void {
     this.#fillHeader = h;
+    this.#fillHeaderLen = hlen;
     this.#fillStore = store;
     this.#fillStart = start;
     this.#fillLen = len;
@@ -140,12 +142,13 @@ export class TcpTransmitter {
   #fill(
     buf: Uint8Array,
     h: TcpHeaderRepr,
+    headerLen: number,
     store: Uint8Array,
     start: number,
     len: number,
     pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
   ): void {
-    const hlen = emitTcpHeader(h, buf, len, pseudo);
+    const hlen = emitTcpHeader(h, buf, len, pseudo, headerLen);
     if (len > 0) copyFromStore(store, start, len, buf, hlen);
     if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
   }
@@ -169,7 +172,7 @@ export class TcpTransmitter {
         dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
       },
       hlen,
-      this.prepareFill(h, NO_STORE, 0, 0),
+      this.prepareFill(h, hlen, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
     else this.#host.stats.increment(TcpCounter.SendErrors);
@@ -184,7 +187,7 @@ export class TcpTransmitter {
       now,
       { dst: ipSrc, src: ipDst, protocol: IpProtocol.Tcp, ttl: this.#host.defaultTtl ?? IPV4_DEFAULT_TTL },
       hlen,
-      this.prepareFill(h, NO_STORE, 0, 0),
+      this.prepareFill(h, hlen, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued') {
       this.#outSegs.n++;
