@@ -6,7 +6,7 @@
  */
 import { ipv4 } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { copyTcpRepr, emitTcp, formatTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
+import { copyTcpRepr, emitTcp, formatTcp, parseTcp, tcpBufferLen, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
@@ -109,7 +109,11 @@ export class Host {
   flush(now: Instant): number {
     let n = 0;
     for (const c of this.conns.values()) {
-      n += c.output(now, (out) => this.net.send(this, c.remote.addr, out.header, [toRepr(out).payload]));
+      n += c.output(now, (out) => {
+        // The transmitter sizes the packet with headerLength: every harness run checks it.
+        if (out.headerLength !== tcpHeaderLen(out.header)) throw new Error(`headerLength ${out.headerLength}, options take ${tcpHeaderLen(out.header)}`);
+        this.net.send(this, c.remote.addr, out.header, [toRepr(out).payload]);
+      });
       // TcpProtocol asks pollAt(true) right after a drain, skipping a planning
       // pass: every harness run checks that this changes nothing.
       const drained = c.pollAt(true);

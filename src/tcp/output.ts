@@ -7,7 +7,7 @@
  * the stack copies it once into the packet.
  */
 import { copyFromStore } from '../storage/ring-buffer.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { maxSackBlocks } from '../wire/tcp-options.js';
 import { durationMin, durationMul } from '../time/duration.js';
@@ -34,6 +34,8 @@ import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeT
  */
 export interface TcpSegmentOut {
   readonly header: TcpHeaderRepr;
+  /** tcpHeaderLen(header), options included. */
+  readonly headerLength: number;
   readonly payloadStore: Uint8Array;
   readonly payloadStart: number;
   readonly payloadLength: number;
@@ -46,13 +48,15 @@ export function copySegmentPayload(seg: TcpSegmentOut, dst: Uint8Array, at: numb
   if (seg.payloadLength > 0) copyFromStore(seg.payloadStore, seg.payloadStart, seg.payloadLength, dst, at);
 }
 
-function bare(t: Tcb, header: TcpHeaderRepr): TcpSegmentOut {
-  return segmentOut(t, header, NO_STORE, 0, 0);
+/** A segment without data; `headerLength` for a header outHeader() made: t.outHeaderLength. */
+function bare(t: Tcb, header: TcpHeaderRepr, headerLength = tcpHeaderLen(header)): TcpSegmentOut {
+  return segmentOut(t, header, headerLength, NO_STORE, 0, 0);
 }
 
-function segmentOut(t: Tcb, header: TcpHeaderRepr, store: Uint8Array, start: number, payloadLength: number): TcpSegmentOut {
+function segmentOut(t: Tcb, header: TcpHeaderRepr, headerLength: number, store: Uint8Array, start: number, payloadLength: number): TcpSegmentOut {
   const out = t.segmentOut;
   out.header = header;
+  out.headerLength = headerLength;
   out.payloadStore = store;
   out.payloadStart = start;
   out.payloadLength = payloadLength;
@@ -229,7 +233,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     case TcpState.SYN_SENT:
     case TcpState.SYN_RECEIVED:
       if (t.synDue) return synSegment(t, now);
-      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t, t.outHeader(now, t.sndNxt, TcpFlag.ACK));
+      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t, t.outHeader(now, t.sndNxt, TcpFlag.ACK), t.outHeaderLength);
       return undefined;
     default:
       break;
@@ -245,7 +249,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // SEG.SEQ of a pure ACK is the highest sequence sent, not a rewound SND.NXT: an
   // older one would be unacceptable to the peer, which then ignores the ACK
   // field (two rewound senders would ACK each other forever; Linux does the same).
-  if (t.ackNow) return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
+  if (t.ackNow) return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK), t.outHeaderLength);
   if (t.extraAcks > 0) {
     // TIME-WAIT answers each retransmitted FIN with one ACK (ackNow above) and
     // no burst extras: drop them here, or nextDeadline would keep reporting
@@ -253,7 +257,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     if (t.state === TcpState.TIME_WAIT) t.extraAcks = 0;
     else {
       t.extraAcks--;
-      return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
+      return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK), t.outHeaderLength);
     }
   }
   // After any owed ACK: a probe's old sequence number makes the peer ignore
@@ -262,7 +266,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     t.probeDue = false;
     // Linux's probe (tcp_xmit_probe_skb): an old sequence number makes the
     // peer answer with an ACK carrying its current window.
-    return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK));
+    return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK), t.outHeaderLength);
   }
   return undefined;
 }
@@ -513,8 +517,8 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (!retransmit && !probe) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
-  if (len === 0) return segmentOut(t, header, NO_STORE, 0, 0);
-  return segmentOut(t, header, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
+  if (len === 0) return segmentOut(t, header, t.outHeaderLength, NO_STORE, 0, 0);
+  return segmentOut(t, header, t.outHeaderLength, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -67,7 +67,7 @@ export class TcpTransmitter {
       if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
     }
     if ((h.flags & TcpFlag.RST) !== 0) this.#host.stats.increment(TcpCounter.OutRsts);
-    const hlen = tcpHeaderLen(h);
+    const hlen = seg.headerLength;
     const local = entry.conn.local;
     const remote = entry.conn.remote;
     // One request record for every segment (issue 9): ip.send reads it during
