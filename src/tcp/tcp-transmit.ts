@@ -15,7 +15,7 @@ import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, emitTcpHeader, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, emitTcpHeader, finishTcpChecksum, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import type { TcpSegmentOut } from './connection.js';
 import { resetFor } from './listener.js';
@@ -24,6 +24,9 @@ import { TcpCounter } from './tcp-counters.js';
 import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpHost } from './tcp-host.js';
 import { pmtuMode } from './tcp-icmp-error.js';
+
+/** Payloads from this length on are summed from the send buffer's view (#fill): a full segment. */
+const LONG_PAYLOAD = 512;
 
 /** The store of an empty payload, shared. */
 const NO_STORE = new Uint8Array(0);
@@ -149,6 +152,22 @@ export class TcpTransmitter {
     pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
   ): void {
     const hlen = emitTcpHeader(h, buf, len, pseudo, headerLen);
+    if (pseudo !== undefined && len >= LONG_PAYLOAD) {
+      // One view of the send buffer serves both the copy into the frame and
+      // the payload's sum, which then needs no view of the frame (issue 9: a
+      // view per segment less).
+      const first = Math.min(len, store.length - start);
+      const view = store.subarray(start, start + first);
+      buf.set(view, hlen);
+      if (first === len) {
+        finishTcpChecksum(buf, view);
+        return;
+      }
+      const rest = store.subarray(0, len - first);
+      buf.set(rest, hlen + first);
+      finishTcpChecksum(buf, [view, rest]);
+      return;
+    }
     if (len > 0) copyFromStore(store, start, len, buf, hlen);
     if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
   }
