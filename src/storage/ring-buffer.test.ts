@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RingBuffer } from './ring-buffer.js';
+import { RingBuffer, copyFromStore } from './ring-buffer.js';
 import { BufferPool } from './buffer-pool.js';
 import { SeededRng } from '../random/rng.js';
 
@@ -165,6 +165,74 @@ describe('RingBuffer lazy allocation', () => {
     ring.resize(128);
     expect(ring.allocatedBytes).toBe(0);
     expect(ring.capacity).toBe(128);
+  });
+});
+
+describe('RingBuffer store ranges (storeIndex, copyFromStore)', () => {
+  /** The contents [offset, offset + n) copied out through the store, at dst[at..]. */
+  function viaStore(ring: RingBuffer, offset: number, n: number, at = 3): number[] {
+    const dst = new Uint8Array(at + n + 2).fill(0xee);
+    copyFromStore(ring.store, ring.storeIndex(offset), n, dst, at);
+    // Nothing outside dst[at, at + n) is touched.
+    expect([...dst.subarray(0, at), ...dst.subarray(at + n)].every((b) => b === 0xee)).toBe(true);
+    return [...dst.subarray(at, at + n)];
+  }
+
+  it('copies short and long ranges, contiguous and wrapped, like peek', () => {
+    const ring = new RingBuffer(100);
+    ring.write(seq(0, 90));
+    ring.consume(70); // head at 70: contents 70..89
+    ring.write(seq(90, 60)); // indices 90..99 then 0..49: wraps
+    expect(ring.length).toBe(80);
+    for (const [offset, n] of [
+      [0, 1], // short, contiguous
+      [0, 20], // short, to the last index before the end
+      [5, 20], // short, wrapped
+      [0, 30], // 30 <= SMALL_COPY, wrapped
+      [0, 80], // long, wrapped
+      [30, 50], // long, wholly past the wrap
+      [2, 40], // long, wrapped, odd start
+    ] as const) {
+      const want = new Uint8Array(n);
+      expect(ring.peek(want, offset)).toBe(n);
+      expect(viaStore(ring, offset, n), `offset ${offset} n ${n}`).toEqual([...want]);
+    }
+  });
+
+  it('storeIndex is where the byte lies, 0 for an empty store, and throws past the contents', () => {
+    const ring = new RingBuffer(8);
+    expect(ring.store).toHaveLength(0);
+    expect(ring.storeIndex(0)).toBe(0);
+    ring.write(seq(0, 7));
+    ring.consume(6); // head at 6
+    ring.write(seq(20, 3)); // indices 7, 0, 1
+    expect(ring.store).toHaveLength(8);
+    expect(ring.storeIndex(0)).toBe(6);
+    expect(ring.storeIndex(2)).toBe(0);
+    expect(ring.storeIndex(4)).toBe(2); // offset === length: the empty range at the end
+    expect(ring.store[ring.storeIndex(3)]).toBe(22);
+    expect(() => ring.storeIndex(5)).toThrow(RangeError);
+    expect(() => ring.storeIndex(-1)).toThrow(RangeError);
+  });
+
+  it('agrees with peek over seeded random writes, consumes and resizes', () => {
+    const rng = new SeededRng(99);
+    const ring = new RingBuffer(300, { minStore: 16 });
+    let next = 0;
+    for (let step = 0; step < 2000; step++) {
+      const op = rng.nextInt(10);
+      if (op < 4) ring.write(seq(next, rng.nextInt(120)));
+      else if (op < 7) ring.consume(rng.nextInt(ring.length + 1));
+      else if (op === 7 && rng.nextInt(4) === 0) ring.resize(Math.max(ring.extent, 100 + rng.nextInt(400)));
+      else if (ring.length > 0) {
+        const offset = rng.nextInt(ring.length);
+        const n = 1 + rng.nextInt(ring.length - offset);
+        const want = new Uint8Array(n);
+        ring.peek(want, offset);
+        expect(viaStore(ring, offset, n, rng.nextInt(4))).toEqual([...want]);
+      }
+      next = (next + 7) & 0xff;
+    }
   });
 });
 

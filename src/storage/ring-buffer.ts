@@ -255,6 +255,32 @@ export class RingBuffer {
   }
 
   /**
+   * The backing store, for a sender that copies a range of the contents out
+   * itself (storeIndex, copyFromStore) instead of through views (issue 9: a
+   * subarray per segment was a third of a bulk transfer's garbage). An empty
+   * array while none is held. Valid until the next write/consume/resize/release.
+   */
+  get store(): Uint8Array {
+    return this.#storage ?? NO_BYTES;
+  }
+
+  /**
+   * Where contents byte `offset` lies in `store`: a range of n bytes from
+   * there wraps at the store's end (copyFromStore copies it). `offset` may
+   * equal `length` (an empty range).
+   */
+  storeIndex(offset: number): number {
+    checkCount('offset', offset);
+    if (offset > this.#length) {
+      throw new RangeError(`RingBuffer.storeIndex: offset ${offset} is past the contents (${this.#length} bytes)`);
+    }
+    const storage = this.#storage;
+    if (storage === undefined) return 0;
+    const start = this.#head + offset;
+    return start >= storage.length ? start - storage.length : start;
+  }
+
+  /**
    * Parks `src` at `offset` bytes past the end of the contents without
    * making it readable: out-of-order TCP data whose position the Assembler
    * tracks. Copies what fits inside the capacity and returns that count
@@ -377,6 +403,23 @@ export class RingBuffer {
     storage.set(first === src.length ? src : src.subarray(0, first), start);
     if (first < n) storage.set(src.subarray(first, n), 0);
   }
+}
+
+/**
+ * Copies `n` bytes of a ring range, store[start..] wrapping at the store's
+ * end (RingBuffer.store, storeIndex), to dst[at..]: the send path's one
+ * copy, from the send buffer into the frame. Short ranges (a request or
+ * response byte) go byte by byte, as in peek (issue 9).
+ */
+export function copyFromStore(store: Uint8Array, start: number, n: number, dst: Uint8Array, at: number): void {
+  const first = Math.min(n, store.length - start);
+  if (n <= SMALL_COPY) {
+    for (let i = 0; i < first; i++) dst[at + i] = store[start + i]!;
+    for (let i = first; i < n; i++) dst[at + i] = store[i - first]!;
+    return;
+  }
+  dst.set(store.subarray(start, start + first), at);
+  if (first < n) dst.set(store.subarray(0, n - first), at + first);
 }
 
 function checkCount(name: string, n: number): void {

@@ -6,7 +6,7 @@
  */
 import { ipv4 } from '../wire/address.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { copyTcpRepr, emitTcp, formatTcp, parseTcp, tcpBufferLen } from '../wire/tcp.js';
+import { copyTcpRepr, emitTcp, formatTcp, parseTcp, tcpBufferLen, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
@@ -15,6 +15,7 @@ import type { TcpConfig } from './config.js';
 import { TcpConnection } from './connection.js';
 import type { TcpSegmentOut } from './connection.js';
 import { TcpListener, resetFor } from './listener.js';
+import { copySegmentPayload } from './output.js';
 import { TcpState } from './state.js';
 import { SeededRng } from '../random/rng.js';
 
@@ -50,11 +51,7 @@ interface InFlight {
 
 export function toRepr(out: TcpSegmentOut): TcpRepr {
   const payload = new Uint8Array(out.payloadLength);
-  let o = 0;
-  for (const p of out.payload) {
-    payload.set(p, o);
-    o += p.length;
-  }
+  copySegmentPayload(out, payload, 0);
   return { ...out.header, payload };
 }
 
@@ -112,7 +109,11 @@ export class Host {
   flush(now: Instant): number {
     let n = 0;
     for (const c of this.conns.values()) {
-      n += c.output(now, (out) => this.net.send(this, c.remote.addr, out.header, out.payload));
+      n += c.output(now, (out) => {
+        // The transmitter sizes the packet with headerLength: every harness run checks it.
+        if (out.headerLength !== tcpHeaderLen(out.header)) throw new Error(`headerLength ${out.headerLength}, options take ${tcpHeaderLen(out.header)}`);
+        this.net.send(this, c.remote.addr, out.header, [toRepr(out).payload]);
+      });
       // TcpProtocol asks pollAt(true) right after a drain, skipping a planning
       // pass: every harness run checks that this changes nothing.
       const drained = c.pollAt(true);

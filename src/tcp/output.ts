@@ -3,10 +3,11 @@
  * keepalive, TIME-WAIT) and choosing the next segment to send (SYN, data,
  * retransmission, FIN, pure ACK, probes, RST), one per call.
  *
- * Data segments carry views of the send RingBuffer (at most two, when the
- * range wraps), never copies: the stack copies them once into the packet.
+ * Data segments name a range of the send RingBuffer's store, never a copy:
+ * the stack copies it once into the packet.
  */
-import { TcpFlag } from '../wire/tcp.js';
+import { copyFromStore } from '../storage/ring-buffer.js';
+import { TcpFlag, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { maxSackBlocks } from '../wire/tcp-options.js';
 import { durationMin, durationMul } from '../time/duration.js';
@@ -23,29 +24,41 @@ import { enterRecovery, rackContext } from './ack-processing.js';
 import { tcpTsoSegs } from './tso.js';
 import { armLossProbe, lossProbeRange, lossProbeReset, lossProbeSent, lossProbeTimeout, sendsData } from './tlp.js';
 
-/** One segment to send: the header fields, and the payload as views valid until the next call on the connection. */
 /**
  * A segment to send. The record, its header and the header's options are
- * reused for the next segment of any connection (issue 9; tcb.ts OUT_HEADER),
- * and the payload views are valid until then too: the owner emits it at once
- * and keeps nothing.
+ * reused for the next segment of any connection (issue 9; tcb.ts OUT_HEADER).
+ * The payload is a range of the send buffer's store, `payloadLength` bytes
+ * from `payloadStart`, wrapping at the store's end (copySegmentPayload): no
+ * view per segment (issue 9). Both are valid until the next call on the
+ * connection: the owner emits the segment at once and keeps nothing.
  */
 export interface TcpSegmentOut {
   readonly header: TcpHeaderRepr;
-  readonly payload: readonly Uint8Array[];
+  /** tcpHeaderLen(header), options included. */
+  readonly headerLength: number;
+  readonly payloadStore: Uint8Array;
+  readonly payloadStart: number;
   readonly payloadLength: number;
 }
 
-const NO_PAYLOAD: readonly Uint8Array[] = Object.freeze([]);
+const NO_STORE = new Uint8Array(0);
 
-function bare(t: Tcb, header: TcpHeaderRepr): TcpSegmentOut {
-  return segmentOut(t, header, NO_PAYLOAD, 0);
+/** Copies the segment's payload to dst[at..]: the sender's one copy of the bytes. */
+export function copySegmentPayload(seg: TcpSegmentOut, dst: Uint8Array, at: number): void {
+  if (seg.payloadLength > 0) copyFromStore(seg.payloadStore, seg.payloadStart, seg.payloadLength, dst, at);
 }
 
-function segmentOut(t: Tcb, header: TcpHeaderRepr, payload: readonly Uint8Array[], payloadLength: number): TcpSegmentOut {
+/** A segment without data; `headerLength` for a header outHeader() made: t.outHeaderLength. */
+function bare(t: Tcb, header: TcpHeaderRepr, headerLength = tcpHeaderLen(header)): TcpSegmentOut {
+  return segmentOut(t, header, headerLength, NO_STORE, 0, 0);
+}
+
+function segmentOut(t: Tcb, header: TcpHeaderRepr, headerLength: number, store: Uint8Array, start: number, payloadLength: number): TcpSegmentOut {
   const out = t.segmentOut;
   out.header = header;
-  out.payload = payload;
+  out.headerLength = headerLength;
+  out.payloadStore = store;
+  out.payloadStart = start;
   out.payloadLength = payloadLength;
   return out;
 }
@@ -202,10 +215,10 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
 
 /** The next segment due now, or undefined when there is nothing to send. */
 export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
-  // The reused record lets go of the last segment's payload views: a drain
-  // ends with a call that returns nothing, and no idle connection's released
-  // send store may stay alive through them.
-  t.segmentOut.payload = NO_PAYLOAD;
+  // The reused record lets go of the last segment's store: a drain ends with
+  // a call that returns nothing, and no idle connection's released send
+  // store may stay alive through it.
+  t.segmentOut.payloadStore = NO_STORE;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
@@ -220,7 +233,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     case TcpState.SYN_SENT:
     case TcpState.SYN_RECEIVED:
       if (t.synDue) return synSegment(t, now);
-      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t, t.outHeader(now, t.sndNxt, TcpFlag.ACK));
+      if (t.state === TcpState.SYN_RECEIVED && t.ackNow) return bare(t, t.outHeader(now, t.sndNxt, TcpFlag.ACK), t.outHeaderLength);
       return undefined;
     default:
       break;
@@ -236,7 +249,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // SEG.SEQ of a pure ACK is the highest sequence sent, not a rewound SND.NXT: an
   // older one would be unacceptable to the peer, which then ignores the ACK
   // field (two rewound senders would ACK each other forever; Linux does the same).
-  if (t.ackNow) return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
+  if (t.ackNow) return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK), t.outHeaderLength);
   if (t.extraAcks > 0) {
     // TIME-WAIT answers each retransmitted FIN with one ACK (ackNow above) and
     // no burst extras: drop them here, or nextDeadline would keep reporting
@@ -244,7 +257,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     if (t.state === TcpState.TIME_WAIT) t.extraAcks = 0;
     else {
       t.extraAcks--;
-      return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK));
+      return bare(t, t.outHeader(now, t.sndMax, TcpFlag.ACK), t.outHeaderLength);
     }
   }
   // After any owed ACK: a probe's old sequence number makes the peer ignore
@@ -253,7 +266,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     t.probeDue = false;
     // Linux's probe (tcp_xmit_probe_skb): an old sequence number makes the
     // peer answer with an ACK carrying its current window.
-    return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK));
+    return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK), t.outHeaderLength);
   }
   return undefined;
 }
@@ -504,8 +517,8 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (!retransmit && !probe) armLossProbe(t, now);
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
-  const payload = len > 0 ? t.sndBuf.slices(offset, len) : NO_PAYLOAD;
-  return segmentOut(t, header, payload, len);
+  if (len === 0) return segmentOut(t, header, t.outHeaderLength, NO_STORE, 0, 0);
+  return segmentOut(t, header, t.outHeaderLength, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -500,16 +500,20 @@ export class Tcb {
    */
   outHeader(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
     const out = OUT_HEADER;
-    this.#fillHeader(now, seq, flags, urgentPointer, out, OUT_OPTIONS);
+    this.outHeaderLength = this.#fillHeader(now, seq, flags, urgentPointer, out, OUT_OPTIONS);
     return out;
   }
 
+  /** tcpHeaderLen of the last outHeader() (issue 9: the sender sizes the packet without walking the options again). */
+  outHeaderLength = 20;
+
   /** output.ts's segment record, shared like outHeader's (see TcpSegmentOut). */
-  get segmentOut(): { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } {
+  get segmentOut(): MutableSegmentOut {
     return SEGMENT_OUT;
   }
 
-  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: TcpOptionsScratch | undefined): void {
+  /** Fills `out`; returns its header length (tcpHeaderLen). */
+  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: TcpOptionsScratch | undefined): number {
     const wnd = this.windowToAdvertise();
     this.rcvAdv = seqMax(this.rcvAdv, seqAdd(this.rcvNxt, wnd));
     this.lastAckSent = this.rcvNxt;
@@ -519,6 +523,7 @@ export class Tcb {
     this.pushedWhileDelayed = false;
     this.pushedTwice = false;
     let options: TcpOption[] = NO_OPTIONS;
+    let headerLength = 20;
     if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
       // The fresh blocks from sackBlocks() are handed over uncopied.
       const tsVal = this.tsOk ? this.tsNow(now) : 0;
@@ -528,6 +533,8 @@ export class Tcb {
         scratch === undefined
           ? buildDataOptions(this.tsOk, tsVal, this.tsRecent, blocks)
           : buildDataOptionsInto(scratch, this.tsOk, tsVal, this.tsRecent, blocks);
+      // buildDataOptions's layout: NOP, NOP, timestamps (12); NOP, NOP, SACK (4 + 8 per block).
+      headerLength += (this.tsOk ? 12 : 0) + (blocks.length > 0 ? 4 + 8 * blocks.length : 0);
     }
     out.srcPort = this.local.port;
     out.dstPort = this.remote.port;
@@ -537,6 +544,7 @@ export class Tcb {
     out.window = Math.min(0xffff, wnd >>> this.rcvWscale);
     out.urgentPointer = urgentPointer;
     out.options = options;
+    return headerLength;
   }
 
   /** SYN or SYN-ACK header with our options (RFC 9293 3.7.1 MSS, RFC 7323, RFC 2018). */
@@ -612,11 +620,15 @@ type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } 
  */
 const OUT_HEADER: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
 const OUT_OPTIONS = new TcpOptionsScratch();
-const SEGMENT_OUT: { header: TcpHeaderRepr; payload: readonly Uint8Array[]; payloadLength: number } = {
-  header: OUT_HEADER,
-  payload: [],
-  payloadLength: 0,
-};
+/** output.ts's TcpSegmentOut, writable. */
+interface MutableSegmentOut {
+  header: TcpHeaderRepr;
+  headerLength: number;
+  payloadStore: Uint8Array;
+  payloadStart: number;
+  payloadLength: number;
+}
+const SEGMENT_OUT: MutableSegmentOut = { header: OUT_HEADER, headerLength: 20, payloadStore: new Uint8Array(0), payloadStart: 0, payloadLength: 0 };
 
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };

@@ -10,11 +10,12 @@
  */
 import type { DstCacheSlot, IpRoute, IpSendStatus, IpSender } from '../stack/transport.js';
 import type { CounterCell } from '../stats/counters.js';
+import { copyFromStore } from '../storage/ring-buffer.js';
 import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, emitTcpHeader, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, emitTcpHeader, finishTcpChecksum, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import type { TcpSegmentOut } from './connection.js';
 import { resetFor } from './listener.js';
@@ -24,8 +25,11 @@ import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpHost } from './tcp-host.js';
 import { pmtuMode } from './tcp-icmp-error.js';
 
-/** An empty payload, shared. */
-export const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
+/** Payloads from this length on are summed from the send buffer's view (#fill): a full segment. */
+const LONG_PAYLOAD = 512;
+
+/** The store of an empty payload, shared. */
+const NO_STORE = new Uint8Array(0);
 
 /** The IpSendRequest fields a TCP segment sets, writable (see #txRequest). */
 interface TxRequest {
@@ -67,7 +71,7 @@ export class TcpTransmitter {
       if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
     }
     if ((h.flags & TcpFlag.RST) !== 0) this.#host.stats.increment(TcpCounter.OutRsts);
-    const hlen = tcpHeaderLen(h);
+    const hlen = seg.headerLength;
     const local = entry.conn.local;
     const remote = entry.conn.remote;
     // One request record for every segment (issue 9): ip.send reads it during
@@ -88,7 +92,7 @@ export class TcpTransmitter {
     this.#txDepth++;
     let status: IpSendStatus;
     try {
-      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, seg.payload, len));
+      status = this.#host.ip.send(now, req, hlen + len, this.prepareFill(h, hlen, seg.payloadStore, seg.payloadStart, len));
     } finally {
       this.#txDepth--;
     }
@@ -118,21 +122,26 @@ export class TcpTransmitter {
   // (before returning), so one bound function and these fields replace a
   // closure per segment.
   #fillHeader: TcpHeaderRepr | undefined;
-  #fillPayload: readonly Uint8Array[] = NO_CHUNKS;
+  #fillHeaderLen = 0;
+  #fillStore: Uint8Array = NO_STORE;
+  #fillStart = 0;
   #fillLen = 0;
   readonly #fillPending = (buf: Uint8Array, route: IpRoute): void => {
     const h = this.#fillHeader;
     if (h === undefined) throw new Error('tcp: fill called outside ip.send');
-    const payload = this.#fillPayload;
+    const store = this.#fillStore;
     this.#fillHeader = undefined;
-    this.#fillPayload = NO_CHUNKS;
+    this.#fillStore = NO_STORE;
     // The route carries src and dst: it is the pseudo-header as it stands.
-    this.#fill(buf, h, payload, this.#fillLen, route.checksum ? route : undefined);
+    this.#fill(buf, h, this.#fillHeaderLen, store, this.#fillStart, this.#fillLen, route.checksum ? route : undefined);
   };
 
-  prepareFill(h: TcpHeaderRepr, payload: readonly Uint8Array[], len: number): (buf: Uint8Array, route: IpRoute) => void {
+  /** `h`, of tcpHeaderLen(h) `hlen`, and `len` payload bytes from store[start..], wrapping at its end (TcpSegmentOut). */
+  prepareFill(h: TcpHeaderRepr, hlen: number, store: Uint8Array, start: number, len: number): (buf: Uint8Array, route: IpRoute) => void {
     this.#fillHeader = h;
-    this.#fillPayload = payload;
+    this.#fillHeaderLen = hlen;
+    this.#fillStore = store;
+    this.#fillStart = start;
     this.#fillLen = len;
     return this.#fillPending;
   }
@@ -140,18 +149,30 @@ export class TcpTransmitter {
   #fill(
     buf: Uint8Array,
     h: TcpHeaderRepr,
-    payload: readonly Uint8Array[],
+    headerLen: number,
+    store: Uint8Array,
+    start: number,
     len: number,
     pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
   ): void {
-    const hlen = emitTcpHeader(h, buf, len, pseudo);
-    let at = hlen;
-    // An index loop: for-of allocated an iterator per segment here (issue 9).
-    for (let i = 0; i < payload.length; i++) {
-      const p = payload[i]!;
-      buf.set(p, at);
-      at += p.length;
+    const hlen = emitTcpHeader(h, buf, len, pseudo, headerLen);
+    if (pseudo !== undefined && len >= LONG_PAYLOAD) {
+      // One view of the send buffer serves both the copy into the frame and
+      // the payload's sum, which then needs no view of the frame (issue 9: a
+      // view per segment less).
+      const first = Math.min(len, store.length - start);
+      const view = store.subarray(start, start + first);
+      buf.set(view, hlen);
+      if (first === len) {
+        finishTcpChecksum(buf, view);
+        return;
+      }
+      const rest = store.subarray(0, len - first);
+      buf.set(rest, hlen + first);
+      finishTcpChecksum(buf, [view, rest]);
+      return;
     }
+    if (len > 0) copyFromStore(store, start, len, buf, hlen);
     if (pseudo !== undefined) finishTcpChecksumAt(buf, hlen, hlen + len);
   }
 
@@ -174,7 +195,7 @@ export class TcpTransmitter {
         dontFragment: pmtuDiscSetsDf(IP_PMTUDISC_WANT) && IPV4_HEADER_LEN + hlen <= tw.pathMtu,
       },
       hlen,
-      this.prepareFill(h, NO_CHUNKS, 0),
+      this.prepareFill(h, hlen, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued' || status === 'dropped') this.#outSegs.n++;
     else this.#host.stats.increment(TcpCounter.SendErrors);
@@ -189,7 +210,7 @@ export class TcpTransmitter {
       now,
       { dst: ipSrc, src: ipDst, protocol: IpProtocol.Tcp, ttl: this.#host.defaultTtl ?? IPV4_DEFAULT_TTL },
       hlen,
-      this.prepareFill(h, NO_CHUNKS, 0),
+      this.prepareFill(h, hlen, NO_STORE, 0, 0),
     );
     if (status === 'sent' || status === 'queued') {
       this.#outSegs.n++;

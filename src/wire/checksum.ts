@@ -11,6 +11,8 @@
  * fast path below folds part of its work early); after `checksumFold` they are.
  */
 
+import { wasmWordSum } from './checksum-wasm.js';
+
 /**
  * Below this length the byte loop wins: the word loop must first fetch
  * `data.buffer` and make a Uint32Array view, about 40 ns together on V8
@@ -95,8 +97,30 @@ function wordsOf(buffer: ArrayBufferLike): Uint32Array {
   return w;
 }
 
+/**
+ * From this length on, the WebAssembly SIMD sum (checksum-wasm.ts) wins: its
+ * copy into the module's memory and the call cost about what the loop below
+ * needs for ~200 bytes.
+ */
+const WASM_PATH_MIN = 512;
+let wasmPath = true;
+
+/**
+ * For tests and benchmarks: whether long sums may take the WebAssembly path
+ * (where the host has it). Returns the previous setting.
+ */
+export function useWasmChecksum(on: boolean): boolean {
+  const was = wasmPath;
+  wasmPath = on;
+  return was;
+}
+
 /** The unfolded sum of data[from..to), `from` even, at least WORD_PATH_MIN bytes. */
 function addWords(data: Uint8Array, from: number, to: number): number {
+  if (wasmPath && to - from >= WASM_PATH_MIN) {
+    const s = wasmWordSum(data, from, to);
+    if (s >= 0) return s;
+  }
   // Split the bytes into a head (up to 3 bytes, until the address is 4-byte
   // aligned, which a Uint32Array requires), a middle of whole 32-bit words,
   // and a tail (up to 3 bytes).

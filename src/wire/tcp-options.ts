@@ -271,6 +271,20 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array): 
  * writer's path, without a subarray or a second length computation.
  */
 export function emitTcpOptionsAt(options: readonly TcpOption[], buf: Uint8Array, offset: number, total: number): void {
+  if (total === 12 && options.length === 3) {
+    // What every data segment with timestamps carries (buildDataOptionsInto,
+    // RFC 7323 Appendix A layout): written without the general loop (issue 9).
+    const ts = options[2]!;
+    if (ts.kind === 'timestamps' && options[0]!.kind === 'nop' && options[1]!.kind === 'nop') {
+      buf[offset] = TcpOptionKind.NOP;
+      buf[offset + 1] = TcpOptionKind.NOP;
+      buf[offset + 2] = TcpOptionKind.TIMESTAMPS;
+      buf[offset + 3] = 10;
+      writeU32(buf, offset + 4, ts.tsVal);
+      writeU32(buf, offset + 8, ts.tsEcr);
+      return;
+    }
+  }
   let i = offset;
   for (let k = 0; k < options.length; k++) {
     const o = options[k]!;

@@ -9,6 +9,7 @@ import {
   emitTcp,
   emitTcpHeader,
   finishTcpChecksum,
+  finishTcpChecksumAt,
   formatTcp,
   formatTcpFlags,
   parseTcp,
@@ -20,6 +21,7 @@ import {
 } from './tcp.js';
 import type { TcpPseudoHeader, TcpRepr } from './tcp.js';
 import { dataOptions, synOptions } from './tcp-options.js';
+import type { TcpOption } from './tcp-options.js';
 import { SeededRng } from '../random/rng.js';
 
 const A = ipv4('10.0.0.1');
@@ -441,6 +443,53 @@ describe('emitTcpHeader + finishTcpChecksum (zero-copy send)', () => {
         }
         finishTcpChecksum(header, next() < 0.2 ? payload : chunks);
         expect(toHex(header.subarray(0, hl))).toBe(toHex(expected.subarray(0, hl)));
+      }
+    }
+  });
+
+  it('matches emitTcp for seeded random headers and option layouts, with and without the header length given', () => {
+    const rng = new SeededRng(9);
+    const u32 = (): number => rng.nextInt(2 ** 32);
+    const u16 = (): number => rng.nextInt(0x10000);
+    const ts = (): TcpOption => ({ kind: 'timestamps', tsVal: u32(), tsEcr: u32() });
+    const nop: TcpOption = { kind: 'nop' };
+    const sack = (n: number): TcpOption => ({ kind: 'sack', blocks: Array.from({ length: n }, () => ({ left: u32(), right: u32() })) });
+    const layouts: (() => TcpOption[])[] = [
+      () => [],
+      () => [nop, nop, ts()], // every data segment's (the fast path)
+      () => [nop, nop, ts(), nop, nop, sack(1 + rng.nextInt(3))],
+      () => [nop, nop, sack(1 + rng.nextInt(4))],
+      () => [ts()], // 10 bytes padded to 12: not the fast path's layout
+      () => [nop, ts(), nop], // 12 bytes of three options, in another order
+      () => [ts(), nop, nop],
+      () => [{ kind: 'mss', value: u16() }, nop, { kind: 'window-scale', shift: rng.nextInt(15) }, { kind: 'sack-permitted' }, nop, nop, ts()],
+    ];
+    for (let round = 0; round < 500; round++) {
+      const options = layouts[rng.nextInt(layouts.length)]!();
+      const payload = new Uint8Array(rng.nextInt(300));
+      for (let i = 0; i < payload.length; i++) payload[i] = rng.nextInt(256);
+      const full: TcpRepr = {
+        srcPort: u16(),
+        dstPort: u16(),
+        seq: u32(),
+        ack: u32(),
+        flags: rng.nextInt(256),
+        window: u16(),
+        urgentPointer: u16(),
+        options,
+        payload,
+        ...(rng.nextInt(4) === 0 ? { reserved: rng.nextInt(16) } : {}),
+      };
+      const ip = rng.nextInt(2) === 0 ? AB : BA;
+      const expected = new Uint8Array(tcpBufferLen(full));
+      emitTcp(full, expected, ip);
+      const hl = tcpHeaderLen(full);
+      for (const given of [hl, undefined]) {
+        const segment = new Uint8Array(hl + payload.length).fill(0xcc);
+        expect(emitTcpHeader(full, segment, payload.length, ip, given)).toBe(hl);
+        segment.set(payload, hl);
+        finishTcpChecksumAt(segment, hl, segment.length);
+        expect(toHex(segment), `round ${round}, header length ${given}`).toBe(toHex(expected));
       }
     }
   });

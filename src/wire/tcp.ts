@@ -244,8 +244,12 @@ function checkField(name: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`TCP ${name} out of range: ${v}`);
 }
 
-/** Writes header and options with a zero checksum; returns the header length. */
-function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
+/**
+ * Writes header and options with a zero checksum; returns the header length.
+ * `headerLen`: tcpHeaderLen(repr) when the caller knows it (issue 9: the
+ * options list was walked twice per segment sent), else -1.
+ */
+function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen = -1): number {
   checkField('source port', repr.srcPort, 0xffff);
   checkField('destination port', repr.dstPort, 0xffff);
   checkField('sequence number', repr.seq, 0xffffffff);
@@ -254,8 +258,7 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
   checkField('window', repr.window, 0xffff);
   checkField('urgent pointer', repr.urgentPointer, 0xffff);
   checkField('reserved bits', repr.reserved ?? 0, 0x0f);
-  const optionsLen = repr.options.length === 0 ? 0 : tcpOptionsLen(repr.options);
-  const headerLen = TCP_HEADER_LEN + optionsLen;
+  if (headerLen < 0) headerLen = TCP_HEADER_LEN + (repr.options.length === 0 ? 0 : tcpOptionsLen(repr.options));
   if (buf.length < headerLen) throw new RangeError(`TCP header needs ${headerLen} bytes, buffer has ${buf.length}`);
   writeU16(buf, 0, repr.srcPort);
   writeU16(buf, 2, repr.dstPort);
@@ -266,8 +269,29 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array): number {
   writeU16(buf, 14, repr.window);
   writeU16(buf, 16, 0);
   writeU16(buf, 18, repr.urgentPointer);
-  if (optionsLen !== 0) emitTcpOptionsAt(repr.options, buf, TCP_HEADER_LEN, optionsLen);
+  if (headerLen !== TCP_HEADER_LEN) emitTcpOptionsAt(repr.options, buf, TCP_HEADER_LEN, headerLen - TCP_HEADER_LEN);
   return headerLen;
+}
+
+/**
+ * The unfolded word sum of the fixed header writeHeader wrote for `repr`
+ * (checksum field zero), from the fields rather than read back from the
+ * bytes (issue 9: the send path sums every header it writes).
+ */
+function fixedHeaderSum(repr: TcpHeaderRepr, headerLen: number): number {
+  const seq = repr.seq;
+  const ack = repr.ack;
+  return (
+    repr.srcPort +
+    repr.dstPort +
+    (seq >>> 16) +
+    (seq & 0xffff) +
+    (ack >>> 16) +
+    (ack & 0xffff) +
+    ((headerLen << 10) | ((repr.reserved ?? 0) << 8) | repr.flags) +
+    repr.window +
+    repr.urgentPointer
+  );
 }
 
 /**
@@ -299,18 +323,22 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, pseudo?: TcpPseudoHeader
  * Before sending, the caller must complete it with
  * `finishTcpChecksum(header, payloadChunks)`. (A link that offloads checksums
  * can instead be told to sum the payload and add it to this field.)
+ *
+ * `headerLen`: tcpHeaderLen(repr), when the caller has it already (a sender
+ * sizes its packet with it first), so the options are not measured again.
  */
 export function emitTcpHeader(
   repr: TcpHeaderRepr,
   buf: Uint8Array,
   payloadLength: number,
   pseudo?: TcpPseudoHeader,
+  headerLen = -1,
 ): number {
   checkField('payload length', payloadLength, 0xffff);
-  const headerLen = writeHeader(repr, buf);
+  headerLen = writeHeader(repr, buf, headerLen);
   if (pseudo !== undefined) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength);
-    writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, 0, headerLen)));
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength) + fixedHeaderSum(repr, headerLen);
+    writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, TCP_HEADER_LEN, headerLen)));
   }
   return headerLen;
 }
