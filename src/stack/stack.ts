@@ -459,7 +459,11 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    this.#receive((this.#batchNow ??= this.clock.now()), undefined, iface, frame);
+    if (this.#batchNow === undefined) {
+      this.#batchNow = this.clock.now();
+      this.#groBegin();
+    }
+    this.#receive(this.#batchNow, undefined, iface, frame);
     return true;
   }
 
@@ -470,7 +474,30 @@ export class Stack {
     const now = this.#batchNow;
     if (now === undefined) return;
     this.#batchNow = undefined;
+    if (this.#groOpen) this.#receive(now, this.#groEnd);
     this.#schedule(now);
+  };
+
+  /**
+   * GRO (issue 9; Linux napi_gro_receive, flushed by napi_complete): on a
+   * real-time clock, whose memory wires deliver whole due-now runs, the
+   * protocols may hold a run's packets back and merge them, and process
+   * them at its end. Simulated clocks deliver frame by frame: no GRO, so
+   * seeded runs and packetdrill replays stay as they were.
+   */
+  #groBegin(): void {
+    if (!this.#lazyTimers) return;
+    this.#groOpen = true;
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.batchBegin?.();
+  }
+
+  #groOpen = false;
+
+  readonly #groEnd = (now: Instant): void => {
+    this.#groOpen = false;
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.batchEnd?.(now, this.#ip);
   };
 
   /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */

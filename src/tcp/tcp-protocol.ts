@@ -62,6 +62,7 @@ import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRes
 import type { TcpEndpoint } from './tcb.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
+import { GroMerge, TcpGro } from './gro.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
 export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
 
@@ -97,6 +98,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#host = host;
     this.#inSegs = host.stats.cell(TcpCounter.InSegs);
     this.#outSegs = host.stats.cell(TcpCounter.OutSegs);
+    this.#groPackets = host.stats.cell(TcpCounter.GroPackets);
+    this.#groMerged = host.stats.cell(TcpCounter.GroMerged);
     this.#tx = new TcpTransmitter(host, this.#outSegs, host.stats.cell(TcpCounter.RetransSegs));
     this.#ports = opts.ports ?? new PortAllocatorClass<TcpBinding>(host.rng);
     // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
@@ -497,6 +500,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     this.#inSegs.n++;
+    if (this.#batching && this.#rxDepth === 0) {
+      const taken =
+        bytes === undefined ? this.#groInput(now, ip, ip.payload, 0, seg) : this.#groInput(now, ip, bytes, packet.payloadStart ?? 0, seg);
+      if (taken) return;
+    }
     this.#rxDepth++;
     try {
       this.#segmentInput(now, packet, seg, out);
@@ -506,8 +514,74 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
   }
 
-  readonly #rx = new TcpReprScratch();
+  #rx = new TcpReprScratch();
   #rxDepth = 0;
+
+  // ------------------------------------------------------------ GRO (gro.ts)
+
+  /** Inside a run of frames (batchBegin .. batchEnd): segments may be held and merged. */
+  #batching = false;
+  readonly #gro = new TcpGro<ConnEntry>();
+  readonly #groPackets: CounterCell;
+  readonly #groMerged: CounterCell;
+
+  batchBegin(): void {
+    this.#batching = true;
+  }
+
+  batchEnd(now: Instant, _out: IpSender): void {
+    this.#batching = false;
+    this.#flushGro(now);
+  }
+
+  /**
+   * dev_gro_receive for a parsed segment (its TCP header at bytes[at..]):
+   * true when the held train took it (merged, or the start of a train);
+   * false when the caller processes it now, the train flushed before it.
+   */
+  #groInput(now: Instant, ip: IpPacketIn['ip'], bytes: Uint8Array, at: number, seg: TcpReprScratch): boolean {
+    const gro = this.#gro;
+    if (gro.entry !== undefined) {
+      if (gro.sameFlow(ip, seg)) {
+        const m = gro.tryMerge(ip, bytes, at, seg);
+        if (m !== GroMerge.No) {
+          // The train keeps the payload view, not the record.
+          seg.release();
+          if (m === GroMerge.MergedLast) this.#flushGro(now);
+          return true;
+        }
+      }
+      this.#flushGro(now);
+    }
+    if (!TcpGro.canStart(ip, seg)) return false;
+    const entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    if (entry === undefined || entry instanceof TimeWaitEntry || entry.released || entry.conn.state !== TcpState.ESTABLISHED) return false;
+    // The record goes with the train; the next segment is parsed into a spare.
+    this.#rx = gro.hold(entry, ip, bytes, at, seg);
+    return true;
+  }
+
+  /** Processes the held train, if any, as one segment (napi_gro_flush / gro_normal_list). */
+  #flushGro(now: Instant): void {
+    const gro = this.#gro;
+    const entry = gro.entry;
+    if (entry === undefined) return;
+    const seg = gro.take();
+    if (gro.merged > 1) {
+      this.#groPackets.n++;
+      this.#groMerged.n += gro.merged;
+    }
+    // Nested input (should there be any) must not parse into a record in use.
+    this.#rxDepth++;
+    try {
+      // Nothing else ran for this connection since the train started; kept as a guard.
+      if (entry.released) this.#host.stats.increment('tcp.drop.gro-stale');
+      else this.#connInput(now, entry, seg);
+    } finally {
+      this.#rxDepth--;
+      gro.done();
+    }
+  }
 
   #segmentInput(now: Instant, packet: IpPacketIn, seg: TcpRepr, out: IpSender): void {
     const stats = this.#host.stats;
@@ -528,11 +602,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         this.#release(entry);
         stats.increment(TcpCounter.TimeWaitFreed);
       } else {
-        entry.stateBefore = entry.conn.state;
-        const una = entry.conn.sndUna;
-        entry.conn.input(now, seg);
-        if (entry.conn.sndUna !== una) this.#confirmNeighbour(now, entry);
-        this.#after(entry, now);
+        this.#connInput(now, entry, seg);
         return;
       }
     }
@@ -545,6 +615,15 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     }
     // A new connection keeps what it learns from its SYN: it gets a record of its own.
     this.#listenerInput(now, listener, ip.src, ip.dst, copyTcpRepr(seg), out);
+  }
+
+  /** A segment for a connection's TCB (input.ts), then its output. */
+  #connInput(now: Instant, entry: ConnEntry, seg: TcpRepr): void {
+    entry.stateBefore = entry.conn.state;
+    const una = entry.conn.sndUna;
+    entry.conn.input(now, seg);
+    if (entry.conn.sndUna !== una) this.#confirmNeighbour(now, entry);
+    this.#after(entry, now);
   }
 
   /** RFC 9293 3.10.7.2: LISTEN (tcp-listen.ts); a new connection joins the tables here. */
