@@ -523,6 +523,11 @@ function scheduleAck(t: Tcb, now: Instant, bytes: number, gro: TcpGroPayload | u
     // Every wire segment but the last has the gso_size.
     const last = gro.length - gro.gsoSize * (gro.segs - 1);
     t.unackedSegments += (gro.segs - 1) * (gro.gsoSize >= t.rcvMssEst ? 1 : 0.5) + (last >= t.rcvMssEst ? 1 : 0.5);
+    // __tcp_ack_snd_check's own test: more than one rcv_mss received since the last ACK.
+    if (seqSub(t.rcvNxt, t.lastAckSent) > t.rcvMssEst) {
+      t.ackNow = true;
+      return;
+    }
   }
   // SHLD-19: an ACK for at least every second full-sized segment.
   if (t.unackedSegments >= 2) {
