@@ -5,7 +5,7 @@
  * their real-time paths (batches, lazy timers, GRO) and every run is the
  * same. Checked: every byte arrives intact even when frame buffers are
  * poisoned the moment they go back to their sender (a merged segment reads
- * frame views until the run's end), on a clean wire and on a lossy,
+ * frame views until the run's end) and receive records once released, on a clean wire and on a lossy,
  * reordering, duplicating one (GRO never merges across a gap); the receiver
  * ACKs per merged segment; and a capture of the receiving link still shows
  * the wire's segments (GRO happens after capture).
@@ -26,6 +26,7 @@ import type { Instant } from '../time/instant.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { SystemClock } from '../time/system-clock.js';
 import { concatBytes } from '../wire/bytes.js';
+import { poisonReusedTcpRecords } from '../wire/tcp.js';
 import { TcpCounter } from './tcp-counters.js';
 
 class SteppedSystemClock extends SystemClock {
@@ -113,10 +114,13 @@ const count = (s: Stack, name: string): number => s.stats.get(name);
 describe('GRO on a real-time memory wire', () => {
   afterEach(() => {
     poisonRecycledFrames(false);
+    poisonReusedTcpRecords(false);
   });
 
   it('merges the segments of each run; every byte intact though frames are poisoned once given back', async () => {
+    // Receive records too: the train's record must be its own, not the next segment's.
     poisonRecycledFrames(true);
+    poisonReusedTcpRecords(true);
     const data = seeded(2 << 20, 5);
     const { got, receiver } = await transfer(data);
     // Compared without printing 2 MiB on failure.
