@@ -474,7 +474,7 @@ export class Stack {
     const now = this.#batchNow;
     if (now === undefined) return;
     this.#batchNow = undefined;
-    if (this.#groOpen) this.#receive(now, this.#groEnd);
+    if (this.#groOpen && this.#groEnd()) this.#receive(now, this.#groFlush);
     this.#schedule(now);
   };
 
@@ -494,10 +494,18 @@ export class Stack {
 
   #groOpen = false;
 
-  readonly #groEnd = (now: Instant): void => {
+  /** Closes the run; true when a protocol holds packets to flush (a run of one request costs no more). */
+  #groEnd(): boolean {
     this.#groOpen = false;
+    let held = false;
     const list = this.#protocolList;
-    for (let i = 0; i < list.length; i++) list[i]!.batchEnd?.(now, this.#ip);
+    for (let i = 0; i < list.length; i++) if (list[i]!.batchEnd?.() === true) held = true;
+    return held;
+  }
+
+  readonly #groFlush = (now: Instant): void => {
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.batchFlush?.(now, this.#ip);
   };
 
   /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */

@@ -170,6 +170,8 @@ export interface TransportProtocol {
    * the end of a NAPI poll). Their bytes stay valid until batchEnd returns.
    */
   batchBegin?(): void;
-  /** Processes whatever input() held back since batchBegin(). */
-  batchEnd?(now: Instant, out: IpSender): void;
+  /** The run is over: true when input() held packets back, which batchFlush() must now process. */
+  batchEnd?(): boolean;
+  /** Processes whatever input() held back during the run. */
+  batchFlush?(now: Instant, out: IpSender): void;
 }

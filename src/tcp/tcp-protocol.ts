@@ -529,8 +529,12 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#batching = true;
   }
 
-  batchEnd(now: Instant, _out: IpSender): void {
+  batchEnd(): boolean {
     this.#batching = false;
+    return this.#gro.entry !== undefined;
+  }
+
+  batchFlush(now: Instant, _out: IpSender): void {
     this.#flushGro(now);
   }
 
