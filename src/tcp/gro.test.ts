@@ -79,7 +79,7 @@ function seg(spec: SegSpec = {}): Seg {
 /** A train started with the default segment (1000 bytes at SEQ). */
 function train(first: Seg = seg()): TcpGro<string> {
   const gro = new TcpGro<string>();
-  expect(TcpGro.canStart(first.ip, first.rec)).toBe(true);
+  expect(TcpGro.canStart(first.ip, first.rec, 32)).toBe(true);
   gro.hold('conn', first.ip, first.bytes, 0, first.rec);
   return gro;
 }
@@ -94,12 +94,12 @@ const next = (k: number, spec: SegSpec = {}): Seg => seg({ seq: (SEQ + 1000 * k)
 describe('TcpGro: what may start a train', () => {
   it('a data segment with ACK and no other flag', () => {
     const s = seg();
-    expect(TcpGro.canStart(s.ip, s.rec)).toBe(true);
+    expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(true);
   });
 
   it('not a segment without payload (a pure ACK goes up at once)', () => {
     const s = seg({ len: 0 });
-    expect(TcpGro.canStart(s.ip, s.rec)).toBe(false);
+    expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(false);
   });
 
   for (const [name, flag] of [
@@ -111,23 +111,30 @@ describe('TcpGro: what may start a train', () => {
   ] as const) {
     it(`not a segment with ${name} (out_check_final flushes it)`, () => {
       const s = seg({ flags: TcpFlag.ACK | flag });
-      expect(TcpGro.canStart(s.ip, s.rec)).toBe(false);
+      expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(false);
     });
   }
 
+  it('not a segment that leaves no room under 64 KiB (nothing could join it)', () => {
+    const s = seg({ len: 65_536 - 20 - 32 - 1 });
+    expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(false);
+    const fits = seg({ len: 65_536 - 20 - 32 - 2 });
+    expect(TcpGro.canStart(fits.ip, fits.rec, 32)).toBe(true);
+  });
+
   it('not a segment without ACK', () => {
     const s = seg({ flags: 0 });
-    expect(TcpGro.canStart(s.ip, s.rec)).toBe(false);
+    expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(false);
   });
 
   it('not a datagram with IP options (inet_gro_receive wants a 20-byte header)', () => {
     const s = seg({ ip: { options: new Uint8Array([1, 1, 1, 1]) } });
-    expect(TcpGro.canStart(s.ip, s.rec)).toBe(false);
+    expect(TcpGro.canStart(s.ip, s.rec, 32)).toBe(false);
   });
 
   it('not a fragment', () => {
-    expect(TcpGro.canStart(seg({ ip: { moreFragments: true } }).ip, seg().rec)).toBe(false);
-    expect(TcpGro.canStart(seg({ ip: { fragmentOffset: 8 } }).ip, seg().rec)).toBe(false);
+    expect(TcpGro.canStart(seg({ ip: { moreFragments: true } }).ip, seg().rec, 32)).toBe(false);
+    expect(TcpGro.canStart(seg({ ip: { fragmentOffset: 8 } }).ip, seg().rec, 32)).toBe(false);
   });
 });
 

@@ -27,7 +27,8 @@
  * per stack (Linux keeps up to MAX_GRO_SKBS flows per NAPI), so a segment
  * of another flow flushes the train first and arrival order is kept; and
  * only segments of an ESTABLISHED connection are held (the other states'
- * input takes a segment as one view), which a bulk transfer is.
+ * input takes a segment as one view), which a bulk transfer is; a segment
+ * too large for anything to join it (64 KiB MTU) is not held at all.
  *
  * Counted, as ethtool's rx-gro-packets: tcp.gro-packets (merged segments,
  * each of two wire segments or more, handed to TCP input) and
@@ -89,14 +90,18 @@ export class TcpGro<E> {
   }
 
   /**
-   * May `seg` (parsed from bytes[at..], IP header `ip`) start a train?
-   * tcp_gro_receive's out_check_final for a segment of no held flow: payload,
-   * and no flag that flushes. ACK is required here too: in ESTABLISHED a
-   * segment without it is dropped anyway.
+   * May `seg` (IP header `ip`, TCP header of `headerLen` bytes) start a
+   * train? tcp_gro_receive's out_check_final for a segment of no held flow:
+   * payload, and no flag that flushes. ACK is required here too: in
+   * ESTABLISHED a segment without it is dropped anyway. A segment that
+   * leaves no room under gro_max_size (at a 64 KiB MTU) is not held: nothing
+   * could join it, and holding it would only put it off.
    */
-  static canStart(ip: Ipv4Repr, seg: TcpReprScratch): boolean {
+  static canStart(ip: Ipv4Repr, seg: TcpReprScratch, headerLen: number): boolean {
+    const len = seg.payload.length;
     return (
-      seg.payload.length > 0 &&
+      len > 0 &&
+      IP_HEADER_LEN + headerLen + len + 1 < GRO_MAX_SIZE &&
       (seg.flags & (FLUSH_FLAGS | TcpFlag.ACK)) === TcpFlag.ACK &&
       ip.options.length === 0 &&
       !ip.moreFragments &&

@@ -557,7 +557,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       }
       this.#flushGro(now);
     }
-    if (!TcpGro.canStart(ip, seg)) return false;
+    if (!TcpGro.canStart(ip, seg, (bytes[at + 12]! >>> 4) * 4)) return false;
     const entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (entry === undefined || entry instanceof TimeWaitEntry || entry.released || entry.conn.state !== TcpState.ESTABLISHED) return false;
     // The record goes with the train; the next segment is parsed into a spare.
