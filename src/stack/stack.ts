@@ -244,6 +244,9 @@ export class Stack {
     if (iface === this.loopback) throw new RangeError('removeInterface: the loopback cannot be removed');
     const i = this.#interfaces.indexOf(iface);
     if (i < 0) return;
+    // A run of frames still open ends now: its link will not report the end
+    // once detached, and gives the frames back (GRO's held views) after it.
+    if (this.#batchNow !== undefined && !this.#busy) this.#endBatch();
     this.#interfaces.splice(i, 1);
     this.routes.removeInterface(iface);
     iface.link.setReceiver(undefined);

@@ -16,6 +16,7 @@ import type { MemoryImpairments } from '../link/memory.js';
 import { PcapLink } from '../link/pcap-link.js';
 import { PcapWriter, readPcap } from '../link/pcap.js';
 import { LinkType } from '../link/link.js';
+import type { FrameHandler, Link } from '../link/link.js';
 import { SeededRng } from '../random/rng.js';
 import { poisonRecycledFrames } from '../stack/frame-slab.js';
 import { Stack } from '../stack/stack.js';
@@ -111,6 +112,56 @@ async function transfer(data: Uint8Array, wire: Partial<MemoryImpairments> = {},
 
 const count = (s: Stack, name: string): number => s.stats.get(name);
 
+/** Passes a memory link through, and calls `onCut` once right after the `cutAt`-th TCP data frame from 10.0.0.1 is received. */
+class CutLink implements Link {
+  cutAt = Infinity;
+  onCut: () => void = () => undefined;
+  /** TCP payload bytes of the data frames received up to the cut. */
+  delivered = 0;
+  #frames = 0;
+  constructor(readonly inner: Link) {}
+  get linkType(): Link['linkType'] {
+    return this.inner.linkType;
+  }
+  get mtu(): number {
+    return this.inner.mtu;
+  }
+  get mac(): number {
+    return this.inner.mac!;
+  }
+  get trusted(): boolean {
+    return this.inner.trusted === true;
+  }
+  send(frame: Uint8Array): void {
+    this.inner.send(frame);
+  }
+  setReceiver(handler: FrameHandler | undefined): void {
+    this.inner.setReceiver(
+      handler === undefined
+        ? undefined
+        : (f) => {
+            const done = handler(f);
+            const ipLen = (f[16]! << 8) | f[17]!;
+            const payload = ipLen - 20 - (f[14 + 20 + 12]! >>> 4) * 4;
+            if (f[23] === 6 && f[29] === 1 && payload > 0 && this.#frames < this.cutAt) {
+              this.delivered += payload;
+              if (++this.#frames === this.cutAt) this.onCut();
+            }
+            return done;
+          },
+    );
+  }
+  setBatchEnd(end: (() => void) | undefined): void {
+    this.inner.setBatchEnd?.(end);
+  }
+  setRecycler(recycle: ((frame: Uint8Array) => void) | undefined): void {
+    this.inner.setRecycler?.(recycle);
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
 describe('GRO on a real-time memory wire', () => {
   afterEach(() => {
     poisonRecycledFrames(false);
@@ -150,6 +201,55 @@ describe('GRO on a real-time memory wire', () => {
     const { got, receiver } = await transfer(data, { loss: 0.01, reorder: 0.03, duplicate: 0.01 });
     expect(got.every((x, i) => x === data[i])).toBe(true);
     expect(count(receiver, TcpCounter.GroPackets)).toBeGreaterThan(0);
+  });
+
+  it('an interface removed in the middle of a run first processes what GRO held of it', async () => {
+    poisonRecycledFrames(true);
+    const clock = new SteppedSystemClock();
+    const net = new MemoryNetwork({ clock, seed: 9, mtu: 1500 });
+    const sender = new Stack({ clock, seed: 1 });
+    const receiver = new Stack({ clock, seed: 2 });
+    sender.addInterface(net.attach({ name: 'a' }), { address: '10.0.0.1/24' });
+    const cut = new CutLink(net.attach({ name: 'b' }));
+    const iface = receiver.addInterface(cut, { address: '10.0.0.2/24' });
+    // Within the initial receive window (nobody reads), in the middle of the third run (slow start).
+    cut.cutAt = 40;
+    let removed = false;
+    cut.onCut = () => {
+      receiver.removeInterface(iface);
+      removed = true;
+    };
+    const lfd = receiver.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    receiver.sys.bind(lfd, { address: C.INADDR_ANY, port: 80 });
+    receiver.sys.listen(lfd, 1);
+    const accepted = receiver.sys.accept(lfd);
+    const data = seeded(1 << 20, 10);
+    const fd = sender.sys.socket(C.AF_INET, C.SOCK_STREAM, 0);
+    void (async () => {
+      await sender.sys.connect(fd, { address: '10.0.0.2', port: 80 });
+      for (let off = 0; off < data.length && !removed; ) off += await sender.sys.write(fd, data.subarray(off, Math.min(data.length, off + 65536)));
+    })().catch(() => undefined);
+    let rfd = -1;
+    void accepted.then((a) => (rfd = a.fd));
+    for (let i = 0; i < 2000 && !removed; i++) {
+      await settle();
+      clock.manual.advance(Duration.fromMillis(1));
+    }
+    expect(removed, 'cut').toBe(true);
+    expect(rfd).toBeGreaterThanOrEqual(0);
+    expect(count(receiver, TcpCounter.GroPackets)).toBeGreaterThan(0);
+    // Every data byte that arrived before the cut was taken in, intact.
+    const buf = new Uint8Array(data.length);
+    let got = 0;
+    for (;;) {
+      const n = await receiver.sys.recv(rfd, buf.subarray(got), C.MSG_DONTWAIT).catch(() => 0);
+      if (n === 0) break;
+      got += n;
+    }
+    expect(got).toBe(cut.delivered);
+    expect(buf.subarray(0, got).every((x, i) => x === data[i]), 'intact').toBe(true);
+    sender.close();
+    receiver.close();
   });
 
   it('a capture of the receiving link shows the wire segments, not the merged ones', async () => {
