@@ -62,7 +62,7 @@ import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRes
 import type { TcpEndpoint } from './tcb.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
-import { GroMerge, TcpGro } from './gro.js';
+import { GroInput } from './gro-input.js';
 export { ConnEntry, ListenQueue, TimeWaitEntry } from './tcp-entry.js';
 export type { TcpBinding, TcpEntrySocket } from './tcp-entry.js';
 
@@ -98,8 +98,16 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#host = host;
     this.#inSegs = host.stats.cell(TcpCounter.InSegs);
     this.#outSegs = host.stats.cell(TcpCounter.OutSegs);
-    this.#groPackets = host.stats.cell(TcpCounter.GroPackets);
-    this.#groMerged = host.stats.cell(TcpCounter.GroMerged);
+    this.#groIn = new GroInput<ConnEntry>(
+      {
+        established: (ip, seg) => this.#groEstablished(ip, seg),
+        deliver: (now, entry, seg) => {
+          this.#groDeliver(now, entry, seg);
+        },
+      },
+      host.stats.cell(TcpCounter.GroPackets),
+      host.stats.cell(TcpCounter.GroMerged),
+    );
     this.#tx = new TcpTransmitter(host, this.#outSegs, host.stats.cell(TcpCounter.RetransSegs));
     this.#ports = opts.ports ?? new PortAllocatorClass<TcpBinding>(host.rng);
     // RFC 6528: one secret key per stack, drawn from the (seeded) Rng.
@@ -500,10 +508,13 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     this.#inSegs.n++;
-    if (this.#batching && this.#rxDepth === 0) {
-      const taken =
-        bytes === undefined ? this.#groInput(now, ip, ip.payload, 0, seg) : this.#groInput(now, ip, bytes, packet.payloadStart ?? 0, seg);
-      if (taken) return;
+    if (this.#groIn.batching && this.#rxDepth === 0) {
+      const next =
+        bytes === undefined ? this.#groIn.input(now, ip, ip.payload, 0, seg) : this.#groIn.input(now, ip, bytes, packet.payloadStart ?? 0, seg);
+      if (next !== undefined) {
+        this.#rx = next;
+        return;
+      }
     }
     this.#rxDepth++;
     try {
@@ -517,64 +528,30 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   #rx = new TcpReprScratch();
   #rxDepth = 0;
 
-  // ------------------------------------------------------------ GRO (gro.ts)
+  // ------------------------------------------------------------ GRO (gro-input.ts)
 
-  /** Inside a run of frames (batchBegin .. batchEnd): segments may be held and merged. */
-  #batching = false;
-  readonly #gro = new TcpGro<ConnEntry>();
-  readonly #groPackets: CounterCell;
-  readonly #groMerged: CounterCell;
+  readonly #groIn: GroInput<ConnEntry>;
 
   batchBegin(): void {
-    this.#batching = true;
+    this.#groIn.begin();
   }
 
   batchEnd(): boolean {
-    this.#batching = false;
-    return this.#gro.entry !== undefined;
+    return this.#groIn.end();
   }
 
   batchFlush(now: Instant, _out: IpSender): void {
-    this.#flushGro(now);
+    this.#groIn.flush(now);
   }
 
-  /**
-   * dev_gro_receive for a parsed segment (its TCP header at bytes[at..]):
-   * true when the held train took it (merged, or the start of a train);
-   * false when the caller processes it now, the train flushed before it.
-   */
-  #groInput(now: Instant, ip: IpPacketIn['ip'], bytes: Uint8Array, at: number, seg: TcpReprScratch): boolean {
-    const gro = this.#gro;
-    if (gro.entry !== undefined) {
-      if (gro.sameFlow(ip, seg)) {
-        const m = gro.tryMerge(ip, bytes, at, seg);
-        if (m !== GroMerge.No) {
-          // The train keeps the payload view, not the record.
-          seg.release();
-          if (m === GroMerge.MergedLast) this.#flushGro(now);
-          return true;
-        }
-      }
-      this.#flushGro(now);
-    }
-    if (!TcpGro.canStart(ip, seg, (bytes[at + 12]! >>> 4) * 4)) return false;
+  /** GroInput's view of the connection table: only ESTABLISHED connections' segments are held. */
+  #groEstablished(ip: IpPacketIn['ip'], seg: TcpReprScratch): ConnEntry | undefined {
     const entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    if (entry === undefined || entry instanceof TimeWaitEntry || entry.released || entry.conn.state !== TcpState.ESTABLISHED) return false;
-    // The record goes with the train; the next segment is parsed into a spare.
-    this.#rx = gro.hold(entry, ip, bytes, at, seg);
-    return true;
+    if (entry === undefined || entry instanceof TimeWaitEntry || entry.released || entry.conn.state !== TcpState.ESTABLISHED) return undefined;
+    return entry;
   }
 
-  /** Processes the held train, if any, as one segment (napi_gro_flush / gro_normal_list). */
-  #flushGro(now: Instant): void {
-    const gro = this.#gro;
-    const entry = gro.entry;
-    if (entry === undefined) return;
-    const seg = gro.take();
-    if (gro.merged > 1) {
-      this.#groPackets.n++;
-      this.#groMerged.n += gro.merged;
-    }
+  #groDeliver(now: Instant, entry: ConnEntry, seg: TcpReprScratch): void {
     // Nested input (should there be any) must not parse into a record in use.
     this.#rxDepth++;
     try {
@@ -583,7 +560,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       else this.#connInput(now, entry, seg);
     } finally {
       this.#rxDepth--;
-      gro.done();
     }
   }
 
