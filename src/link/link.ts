@@ -60,7 +60,10 @@ export interface Link {
    * between). Until then the receiver may put off what it needs to do once
    * per run rather than once per frame (a Stack re-arms its timer and reads
    * the clock once per run). A link that has it calls `end` for every frame
-   * it delivers, alone or in a run; undefined stops it.
+   * it delivers, alone or in a run; undefined stops it. A link that has
+   * both this and setRecycler gives a frame of a run back only after the
+   * run's `end`: until then the receiver may still read a frame it returned
+   * true for (a Stack's GRO merges the frames of a run, issue 9).
    */
   setBatchEnd?(end: (() => void) | undefined): void;
 }

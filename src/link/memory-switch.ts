@@ -511,8 +511,24 @@ export class Switch {
         port.inBatch = false;
         port.batchEnd?.();
       }
+      // Link.setRecycler: frames of the batch go back only now, after every
+      // receiver's batch end (a Stack's GRO holds frame views until then).
+      const recyclers = this.#heldRecyclers;
+      const held = this.#heldFrames;
+      const h = this.#heldCount;
+      this.#heldCount = 0;
+      for (let k = 0; k < h; k++) {
+        const frame = held[k]!;
+        held[k] = undefined;
+        recyclers[k]!(frame);
+      }
     }
   };
+
+  /** Frames of the batch being delivered whose senders get them back at its end (the first #heldCount slots). */
+  readonly #heldRecyclers: ((frame: Uint8Array) => void)[] = [];
+  readonly #heldFrames: (Uint8Array | undefined)[] = [];
+  #heldCount = 0;
 
   /** Delivering a due-now batch: receivers' batchEnd calls wait for its end (Link.setBatchEnd). */
   #inBatch = false;
@@ -560,6 +576,12 @@ export class Switch {
     // (Link.setRecycler). Every other copy of it was made in send(); a copy
     // handed back is the sender's to reuse as well, since nobody else has it.
     const recycle = from.recycler;
-    if (done === true && recycle !== undefined) recycle(frame);
+    if (done === true && recycle !== undefined) {
+      if (this.#inBatch) {
+        const k = this.#heldCount++;
+        this.#heldRecyclers[k] = recycle;
+        this.#heldFrames[k] = frame;
+      } else recycle(frame);
+    }
   }
 }

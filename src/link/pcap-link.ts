@@ -24,6 +24,11 @@ export class PcapLink implements Link {
   readonly mtu: number;
   readonly mac?: MacAddress;
   readonly trusted?: boolean;
+  /**
+   * The inner link's, when it has one (Link.setBatchEnd): a receiver's GRO
+   * then merges after capture, and the capture shows the wire's frames.
+   */
+  readonly setBatchEnd?: (end: (() => void) | undefined) => void;
   readonly #writer: PcapWriter;
   readonly #clock: Clock;
   #closed = false;
@@ -43,6 +48,7 @@ export class PcapLink implements Link {
     if (inner.trusted !== undefined) this.trusted = inner.trusted;
     this.#writer = options.writer;
     this.#clock = options.clock;
+    if (inner.setBatchEnd !== undefined) this.setBatchEnd = (end) => inner.setBatchEnd?.(end);
   }
 
   send(frame: Uint8Array): void {

@@ -248,15 +248,15 @@ export class Stack {
     if (iface === this.loopback) throw new RangeError('removeInterface: the loopback cannot be removed');
     const i = this.#interfaces.indexOf(iface);
     if (i < 0) return;
+    // A run of frames still open ends now: its link will not report the end
+    // once detached, and gives the frames back (GRO's held views) after it;
+    // calls the run woke are retried there, so they do not wait for ever.
+    if (this.#batchNow !== undefined && !this.#busy) this.#endBatch();
     this.#interfaces.splice(i, 1);
     this.routes.removeInterface(iface);
     iface.link.setReceiver(undefined);
     iface.link.setRecycler?.(undefined);
     iface.link.setBatchEnd?.(undefined);
-    // Removed in the middle of a run of frames (by nothing today: user code
-    // never runs inside one): the run's end will not come from this link,
-    // so end it here, and calls it woke do not wait for ever.
-    this.#endBatch();
   }
 
   /** Adds "a.b.c.d/len" to an interface with its connected route (like `ip addr add`). */
@@ -467,7 +467,11 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    this.#receive((this.#batchNow ??= this.clock.now()), undefined, iface, frame);
+    if (this.#batchNow === undefined) {
+      this.#batchNow = this.clock.now();
+      this.#groBegin();
+    }
+    this.#receive(this.#batchNow, undefined, iface, frame);
     return true;
   }
 
@@ -479,10 +483,42 @@ export class Stack {
     if (now === undefined) return;
     this.#batchNow = undefined;
     try {
+      // GRO's held packets first: readers they wake are retried at the work end below.
+      if (this.#groOpen && this.#groEnd()) this.#receive(now, this.#groFlush);
       this.#schedule(now);
     } finally {
       this.#workEnded();
     }
+  };
+
+  /**
+   * GRO (issue 9; Linux napi_gro_receive, flushed by napi_complete): on a
+   * real-time clock, whose memory wires deliver whole due-now runs, the
+   * protocols may hold a run's packets back and merge them, and process
+   * them at its end. Simulated clocks deliver frame by frame: no GRO, so
+   * seeded runs and packetdrill replays stay as they were.
+   */
+  #groBegin(): void {
+    if (!this.#lazyTimers) return;
+    this.#groOpen = true;
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.batchBegin?.();
+  }
+
+  #groOpen = false;
+
+  /** Closes the run; true when a protocol holds packets to flush (a run of one request costs no more). */
+  #groEnd(): boolean {
+    this.#groOpen = false;
+    let held = false;
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) if (list[i]!.batchEnd?.() === true) held = true;
+    return held;
+  }
+
+  readonly #groFlush = (now: Instant): void => {
+    const list = this.#protocolList;
+    for (let i = 0; i < list.length; i++) list[i]!.batchFlush?.(now, this.#ip);
   };
 
   /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */

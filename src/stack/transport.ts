@@ -176,4 +176,15 @@ export interface TransportProtocol {
   icmpError(now: Instant, report: IcmpErrorReport, out: IpSender): void;
   poll(now: Instant, out: IpSender): void;
   pollAt(): Instant | undefined;
+  /**
+   * Optional (issue 9, GRO): the packets input() gets from now on belong to
+   * one run of frames (Link.setBatchEnd) that batchEnd() closes, and until
+   * then input() may hold packets back to merge them (Linux GRO, flushed at
+   * the end of a NAPI poll). Their bytes stay valid until batchEnd returns.
+   */
+  batchBegin?(): void;
+  /** The run is over: true when input() held packets back, which batchFlush() must now process. */
+  batchEnd?(): boolean;
+  /** Processes whatever input() held back during the run. */
+  batchFlush?(now: Instant, out: IpSender): void;
 }

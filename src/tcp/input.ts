@@ -8,8 +8,8 @@
  * Nothing here emits: it updates the TCB and sets flags (ackNow, rstDue,
  * retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag, hasFlag } from '../wire/tcp.js';
-import type { TcpRepr } from '../wire/tcp.js';
+import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
+import type { TcpGroPayload, TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration, durationMul } from '../time/duration.js';
@@ -71,7 +71,7 @@ function queueReset(t: Tcb, seg: TcpRepr): void {
 
 /** SEG.LEN: payload plus one for SYN and one for FIN (RFC 9293 3.4). */
 export function segLen(seg: TcpRepr): number {
-  return seg.payload.length + (hasFlag(seg, TcpFlag.SYN) ? 1 : 0) + (hasFlag(seg, TcpFlag.FIN) ? 1 : 0);
+  return tcpPayloadLength(seg) + (hasFlag(seg, TcpFlag.SYN) ? 1 : 0) + (hasFlag(seg, TcpFlag.FIN) ? 1 : 0);
 }
 
 /**
@@ -364,7 +364,8 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
   }
 
   const fin = hasFlag(seg, TcpFlag.FIN);
-  if (seg.payload.length > 0) {
+  const textLen = tcpPayloadLength(seg);
+  if (textLen > 0) {
     if (!acceptsText(t.state)) {
       // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; ignore text.
     } else if (t.userClosed) {
@@ -381,7 +382,7 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
   }
   if (fin) {
-    const finSeq = seqAdd(seg.seq, seg.payload.length);
+    const finSeq = seqAdd(seg.seq, textLen);
     if (seqGe(finSeq, t.rcvNxt)) t.finRecvSeq = finSeq;
   }
   // Eighth: FIN, once everything before it has arrived.
@@ -411,13 +412,19 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
 /**
  * Seventh step: copy the in-window part of the text into the receive
  * buffer, in order or parked for the Assembler (RFC 9293 3.10.7.4 "segments
- * with higher beginning sequence numbers may be held").
+ * with higher beginning sequence numbers may be held"). A GRO-merged
+ * segment (tcp/gro.ts) is taken in one go, as Linux's tcp_data_queue takes
+ * a GRO skb: one buffer commit, one reader wake-up, one ACK decision.
  */
 function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
-  let data = seg.payload;
+  const gro = seg.gro;
+  // The text is [skip, skip + len) of the payload, stored at `offset` from RCV.NXT.
+  let skip = 0;
+  let len = gro === undefined ? seg.payload.length : gro.length;
   let offset = seqSub(seg.seq, t.rcvNxt);
   if (offset < 0) {
-    data = data.subarray(-offset);
+    skip = -offset;
+    len -= skip;
     offset = 0;
   }
   const room = t.rcvSpace() - offset;
@@ -425,8 +432,8 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     t.ackNow = true;
     return;
   }
-  if (data.length > room) data = data.subarray(0, room);
-  if (data.length === 0) {
+  if (len > room) len = room;
+  if (len <= 0) {
     t.ackNow = true;
     return;
   }
@@ -436,15 +443,15 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     // The common case, in order with nothing parked: straight into the
     // buffer. The Assembler would record the range and hand it straight
     // back (and, released on drain, allocate its table again each time).
-    t.rcvBuf.writeAt(0, data);
-    n = data.length;
+    storeText(t, seg, gro, skip, offset, len);
+    n = len;
   } else {
-    if (!t.assembler.add(offset, data.length)) {
+    if (!t.assembler.add(offset, len)) {
       // Too many islands: drop, the peer will retransmit.
       t.ackNow = true;
       return;
     }
-    t.rcvBuf.writeAt(offset, data);
+    storeText(t, seg, gro, skip, offset, len);
     n = t.assembler.removeFront();
   }
   if (n > 0) {
@@ -463,15 +470,40 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     return;
   }
   t.lastDataAt = now;
-  scheduleAck(t, now, data.length);
+  scheduleAck(t, now, len, gro);
   if (!t.ackNow && hasFlag(seg, TcpFlag.PSH)) {
     if (t.pushedWhileDelayed) t.pushedTwice = true;
     t.pushedWhileDelayed = true;
   }
 }
 
-/** Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2, MUST-40) with Linux-style quick ACKs at the start. */
-function scheduleAck(t: Tcb, now: Instant, bytes: number): void {
+/** Writes payload bytes [skip, skip + len) of `seg` into the receive buffer at `offset` from RCV.NXT. */
+function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: number, offset: number, len: number): void {
+  if (gro === undefined) {
+    const p = seg.payload;
+    // No view for the usual whole payload (issue 9).
+    t.rcvBuf.writeAt(offset, skip === 0 && len === p.length ? p : p.subarray(skip, skip + len));
+    return;
+  }
+  // The merged segment's chunks, each clipped to the part that is stored.
+  const end = skip + len;
+  let at = 0;
+  for (let k = 0; k < gro.segs && at < end; k++) {
+    const c = gro.chunks[k]!;
+    const from = Math.max(skip, at);
+    const to = Math.min(end, at + c.length);
+    if (to > from) t.rcvBuf.writeAt(offset + from - skip, from === at && to === at + c.length ? c : c.subarray(from - at, to - at));
+    at += c.length;
+  }
+}
+
+/**
+ * Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2, MUST-40) with Linux-style
+ * quick ACKs at the start. A GRO-merged segment is decided on once, as
+ * Linux's __tcp_ack_snd_check is for a GRO skb, after counting each of its
+ * wire segments: two full-sized ones or more, and it is ACKed at once.
+ */
+function scheduleAck(t: Tcb, now: Instant, bytes: number, gro: TcpGroPayload | undefined): void {
   if (!t.config.delayedAck) {
     t.ackNow = true;
     return;
@@ -482,10 +514,21 @@ function scheduleAck(t: Tcb, now: Instant, bytes: number): void {
     t.ackNow = true;
     return;
   }
-  // "Full-sized" as Linux's rcv_mss: the largest segment seen (options eat into the MSS).
-  if (bytes > t.rcvMssEst) t.rcvMssEst = Math.min(bytes, t.ourMss);
-  if (bytes >= t.rcvMssEst) t.unackedSegments++;
-  else t.unackedSegments += 0.5;
+  // "Full-sized" as Linux's rcv_mss: the largest segment seen (options eat
+  // into the MSS); of a GRO skb, tcp_measure_rcv_mss takes the gso_size.
+  const size = gro === undefined ? bytes : gro.gsoSize;
+  if (size > t.rcvMssEst) t.rcvMssEst = Math.min(size, t.ourMss);
+  if (gro === undefined) t.unackedSegments += bytes >= t.rcvMssEst ? 1 : 0.5;
+  else {
+    // Every wire segment but the last has the gso_size.
+    const last = gro.length - gro.gsoSize * (gro.segs - 1);
+    t.unackedSegments += (gro.segs - 1) * (gro.gsoSize >= t.rcvMssEst ? 1 : 0.5) + (last >= t.rcvMssEst ? 1 : 0.5);
+    // __tcp_ack_snd_check's own test: more than one rcv_mss received since the last ACK.
+    if (seqSub(t.rcvNxt, t.lastAckSent) > t.rcvMssEst) {
+      t.ackNow = true;
+      return;
+    }
+  }
   // SHLD-19: an ACK for at least every second full-sized segment.
   if (t.unackedSegments >= 2) {
     t.ackNow = true;

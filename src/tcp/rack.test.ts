@@ -242,3 +242,32 @@ describe('RACK in a connection', () => {
     expect(c.timeouts).toBe(0);
   });
 });
+
+describe('RACK transmit log memory (issue 9)', () => {
+  it('a log that grew and emptied serves the next burst whole: no regrowth by doubling from 8 entries', () => {
+    const grow = (): number => {
+      // Float64Array constructions of a log's size, counted around one burst.
+      const F = globalThis.Float64Array;
+      let made = 0;
+      globalThis.Float64Array = class extends F {
+        constructor(...args: unknown[]) {
+          super(...(args as [number]));
+          if (typeof args[0] === 'number') made++;
+        }
+      };
+      try {
+        const { rack, sb } = flight(600, ms(0));
+        // Everything acknowledged at once: the log empties.
+        sb.update(1000 + 600 * MSS, 1000 + 600 * MSS, []);
+        rack.onAck(sb, 1000 + 600 * MSS, ms(100), Duration.fromMillis(100));
+        expect(rack.size).toBe(0);
+      } finally {
+        globalThis.Float64Array = F;
+      }
+      return made;
+    };
+    // The first burst grows its log (8, 16, ... 1024 entries); the second finds it pooled.
+    expect(grow()).toBeGreaterThan(0);
+    expect(grow()).toBe(0);
+  });
+});

@@ -56,6 +56,15 @@ const INITIAL_ENTRIES = 8;
  */
 const pool: Float64Array[] = [];
 const POOL_MAX = 1024;
+/**
+ * Logs that grew past the initial size, kept when they empty (issue 9):
+ * a bulk sender whose every ACK covers all it has in flight (the peer's
+ * GRO ACKs a whole burst at once) empties its log once per burst, and
+ * regrew it by doubling from 8 entries each time. The next burst, of any
+ * connection, starts with one of these instead. Few: they are large.
+ */
+const largePool: Float64Array[] = [];
+const LARGE_POOL_MAX = 16;
 
 /** Inputs to RACK_detect_loss that live on the connection. */
 export interface RackContext {
@@ -464,7 +473,9 @@ export class RackState {
     const log = this.#log;
     if (log === EMPTY) return;
     this.#log = EMPTY;
-    if (log.length === INITIAL_ENTRIES * STRIDE && pool.length < POOL_MAX) pool.push(log);
+    if (log.length === INITIAL_ENTRIES * STRIDE) {
+      if (pool.length < POOL_MAX) pool.push(log);
+    } else if (largePool.length < LARGE_POOL_MAX) largePool.push(log);
   }
 
   /** Compacts to the front, growing (doubling) only when the log is more than half full. */
@@ -472,7 +483,7 @@ export class RackState {
     const need = (this.#count + 1) * STRIDE;
     let log = this.#log;
     if (log === EMPTY) {
-      this.#log = pool.pop() ?? new Float64Array(INITIAL_ENTRIES * STRIDE);
+      this.#log = largePool.pop() ?? pool.pop() ?? new Float64Array(INITIAL_ENTRIES * STRIDE);
       this.#head = 0;
       return;
     }

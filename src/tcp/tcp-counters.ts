@@ -25,4 +25,8 @@ export const TcpCounter = {
   /** Linux PAWSEstabRejected (here counted for TIME-WAIT records). */
   PawsEstabRejected: 'tcp.paws-estab-rejected',
   SendErrors: 'tcp.send-errors',
+  /** GRO (gro.ts), as ethtool's rx-gro-packets: merged segments of two wire segments or more handed to TCP input. */
+  GroPackets: 'tcp.gro-packets',
+  /** GRO: the wire segments in those merged segments. */
+  GroMerged: 'tcp.gro-merged',
 } as const;

@@ -60,6 +60,32 @@ export interface TcpRepr {
    * only when they are nonzero, so that the segment re-emits unchanged.
    */
   readonly reserved?: number;
+  /**
+   * Set on a segment that receive offload (GRO, tcp/gro.ts) merged from
+   * several wire segments of one flow: the payload is then all of
+   * `gro.chunks` in order (`payload` is the first of them). Absent or
+   * undefined on a segment as it came off the wire; read the payload's
+   * length with tcpPayloadLength.
+   */
+  readonly gro?: TcpGroPayload | undefined;
+}
+
+/** The payload of a GRO-merged segment (Linux: a GRO skb's frags, gso_size and gso_segs). */
+export interface TcpGroPayload {
+  /** The wire segments' payloads, in sequence order, views of their frames; the first `segs` are used. */
+  readonly chunks: readonly Uint8Array[];
+  /** How many wire segments were merged (gso_segs), at least 2. */
+  readonly segs: number;
+  /** Their payload bytes in all. */
+  readonly length: number;
+  /** The first one's payload length (gso_size): every one but the last has it. */
+  readonly gsoSize: number;
+}
+
+/** SEG.LEN without SYN and FIN: the payload's length, a GRO-merged one's included. */
+export function tcpPayloadLength(seg: TcpRepr): number {
+  const g = seg.gro;
+  return g === undefined ? seg.payload.length : g.length;
 }
 
 /** The TCP header fields without the payload: what emitTcpHeader needs. */
@@ -142,6 +168,8 @@ export class TcpReprScratch implements TcpRepr {
   /** Always set (0 when clear): re-emits the same bytes as leaving it out. */
   reserved = 0;
   payload: Uint8Array = EMPTY;
+  /** Set by GRO only (tcp/gro.ts) while it hands a merged segment over. */
+  gro: TcpGroPayload | undefined = undefined;
   readonly scratch = new TcpOptionsScratch();
 
   get options(): readonly TcpOption[] {
@@ -151,6 +179,7 @@ export class TcpReprScratch implements TcpRepr {
   /** The user is done with the record; in test mode (poisonReusedTcpRecords) it now holds junk. */
   release(): void {
     this.payload = EMPTY;
+    this.gro = undefined;
     if (!poisonReused) return;
     this.srcPort = this.dstPort = -1;
     this.seq = this.ack = this.window = this.urgentPointer = this.flags = Number.NaN;
