@@ -238,6 +238,8 @@ export class Reassembler {
   /** The earliest expiry, for the stack's single timer. */
   pollAt(): Instant | undefined {
     // Every datagram gets the same timeout, so insertion order is expiry order.
+    // Asked after every frame: no Map iterator when nothing waits (issue 9).
+    if (this.#datagrams.size === 0) return undefined;
     for (const d of this.#datagrams.values()) return d.expiresAt;
     return undefined;
   }

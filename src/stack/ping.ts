@@ -128,6 +128,9 @@ export class PingClient {
   }
 
   pollAt(): Instant | undefined {
+    // The stack asks after every frame and nearly always nobody pings: no
+    // Map iterator then (issue 9: 0.6% self time of tcp-rr, plus its garbage).
+    if (this.#sessions.size === 0) return undefined;
     let at: Instant | undefined;
     for (const s of this.#sessions.values()) {
       if (s.nextSeq < s.count && (at === undefined || s.nextSendAt < at)) at = s.nextSendAt;
