@@ -50,4 +50,30 @@ describe('TCP buffer memory', () => {
     expect(c.recv(got)).toBe(3);
     expect(c.bufferBytes + s.bufferBytes).toBe(0);
   });
+
+  it('keeps the stores through a request/response exchange, and frees them once it goes quiet', () => {
+    // issue 9: a store given back on every round trip was taken again at
+    // once; the delayed-ACK timer (client) and the bare ACK of the last
+    // reply (server) are what give them back.
+    const { net, c, s } = pair();
+    const b = new Uint8Array(1);
+    const ring = (): void => {
+      expect(c.send(Uint8Array.of(0x2a))).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => s.recvAvailable === 1)).toBe(true);
+      expect(s.recv(b)).toBe(1);
+      expect(s.send(b)).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => c.recvAvailable === 1)).toBe(true);
+      expect(c.recv(b)).toBe(1);
+      expect(b[0]).toBe(0x2a);
+    };
+    for (let i = 0; i < 5; i++) ring();
+    // Mid-exchange (pingpong: the client's ACK waits for its next request).
+    expect(c.bufferBytes).toBeGreaterThan(0);
+    expect(s.bufferBytes).toBeGreaterThan(0);
+    net.run(Duration.fromSecs(1));
+    expect(c.bufferBytes).toBe(0);
+    expect(s.bufferBytes).toBe(0);
+    // And an exchange works again afterwards.
+    ring();
+  });
 });
