@@ -76,4 +76,18 @@ describe('TCP buffer memory', () => {
     // And an exchange works again afterwards.
     ring();
   });
+
+  it('frees the stores on a read whose ACK goes out at once, with no timer left to do it', () => {
+    // Linux tcp_cleanup_rbuf: draining a pushed segment whose ACK waits on
+    // the delayed-ACK timer (not pingpong) ACKs now, which disarms the timer.
+    const { net, c, s } = pair();
+    const b = new Uint8Array(8);
+    for (let i = 0; i < 40; i++) {
+      expect(s.send(Uint8Array.of(i))).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => c.recvAvailable === 1)).toBe(true);
+      expect(c.recv(b)).toBe(1);
+      net.run(Duration.fromMillis(1));
+      expect(c.bufferBytes, `exchange ${i}`).toBe(0);
+    }
+  });
 });

@@ -385,14 +385,6 @@ export class TcpConnection {
     // Reading past the urgent byte ends it: recv(MSG_OOB) now fails with EINVAL.
     if (t.urgState !== 'none' && seqGt(t.readSeq(), t.urgSeq)) t.urgState = 'none';
     if (n === 0 && skip === 0) return 0;
-    // Drained, and nothing parked out of order: the stores go back to the
-    // shared pool, so an idle connection holds no buffer memory, unless an
-    // ACK waits on the delayed-ACK timer: then a reply is likely (a
-    // request/response exchange keeps its stores, issue 9), and the timer
-    // reclaims them if none comes (runTimers). A bulk transfer drains on
-    // nearly every read and takes the same array back from the pool on the
-    // next segment, with no allocation or zero-fill.
-    if (t.rcvBuf.extent === 0 && t.delackAt === NOT_ARMED) t.reclaimStores();
     this.#autotune(n);
     // RFC 9293 3.8.6.2.2: announce the opened window once it is worth it
     // (always when we had closed it to zero, or the peer would wait for a probe).
@@ -410,6 +402,15 @@ export class TcpConnection {
     ) {
       t.ackNow = true;
     }
+    // Drained, and nothing parked out of order: the stores go back to the
+    // shared pool, so an idle connection holds no buffer memory, unless an
+    // ACK stays on the delayed-ACK timer: then a reply is likely (a
+    // request/response exchange keeps its stores, issue 9), and the timer
+    // reclaims them if none comes (runTimers). An ACK due now clears the
+    // timer, so nothing later would: reclaim here. A bulk transfer drains
+    // on nearly every read and takes the same array back from the pool on
+    // the next segment, with no allocation or zero-fill.
+    if (t.rcvBuf.extent === 0 && (t.delackAt === NOT_ARMED || t.ackNow)) t.reclaimStores();
     t.notify();
     return n;
   }
