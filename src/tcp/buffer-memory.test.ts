@@ -1,7 +1,8 @@
 // Idle connections hold no buffer memory (issue 9: 100 000 connections in
 // one process): the receive store goes back to the pool once the reader has
-// drained it, the send store once everything sent was acknowledged, and
-// while data waits the stores are sized by it, not by the window.
+// drained it, the send store once everything sent was acknowledged (both
+// once the connection goes quiet: a request/response exchange keeps them),
+// and while data waits the stores are sized by it, not by the window.
 import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { Net } from './harness.fixtures.js';
