@@ -3,8 +3,9 @@
  * stores.
  *
  * Why: an idle TCP connection should hold no buffer memory, so a ring gives
- * its store back as soon as it is empty (the receive buffer once the reader
- * drained it, the send buffer once everything was acknowledged). In a bulk
+ * its store back once it is empty and the connection goes quiet (the
+ * receive buffer once the reader drained it, the send buffer once everything
+ * was acknowledged; Tcb.reclaimStores says when). In a bulk
  * transfer that happens on nearly every read and every ACK, and allocating
  * a fresh zero-filled 128 KiB-6 MiB array each time made transfers several
  * times slower (the reason the stores used to be kept for the connection's

@@ -1,7 +1,8 @@
 // Idle connections hold no buffer memory (issue 9: 100 000 connections in
 // one process): the receive store goes back to the pool once the reader has
-// drained it, the send store once everything sent was acknowledged, and
-// while data waits the stores are sized by it, not by the window.
+// drained it, the send store once everything sent was acknowledged (both
+// once the connection goes quiet: a request/response exchange keeps them),
+// and while data waits the stores are sized by it, not by the window.
 import { describe, expect, it } from 'vitest';
 import { Duration } from '../time/duration.js';
 import { Net } from './harness.fixtures.js';
@@ -49,5 +50,45 @@ describe('TCP buffer memory', () => {
     net.run(Duration.fromSecs(1));
     expect(c.recv(got)).toBe(3);
     expect(c.bufferBytes + s.bufferBytes).toBe(0);
+  });
+
+  it('keeps the stores through a request/response exchange, and frees them once it goes quiet', () => {
+    // issue 9: a store given back on every round trip was taken again at
+    // once; the delayed-ACK timer (client) and the bare ACK of the last
+    // reply (server) are what give them back.
+    const { net, c, s } = pair();
+    const b = new Uint8Array(1);
+    const ring = (): void => {
+      expect(c.send(Uint8Array.of(0x2a))).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => s.recvAvailable === 1)).toBe(true);
+      expect(s.recv(b)).toBe(1);
+      expect(s.send(b)).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => c.recvAvailable === 1)).toBe(true);
+      expect(c.recv(b)).toBe(1);
+      expect(b[0]).toBe(0x2a);
+    };
+    for (let i = 0; i < 5; i++) ring();
+    // Mid-exchange (pingpong: the client's ACK waits for its next request).
+    expect(c.bufferBytes).toBeGreaterThan(0);
+    expect(s.bufferBytes).toBeGreaterThan(0);
+    net.run(Duration.fromSecs(1));
+    expect(c.bufferBytes).toBe(0);
+    expect(s.bufferBytes).toBe(0);
+    // And an exchange works again afterwards.
+    ring();
+  });
+
+  it('frees the stores on a read whose ACK goes out at once, with no timer left to do it', () => {
+    // Linux tcp_cleanup_rbuf: draining a pushed segment whose ACK waits on
+    // the delayed-ACK timer (not pingpong) ACKs now, which disarms the timer.
+    const { net, c, s } = pair();
+    const b = new Uint8Array(8);
+    for (let i = 0; i < 40; i++) {
+      expect(s.send(Uint8Array.of(i))).toBe(1);
+      expect(net.run(Duration.fromSecs(1), () => c.recvAvailable === 1)).toBe(true);
+      expect(c.recv(b)).toBe(1);
+      net.run(Duration.fromMillis(1));
+      expect(c.bufferBytes, `exchange ${i}`).toBe(0);
+    }
   });
 });

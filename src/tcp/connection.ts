@@ -104,9 +104,12 @@ export class TcpConnection {
     const t = this.#t;
     segmentArrives(t, now, seg);
     if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
-    // Everything sent was acknowledged: the send store goes back to the pool
-    // (the next send() takes one again), so an idle connection holds none.
-    if (t.sndBuf.length === 0) t.sndBuf.release();
+    // A bare ACK (nothing here to read or answer): the connection may have
+    // gone quiet, so empty stores go back to the pool (reclaimStores says
+    // why not on every segment). A segment with data arms the delayed-ACK
+    // timer or asks for an ACK, and the timer or the drain of what it
+    // brought reclaims them instead.
+    if (seg.payload.length === 0) t.reclaimStores();
   }
 
   /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */
@@ -382,14 +385,6 @@ export class TcpConnection {
     // Reading past the urgent byte ends it: recv(MSG_OOB) now fails with EINVAL.
     if (t.urgState !== 'none' && seqGt(t.readSeq(), t.urgSeq)) t.urgState = 'none';
     if (n === 0 && skip === 0) return 0;
-    // Drained, and nothing parked out of order: the store goes back to the
-    // shared pool, so an idle connection holds no receive memory. A bulk
-    // transfer drains on nearly every read and takes the same array back
-    // from the pool on the next segment, with no allocation or zero-fill.
-    if (t.rcvBuf.extent === 0) {
-      t.rcvBuf.release();
-      if (t.assembler.isEmpty) t.assembler.release();
-    }
     this.#autotune(n);
     // RFC 9293 3.8.6.2.2: announce the opened window once it is worth it
     // (always when we had closed it to zero, or the peer would wait for a probe).
@@ -407,6 +402,15 @@ export class TcpConnection {
     ) {
       t.ackNow = true;
     }
+    // Drained, and nothing parked out of order: the stores go back to the
+    // shared pool, so an idle connection holds no buffer memory, unless an
+    // ACK stays on the delayed-ACK timer: then a reply is likely (a
+    // request/response exchange keeps its stores, issue 9), and the timer
+    // reclaims them if none comes (runTimers). An ACK due now clears the
+    // timer, so nothing later would: reclaim here. A bulk transfer drains
+    // on nearly every read and takes the same array back from the pool on
+    // the next segment, with no allocation or zero-fill.
+    if (t.rcvBuf.extent === 0 && (t.delackAt === NOT_ARMED || t.ackNow)) t.reclaimStores();
     t.notify();
     return n;
   }

@@ -97,6 +97,9 @@ export function runTimers(t: Tcb, now: Instant): void {
     // Linux tcp_delack_timer_handler: no reply came to carry the ACK, so the
     // connection is not interactive after all: leave pingpong mode.
     t.pingpong = 0;
+    // No reply came: the connection is quiet, its empty stores go back (Linux
+    // tcp_delack_timer_handler's sk_mem_reclaim_partial; see reclaimStores).
+    t.reclaimStores();
   }
   const ka = keepaliveDeadline(t);
   if (ka <= now) keepaliveTimeout(t, now);
