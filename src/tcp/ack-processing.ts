@@ -10,7 +10,7 @@
  * input.ts it emits nothing, only updates the TCB and sets flags
  * (retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag, hasFlag } from '../wire/tcp.js';
+import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration } from '../time/duration.js';
@@ -66,7 +66,7 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
     // RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, does not move
     // the window, and arrives while data is outstanding.
     const dup =
-      seg.payload.length === 0 &&
+      tcpPayloadLength(seg) === 0 &&
       !hasFlag(seg, TcpFlag.FIN) &&
       sendWindowOf(t, seg) === oldWnd &&
       seqLt(t.sndUna, t.sndMax);
