@@ -122,7 +122,8 @@ export function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSumma
   if (dataAcked > 0) {
     t.sndBuf.consume(seqSub(seqAdd(dataStart, dataAcked), t.sndBufSeq));
     t.sndBufSeq = seqAdd(dataStart, dataAcked);
-    t.notify();
+    // Told at the end of the segment (segmentArrives), with its data if any.
+    t.notifyDue = true;
   }
   t.sndUna = ack;
   if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;

@@ -43,13 +43,16 @@ export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
       return;
     case TcpState.SYN_SENT:
       synSent(t, now, seg);
-      return;
+      break;
     case TcpState.TIME_WAIT:
       timeWait(t, now, seg);
-      return;
+      break;
     default:
       otherStates(t, now, seg);
   }
+  // Send space freed by this segment's ACK (newAck), if no other notify()
+  // of the segment said so: Linux tcp_check_space after tcp_ack (issue 9).
+  if (t.notifyDue) t.notify();
 }
 
 /** RFC 9293 3.10.7.1 shape: a RST answering an unacceptable segment. */
