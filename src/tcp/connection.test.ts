@@ -277,7 +277,7 @@ describe('TcpConnection data transfer and close', () => {
   });
 
   it('a segment that ACKs sent data and brings data signals once; a pure ACK that frees send space signals too', () => {
-    const { net, a, b, c, s } = connected({ noDelay: true });
+    const { net, b, c, s } = connected({ noDelay: true });
     const free = c.sendFree;
     // s's pure ACK of the request is lost: its response carries the ACK.
     net.dropIf = (seg, from) => from === b.addr && seg.payload.length === 0;
