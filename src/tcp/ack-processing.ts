@@ -47,7 +47,13 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
   // RFC 8985 6: RACK replaces the DupThresh rules when on (rack.ts).
   const rack = t.sackOk && t.config.rack ? t.sb.rack : undefined;
   const wasInRecovery = t.inRecovery;
-  if (t.sackOk) {
+  if (t.sackOk && opts.sackBlocks.length === 0 && t.sb.rangeCount === 0 && t.sb.highRxt === undefined) {
+    // RFC 6675 Update() with no SACK block and an empty scoreboard (no
+    // range to trim, no HighRxt to move) changes nothing and delivers SND.UNA's
+    // advance: no call, no result record per ACK (issue 9; Linux's
+    // tcp_sacktag_write_queue runs only when the ACK carries SACK blocks).
+    delivered = Math.max(0, seqSub(seqMax(t.sndUna, ack), t.sndUna));
+  } else if (t.sackOk) {
     const sackedBefore = t.sb.sackedBytes;
     // RFC 6675 Update(): every ACK, with SND.UNA as it will be after this one.
     const upd = t.sb.update(seqMax(t.sndUna, ack), t.sndMax, opts.sackBlocks);
