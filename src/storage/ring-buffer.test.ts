@@ -316,6 +316,34 @@ describe('RingBuffer writeAt / commit', () => {
   });
 });
 
+describe('RingBuffer writeAt of a range of src', () => {
+  it('stores src[from .. from + count) as writeAt of that subarray would, short and long, wrapping or not (seeded)', () => {
+    const rng = new SeededRng(9);
+    for (let k = 0; k < 400; k++) {
+      const cap = 8 + (rng.nextU32() % 120);
+      const a = new RingBuffer(cap);
+      const b = new RingBuffer(cap);
+      // The same head and contents in both, so that some writes wrap.
+      const pre = rng.nextU32() % cap;
+      a.write(seq(0, pre));
+      b.write(seq(0, pre));
+      const drop = rng.nextU32() % (pre + 1);
+      a.consume(drop);
+      b.consume(drop);
+      const src = seq(rng.nextU32() & 0xff, 1 + (rng.nextU32() % 100));
+      const from = rng.nextU32() % src.length;
+      const count = rng.nextU32() % (src.length - from + 1);
+      const offset = rng.nextU32() % (cap + 2);
+      expect(a.writeAt(offset, src, from, count), `case ${k}`).toBe(b.writeAt(offset, src.subarray(from, from + count)));
+      expect(a.extent).toBe(b.extent);
+      const n = a.extent - a.length;
+      a.commit(n);
+      b.commit(n);
+      expect(contents(a), `case ${k}`).toEqual(contents(b));
+    }
+  });
+});
+
 describe('RingBuffer resize', () => {
   it('grows preserving wrapped contents and parked bytes', () => {
     const ring = new RingBuffer(8);

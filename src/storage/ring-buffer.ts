@@ -284,15 +284,17 @@ export class RingBuffer {
    * Parks `src` at `offset` bytes past the end of the contents without
    * making it readable: out-of-order TCP data whose position the Assembler
    * tracks. Copies what fits inside the capacity and returns that count
-   * (0 when `offset` is at or past `free`).
+   * (0 when `offset` is at or past `free`). `from` and `count` pick
+   * src[from .. from + count) instead of all of it: TCP receive copies a
+   * payload straight from its frame, without a view (issue 9).
    */
-  writeAt(offset: number, src: Uint8Array): number {
+  writeAt(offset: number, src: Uint8Array, from = 0, count = src.length - from): number {
     checkCount('offset', offset);
     const room = this.#capacity - this.#length - offset;
-    const n = Math.min(src.length, room);
+    const n = Math.min(count, room);
     if (n <= 0) return 0;
     const storage = this.#ensureRoom(this.#length + offset + n);
-    this.#copyIn(storage, this.#length + offset, src, n);
+    this.#copyIn(storage, this.#length + offset, src, n, from);
     const end = this.#length + offset + n;
     if (end > this.#extent) this.#extent = end;
     return n;
@@ -388,20 +390,20 @@ export class RingBuffer {
     this.#pool?.giveTaken(old);
   }
 
-  /** Copies src[0..n) to logical offset `at` from the read pointer, wrapping. n <= capacity - at. */
-  #copyIn(storage: Uint8Array, at: number, src: Uint8Array, n: number): void {
+  /** Copies src[from..from + n) to logical offset `at` from the read pointer, wrapping. n <= capacity - at. */
+  #copyIn(storage: Uint8Array, at: number, src: Uint8Array, n: number, from = 0): void {
     const cap = storage.length;
     let start = this.#head + at;
     if (start >= cap) start -= cap;
     const first = Math.min(n, cap - start);
     if (n <= SMALL_COPY) {
       // As in peek: no view for a short write (issue 9).
-      for (let i = 0; i < first; i++) storage[start + i] = src[i]!;
-      for (let i = first; i < n; i++) storage[i - first] = src[i]!;
+      for (let i = 0; i < first; i++) storage[start + i] = src[from + i]!;
+      for (let i = first; i < n; i++) storage[i - first] = src[from + i]!;
       return;
     }
-    storage.set(first === src.length ? src : src.subarray(0, first), start);
-    if (first < n) storage.set(src.subarray(first, n), 0);
+    storage.set(from === 0 && first === src.length ? src : src.subarray(from, from + first), start);
+    if (first < n) storage.set(src.subarray(from + first, from + n), 0);
   }
 }
 

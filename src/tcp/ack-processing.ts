@@ -10,7 +10,7 @@
  * input.ts it emits nothing, only updates the TCB and sets flags
  * (retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag, hasFlag } from '../wire/tcp.js';
+import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration } from '../time/duration.js';
@@ -47,7 +47,13 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
   // RFC 8985 6: RACK replaces the DupThresh rules when on (rack.ts).
   const rack = t.sackOk && t.config.rack ? t.sb.rack : undefined;
   const wasInRecovery = t.inRecovery;
-  if (t.sackOk) {
+  if (t.sackOk && opts.sackBlocks.length === 0 && t.sb.rangeCount === 0 && t.sb.highRxt === undefined) {
+    // RFC 6675 Update() with no SACK block and an empty scoreboard (no
+    // range to trim, no HighRxt to move) changes nothing and delivers SND.UNA's
+    // advance: no call, no result record per ACK (issue 9; Linux's
+    // tcp_sacktag_write_queue runs only when the ACK carries SACK blocks).
+    delivered = Math.max(0, seqSub(seqMax(t.sndUna, ack), t.sndUna));
+  } else if (t.sackOk) {
     const sackedBefore = t.sb.sackedBytes;
     // RFC 6675 Update(): every ACK, with SND.UNA as it will be after this one.
     const upd = t.sb.update(seqMax(t.sndUna, ack), t.sndMax, opts.sackBlocks);
@@ -66,7 +72,7 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
     // RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, does not move
     // the window, and arrives while data is outstanding.
     const dup =
-      seg.payload.length === 0 &&
+      tcpPayloadLength(seg) === 0 &&
       !hasFlag(seg, TcpFlag.FIN) &&
       sendWindowOf(t, seg) === oldWnd &&
       seqLt(t.sndUna, t.sndMax);
@@ -122,7 +128,8 @@ export function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSumma
   if (dataAcked > 0) {
     t.sndBuf.consume(seqSub(seqAdd(dataStart, dataAcked), t.sndBufSeq));
     t.sndBufSeq = seqAdd(dataStart, dataAcked);
-    t.notify();
+    // Told at the end of the segment (segmentArrives), with its data if any.
+    t.notifyDue = true;
   }
   t.sndUna = ack;
   if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;

@@ -276,6 +276,36 @@ describe('TcpConnection data transfer and close', () => {
     expect(s.state).toBe(TcpState.CLOSE_WAIT);
   });
 
+  it('a segment that ACKs sent data and brings data signals once; a pure ACK that frees send space signals too', () => {
+    const { net, b, c, s } = connected({ noDelay: true });
+    const free = c.sendFree;
+    // s's pure ACK of the request is lost: its response carries the ACK.
+    net.dropIf = (seg, from) => from === b.addr && seg.payload.length === 0;
+    c.send(text('ping'));
+    net.run(Duration.fromMillis(50));
+    expect(s.recvAvailable).toBe(4);
+    expect(c.sendFree).toBeLessThan(free);
+    net.dropIf = undefined;
+    let events = 0;
+    c.onEvent = () => events++;
+    const v0 = c.version;
+    s.send(text('pong'));
+    net.run(Duration.fromMillis(50));
+    // One notify for the freed send space and the queued data (Linux: tcp_check_space after tcp_ack).
+    expect(c.recvAvailable).toBe(4);
+    expect(c.sendFree).toBe(free);
+    expect(events).toBe(1);
+    expect(c.version).toBe(v0 + 1);
+    // A pure ACK freeing send space still signals (a writer may be waiting for it).
+    const before = events;
+    c.send(text('x'));
+    expect(c.sendFree).toBeLessThan(free);
+    net.run(Duration.fromSecs(2));
+    expect(c.sendFree).toBe(free);
+    expect(c.recvAvailable).toBe(4);
+    expect(events).toBe(before + 1);
+  });
+
   it('sendFree is 0 once the sending direction is shut down, and send() accepts nothing', () => {
     const { c } = connected();
     expect(c.sendFree).toBeGreaterThan(0);

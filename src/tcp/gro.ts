@@ -98,7 +98,8 @@ export class TcpGro<E> {
    * could join it, and holding it would only put it off.
    */
   static canStart(ip: Ipv4Repr, seg: TcpReprScratch, headerLen: number): boolean {
-    const len = seg.payload.length;
+    // The length without a view: most segments are not held (issue 9).
+    const len = seg.payloadLength;
     return (
       len > 0 &&
       IP_HEADER_LEN + headerLen + len + 1 < GRO_MAX_SIZE &&
@@ -144,7 +145,7 @@ export class TcpGro<E> {
   tryMerge(ip: Ipv4Repr, bytes: Uint8Array, at: number, seg: TcpReprScratch): GroMerge {
     const r = this.#rec;
     const p = this.#payload;
-    const len = seg.payload.length;
+    const len = seg.payloadLength;
     if (
       // tcp_flag_word: flags (but PSH and FIN), reserved bits, header length and window; no CWR.
       ((seg.flags ^ r.flags) & ~(TcpFlag.PSH | TcpFlag.FIN)) !== 0 ||

@@ -8,7 +8,7 @@
  * Nothing here emits: it updates the TCB and sets flags (ackNow, rstDue,
  * retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpGroPayload, TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
@@ -43,13 +43,16 @@ export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
       return;
     case TcpState.SYN_SENT:
       synSent(t, now, seg);
-      return;
+      break;
     case TcpState.TIME_WAIT:
       timeWait(t, now, seg);
-      return;
+      break;
     default:
       otherStates(t, now, seg);
   }
+  // Send space freed by this segment's ACK (newAck), if no other notify()
+  // of the segment said so: Linux tcp_check_space after tcp_ack (issue 9).
+  if (t.notifyDue) t.notify();
 }
 
 /** RFC 9293 3.10.7.1 shape: a RST answering an unacceptable segment. */
@@ -420,7 +423,7 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
   const gro = seg.gro;
   // The text is [skip, skip + len) of the payload, stored at `offset` from RCV.NXT.
   let skip = 0;
-  let len = gro === undefined ? seg.payload.length : gro.length;
+  let len = tcpPayloadLength(seg);
   let offset = seqSub(seg.seq, t.rcvNxt);
   if (offset < 0) {
     skip = -offset;
@@ -480,6 +483,11 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
 /** Writes payload bytes [skip, skip + len) of `seg` into the receive buffer at `offset` from RCV.NXT. */
 function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: number, offset: number, len: number): void {
   if (gro === undefined) {
+    if (seg instanceof TcpReprScratch) {
+      // Straight from the frame, no view of the payload (issue 9).
+      t.rcvBuf.writeAt(offset, seg.payloadBytes, seg.payloadFrom + skip, len);
+      return;
+    }
     const p = seg.payload;
     // No view for the usual whole payload (issue 9).
     t.rcvBuf.writeAt(offset, skip === 0 && len === p.length ? p : p.subarray(skip, skip + len));

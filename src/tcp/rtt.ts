@@ -81,6 +81,12 @@ export class RttEstimator {
   #initialRto: Duration;
   /** Unrounded SRTT in us; NaN before the first sample. */
   #srtt = Number.NaN;
+  /**
+   * `srtt` as the getter answers it, worked out once per sample: it is read
+   * several times per ACK and per send (congestion control, TLP, TSO, RACK),
+   * and a Math.round per read was 1.2% of a tcp-rr profile (issue 9).
+   */
+  #srttRounded: Duration | undefined = undefined;
   #rttvar = Number.NaN;
   #minRtt = Number.POSITIVE_INFINITY;
   /** The RTO before backoff, clamped. */
@@ -120,6 +126,7 @@ export class RttEstimator {
       this.#rttvar = (1 - BETA) * this.#rttvar + BETA * Math.abs(this.#srtt - rtt);
       this.#srtt = (1 - ALPHA) * this.#srtt + ALPHA * rtt;
     }
+    this.#srttRounded = Math.round(this.#srtt) as Duration;
     if (rtt < this.#minRtt) this.#minRtt = rtt;
     // RFC 6298 2.2/2.3: RTO = SRTT + max(G, K*RTTVAR), then 2.4/2.5 clamp.
     let rto = Math.round(this.#srtt + Math.max(this.#linuxRto ? this.minRto : this.granularity, K * this.#rttvar));
@@ -174,6 +181,7 @@ export class RttEstimator {
     if (Number.isNaN(this.#srtt)) return;
     const current = this.rto;
     this.#srtt = Number.NaN;
+    this.#srttRounded = undefined;
     this.#rttvar = Number.NaN;
     this.#baseRto = current;
     this.#backoffs = 0;
@@ -186,7 +194,7 @@ export class RttEstimator {
 
   /** Smoothed RTT, whole microseconds; undefined before the first sample. */
   get srtt(): Duration | undefined {
-    return Number.isNaN(this.#srtt) ? undefined : (Math.round(this.#srtt) as Duration);
+    return this.#srttRounded;
   }
 
   /** RTT variation, whole microseconds; undefined before the first sample. */

@@ -255,6 +255,14 @@ export class Tcb {
   userClosed = false;
   version = 0;
   onEvent: (() => void) | undefined = undefined;
+  /**
+   * newAck freed send space during a segment's input: notify() is owed at
+   * its end (segmentArrives), unless another notify() of the same segment
+   * (data queued, a state change) already told the owner. Linux's tcp_ack
+   * defers the write-space wake to tcp_check_space after the segment
+   * (issue 9: one wake-up chain per request/response segment, not two).
+   */
+  notifyDue = false;
   lastNow: Instant;
   /** Receive auto-tuning: bytes the application read since autotuneAt. */
   autotuneBytes = 0;
@@ -379,6 +387,7 @@ export class Tcb {
 
   /** Something the owner may care about changed. */
   notify(): void {
+    this.notifyDue = false;
     this.version++;
     this.onEvent?.();
   }

@@ -18,6 +18,7 @@ import {
   TcpReprScratch,
   tcpBufferLen,
   tcpHeaderLen,
+  tcpPayloadLength,
 } from './tcp.js';
 import type { TcpPseudoHeader, TcpRepr } from './tcp.js';
 import { dataOptions, synOptions } from './tcp-options.js';
@@ -224,12 +225,39 @@ describe('parseTcpIntoAt (in place, inside a larger buffer)', () => {
         frame.set(seg, at);
         const got = new TcpReprScratch();
         expect(parseTcpIntoAt(frame, at, at + seg.length, true, f.ip.src, f.ip.dst, got), `${f.name} at ${at}`).toBeUndefined();
-        expect({ ...got, payload: toHex(got.payload), options: got.options }).toEqual({ ...want, payload: toHex(want.payload), options: want.options });
+        // The payload's range (payloadBytes, payloadFrom) is where it lies in each buffer: checked below.
+        const same = (r: TcpReprScratch) => ({ ...r, payloadBytes: undefined, payloadFrom: undefined, payload: toHex(r.payload), options: r.options });
+        expect(same(got)).toEqual(same(want));
+        // The range is the segment's payload in the frame itself, viewed only when read.
+        expect(got.payloadBytes).toBe(frame);
+        expect(got.payloadFrom).toBe(at + tcpHeaderLen(want));
+        expect(got.payloadLength).toBe(seg.length - tcpHeaderLen(want));
+        expect(tcpPayloadLength(got)).toBe(got.payloadLength);
         // A view of the buffer; an empty payload is one shared empty view.
         if (seg.length > tcpHeaderLen(want)) expect(got.payload.buffer).toBe(frame.buffer);
         else expect(got.payload.length).toBe(0);
       }
     }
+  });
+
+  it('views the payload only when read, once, and forgets the range on release', () => {
+    const f = FIXTURES.find((x) => {
+      const r = new TcpReprScratch();
+      return parseTcpInto(fromHex(x.hex), true, x.ip.src, x.ip.dst, r) === undefined && r.payloadLength > 0;
+    })!;
+    const seg = fromHex(f.hex);
+    const frame = new Uint8Array(seg.length + 10);
+    frame.set(seg, 10);
+    const got = new TcpReprScratch();
+    expect(parseTcpIntoAt(frame, 10, 10 + seg.length, true, f.ip.src, f.ip.dst, got)).toBeUndefined();
+    const view = got.payload;
+    expect(got.payload).toBe(view);
+    expect(view.byteOffset).toBe(got.payloadFrom);
+    expect(view.length).toBe(got.payloadLength);
+    got.release();
+    expect(got.payloadLength).toBe(0);
+    expect(got.payload.length).toBe(0);
+    expect(tcpPayloadLength(got)).toBe(0);
   });
 
   it('reports what parseTcpInto reports for cut and corrupted segments (seeded)', () => {
