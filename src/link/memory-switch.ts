@@ -32,7 +32,9 @@ import { MemoryCounter, Port } from './memory-port.js';
  * two timer batches (see #schedule). Counted in frames, not batches, so the
  * longest run without an event loop turn is about the same for a bulk
  * transfer (dozens of frames a batch) as for a request/response exchange
- * (one frame a batch): about half a millisecond to a millisecond here.
+ * (one frame a batch). Derived from the benchmarks' rates on the 2-vCPU
+ * machine of the README table: about 0.8 ms of tcp-bulk-1500 (1.5 us a
+ * frame) and 1.2 ms of tcp-rr (2.4 us a frame).
  */
 const MICROTASK_FRAMES = 512;
 /** What due-now batches are chained on to run as microtasks. */
