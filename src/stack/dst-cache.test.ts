@@ -163,6 +163,9 @@ describe('per-connection route cache', () => {
     expect(t.send(100)).toBe('sent');
     expect(t.routes.at(-1)!.mtu).toBe(1000);
     t.clock.advance(Duration.fromSecs(601)); // RFC 1191 6.3: the estimate expires
+    // A datagram that fits the learnt MTU too: only the cached route's expiry sends it past the cache.
+    expect(t.send(100)).toBe('sent');
+    expect(t.routes.at(-1)!.mtu).toBe(1500);
     expect(t.send(1400)).toBe('sent');
     expect(t.routes.at(-1)!.mtu).toBe(1500);
   });
