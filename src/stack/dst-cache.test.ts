@@ -169,6 +169,18 @@ describe('per-connection route cache', () => {
     expect(t.send(1400)).toBe('sent');
     expect(t.routes.at(-1)!.mtu).toBe(1500);
   });
+
+  it('refuses a datagram past the MTU of a cached route as it would without one (DF: EMSGSIZE)', () => {
+    const t = setup();
+    expect(t.send(100)).toBe('sent');
+    expect(t.send(100)).toBe('sent');
+    const sent = t.tap.length;
+    // 20 + 1481 = 1501 bytes, one past the link MTU.
+    expect(t.send(1481)).toBe('EMSGSIZE');
+    expect(t.tap.length).toBe(sent);
+    expect(t.send(1480)).toBe('sent');
+    expect(t.tap.length).toBe(sent + 1);
+  });
 });
 
 describe('a TCP connection with a cached route', () => {
