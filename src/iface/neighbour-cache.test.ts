@@ -108,6 +108,8 @@ describe('NeighbourCache', () => {
     expect(c.size).toBe(2);
     expect(c.pollAt()).toBe(0);
     expect(c.poll(s(0)).failed).toEqual([{ ip: 0, packets: ['a'] }]);
+    // Reported once: the next deadline is the remaining entries' first retry, not "now" again.
+    expect(c.pollAt()).toBe(s(1));
   });
 
   it('keeps static entries', () => {

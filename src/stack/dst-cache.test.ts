@@ -28,6 +28,8 @@ interface Captured {
   /** IPv4 source and destination; 0 for ARP. */
   readonly src: Ipv4Address;
   readonly dst: Ipv4Address;
+  /** The IPv4 header length (IHL * 4); 0 for ARP. */
+  readonly headerLen: number;
 }
 
 /** Records what `link` sends (a switch delivers unicast to its port only, so no other port could see it all). */
@@ -38,7 +40,7 @@ function capture(link: MemoryLink): Captured[] {
     const ethertype = (f[12]! << 8) | f[13]!;
     const ip = ethertype === 0x0800;
     const word = (at: number): number => ((f[at]! << 24) | (f[at + 1]! << 16) | (f[at + 2]! << 8) | f[at + 3]!) >>> 0;
-    out.push({ dstMac: readMac(f, 0), ethertype, src: ip ? word(26) : 0, dst: ip ? word(30) : 0 });
+    out.push({ dstMac: readMac(f, 0), ethertype, src: ip ? word(26) : 0, dst: ip ? word(30) : 0, headerLen: ip ? (f[14]! & 0x0f) * 4 : 0 });
     send(f);
   };
   return out;
@@ -89,6 +91,21 @@ describe('per-connection route cache', () => {
       [t.macB, A, B],
     ]);
     expect(t.routes.map((r) => r.nextHop)).toEqual([B, B]);
+  });
+
+  it('sends a datagram with IP options in full past a cached route, and caches no route for it', () => {
+    const t = setup();
+    const ROUTER_ALERT = new Uint8Array([0x94, 0x04, 0x00, 0x00]); // RFC 2113
+    expect(t.send()).toBe('sent');
+    expect(t.send()).toBe('sent');
+    expect(t.lastIp().headerLen).toBe(20);
+    // The cached path writes a plain 20-byte header: a request with options must not take it.
+    expect(t.stack.ip.send(t.clock.now(), { dst: B, protocol: PROTO, dstCache: t.slot, options: ROUTER_ALERT }, 20, () => undefined)).toBe('sent');
+    expect(t.lastIp().headerLen).toBe(24);
+    const fresh: DstCacheSlot = { dstCache: undefined };
+    expect(t.stack.ip.send(t.clock.now(), { dst: B, protocol: PROTO, dstCache: fresh, options: ROUTER_ALERT }, 20, () => undefined)).toBe('sent');
+    expect(t.lastIp().headerLen).toBe(24);
+    expect(fresh.dstCache).toBeUndefined();
   });
 
   it('takes a route added between two sends', () => {
@@ -163,8 +180,23 @@ describe('per-connection route cache', () => {
     expect(t.send(100)).toBe('sent');
     expect(t.routes.at(-1)!.mtu).toBe(1000);
     t.clock.advance(Duration.fromSecs(601)); // RFC 1191 6.3: the estimate expires
+    // A datagram that fits the learnt MTU too: only the cached route's expiry sends it past the cache.
+    expect(t.send(100)).toBe('sent');
+    expect(t.routes.at(-1)!.mtu).toBe(1500);
     expect(t.send(1400)).toBe('sent');
     expect(t.routes.at(-1)!.mtu).toBe(1500);
+  });
+
+  it('refuses a datagram past the MTU of a cached route as it would without one (DF: EMSGSIZE)', () => {
+    const t = setup();
+    expect(t.send(100)).toBe('sent');
+    expect(t.send(100)).toBe('sent');
+    const sent = t.tap.length;
+    // 20 + 1481 = 1501 bytes, one past the link MTU.
+    expect(t.send(1481)).toBe('EMSGSIZE');
+    expect(t.tap.length).toBe(sent);
+    expect(t.send(1480)).toBe('sent');
+    expect(t.tap.length).toBe(sent + 1);
   });
 });
 

@@ -236,7 +236,7 @@ export class FrameSlab {
     return b;
   }
 
-/**
+  /**
    * `frame.subarray(at)` for the frame alloc() just returned: where its
    * sender writes the packet after the headers. For a reused cell the view
    * made the last time serves again (issue 9: a view per frame sent was a

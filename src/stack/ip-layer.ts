@@ -2,8 +2,9 @@
  * The IPv4 layer of a Stack: Ethernet and ARP input, IPv4 input (validation,
  * address filtering, reassembly, demultiplexing), ICMP (echo, errors in and
  * out), output (route, source address, ARP queueing, fragmentation: its
- * own module, ip-output.ts, which this layer owns) and optional forwarding. It holds no timer: the Stack calls `poll` and asks
- * `pollAt`, and passes `now` everywhere. ICMP's own logic (echo, errors in
+ * own module, ip-output.ts, which this layer owns) and optional
+ * forwarding. It holds no timer: the Stack calls `poll` and asks `pollAt`,
+ * and passes `now` everywhere. ICMP's own logic (echo, errors in
  * and out) is icmp-handler.ts, which this layer owns and feeds.
  *
  * Every packet dropped here increments a counter in `stats`, named after the
