@@ -7,6 +7,7 @@ import type { Link } from '../link/link.js';
 import { LinkType } from '../link/link.js';
 import { Counters } from '../stats/counters.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
+import { macHighHalf, macLowHalf, readMacHalf } from '../wire/address.js';
 import {
   IPV4_BROADCAST,
   formatIpv4,
@@ -124,8 +125,8 @@ export class Interface {
       this.linkHeaderLen = 0;
       this.neighbours = undefined;
     }
-    this.#macHi = this.mac === undefined ? -1 : Math.floor(this.mac / 0x1000000);
-    this.#macLo = this.mac === undefined ? -1 : this.mac % 0x1000000;
+    this.#macHi = this.mac === undefined ? -1 : macHighHalf(this.mac);
+    this.#macLo = this.mac === undefined ? -1 : macLowHalf(this.mac);
   }
 
   /**
@@ -134,10 +135,7 @@ export class Interface {
    * frame received (issue 9).
    */
   isOwnMac(b: Uint8Array, at: number): boolean {
-    return (
-      ((b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!) === this.#macHi &&
-      ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) === this.#macLo
-    );
+    return readMacHalf(b, at) === this.#macHi && readMacHalf(b, at + 3) === this.#macLo;
   }
 
   /**

@@ -12,7 +12,7 @@ import type { Clock } from '../time/clock.js';
 import { SystemClock } from '../time/system-clock.js';
 import type { Instant } from '../time/instant.js';
 import type { MacAddress } from '../wire/address.js';
-import { isMacMulticast, readMac } from '../wire/address.js';
+import { isMacMulticast, readMac, readMacHalf } from '../wire/address.js';
 import type { MemoryImpairments } from './memory-impairments.js';
 import {
   DEFAULT_IMPAIRMENTS,
@@ -46,10 +46,6 @@ const MAX_MTU = 65_535;
 /** The smallest MTU IPv4 allows (RFC 791: every host must handle 68-octet datagrams). */
 const MIN_MTU = 68;
 
-/** 24 bits of a MAC address at `at`: half of it, a small integer. */
-function mac24(b: Uint8Array, at: number): number {
-  return (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
-}
 
 export interface MemoryNetworkOptions extends Partial<MemoryImpairments> {
   /**
@@ -248,8 +244,8 @@ export class Switch {
     // stand (issue 9: two Map operations on MAC-valued keys per frame). The
     // addresses are compared as two 24-bit halves, small integers: a 48-bit
     // MAC as one number is a heap-allocated double (issue 9).
-    const srcHi = mac24(frame, 6);
-    const srcLo = mac24(frame, 9);
+    const srcHi = readMacHalf(frame, 6);
+    const srcLo = readMacHalf(frame, 9);
     if (srcHi !== port.learnedHi || srcLo !== port.learnedLo || port.learnedVersion !== this.#fdbVersion) {
       const src = readMac(frame, 6);
       if (!isMacMulticast(src) && this.#fdb.get(src) !== port) {
@@ -366,8 +362,8 @@ export class Switch {
 
   /** Where a frame sent from `from` goes, by its destination MAC (the frame's first six bytes). */
   #route(from: Port, frame: Uint8Array): Port[] {
-    const dstHi = mac24(frame, 0);
-    const dstLo = mac24(frame, 3);
+    const dstHi = readMacHalf(frame, 0);
+    const dstLo = readMacHalf(frame, 3);
     if (dstHi === from.routedHi && dstLo === from.routedLo && from.routedVersion === this.#fdbVersion) {
       // The same known unicast destination as the last frame, the table unchanged.
       this.#single[0] = from.routedTo!;

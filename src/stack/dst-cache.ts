@@ -15,6 +15,7 @@
  */
 import type { Interface } from '../iface/interface.js';
 import type { Ipv4Address } from '../wire/address.js';
+import { macHighHalf, macLowHalf, writeMacHalf } from '../wire/address.js';
 
 /** The route fields (IpRoute's, restated: transport.ts names this file, so it cannot import from there). */
 interface ResolvedRoute {
@@ -79,10 +80,10 @@ export class DstEntry implements ResolvedRoute {
     this.checksum = route.checksum;
     this.mtuExpiresAt = mtuExpiresAt;
     this.linkDst = linkDst;
-    this.#dstHi = linkDst < 0 ? 0 : Math.floor(linkDst / 0x1000000);
-    this.#dstLo = linkDst < 0 ? 0 : linkDst % 0x1000000;
-    this.#srcHi = Math.floor(linkSrc / 0x1000000);
-    this.#srcLo = linkSrc % 0x1000000;
+    this.#dstHi = linkDst < 0 ? 0 : macHighHalf(linkDst);
+    this.#dstLo = linkDst < 0 ? 0 : macLowHalf(linkDst);
+    this.#srcHi = macHighHalf(linkSrc);
+    this.#srcLo = macLowHalf(linkSrc);
   }
 
   /** Whether it answers a request for (dst, src, iface) while the route generation is `generation`. */
@@ -92,22 +93,10 @@ export class DstEntry implements ResolvedRoute {
 
   /** The 14-byte Ethernet header (IEEE 802.3 3.1.1) of an IPv4 frame at f[0..], as IpOutput.sendFrames writes it. */
   writeEthernetHeader(f: Uint8Array): void {
-    const dh = this.#dstHi;
-    const dl = this.#dstLo;
-    const sh = this.#srcHi;
-    const sl = this.#srcLo;
-    f[0] = dh >>> 16;
-    f[1] = (dh >>> 8) & 0xff;
-    f[2] = dh & 0xff;
-    f[3] = dl >>> 16;
-    f[4] = (dl >>> 8) & 0xff;
-    f[5] = dl & 0xff;
-    f[6] = sh >>> 16;
-    f[7] = (sh >>> 8) & 0xff;
-    f[8] = sh & 0xff;
-    f[9] = sl >>> 16;
-    f[10] = (sl >>> 8) & 0xff;
-    f[11] = sl & 0xff;
+    writeMacHalf(f, 0, this.#dstHi);
+    writeMacHalf(f, 3, this.#dstLo);
+    writeMacHalf(f, 6, this.#srcHi);
+    writeMacHalf(f, 9, this.#srcLo);
     f[12] = 0x08; // EtherType IPv4, 0x0800
     f[13] = 0x00;
   }

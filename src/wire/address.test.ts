@@ -8,8 +8,12 @@ import {
   isIpv4Multicast,
   isMacMulticast,
   mac,
+  macHighHalf,
+  macLowHalf,
   parseIpv4Address,
   parseMacAddress,
+  readMacHalf,
+  writeMacHalf,
   readIpv4,
   readMac,
   writeIpv4,
@@ -67,5 +71,18 @@ describe('MAC addresses', () => {
     expect(isMacMulticast(mac('01:00:5e:00:00:01'))).toBe(true);
     expect(isMacMulticast(mac('ff:ff:ff:ff:ff:ff'))).toBe(true);
     expect(isMacMulticast(mac('02:00:00:00:00:01'))).toBe(false);
+  });
+
+  it('splits a MAC into the 24-bit halves the bytes hold, both ways', () => {
+    for (const m of [mac('00:00:00:00:00:00'), mac('02:1a:2b:3c:4d:5e'), mac('ff:ff:ff:ff:ff:fe'), mac('80:00:01:7f:ff:80')]) {
+      const b = new Uint8Array(8);
+      writeMac(b, 1, m);
+      expect(readMacHalf(b, 1)).toBe(macHighHalf(m));
+      expect(readMacHalf(b, 4)).toBe(macLowHalf(m));
+      const c = new Uint8Array(8);
+      writeMacHalf(c, 1, macHighHalf(m));
+      writeMacHalf(c, 4, macLowHalf(m));
+      expect(c).toEqual(b);
+    }
   });
 });

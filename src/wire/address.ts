@@ -97,6 +97,35 @@ export function writeMac(b: Uint8Array, at: number, m: MacAddress): void {
   writeU32(b, at + 2, m >>> 0);
 }
 
+/*
+ * A MAC address as two 24-bit halves: small integers, where a 48-bit
+ * MacAddress is a heap-allocated double. The per-frame paths (the memory
+ * switch's learning and lookup, an interface's destination filter, a cached
+ * route's Ethernet header) compare and write these (issue 9).
+ */
+
+/** The 24-bit half of a MAC address stored at b[at..at+3). */
+export function readMacHalf(b: Uint8Array, at: number): number {
+  return (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+}
+
+/** Stores a 24-bit half of a MAC address at b[at..at+3). */
+export function writeMacHalf(b: Uint8Array, at: number, half: number): void {
+  b[at] = half >>> 16;
+  b[at + 1] = (half >>> 8) & 0xff;
+  b[at + 2] = half & 0xff;
+}
+
+/** The first three bytes of `m`, as readMacHalf reads them. */
+export function macHighHalf(m: MacAddress): number {
+  return Math.floor(m / 0x1000000);
+}
+
+/** The last three bytes of `m`, as readMacHalf reads them. */
+export function macLowHalf(m: MacAddress): number {
+  return m % 0x1000000;
+}
+
 export function isMacMulticast(m: MacAddress): boolean {
   return (Math.floor(m / 0x10000000000) & 1) === 1;
 }
