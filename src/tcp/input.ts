@@ -141,8 +141,20 @@ function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
     // "form an ACK segment ... and send it"; then continue at the sixth step
     // (URG) with any data or FIN the SYN-ACK carried.
     t.ackNow = true;
-    if (seg.payload.length > 0 || hasFlag(seg, TcpFlag.FIN)) {
-      textAndFin(t, now, { ...seg, seq: seqAdd(seg.seq, 1), flags: seg.flags & ~TcpFlag.SYN });
+    if (tcpPayloadLength(seg) > 0 || hasFlag(seg, TcpFlag.FIN)) {
+      // Field by field, not a spread: a record parsed in place (TcpReprScratch)
+      // has payload and options as accessors, which a spread leaves out.
+      textAndFin(t, now, {
+        srcPort: seg.srcPort,
+        dstPort: seg.dstPort,
+        seq: seqAdd(seg.seq, 1),
+        ack: seg.ack,
+        flags: seg.flags & ~TcpFlag.SYN,
+        window: seg.window,
+        urgentPointer: seg.urgentPointer,
+        options: seg.options,
+        payload: seg.payload,
+      });
     }
     return;
   }
