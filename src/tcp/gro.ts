@@ -84,11 +84,6 @@ export class TcpGro<E> {
   #at = 0;
   #headerLen = 0;
 
-  /** A train is held. */
-  get active(): boolean {
-    return this.#entry !== undefined;
-  }
-
   /**
    * May `seg` (IP header `ip`, TCP header of `headerLen` bytes) start a
    * train? tcp_gro_receive's out_check_final for a segment of no held flow:
