@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, emitTcp, parseTcpInto } from '../wire/tcp.js';
+import { ipv4 } from '../wire/address.js';
 import { Duration } from '../time/duration.js';
 import { Instant } from '../time/instant.js';
 import { Net, connectedPair, drain } from './harness.fixtures.js';
 import type { Host } from './harness.fixtures.js';
 import { TcpState } from './state.js';
-import type { TcpConnection } from './connection.js';
+import { TcpConnection } from './connection.js';
+import { tcpConfig } from './config.js';
 
 function pair(config: Parameters<Net['host']>[1] = {}, configB = config): { net: Net; a: Host; b: Host } {
   const net = new Net(7);
@@ -123,6 +125,29 @@ describe('TcpConnection handshake', () => {
     expect(rsts).toHaveLength(1);
     expect(rsts[0]!.seg.flags).toBe(TcpFlag.RST);
     expect(rsts[0]!.seg.seq).toBe(777);
+  });
+
+  it('RFC 9293 3.10.7.3: data on a SYN-ACK parsed in place (TcpReprScratch) is queued after the handshake', () => {
+    const now = Instant.ZERO;
+    const local = { addr: ipv4('10.0.0.1'), port: 1000 };
+    const remote = { addr: ipv4('10.0.0.2'), port: 80 };
+    const c = TcpConnection.connect(now, tcpConfig({}), local, remote, 100);
+    const iss = c.poll(now)!.header.seq;
+    const buf = new Uint8Array(64);
+    const payload = text('hi');
+    const n = emitTcp(
+      { srcPort: 80, dstPort: 1000, seq: 5000, ack: (iss + 1) >>> 0, flags: TcpFlag.SYN | TcpFlag.ACK, window: 1000, urgentPointer: 0, options: [], payload },
+      buf,
+    );
+    // The stack's record: payload and options are accessors over the frame.
+    const rec = new TcpReprScratch();
+    expect(parseTcpInto(buf.subarray(0, n), false, remote.addr, local.addr, rec)).toBeUndefined();
+    c.input(now, rec);
+    expect(c.state).toBe(TcpState.ESTABLISHED);
+    expect(c.recvAvailable).toBe(2);
+    const got = new Uint8Array(2);
+    expect(c.recv(got)).toBe(2);
+    expect(got).toEqual(payload);
   });
 });
 

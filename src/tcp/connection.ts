@@ -7,7 +7,7 @@
  * every input, user call or deadline, and asks `pollAt()` when to come back.
  * No I/O, timers or randomness in here: the ISS comes from the caller.
  */
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptions } from '../wire/tcp-options.js';
 import { instantDiff } from '../time/instant.js';
@@ -109,7 +109,7 @@ export class TcpConnection {
     // why not on every segment). A segment with data arms the delayed-ACK
     // timer or asks for an ACK, and the timer or the drain of what it
     // brought reclaims them instead.
-    if (seg.payload.length === 0) t.reclaimStores();
+    if (tcpPayloadLength(seg) === 0) t.reclaimStores();
   }
 
   /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */

@@ -89,6 +89,16 @@ describe('TCP input of a GRO-merged segment', () => {
     expect(got).toEqual([...bytes(3500, 0)]);
   });
 
+  it('clips inside a wire segment: a merged segment whose overlap with received data ends mid-chunk', () => {
+    const { c, s, now } = established();
+    s.input(now, { ...merged(c, [bytes(1500, 0)]), gro: undefined });
+    // 0..3000 again as three 1000-byte wire segments: the second is new from its 500th byte on.
+    s.input(now, merged(c, [bytes(1000, 0), bytes(1000, 1000), bytes(1000, 2000)]));
+    const got: number[] = [];
+    expect(drain(s, got)).toBe(3000);
+    expect(got).toEqual([...bytes(3000, 0)]);
+  });
+
   it('parks an out-of-order merged segment and delivers it once the hole is filled', () => {
     const { c, s, now } = established();
     const late = { ...merged(c, [bytes(1000, 1000), bytes(1000, 2000)]), seq: seqAdd(c.info.sndNxt, 1000) };

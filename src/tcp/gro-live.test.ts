@@ -21,27 +21,11 @@ import { SeededRng } from '../random/rng.js';
 import { poisonRecycledFrames } from '../stack/frame-slab.js';
 import { Stack } from '../stack/stack.js';
 import { constants as C } from '../syscall/constants.js';
-import type { TimerCallback, TimerHandle } from '../time/clock.js';
 import { Duration } from '../time/duration.js';
-import type { Instant } from '../time/instant.js';
-import { ManualClock } from '../time/manual-clock.js';
-import { SystemClock } from '../time/system-clock.js';
+import { SteppedSystemClock } from '../time/stepped-system-clock.fixtures.js';
 import { concatBytes } from '../wire/bytes.js';
 import { poisonReusedTcpRecords } from '../wire/tcp.js';
 import { TcpCounter } from './tcp-counters.js';
-
-class SteppedSystemClock extends SystemClock {
-  readonly manual = new ManualClock();
-  override now(): Instant {
-    return this.manual.now();
-  }
-  override setTimer(at: Instant, fn: TimerCallback): TimerHandle {
-    return this.manual.setTimer(at, fn);
-  }
-  override clearTimer(handle: TimerHandle | undefined): void {
-    this.manual.clearTimer(handle);
-  }
-}
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 50; i++) await Promise.resolve();

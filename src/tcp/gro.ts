@@ -84,11 +84,6 @@ export class TcpGro<E> {
   #at = 0;
   #headerLen = 0;
 
-  /** A train is held. */
-  get active(): boolean {
-    return this.#entry !== undefined;
-  }
-
   /**
    * May `seg` (IP header `ip`, TCP header of `headerLen` bytes) start a
    * train? tcp_gro_receive's out_check_final for a segment of no held flow:
@@ -104,9 +99,7 @@ export class TcpGro<E> {
       len > 0 &&
       IP_HEADER_LEN + headerLen + len + 1 < GRO_MAX_SIZE &&
       (seg.flags & (FLUSH_FLAGS | TcpFlag.ACK)) === TcpFlag.ACK &&
-      ip.options.length === 0 &&
-      !ip.moreFragments &&
-      ip.fragmentOffset === 0
+      plainDatagram(ip)
     );
   }
 
@@ -162,9 +155,7 @@ export class TcpGro<E> {
       ip.ttl !== this.#ttl ||
       ((ip.dscp << 2) | ip.ecn) !== this.#tos ||
       ip.dontFragment !== this.#df ||
-      ip.options.length !== 0 ||
-      ip.moreFragments ||
-      ip.fragmentOffset !== 0 ||
+      !plainDatagram(ip) ||
       !sameOptions(this.#bytes, this.#at, bytes, at, this.#headerLen)
     ) {
       return GroMerge.No;
@@ -212,6 +203,11 @@ export class TcpGro<E> {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** inet_gro_receive's datagram: a 20-byte header (no IP options), not a fragment. */
+function plainDatagram(ip: Ipv4Repr): boolean {
+  return ip.options.length === 0 && !ip.moreFragments && ip.fragmentOffset === 0;
+}
 
 /** The option bytes of two TCP headers of `headerLen` bytes, at a[ai..] and b[bi..], are identical. */
 function sameOptions(a: Uint8Array, ai: number, b: Uint8Array, bi: number, headerLen: number): boolean {

@@ -141,8 +141,20 @@ function synSent(t: Tcb, now: Instant, seg: TcpRepr): void {
     // "form an ACK segment ... and send it"; then continue at the sixth step
     // (URG) with any data or FIN the SYN-ACK carried.
     t.ackNow = true;
-    if (seg.payload.length > 0 || hasFlag(seg, TcpFlag.FIN)) {
-      textAndFin(t, now, { ...seg, seq: seqAdd(seg.seq, 1), flags: seg.flags & ~TcpFlag.SYN });
+    if (tcpPayloadLength(seg) > 0 || hasFlag(seg, TcpFlag.FIN)) {
+      // Field by field, not a spread: a record parsed in place (TcpReprScratch)
+      // has payload and options as accessors, which a spread leaves out.
+      textAndFin(t, now, {
+        srcPort: seg.srcPort,
+        dstPort: seg.dstPort,
+        seq: seqAdd(seg.seq, 1),
+        ack: seg.ack,
+        flags: seg.flags & ~TcpFlag.SYN,
+        window: seg.window,
+        urgentPointer: seg.urgentPointer,
+        options: seg.options,
+        payload: seg.payload,
+      });
     }
     return;
   }
@@ -482,15 +494,11 @@ function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
 
 /** Writes payload bytes [skip, skip + len) of `seg` into the receive buffer at `offset` from RCV.NXT. */
 function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: number, offset: number, len: number): void {
+  // writeAt copies a range of its source: no view of a payload or chunk (issue 9).
   if (gro === undefined) {
-    if (seg instanceof TcpReprScratch) {
-      // Straight from the frame, no view of the payload (issue 9).
-      t.rcvBuf.writeAt(offset, seg.payloadBytes, seg.payloadFrom + skip, len);
-      return;
-    }
-    const p = seg.payload;
-    // No view for the usual whole payload (issue 9).
-    t.rcvBuf.writeAt(offset, skip === 0 && len === p.length ? p : p.subarray(skip, skip + len));
+    // A record parsed in place: straight from the frame.
+    if (seg instanceof TcpReprScratch) t.rcvBuf.writeAt(offset, seg.payloadBytes, seg.payloadFrom + skip, len);
+    else t.rcvBuf.writeAt(offset, seg.payload, skip, len);
     return;
   }
   // The merged segment's chunks, each clipped to the part that is stored.
@@ -500,7 +508,7 @@ function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: n
     const c = gro.chunks[k]!;
     const from = Math.max(skip, at);
     const to = Math.min(end, at + c.length);
-    if (to > from) t.rcvBuf.writeAt(offset + from - skip, from === at && to === at + c.length ? c : c.subarray(from - at, to - at));
+    if (to > from) t.rcvBuf.writeAt(offset + from - skip, c, from - at, to - from);
     at += c.length;
   }
 }

@@ -356,7 +356,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       } else {
         this.#heap.remove(entry);
         this.#conns.delete(entry);
-          }
+      }
       return;
     }
     entry.stateBefore = conn.state;
