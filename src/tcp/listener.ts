@@ -19,6 +19,7 @@ import type { Instant } from '../time/instant.js';
 import { seqAdd } from './seq.js';
 import type { TcpConfig } from './config.js';
 import { TcpConnection } from './connection.js';
+import { segLen } from './input.js';
 import type { TcpEndpoint } from './tcb.js';
 import { TcpState } from './state.js';
 
@@ -40,7 +41,7 @@ export function resetFor(seg: TcpRepr): TcpHeaderRepr | undefined {
   if ((seg.flags & TcpFlag.ACK) !== 0) {
     return { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: TcpFlag.RST, window: 0, urgentPointer: 0, options: [] };
   }
-  const len = seg.payload.length + ((seg.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((seg.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+  const len = segLen(seg);
   return {
     srcPort: seg.dstPort,
     dstPort: seg.srcPort,
