@@ -220,10 +220,11 @@ export class RingBuffer {
   }
 
   /**
-   * Zero-copy access to contents [offset, offset + length) for the TCP
-   * sender: at most two views of the backing store (two when the range
-   * wraps), `length` clamped to the contents. Returns an empty array when
-   * there is nothing to view.
+   * Zero-copy access to contents [offset, offset + length): at most two
+   * views of the backing store (two when the range wraps), `length` clamped
+   * to the contents. Returns an empty array when there is nothing to view.
+   * (The TCP sender no longer uses it: it copies a range of the store
+   * itself, store/storeIndex/copyFromStore, with no view per segment.)
    *
    * The returned array is owned by the ring and reused by the next slices()
    * call, so the hot path allocates no array, closure or iterator; only the

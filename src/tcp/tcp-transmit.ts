@@ -19,7 +19,7 @@ import { TcpFlag, emitTcpHeader, finishTcpChecksum, finishTcpChecksumAt, tcpHead
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import type { TcpSegmentOut } from './connection.js';
 import { resetFor } from './listener.js';
-import { seqAdd, seqGt, seqLe, seqLt, seqMax } from './seq.js';
+import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 import { TcpCounter } from './tcp-counters.js';
 import type { ConnEntry, TimeWaitEntry } from './tcp-entry.js';
 import type { TcpHost } from './tcp-host.js';
@@ -68,7 +68,7 @@ export class TcpTransmitter {
         // (a corrupted ARP packet); have the neighbour re-verified now.
         if (entry.conn.timeouts > 0) this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'suspect');
       }
-      if (seqGt(end, entry.highestSent)) entry.highestSent = seqMax(entry.highestSent, end);
+      if (seqGt(end, entry.highestSent)) entry.highestSent = end;
     }
     if ((h.flags & TcpFlag.RST) !== 0) this.#host.stats.increment(TcpCounter.OutRsts);
     const hlen = seg.headerLength;

@@ -15,7 +15,7 @@
  */
 import { Duration } from '../time/duration.js';
 import { Instant, instantDiff } from '../time/instant.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import { seqGt, seqLt } from './seq.js';
@@ -97,7 +97,8 @@ export function timeWaitDecide(s: TimeWaitRuleFields, now: Instant, seg: TcpRepr
   const flags = seg.flags;
   const rst = (flags & TcpFlag.RST) !== 0;
   const syn = (flags & TcpFlag.SYN) !== 0;
-  const occupies = seg.payload.length > 0 || syn || (flags & TcpFlag.FIN) !== 0;
+  const hasText = tcpPayloadLength(seg) > 0;
+  const occupies = hasText || syn || (flags & TcpFlag.FIN) !== 0;
   const tsVal = tsValOf(s, seg);
   const rejected = tsVal !== undefined && pawsReject(s, now, tsVal, rst);
   // "In window segment, it may be only reset or bare ack": exactly RCV.NXT.
@@ -116,7 +117,7 @@ export function timeWaitDecide(s: TimeWaitRuleFields, now: Instant, seg: TcpRepr
   // An ACK-less SYN may be a new connection's with a random ISN below RCV.NXT: it does not restart 2 MSL.
   const restart = rejected || (flags & TcpFlag.ACK) !== 0 ? TimeWaitAct.Restart : 0;
   // tcp_oow_rate_limited: data or FIN without SYN (SEG.SEQ != end_seq) cannot be part of an ACK loop and is always answered.
-  if ((seg.payload.length > 0 || (flags & TcpFlag.FIN) !== 0) && !syn) return paws | restart | TimeWaitAct.Ack;
+  if ((hasText || (flags & TcpFlag.FIN) !== 0) && !syn) return paws | restart | TimeWaitAct.Ack;
   if (s.lastOowAckAt !== NEVER_ACKED) {
     const elapsed = instantDiff(now, s.lastOowAckAt);
     if (elapsed >= 0 && elapsed < OOW_RATELIMIT) return paws | restart | TimeWaitAct.AckSkipped;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../random/rng.js';
-import { checksumAdd, checksumAddRange, checksumFold, checksumRangeValid } from './checksum.js';
+import { checksumAdd, checksumAddRange, checksumFold, checksumRangeValid, useWasmChecksum } from './checksum.js';
 
 describe('checksumAddRange', () => {
   it('folds to the same sum as checksumAdd over the subarray, for every kind of range', () => {
@@ -55,15 +55,25 @@ describe('checksumAddRange', () => {
   it('still sums right after a resizable buffer it has seen shrinks or grows', () => {
     // ES2024 resizable buffers (Node 20 has them; the compiler's lib predates them).
     const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
-    const buffer = new Resizable(1024, { maxByteLength: 4096 });
-    const view = new Uint8Array(buffer);
-    for (let i = 0; i < 1024; i++) view[i] = (i * 7) & 0xff;
-    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, view.length));
-    buffer.resize(4096);
-    for (let i = 0; i < 4096; i++) view[i] = (i * 13) & 0xff;
-    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 4096));
-    buffer.resize(600);
-    expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, 600));
+    // With the WebAssembly path off too: these lengths would otherwise all
+    // take it, and the JavaScript loop's cached word view (the one a resize
+    // leaves short) would go untested.
+    for (const wasm of [true, false]) {
+      const was = useWasmChecksum(wasm);
+      try {
+        const buffer = new Resizable(1024, { maxByteLength: 4096 });
+        const view = new Uint8Array(buffer);
+        for (let i = 0; i < 1024; i++) view[i] = (i * 7) & 0xff;
+        expect(checksumFold(checksumAdd(0, view))).toBe(reference(view, 0, view.length));
+        buffer.resize(4096);
+        for (let i = 0; i < 4096; i++) view[i] = (i * 13) & 0xff;
+        expect(checksumFold(checksumAdd(0, view)), `wasm ${wasm}`).toBe(reference(view, 0, 4096));
+        buffer.resize(600);
+        expect(checksumFold(checksumAdd(0, view)), `wasm ${wasm}`).toBe(reference(view, 0, 600));
+      } finally {
+        useWasmChecksum(was);
+      }
+    }
   });
 });
 
