@@ -187,8 +187,13 @@ export class FrameSlab {
   /** The cell the last alloc() handed out, if it was one (see payloadView). */
   #lastCell: Cell | undefined;
 
-  /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
-  recycle(frame: Uint8Array): void {
+  /**
+   * A frame of ours that nobody references any more (Link.setRecycler): its
+   * buffer serves a later alloc. A bound function, which the Stack gives its
+   * links as their recycler as it is: a frame came back through a closure and
+   * two forwarding methods (Stack, IpLayer, IpOutput) before (issue 9).
+   */
+  readonly recycle = (frame: Uint8Array): void => {
     const buffer = frame.buffer;
     if ((buffer.byteLength === TINY_SLAB_SIZE ? this.#tinyCells : this.#cells).recycle(frame)) return;
     if (!this.#ours.has(buffer)) return;
@@ -198,7 +203,7 @@ export class FrameSlab {
     if (poisonRecycled) new Uint8Array(buffer).fill(0xa5);
     recycledCount++;
     free.push(buffer as ArrayBuffer);
-  }
+  };
 
   /**
    * A frame of `len` bytes: zeroed, or (reused) to be written in full by the

@@ -84,8 +84,8 @@ export class IpOutput {
    * A frame this layer sent, handed back by its link once nobody references
    * it (Link.setRecycler); its buffer may serve a later frame.
    */
-  recycle(frame: Uint8Array): void {
-    this.#slab.recycle(frame);
+  get recycler(): (frame: Uint8Array) => void {
+    return this.#slab.recycle;
   }
 
 
