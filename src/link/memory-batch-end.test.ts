@@ -44,6 +44,28 @@ describe('MemoryLink.setBatchEnd', () => {
     expect(log).toEqual(['a0', 'b1', 'a2', 'b3', 'a-end', 'b-end']);
   });
 
+  it('ends a real-time batch of one frame before giving the frame back, as a longer batch does', async () => {
+    // The one-frame batch takes a shorter path (a request/response hop, issue 9): same order.
+    const network = new MemoryNetwork({ clock: new StillClock(), seed: 5 });
+    const a = network.attach();
+    const b = network.attach();
+    const log: string[] = [];
+    b.setReceiver((f) => {
+      log.push(`b${f[14]}`);
+      return true;
+    });
+    b.setBatchEnd(() => log.push('b-end'));
+    a.setRecycler((f) => log.push(`back${f[14]}`));
+    a.send(frame(b.mac, a.mac, 1));
+    await microtasks();
+    a.send(frame(b.mac, a.mac, 2));
+    a.send(frame(b.mac, a.mac, 3));
+    await microtasks();
+    a.send(frame(b.mac, a.mac, 4));
+    await microtasks();
+    expect(log).toEqual(['b1', 'b-end', 'back1', 'b2', 'b3', 'b-end', 'back2', 'back3', 'b4', 'b-end', 'back4']);
+  });
+
   it('still reports the end when a receiver throws', () => {
     const clock = new ManualClock();
     const network = new MemoryNetwork({ clock, seed: 5 });

@@ -492,6 +492,20 @@ export class Switch {
     this.#dueFrames = this.#spareFrames;
     this.#dueCount = 0;
     this.#dueArmed = false;
+    if (n === 1) {
+      // A batch of one frame (each hop of a request/response exchange): its
+      // receiver's batch end and the sender's recycling follow the frame at
+      // once, as for a frame delivered alone (#deliver outside a batch), in
+      // the same order as below, without the lists that defer them to the
+      // end of a longer batch (issue 9).
+      const frame = frames[0]!;
+      frames[0] = undefined;
+      this.#spareFrom = from;
+      this.#spareTo = to;
+      this.#spareFrames = frames;
+      this.#deliver(from[0]!, to[0]!, frame);
+      return;
+    }
     let i = 0;
     this.#inBatch = true;
     try {

@@ -51,6 +51,8 @@ export class DstEntry implements ResolvedRoute {
   readonly mtuExpiresAt: number;
   /** The destination MAC, or NO_LINK_HEADER. */
   readonly linkDst: number;
+  /** Whether the interface's link gives frames back (Link.setRecycler): a property of its class, read once. */
+  readonly recyclable: boolean;
   /**
    * The Ethernet header's addresses as 24-bit halves: small integers, written
    * byte by byte without a 48-bit double's division per frame (writeMac).
@@ -80,6 +82,7 @@ export class DstEntry implements ResolvedRoute {
     this.checksum = route.checksum;
     this.mtuExpiresAt = mtuExpiresAt;
     this.linkDst = linkDst;
+    this.recyclable = route.iface.link.setRecycler !== undefined;
     this.#dstHi = linkDst < 0 ? 0 : macHighHalf(linkDst);
     this.#dstLo = linkDst < 0 ? 0 : macLowHalf(linkDst);
     this.#srcHi = macHighHalf(linkSrc);

@@ -219,6 +219,28 @@ describe('FrameSlab cells (full-size frames on a recycling link)', () => {
     expect(slab.payloadView(b, 34)).not.toBe(pc);
   });
 
+  it('take back the frame just handed out and older ones alike, each cell once (the last-frame shortcut, issue 9)', () => {
+    const slab = new FrameSlab();
+    const before = poisonRecycledFrames(false);
+    const a = slab.alloc(66, true);
+    const b = slab.alloc(66, true);
+    slab.recycle(b); // the frame just handed out
+    slab.recycle(a); // an older one
+    expect(poisonRecycledFrames(false) - before).toBe(2);
+    // Free cells go out newest first; a third alloc needs a new cell.
+    expect(slab.alloc(66, true)).toBe(a);
+    expect(slab.alloc(66, true)).toBe(b);
+    const c = slab.alloc(66, true);
+    expect(c).not.toBe(a);
+    expect(c).not.toBe(b);
+    // Full-size cells likewise, and a shortcut taken once does not serve a frame of the other pool.
+    const big = slab.alloc(1514, true);
+    slab.recycle(big);
+    slab.recycle(c);
+    expect(slab.alloc(1514, true)).toBe(big);
+    expect(slab.alloc(66, true)).toBe(c);
+  });
+
   it('take back only the view they handed out', () => {
     const slab = new FrameSlab();
     const a = slab.alloc(1514, true);

@@ -151,6 +151,14 @@ class CellPool {
     return true;
   }
 
+  /** A cell known to be ours and out (FrameSlab's fast path): free again, if kept. */
+  giveBack(cell: Cell): void {
+    const free = this.#free;
+    if (free.length >= this.#kept) return;
+    recycledCount++;
+    free.push(cell);
+  }
+
   alloc(len: number): Cell {
     let cell = this.#free.pop();
     if (cell !== undefined) {
@@ -184,11 +192,28 @@ export class FrameSlab {
   /** Full-size frames (see SMALL_POOL_MIN) and pure ACKs (see TINY_CELL_SIZE) on recycling links. */
   readonly #cells = new CellPool(CELL_SIZE, FRAME_SLAB_SIZE, CELLS_KEPT);
   readonly #tinyCells = new CellPool(TINY_CELL_SIZE, TINY_SLAB_SIZE, TINY_CELLS_KEPT);
-  /** The cell the last alloc() handed out, if it was one (see payloadView). */
+  /** The cell the last alloc() handed out, if it was one (see payloadView and recycle), and its pool. */
   #lastCell: Cell | undefined;
+  #lastPool: CellPool | undefined;
 
-  /** A frame of ours that nobody references any more (Link.setRecycler): its buffer serves a later alloc. */
-  recycle(frame: Uint8Array): void {
+  /**
+   * A frame of ours that nobody references any more (Link.setRecycler): its
+   * buffer serves a later alloc. A bound function, which the Stack gives its
+   * links as their recycler as it is: a frame came back through a closure and
+   * two forwarding methods (Stack, IpLayer, IpOutput) before (issue 9).
+   */
+  readonly recycle = (frame: Uint8Array): void => {
+    const last = this.#lastCell;
+    if (last !== undefined && last.frame === frame && !poisonRecycled) {
+      // The frame the last alloc() handed out: in a request/response exchange
+      // each frame comes back before the next is sent, so its cell is known
+      // without the buffer, slab and offset lookups below (issue 9).
+      // Forgotten here, so that frame coming back twice takes the full path
+      // as before; payloadView only serves the frame alloc() just made.
+      this.#lastCell = undefined;
+      this.#lastPool!.giveBack(last);
+      return;
+    }
     const buffer = frame.buffer;
     if ((buffer.byteLength === TINY_SLAB_SIZE ? this.#tinyCells : this.#cells).recycle(frame)) return;
     if (!this.#ours.has(buffer)) return;
@@ -198,7 +223,7 @@ export class FrameSlab {
     if (poisonRecycled) new Uint8Array(buffer).fill(0xa5);
     recycledCount++;
     free.push(buffer as ArrayBuffer);
-  }
+  };
 
   /**
    * A frame of `len` bytes: zeroed, or (reused) to be written in full by the
@@ -208,11 +233,13 @@ export class FrameSlab {
   alloc(len: number, recyclable = false): Uint8Array {
     this.#lastCell = undefined;
     if (recyclable) {
-      let cell: Cell | undefined;
-      if (len >= SMALL_POOL_MIN && len <= CELL_SIZE) cell = this.#cells.alloc(len);
-      else if (len <= TINY_CELL_SIZE) cell = this.#tinyCells.alloc(len);
-      if (cell !== undefined) {
+      let pool: CellPool | undefined;
+      if (len >= SMALL_POOL_MIN && len <= CELL_SIZE) pool = this.#cells;
+      else if (len <= TINY_CELL_SIZE) pool = this.#tinyCells;
+      if (pool !== undefined) {
+        const cell = pool.alloc(len);
         this.#lastCell = cell;
+        this.#lastPool = pool;
         return cell.frame;
       }
     }

@@ -69,8 +69,8 @@ export class IpLayer implements IpSender {
    * A frame this layer sent, handed back by its link once nobody references
    * it (Link.setRecycler); its buffer may serve a later frame.
    */
-  recycle(frame: Uint8Array): void {
-    this.#out.recycle(frame);
+  get recycler(): (frame: Uint8Array) => void {
+    return this.#out.recycler;
   }
 
   // ---------------------------------------------------------------- input
@@ -146,7 +146,10 @@ export class IpLayer implements IpSender {
     // nested input, should there ever be one, gets its own.
     const nested = this.#rxDepth !== 0;
     const ip = nested ? new Ipv4ReprScratch() : this.#rxIp;
-    const err = parseIpv4Into(frame, at, !iface.trusted, ip);
+    // Read once per packet: three getters deep (Interface, link, switch), and
+    // both the IP header check and the transport's checksum need it (issue 9).
+    const verify = !iface.trusted;
+    const err = parseIpv4Into(frame, at, verify, ip);
     if (err !== undefined) {
       this.#stats.increment('ip.in-hdr-errors');
       return this.#drop('ip', err);
@@ -154,7 +157,7 @@ export class IpLayer implements IpSender {
     const packet = nested ? new PacketIn(iface) : this.#rxPacket;
     this.#rxDepth++;
     try {
-      this.#ipInputParsed(now, iface, ip, frame, linkGroup, packet);
+      this.#ipInputParsed(now, iface, ip, frame, linkGroup, packet, verify);
     } finally {
       this.#rxDepth--;
       ip.release();
@@ -166,7 +169,31 @@ export class IpLayer implements IpSender {
   readonly #rxPacket: PacketIn;
   #rxDepth = 0;
 
-  #ipInputParsed(now: Instant, iface: Interface, ip: Ipv4ReprScratch, frame: Uint8Array, linkGroup: boolean, packet: PacketIn): void {
+  #ipInputParsed(
+    now: Instant,
+    iface: Interface,
+    ip: Ipv4ReprScratch,
+    frame: Uint8Array,
+    linkGroup: boolean,
+    packet: PacketIn,
+    verify: boolean,
+  ): void {
+    // The flow of the last packet accepted as plain unicast for us, on the
+    // same interface, in the same route generation (addresses, interfaces and
+    // routes bump it): its source and destination checks below stand, so a
+    // connection's packets skip them (issue 9; Linux ip_rcv_finish likewise
+    // reuses the dst that early demux found in the socket, sk_rx_dst, rather
+    // than route each packet). Fragments still go to reassembly below.
+    const generation = routeGeneration();
+    if (ip.src === this.#flowSrc && ip.dst === this.#flowDst && iface === this.#flowIface && generation === this.#flowGeneration) {
+      if (ip.moreFragments || ip.fragmentOffset !== 0) {
+        this.#reassemble(now, iface, ip, frame, packet, false, verify);
+        return;
+      }
+      packet.set(ip, frame, ip.at, ip.totalLength, frame, ip.payloadStart, ip.at + ip.totalLength, iface, false, verify);
+      this.#deliver(now, packet);
+      return;
+    }
     const st = this.#stats;
     // RFC 1122 3.2.1.3: a source address must not be broadcast or multicast;
     // RFC 1122 3.2.1.3 (g) and RFC 1812 5.3.7: 127/8 never appears on a wire.
@@ -191,30 +218,49 @@ export class IpLayer implements IpSender {
         return this.#drop('ip', 'not-for-us');
       }
     }
+    if (local && !broadcast && !multicast) {
+      this.#flowSrc = ip.src;
+      this.#flowDst = ip.dst;
+      this.#flowIface = iface;
+      this.#flowGeneration = generation;
+    }
     if (ip.moreFragments || ip.fragmentOffset !== 0) {
-      st.increment('ip.reasm-reqds');
-      // The reassembler copies what it keeps (payload, first fragment's header);
-      // it gets a plain record, so that no copy of it holds the frame (bytes).
-      const res = this.#c.reassembler.input(now, plainIpv4Repr(ip), datagramOf(frame, ip));
-      switch (res.kind) {
-        case 'pending':
-          return;
-        case 'duplicate':
-          st.increment('ip.reasm-duplicates');
-          return;
-        case 'dropped':
-          st.increment('ip.reasm-fails');
-          return this.#drop('ip', `reasm-${res.reason}`);
-        case 'complete': {
-          st.increment('ip.reasm-oks');
-          const payload = res.datagram.payload;
-          packet.set(res.datagram, res.raw, 0, res.raw.length, payload, 0, payload.length, iface, broadcast || multicast);
-          return this.#deliver(now, packet);
-        }
+      this.#reassemble(now, iface, ip, frame, packet, broadcast || multicast, verify);
+      return;
+    }
+    packet.set(ip, frame, ip.at, ip.totalLength, frame, ip.payloadStart, ip.at + ip.totalLength, iface, broadcast || multicast, verify);
+    this.#deliver(now, packet);
+  }
+
+  /** See #ipInputParsed: the flow last accepted (-1: none). */
+  #flowSrc = -1;
+  #flowDst = -1;
+  #flowIface: Interface | undefined;
+  #flowGeneration = -1;
+
+  /** A fragment for us: to the reassembler, and the whole datagram up once complete. */
+  #reassemble(now: Instant, iface: Interface, ip: Ipv4ReprScratch, frame: Uint8Array, packet: PacketIn, group: boolean, verify: boolean): void {
+    const st = this.#stats;
+    st.increment('ip.reasm-reqds');
+    // The reassembler copies what it keeps (payload, first fragment's header);
+    // it gets a plain record, so that no copy of it holds the frame (bytes).
+    const res = this.#c.reassembler.input(now, plainIpv4Repr(ip), datagramOf(frame, ip));
+    switch (res.kind) {
+      case 'pending':
+        return;
+      case 'duplicate':
+        st.increment('ip.reasm-duplicates');
+        return;
+      case 'dropped':
+        st.increment('ip.reasm-fails');
+        return this.#drop('ip', `reasm-${res.reason}`);
+      case 'complete': {
+        st.increment('ip.reasm-oks');
+        const payload = res.datagram.payload;
+        packet.set(res.datagram, res.raw, 0, res.raw.length, payload, 0, payload.length, iface, group, verify);
+        return this.#deliver(now, packet);
       }
     }
-    packet.set(ip, frame, ip.at, ip.totalLength, frame, ip.payloadStart, ip.at + ip.totalLength, iface, broadcast || multicast);
-    this.#deliver(now, packet);
   }
 
   #deliver(now: Instant, packet: PacketIn): void {

@@ -84,8 +84,8 @@ export class IpOutput {
    * A frame this layer sent, handed back by its link once nobody references
    * it (Link.setRecycler); its buffer may serve a later frame.
    */
-  recycle(frame: Uint8Array): void {
-    this.#slab.recycle(frame);
+  get recycler(): (frame: Uint8Array) => void {
+    return this.#slab.recycle;
   }
 
 
@@ -160,6 +160,23 @@ export class IpOutput {
   }
 
   send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill): IpSendStatus {
+    const slot = req.dstCache;
+    if (slot !== undefined) {
+      // Linux ip_queue_xmit with a valid sk_dst_cache: no route, source, path
+      // MTU or neighbour lookup while nothing they depend on changed. Checked
+      // first, outside the scratch record's bookkeeping below, which only the
+      // full path uses (issue 9: a connection's every segment comes here).
+      const e = slot.dstCache;
+      if (
+        e !== undefined &&
+        e.answers(routeGeneration(), req.dst, req.src, req.iface) &&
+        req.options === undefined &&
+        IPV4_HEADER_LEN + payloadLength <= e.mtu &&
+        (e.mtuExpiresAt === NO_EXPIRY || this.#c.now() < e.mtuExpiresAt)
+      ) {
+        return this.#sendCached(now, req, payloadLength, fill, e);
+      }
+    }
     // One route record for every send (issue 9: no object per packet). It is
     // only read during the call (fill uses it synchronously; transports keep
     // nothing of it); a send nested inside a fill gets its own.
@@ -173,22 +190,9 @@ export class IpOutput {
   }
 
   #send(now: Instant, req: IpSendRequest, payloadLength: number, fill: IpFill, into: MutableRoute | undefined): IpSendStatus {
+    // send() took the cached route when it could (see there).
     const slot = req.dstCache;
     const generation = routeGeneration();
-    if (slot !== undefined) {
-      // Linux ip_queue_xmit with a valid sk_dst_cache: no route, source, path
-      // MTU or neighbour lookup while nothing they depend on changed.
-      const e = slot.dstCache;
-      if (
-        e !== undefined &&
-        e.answers(generation, req.dst, req.src, req.iface) &&
-        req.options === undefined &&
-        IPV4_HEADER_LEN + payloadLength <= e.mtu &&
-        (e.mtuExpiresAt === NO_EXPIRY || this.#c.now() < e.mtuExpiresAt)
-      ) {
-        return this.#sendCached(now, req, payloadLength, fill, e);
-      }
-    }
     const st = this.#stats;
     if (req.src !== undefined && req.src !== 0 && !this.isLocalAddress(req.src)) return 'EADDRNOTAVAIL';
     const route = this.#route(req.dst, req.src === 0 ? undefined : req.src, req.iface, into);
@@ -267,7 +271,7 @@ export class IpOutput {
     const identification = this.#nextId();
     const iface = e.iface;
     const headroom = iface.linkHeaderLen;
-    const buf = this.#slab.alloc(headroom + IPV4_HEADER_LEN + payloadLength, iface.link.setRecycler !== undefined);
+    const buf = this.#slab.alloc(headroom + IPV4_HEADER_LEN + payloadLength, e.recyclable);
     e.checksum = this.#c.checksums === 'always' || !iface.trusted;
     fill(this.#slab.payloadView(buf, headroom + IPV4_HEADER_LEN), e);
     // The header emitIpv4HeaderAt would write, without its checks and byte-wise checksum (issue 9).

@@ -78,6 +78,7 @@ export class PacketIn implements IpPacketIn {
     payloadEnd: number,
     iface: Interface,
     broadcast: boolean,
+    verifyChecksum = !iface.trusted,
   ): void {
     this.ip = ip;
     this.bytes = payload;
@@ -88,7 +89,7 @@ export class PacketIn implements IpPacketIn {
     this.#len = len;
     this.#raw = undefined;
     this.iface = iface;
-    this.verifyChecksum = !iface.trusted;
+    this.verifyChecksum = verifyChecksum;
     this.broadcast = broadcast;
   }
 

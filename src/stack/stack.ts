@@ -239,7 +239,7 @@ export class Stack {
       link.setBatchEnd(this.#endBatch);
     }
     // Frames we sent come back for reuse where the link supports it (large-MTU memory wires, issue 9).
-    link.setRecycler?.((frame) => this.#ip.recycle(frame));
+    link.setRecycler?.(this.#ip.recycler);
     return iface;
   }
 
