@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Duration } from '../time/duration.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, emitTcp, parseTcpInto, tcpBufferLen } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpOption } from '../wire/tcp-options.js';
 import type { TcpConfig } from './config.js';
@@ -184,13 +184,28 @@ function established(config: Partial<TcpConfig> = {}): { t: Tcb; seg: { -readonl
   return { t, seg };
 }
 
-/** The segment goes to the walk, and a predicted twin of it does not (so the test can fail). */
+/** `seg` on the wire and parsed in place again, as TcpProtocol hands it over (options checked by the parser's flag). */
+function inPlace(seg: TcpRepr): TcpReprScratch {
+  const bytes = new Uint8Array(tcpBufferLen(seg));
+  emitTcp(seg, bytes, { src: 2, dst: 1 });
+  const rec = new TcpReprScratch();
+  expect(parseTcpInto(bytes, true, 2, 1, rec)).toBeUndefined();
+  return rec;
+}
+
+/**
+ * The segment goes to the walk, and a predicted twin of it does not (so the
+ * test can fail); both as a plain record and parsed in place.
+ */
 function exits(change: (t: Tcb, seg: { -readonly [K in keyof TcpRepr]: TcpRepr[K] }) => void, config: Partial<TcpConfig> = {}): void {
-  const base = established(config);
-  expect(segmentArrives(base.t, 1000 as never, base.seg)).toBe(true);
-  const { t, seg } = established(config);
-  change(t, seg);
-  expect(segmentArrives(t, 1000 as never, seg)).toBe(false);
+  for (const parsed of [false, true]) {
+    headerPrediction.enabled = true;
+    const base = established(config);
+    expect(segmentArrives(base.t, 1000 as never, parsed ? inPlace(base.seg) : base.seg)).toBe(true);
+    const { t, seg } = established(config);
+    change(t, seg);
+    expect(segmentArrives(t, 1000 as never, parsed ? inPlace(seg) : seg), parsed ? 'parsed in place' : 'plain record').toBe(false);
+  }
 }
 
 describe('header prediction: what goes to the step-by-step walk', () => {

@@ -13,7 +13,7 @@
  * RFC 9293 3.10.7.4 allows it: the steps are a description of the outcome,
  * not an order of work.
  */
-import { TcpFlag, tcpPayloadLength } from '../wire/tcp.js';
+import { TcpFlag, TcpReprScratch, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TcpTimestamps } from '../wire/tcp-options.js';
 import type { Instant } from '../time/instant.js';
@@ -42,14 +42,24 @@ export function fastPathArrives(t: Tcb, now: Instant, seg: TcpRepr): boolean {
   // that aligned word at once), none with them off; and RFC 7323 5.3 PAWS
   // passes outright (an older TSval goes to the walk, which may still take
   // it when TS.Recent has gone stale).
-  const o = seg.options;
   let ts: TcpTimestamps | undefined;
-  if (t.tsOk) {
-    if (o.length !== 3) return false;
-    const x = o[2]!;
-    if (o[0]!.kind !== 'nop' || o[1]!.kind !== 'nop' || x.kind !== 'timestamps' || seqLt(x.tsVal, t.tsRecent)) return false;
-    ts = x;
-  } else if (o.length !== 0) return false;
+  if (seg instanceof TcpReprScratch) {
+    // Parsed in place: the parser already knows (TcpOptionsScratch.aligned).
+    const sc = seg.scratch;
+    if (t.tsOk) {
+      if (!sc.aligned) return false;
+      ts = sc.timestamps;
+    } else if (sc.list.length !== 0) return false;
+  } else {
+    const o = seg.options;
+    if (t.tsOk) {
+      if (o.length !== 3) return false;
+      const x = o[2]!;
+      if (o[0]!.kind !== 'nop' || o[1]!.kind !== 'nop' || x.kind !== 'timestamps') return false;
+      ts = x;
+    } else if (o.length !== 0) return false;
+  }
+  if (ts !== undefined && seqLt(ts.tsVal, t.tsRecent)) return false;
   // No window update (sendWindowOf): the walk's window step would write the same SND.WND.
   if (seg.window << t.sndWscale !== t.sndWnd) return false;
   // SND.UNA =< SEG.ACK =< SND.MAX, and within RFC 5961 5.2's bound below SND.UNA.
