@@ -7,6 +7,7 @@
  */
 import { TcpFlag, TcpReprScratch, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpGroPayload, TcpRepr } from '../wire/tcp.js';
+import type { Duration } from '../time/duration.js';
 import { instantAdd } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { seqAdd, seqSub } from './seq.js';
@@ -154,5 +155,19 @@ export function scheduleAck(t: Tcb, now: Instant, bytes: number, gro: TcpGroPayl
     return;
   }
   // Linux keeps ato in jiffies (tcp_send_delayed_ack): whole ticks.
-  if (t.delackAt === NOT_ARMED) t.delackAt = instantAdd(now, roundUpToJiffies(t.config.delayedAckTimeout, t.config.linuxHz));
+  if (t.delackAt === NOT_ARMED) t.delackAt = instantAdd(now, delackTimeout(t.config.delayedAckTimeout, t.config.linuxHz));
 }
+
+/** roundUpToJiffies of the delayed-ACK timeout, worked out once per configuration rather than per data segment (issue 9). */
+function delackTimeout(us: Duration, hz: number): Duration {
+  const m = DELACK_MEMO;
+  if (us !== m.us || hz !== m.hz) {
+    m.us = us;
+    m.hz = hz;
+    m.timeout = roundUpToJiffies(us, hz);
+  }
+  return m.timeout;
+}
+
+/** delackTimeout's last arguments and answer, shared by every connection (NaN matches no call). */
+const DELACK_MEMO = { us: Number.NaN, hz: Number.NaN, timeout: 0 as Duration };
