@@ -12,7 +12,7 @@
  */
 import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import type { TcpOptionsSummary } from '../wire/tcp-options.js';
+import type { TcpOptionsSummary, TcpTimestamps } from '../wire/tcp-options.js';
 import { Duration } from '../time/duration.js';
 import { instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
@@ -119,7 +119,15 @@ export function processAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsS
 
 /** An ACK that moves SND.UNA forward. */
 export function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSummary, alreadySacked = 0): void {
-  const ack = seg.ack;
+  newAckTs(t, now, seg.ack, opts.timestamps, alreadySacked);
+}
+
+/**
+ * newAck with SEG.ACK and the segment's timestamps (undefined: none)
+ * given directly: header prediction (header-prediction.ts) reads
+ * them off the segment without an options summary.
+ */
+export function newAckTs(t: Tcb, now: Instant, ack: number, ts: TcpTimestamps | undefined, alreadySacked = 0): void {
   const acked = seqSub(ack, t.sndUna);
   const flightBefore = t.flightSize();
   // SYN first, then buffered data, then FIN.
@@ -138,8 +146,8 @@ export function newAck(t: Tcb, now: Instant, seg: TcpRepr, opts: TcpOptionsSumma
 
   // RTT (RFC 6298 3 / RFC 7323 4.1): timestamps give a sample per ACK; else
   // the one timed segment, and never from a retransmission (Karn, MUST-18).
-  if (t.tsOk && opts.timestamps !== undefined && opts.timestamps.tsEcr !== 0) {
-    const ms = seqSub(t.tsNow(now), opts.timestamps.tsEcr);
+  if (t.tsOk && ts !== undefined && ts.tsEcr !== 0) {
+    const ms = seqSub(t.tsNow(now), ts.tsEcr);
     if (ms >= 0) t.rtt.sample(Duration.fromMillis(ms));
     else t.rtt.resetBackoff();
   } else if (t.rttSeq !== undefined && seqGt(ack, t.rttSeq)) {

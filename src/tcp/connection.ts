@@ -100,9 +100,10 @@ export class TcpConnection {
    * `seg` may be a reused record (TcpReprScratch): nothing here keeps it, its
    * options or its payload view past the call; what is kept is copied.
    */
-  input(now: Instant, seg: TcpRepr): void {
+  /** True when the segment took the header-prediction fast path (counted as tcp.fast-path). */
+  input(now: Instant, seg: TcpRepr): boolean {
     const t = this.#t;
-    segmentArrives(t, now, seg);
+    const fast = segmentArrives(t, now, seg);
     if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
     // A bare ACK (nothing here to read or answer): the connection may have
     // gone quiet, so empty stores go back to the pool (reclaimStores says
@@ -110,6 +111,7 @@ export class TcpConnection {
     // timer or asks for an ACK, and the timer or the drain of what it
     // brought reclaims them instead.
     if (tcpPayloadLength(seg) === 0) t.reclaimStores();
+    return fast;
   }
 
   /** The next segment due now, or undefined. Call until undefined. Payload views are valid until the next call. */

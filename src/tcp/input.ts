@@ -8,18 +8,19 @@
  * Nothing here emits: it updates the TCB and sets flags (ackNow, rstDue,
  * retransmitDue) that output.ts turns into segments.
  */
-import { TcpFlag, TcpReprScratch, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
-import type { TcpGroPayload, TcpRepr } from '../wire/tcp.js';
+import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
+import type { TcpRepr } from '../wire/tcp.js';
 import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
 import type { TcpOptionsSummary } from '../wire/tcp-options.js';
 import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
-import { seqAdd, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGe, seqGt, seqInWindow, seqLe, seqLt } from './seq.js';
 import { DEFAULT_SEND_MSS, NOT_ARMED } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import { TcpState, acceptsText } from './state.js';
-import { roundUpToJiffies } from './jiffies.js';
+import { queueAck, receiveText } from './receive-text.js';
+import { fastPathArrives } from './header-prediction.js';
 import { newAck, processAck, sendWindowOf } from './ack-processing.js';
 import { checkUrgentPointer } from './urgent.js';
 import { TimeWaitAct, timeWaitDecide } from './time-wait-rules.js';
@@ -30,17 +31,22 @@ const PAWS_IDLE = Duration.fromSecs(24 * 24 * 3600);
 /** Linux tcp_fin_timeout: how long an orphaned connection may sit in FIN-WAIT-2. */
 const FIN_WAIT_2_TIMEOUT = Duration.fromSecs(60);
 
-export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
+/** Returns true when the segment took the header-prediction fast path (header-prediction.ts; counted as tcp.fast-path). */
+export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): boolean {
   t.lastNow = now;
   // Whatever this segment lets us send is a new burst for PSH placement
   // (output.ts): Linux pushes per tcp_write_xmit / tcp_xmit_retransmit_queue
   // call, i.e. per ACK, even when several ACKs arrive in the same instant.
   t.burstAt = NOT_ARMED;
+  if (fastPathArrives(t, now, seg)) {
+    if (t.notifyDue) t.notify();
+    return true;
+  }
   switch (t.state) {
     case TcpState.CLOSED:
     case TcpState.LISTEN:
       // CLOSED and LISTEN are the stack's and the listener's business (3.10.7.1, 3.10.7.2).
-      return;
+      return false;
     case TcpState.SYN_SENT:
       synSent(t, now, seg);
       break;
@@ -53,6 +59,7 @@ export function segmentArrives(t: Tcb, now: Instant, seg: TcpRepr): void {
   // Send space freed by this segment's ACK (newAck), if no other notify()
   // of the segment said so: Linux tcp_check_space after tcp_ack (issue 9).
   if (t.notifyDue) t.notify();
+  return false;
 }
 
 /** RFC 9293 3.10.7.1 shape: a RST answering an unacceptable segment. */
@@ -187,12 +194,6 @@ function challengeAck(t: Tcb, now: Instant): void {
     t.challengeCount++;
   }
   queueAck(t);
-}
-
-/** One more immediate ACK, counted so that a burst handed over before the next poll gets one each. */
-function queueAck(t: Tcb): void {
-  if (t.ackNow && t.extraAcks < 8) t.extraAcks++;
-  t.ackNow = true;
 }
 
 /** RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
@@ -422,134 +423,4 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
     }
     t.notify();
   }
-}
-
-/**
- * Seventh step: copy the in-window part of the text into the receive
- * buffer, in order or parked for the Assembler (RFC 9293 3.10.7.4 "segments
- * with higher beginning sequence numbers may be held"). A GRO-merged
- * segment (tcp/gro.ts) is taken in one go, as Linux's tcp_data_queue takes
- * a GRO skb: one buffer commit, one reader wake-up, one ACK decision.
- */
-function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
-  const gro = seg.gro;
-  // The text is [skip, skip + len) of the payload, stored at `offset` from RCV.NXT.
-  let skip = 0;
-  let len = tcpPayloadLength(seg);
-  let offset = seqSub(seg.seq, t.rcvNxt);
-  if (offset < 0) {
-    skip = -offset;
-    len -= skip;
-    offset = 0;
-  }
-  const room = t.rcvSpace() - offset;
-  if (room <= 0) {
-    t.ackNow = true;
-    return;
-  }
-  if (len > room) len = room;
-  if (len <= 0) {
-    t.ackNow = true;
-    return;
-  }
-  const hadHoles = !t.assembler.isEmpty;
-  let n: number;
-  if (offset === 0 && !hadHoles) {
-    // The common case, in order with nothing parked: straight into the
-    // buffer. The Assembler would record the range and hand it straight
-    // back (and, released on drain, allocate its table again each time).
-    storeText(t, seg, gro, skip, offset, len);
-    n = len;
-  } else {
-    if (!t.assembler.add(offset, len)) {
-      // Too many islands: drop, the peer will retransmit.
-      t.ackNow = true;
-      return;
-    }
-    storeText(t, seg, gro, skip, offset, len);
-    n = t.assembler.removeFront();
-  }
-  if (n > 0) {
-    t.rcvBuf.commit(n);
-    t.rcvNxt = seqAdd(t.rcvNxt, n);
-    t.notify();
-  }
-  // Urgent data that has been read past no longer counts.
-  if (offset > 0 || hadHoles) {
-    // RFC 5681 4.2: out-of-order segments and segments that fill a hole are
-    // ACKed at once (the SACK information goes with it), one ACK each, even
-    // when the stack hands us a burst before polling: the sender counts
-    // these duplicates for fast retransmit (RFC 5681 3.2).
-    if (offset > 0) queueAck(t);
-    else t.ackNow = true;
-    return;
-  }
-  t.lastDataAt = now;
-  scheduleAck(t, now, len, gro);
-  if (!t.ackNow && hasFlag(seg, TcpFlag.PSH)) {
-    if (t.pushedWhileDelayed) t.pushedTwice = true;
-    t.pushedWhileDelayed = true;
-  }
-}
-
-/** Writes payload bytes [skip, skip + len) of `seg` into the receive buffer at `offset` from RCV.NXT. */
-function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: number, offset: number, len: number): void {
-  // writeAt copies a range of its source: no view of a payload or chunk (issue 9).
-  if (gro === undefined) {
-    // A record parsed in place: straight from the frame.
-    if (seg instanceof TcpReprScratch) t.rcvBuf.writeAt(offset, seg.payloadBytes, seg.payloadFrom + skip, len);
-    else t.rcvBuf.writeAt(offset, seg.payload, skip, len);
-    return;
-  }
-  // The merged segment's chunks, each clipped to the part that is stored.
-  const end = skip + len;
-  let at = 0;
-  for (let k = 0; k < gro.segs && at < end; k++) {
-    const c = gro.chunks[k]!;
-    const from = Math.max(skip, at);
-    const to = Math.min(end, at + c.length);
-    if (to > from) t.rcvBuf.writeAt(offset + from - skip, c, from - at, to - from);
-    at += c.length;
-  }
-}
-
-/**
- * Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2, MUST-40) with Linux-style
- * quick ACKs at the start. A GRO-merged segment is decided on once, as
- * Linux's __tcp_ack_snd_check is for a GRO skb, after counting each of its
- * wire segments: two full-sized ones or more, and it is ACKed at once.
- */
-function scheduleAck(t: Tcb, now: Instant, bytes: number, gro: TcpGroPayload | undefined): void {
-  if (!t.config.delayedAck) {
-    t.ackNow = true;
-    return;
-  }
-  // Linux tcp_in_quickack_mode: quick ACKs are suspended while interactive.
-  if (t.quickAcksLeft > 0 && !t.inPingpong) {
-    t.quickAcksLeft--;
-    t.ackNow = true;
-    return;
-  }
-  // "Full-sized" as Linux's rcv_mss: the largest segment seen (options eat
-  // into the MSS); of a GRO skb, tcp_measure_rcv_mss takes the gso_size.
-  const size = gro === undefined ? bytes : gro.gsoSize;
-  if (size > t.rcvMssEst) t.rcvMssEst = Math.min(size, t.ourMss);
-  if (gro === undefined) t.unackedSegments += bytes >= t.rcvMssEst ? 1 : 0.5;
-  else {
-    // Every wire segment but the last has the gso_size.
-    const last = gro.length - gro.gsoSize * (gro.segs - 1);
-    t.unackedSegments += (gro.segs - 1) * (gro.gsoSize >= t.rcvMssEst ? 1 : 0.5) + (last >= t.rcvMssEst ? 1 : 0.5);
-    // __tcp_ack_snd_check's own test: more than one rcv_mss received since the last ACK.
-    if (seqSub(t.rcvNxt, t.lastAckSent) > t.rcvMssEst) {
-      t.ackNow = true;
-      return;
-    }
-  }
-  // SHLD-19: an ACK for at least every second full-sized segment.
-  if (t.unackedSegments >= 2) {
-    t.ackNow = true;
-    return;
-  }
-  // Linux keeps ato in jiffies (tcp_send_delayed_ack): whole ticks.
-  if (t.delackAt === NOT_ARMED) t.delackAt = instantAdd(now, roundUpToJiffies(t.config.delayedAckTimeout, t.config.linuxHz));
 }

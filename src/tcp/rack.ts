@@ -349,7 +349,9 @@ export class RackState {
   detectLoss(ctx: RackContext): number {
     this.advanced = false;
     this.timerAt = -1;
-    if (this.xmitTs < 0) return 0;
+    // Nothing logged (the ACK covered all in flight, as every one of a
+    // request/response exchange does): no reordering window to work out (issue 9).
+    if (this.xmitTs < 0 || this.#count === 0) return 0;
     const reo = this.reoWnd(ctx);
     const l = this.#log;
     let marked = 0;

@@ -29,4 +29,6 @@ export const TcpCounter = {
   GroPackets: 'tcp.gro-packets',
   /** GRO: the wire segments in those merged segments. */
   GroMerged: 'tcp.gro-merged',
+  /** Linux TCPHPHits: segments that took the header-prediction fast path (header-prediction.ts). */
+  FastPath: 'tcp.fast-path',
 } as const;

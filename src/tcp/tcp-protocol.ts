@@ -89,6 +89,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   // Per-segment counters, taken once (issue 9: no name lookup per segment).
   readonly #inSegs: CounterCell;
   readonly #outSegs: CounterCell;
+  readonly #fastPath: CounterCell;
   /** Segments out: built in place, handed to the IP layer (tcp-transmit.ts). */
   readonly #tx: TcpTransmitter;
   /** listen() and the passive open of a SYN (tcp-listen.ts). */
@@ -98,6 +99,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#host = host;
     this.#inSegs = host.stats.cell(TcpCounter.InSegs);
     this.#outSegs = host.stats.cell(TcpCounter.OutSegs);
+    this.#fastPath = host.stats.cell(TcpCounter.FastPath);
     this.#groIn = new GroInput<ConnEntry>(
       {
         established: (ip, seg) => this.#groEstablished(ip, seg),
@@ -601,7 +603,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   #connInput(now: Instant, entry: ConnEntry, seg: TcpRepr): void {
     entry.stateBefore = entry.conn.state;
     const una = entry.conn.sndUna;
-    entry.conn.input(now, seg);
+    if (entry.conn.input(now, seg)) this.#fastPath.n++;
     if (entry.conn.sndUna !== una) this.#confirmNeighbour(now, entry);
     this.#after(entry, now);
   }

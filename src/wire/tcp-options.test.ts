@@ -9,6 +9,9 @@ import {
   summarizeTcpOptions,
   synOptions,
   tcpOptionsLen,
+  TcpOptionsScratch,
+  readTcpOptions,
+  readTcpOptionsInto,
 } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 import { SeededRng } from '../random/rng.js';
@@ -345,5 +348,37 @@ describe('fuzzing (seeded)', () => {
     }
     expect(accepted).toBeGreaterThan(100);
     expect(rejected).toBeGreaterThan(100);
+  });
+});
+
+describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
+  const general = (area: Uint8Array): { err: unknown; list: unknown } => {
+    const s = new TcpOptionsScratch();
+    const err = readTcpOptions(area, 0, area.length, s.list, s);
+    return { err, list: structuredClone(s.list) };
+  };
+  const shortcut = (area: Uint8Array): { err: unknown; list: unknown; sharesScratch: boolean; aligned: boolean } => {
+    const s = new TcpOptionsScratch();
+    // A scratch whose last parse was the aligned layout.
+    readTcpOptionsInto(fromHex('0101080a0000000100000002'), 0, 12, s);
+    s.list.length = 0;
+    const err = readTcpOptionsInto(area, 0, area.length, s);
+    return { err, list: structuredClone(s.list), sharesScratch: s.list.includes(s.timestamps), aligned: s.aligned };
+  };
+  it('gives the list the general parser gives, timestamps in the scratch record', () => {
+    const area = fromHex('0101080a 01020304 a0b0c0d0'.replace(/ /g, ''));
+    const r = shortcut(area);
+    expect(r.list).toEqual([{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal: 0x01020304, tsEcr: 0xa0b0c0d0 }]);
+    expect(r.sharesScratch).toBe(true);
+    expect(r.aligned).toBe(true);
+    expect({ err: r.err, list: r.list }).toEqual(general(area));
+  });
+  it('leaves every other 12-byte area, and other lengths, to the general parser', () => {
+    for (const hex of ['080a0102030405060708 0101', '0101080b 01020304 05060708', '01010a08 01020304 05060708', '0001080a 01020304 05060708', '0101080a 01020304 0506', '0101080a 01020304 05060708 01000000']) {
+      const area = fromHex(hex.replace(/ /g, ''));
+      const { err, list, aligned } = shortcut(area);
+      expect({ err, list }, hex).toEqual(general(area));
+      expect(aligned, hex).toBe(false);
+    }
   });
 });

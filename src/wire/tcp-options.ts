@@ -120,6 +120,12 @@ interface MutableTimestampsOption {
 export class TcpOptionsScratch {
   readonly list: TcpOption[] = [];
   readonly timestamps: MutableTimestampsOption = { kind: 'timestamps', tsVal: 0, tsEcr: 0 };
+  /**
+   * Set by readTcpOptionsInto: the list is exactly NOP, NOP, `timestamps`
+   * (the aligned layout), which header prediction (tcp/header-prediction.ts)
+   * then need not check option by option.
+   */
+  aligned = false;
 }
 
 /**
@@ -200,6 +206,28 @@ export function readTcpOptions(
     i += len;
   }
   return undefined;
+}
+
+/**
+ * readTcpOptions into `scratch.list` (empty) for an option area that may be
+ * the RFC 7323 Appendix A layout, NOP NOP TS in 12 bytes, which nearly every
+ * segment of a connection with timestamps carries: that one is recognised by
+ * its first four bytes and filled in directly, as Linux's
+ * tcp_parse_aligned_timestamp does (issue 9); the list is the same either
+ * way, and `scratch.aligned` says which it was (no other area gives that list).
+ */
+export function readTcpOptionsInto(area: Uint8Array, start: number, end: number, scratch: TcpOptionsScratch): WireError | undefined {
+  if (end - start === 12 && area[start] === 1 && area[start + 1] === 1 && area[start + 2] === 8 && area[start + 3] === 10) {
+    const ts = scratch.timestamps;
+    ts.tsVal = readU32(area, start + 4);
+    ts.tsEcr = readU32(area, start + 8);
+    const list = scratch.list;
+    list.push(NOP, NOP, ts);
+    scratch.aligned = true;
+    return undefined;
+  }
+  scratch.aligned = false;
+  return readTcpOptions(area, start, end, scratch.list, scratch);
 }
 
 /** The bytes one option takes on the wire, before padding. Throws RangeError on an unemittable option. */

@@ -16,7 +16,7 @@ import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumRangeValid, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult, WireError } from './result.js';
-import { TcpOptionsScratch, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptions, tcpOptionsLen } from './tcp-options.js';
+import { TcpOptionsScratch, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptionsInto, tcpOptionsLen } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 
@@ -217,6 +217,7 @@ export class TcpReprScratch implements TcpRepr {
   release(): void {
     this.payload = EMPTY;
     this.gro = undefined;
+    this.scratch.aligned = false;
     if (!poisonReused) return;
     this.srcPort = this.dstPort = -1;
     this.seq = this.ack = this.window = this.urgentPointer = this.flags = Number.NaN;
@@ -260,7 +261,7 @@ export function parseTcpIntoAt(
   if (verify && !checksumRangeValid(bytes, from, to, pseudoHeaderSum(src, dst, IpProtocol.Tcp, len))) return 'bad-checksum';
   const list = into.scratch.list;
   clearList(list);
-  const err = readTcpOptions(bytes, from + TCP_HEADER_LEN, from + headerLen, list, into.scratch);
+  const err = readTcpOptionsInto(bytes, from + TCP_HEADER_LEN, from + headerLen, into.scratch);
   if (err !== undefined) return err;
   into.srcPort = readU16(bytes, from);
   into.dstPort = readU16(bytes, from + 2);
