@@ -404,6 +404,25 @@ describe('blocking machinery', () => {
     expect([...buf]).toEqual([1, 2, 3, 4]);
   });
 
+  it('calls answered at once resolve to their own count when counts repeat and change (shared settled promises)', async () => {
+    const { sys, handles } = setup();
+    const fd = sys.socket(C.AF_INET, C.SOCK_STREAM);
+    const h = handles[0]!;
+    const counts: number[] = [];
+    for (const len of [1, 1, 3, 1, 0, 2, 2]) counts.push(await sys.write(fd, new Uint8Array(len)));
+    expect(counts).toEqual([1, 1, 3, 1, 0, 2, 2]);
+    // Reads share the same cache: a write's count must not leak into a read's.
+    h.inbox.push(Uint8Array.of(9, 8, 7), Uint8Array.of(6));
+    const buf = new Uint8Array(8);
+    expect(await sys.read(fd, buf)).toBe(3);
+    expect(await sys.write(fd, new Uint8Array(3))).toBe(3);
+    expect(await sys.recv(fd, buf)).toBe(1);
+    expect(await sys.send(fd, new Uint8Array(5))).toBe(5);
+    // Partial stream write on a non-blocking call: the partial count.
+    h.sendRoom = 4;
+    expect(await sys.send(fd, new Uint8Array(9), C.MSG_DONTWAIT)).toBe(4);
+  });
+
   it('unknown flags are EINVAL', async () => {
     const { sys } = setup();
     const fd = sys.socket(C.AF_INET, C.SOCK_DGRAM);
