@@ -41,6 +41,9 @@ export interface RecvOptions {
 /** recv()'s default options, shared: a `= {}` default was an object per read (issue 9). */
 const CONSUME: RecvOptions = Object.freeze({});
 
+/** The empty store drainDone leaves in the segment record (output.ts's NO_STORE does the same for poll). */
+const NO_STORE = new Uint8Array(0);
+
 export class TcpConnection {
   readonly #t: Tcb;
 
@@ -117,12 +120,30 @@ export class TcpConnection {
     return nextSegment(this.#t, now);
   }
 
+  /**
+   * Right after poll() returned a segment (and it was sent, nothing else
+   * done to the connection): true when poll() at the same instant would
+   * answer undefined, so the drain may end here; the segment record then
+   * lets go of the send store as that call would have. Issue 9: saves the
+   * drain's last poll (a timer pass and a planning pass) on each segment
+   * that empties the queue, as Linux's tcp_write_xmit stops at the queue's
+   * end. False when unsure: then poll on. pollAt(true) holds either way.
+   */
+  drainDone(): boolean {
+    const t = this.#t;
+    if (!t.sentAll) return false;
+    t.sentAll = false;
+    t.segmentOut.payloadStore = NO_STORE;
+    return true;
+  }
+
   /** Calls `emit` for every segment due now; returns how many. */
   output(now: Instant, emit: (seg: TcpSegmentOut) => void): number {
     let n = 0;
     for (let seg = this.poll(now); seg !== undefined; seg = this.poll(now)) {
       emit(seg);
       n++;
+      if (this.drainDone()) break;
     }
     return n;
   }

@@ -222,6 +222,7 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // a call that returns nothing, and no idle connection's released send
   // store may stay alive through it.
   t.segmentOut.payloadStore = NO_STORE;
+  t.sentAll = false;
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
@@ -521,7 +522,37 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   if (len === 0) return segmentOut(t, header, t.outHeaderLength, NO_STORE, 0, 0);
+  if (offset + len === t.sndBuf.length && !retransmit && !probe) t.sentAll = sentAll(t, now);
   return segmentOut(t, header, t.outHeaderLength, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
+}
+
+/**
+ * After a new-data segment that took the last byte queued: would the next
+ * nextSegment call at the same instant, with nothing done in between,
+ * answer undefined? Linux's tcp_write_xmit likewise stops at the end of the
+ * queue rather than asking once more (issue 9: the drain's last call was a
+ * third of the connection's polls on a request/response exchange, each a
+ * timer pass and a planning pass). What could still be due after such a
+ * segment is what nextSegment tries after data: an extra ACK of an
+ * out-of-order burst, a probe (both tested in output.test.ts); the rest is
+ * defence against a due flag or timer (runTimers ran at `now` in this call,
+ * so only the RTO and PTO this segment armed could be due: they are not
+ * unless a zero timeout). The FIN rides on the segment that takes the last
+ * byte, and outHeader has just advertised the window (no update owed).
+ * Every harness run (harness.fixtures.ts flush) checks each answer against
+ * a real call.
+ */
+function sentAll(t: Tcb, now: Instant): boolean {
+  return (
+    t.extraAcks === 0 &&
+    !t.probeDue &&
+    !t.ackNow &&
+    !t.retransmitDue &&
+    !t.tlpDue &&
+    !t.inRecovery &&
+    t.rtoAt > now &&
+    t.tlpAt > now
+  );
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */

@@ -211,6 +211,13 @@ export class Tcb {
   eorSeqs: number[] | undefined = undefined;
   /** The persist timer is flushing held data (Linux tcp_write_wakeup sets PSH on it). */
   timerFlush = false;
+  /**
+   * The segment nextSegment just returned sent everything and nothing else
+   * is due at its instant (output.ts sentAll): the owner may end the drain
+   * without the call that would answer undefined (TcpConnection.drainDone).
+   * Reset by every nextSegment call.
+   */
+  sentAll = false;
   // ---- RFC 6937 proportional rate reduction (prr.ts) ----
   prrDelivered = 0;
   prrOut = 0;
