@@ -5,9 +5,10 @@ import { ipv4 } from '../wire/address.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import { nextSegment } from './output.js';
+import { RackState } from './rack.js';
 import { sendQueue } from './send-memory.js';
 import { TcpState } from './state.js';
-import { Tcb } from './tcb.js';
+import { NOT_ARMED, Tcb } from './tcb.js';
 
 const T0 = instantAdd(Instant.ZERO, Duration.fromSecs(5));
 
@@ -65,5 +66,95 @@ describe('output: the drain ends with the segment that sends the last queued byt
     const probe = nextSegment(t, T0);
     expect(probe?.payloadLength).toBe(0);
     expect(probe?.header.seq).toBe(1000); // SND.UNA - 1
+  });
+});
+
+describe('output: an empty poll answers at once when nothing is due (quiet, issue 9)', () => {
+  /** Three bytes sent at T0 and unacknowledged: the RTO and the PTO are armed. */
+  function inFlight(): Tcb {
+    const t = established();
+    t.sackOk = true;
+    sendQueue(t, new Uint8Array(3));
+    expect(nextSegment(t, T0)?.payloadLength).toBe(3);
+    return t;
+  }
+
+  it('nothing due: undefined, nothing changed but lastNow', () => {
+    const t = inFlight();
+    const later = instantAdd(T0, Duration.fromMillis(1));
+    const before = { rtoAt: t.rtoAt, tlpAt: t.tlpAt, sndNxt: t.sndNxt, rcvAdv: t.rcvAdv };
+    expect(nextSegment(t, later)).toBeUndefined();
+    expect({ rtoAt: t.rtoAt, tlpAt: t.tlpAt, sndNxt: t.sndNxt, rcvAdv: t.rcvAdv }).toEqual(before);
+    expect(t.lastNow).toBe(later);
+  });
+
+  // Each case raises one thing the full path acts on; dropping its test from quiet() fails it.
+  const sends: [string, (t: Tcb) => Instant, (seg: NonNullable<ReturnType<typeof nextSegment>>) => void][] = [
+    ['an ACK owed', (t) => ((t.ackNow = true), T0), (s) => expect(s.header.flags).toBe(TcpFlag.ACK)],
+    ['an extra ACK owed', (t) => ((t.extraAcks = 1), T0), (s) => expect(s.header.flags).toBe(TcpFlag.ACK)],
+    ['a probe owed', (t) => ((t.probeDue = true), T0), (s) => expect(s.header.seq).toBe(1000)],
+    ['a fast retransmit owed', (t) => ((t.retransmitDue = true), T0), (s) => expect(s.payloadLength).toBe(3)],
+    ['a loss probe owed', (t) => ((t.tlpDue = true), T0), (s) => expect(s.payloadLength).toBe(3)],
+    ['the RTO due', (t) => ((t.tlpAt = NOT_ARMED), t.rtoAt), (s) => expect(s.payloadLength).toBe(3)],
+    ['the PTO due', (t) => ((t.rtoAt = instantAdd(t.tlpAt, Duration.fromSecs(1))), t.tlpAt), (s) => expect(s.payloadLength).toBe(3)],
+    ['the delayed ACK due', (t) => ((t.delackAt = instantAdd(T0, Duration.fromMillis(40))), t.delackAt), (s) => expect(s.header.flags).toBe(TcpFlag.ACK)],
+    ['the persist timer due on a zero window', (t) => ((t.sndWnd = 0), (t.persistAt = T0), T0), (s) => expect(s.header.seq).toBe(1000)],
+    ['data not sent yet', (t) => (sendQueue(t, new Uint8Array(2)), T0), (s) => expect(s.payloadLength).toBe(2)],
+    ['a FIN queued', (t) => ((t.finQueued = true), (t.finSeq = 1004), T0), (s) => expect(s.header.flags & TcpFlag.FIN).toBe(TcpFlag.FIN)],
+    ['a window update owed', (t) => ((t.rcvAdv = t.rcvNxt), T0), (s) => expect(s.header.window).toBeGreaterThan(0)],
+    ['a RST owed', (t) => ((t.rstDue = t.header(T0, t.sndMax, TcpFlag.RST)), T0), (s) => expect(s.header.flags).toBe(TcpFlag.RST)],
+    ['a SYN-ACK owed outside ESTABLISHED', (t) => ((t.state = TcpState.SYN_RECEIVED), (t.synDue = true), T0), (s) => expect(s.header.flags).toBe(TcpFlag.SYN | TcpFlag.ACK)],
+  ];
+  for (const [what, setup, check] of sends) {
+    it(`${what}: the full path sends it`, () => {
+      const t = inFlight();
+      const now = setup(t);
+      const seg = nextSegment(t, now);
+      expect(seg).toBeDefined();
+      check(seg!);
+    });
+  }
+
+  it('the keepalive timer due: a probe', () => {
+    const t = established();
+    t.opts = { ...t.opts, keepAlive: true };
+    const seg = nextSegment(t, instantAdd(Instant.ZERO, Duration.fromSecs(7200)));
+    expect(seg?.header.seq).toBe(1000);
+  });
+
+  it('the RACK reorder timer due: it fires', () => {
+    const t = inFlight();
+    const rack = (t.sb.rack ??= new RackState());
+    rack.timerAt = T0;
+    nextSegment(t, T0);
+    expect(rack.timerAt).toBe(-1);
+  });
+
+  it('a persist timer due with the window open: it re-arms (SWS override)', () => {
+    const t = inFlight();
+    t.persistAt = T0;
+    nextSegment(t, T0);
+    expect(t.persistAt).toBeGreaterThan(T0);
+  });
+
+  it('forceSend is spent by a poll, as the full path does', () => {
+    const t = inFlight();
+    t.forceSend = true;
+    expect(nextSegment(t, T0)).toBeUndefined();
+    expect(t.forceSend).toBe(false);
+  });
+
+  it('timerFlush is spent by a poll, as the full path does', () => {
+    const t = inFlight();
+    t.timerFlush = true;
+    expect(nextSegment(t, T0)).toBeUndefined();
+    expect(t.timerFlush).toBe(false);
+  });
+
+  it('passed MSG_EOR marks are dropped by a poll, as the full path does', () => {
+    const t = inFlight();
+    t.eorSeqs = [1001];
+    expect(nextSegment(t, T0)).toBeUndefined();
+    expect(t.eorSeqs).toEqual([]);
   });
 });

@@ -223,6 +223,10 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // store may stay alive through it.
   t.segmentOut.payloadStore = NO_STORE;
   t.sentAll = false;
+  if (quiet(t, now)) {
+    t.lastNow = now;
+    return undefined;
+  }
   runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
@@ -273,6 +277,47 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK), t.outHeaderLength);
   }
   return undefined;
+}
+
+/**
+ * Nothing to do now on an ESTABLISHED connection: no flag raised, no timer
+ * due, everything queued already sent, the window open. Then nextSegment
+ * answers undefined and changes nothing but lastNow, and says so without
+ * the timer pass and the planning pass (issue 9: the poll after a segment
+ * that brought data to answer later, one per request/response segment; an
+ * empty poll should cost next to nothing, like Linux's tcp_data_snd_check
+ * and tcp_ack_snd_check finding nothing to do). Every condition is what
+ * the full path would act on (output.test.ts tests each; recovery and the
+ * TIME-WAIT and FIN-WAIT-2 timers, which ESTABLISHED does not arm, are
+ * kept as defence).
+ */
+function quiet(t: Tcb, now: Instant): boolean {
+  if (
+    t.state !== TcpState.ESTABLISHED ||
+    t.ackNow ||
+    t.extraAcks !== 0 ||
+    t.probeDue ||
+    t.retransmitDue ||
+    t.tlpDue ||
+    t.forceSend ||
+    t.timerFlush ||
+    t.inRecovery ||
+    t.finQueued ||
+    t.rstDue !== undefined ||
+    t.eorSeqs !== undefined
+  ) {
+    return false;
+  }
+  // Unsent data may be due (planData decides): only a fully sent queue is quiet.
+  if (seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length) return false;
+  // A closed window may owe an update (nextSegment's window-update rule).
+  if (t.rcvWnd() === 0) return false;
+  if (t.rtoAt <= now || t.tlpAt <= now || t.delackAt <= now || t.persistAt <= now || t.timeWaitAt <= now || t.finWait2At <= now) {
+    return false;
+  }
+  const rack = t.sb.rack;
+  if (rack !== undefined && rack.timerAt >= 0 && rack.timerAt <= now) return false;
+  return !t.opts.keepAlive || keepaliveDeadline(t) > now;
 }
 
 /** RFC 9293 3.8.6.2.2: a window update is worth sending once the window opens by min(2 MSS... buffer / 2). */
