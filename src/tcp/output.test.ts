@@ -122,6 +122,14 @@ describe('output: an empty poll answers at once when nothing is due (quiet, issu
     expect(seg?.header.seq).toBe(1000);
   });
 
+  it('the FIN-WAIT-2 timer due (an orphan, tcp_fin_timeout): it closes the connection', () => {
+    const t = established();
+    t.state = TcpState.FIN_WAIT_2;
+    t.finWait2At = T0;
+    expect(nextSegment(t, T0)).toBeUndefined();
+    expect(t.state).toBe(TcpState.CLOSED);
+  });
+
   it('the RACK reorder timer due: it fires', () => {
     const t = inFlight();
     const rack = (t.sb.rack ??= new RackState());

@@ -223,11 +223,13 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // store may stay alive through it.
   t.segmentOut.payloadStore = NO_STORE;
   t.sentAll = false;
-  if (quiet(t, now)) {
+  // A timer pass only when a deadline has come (issue 9: the pass re-tested
+  // every timer on every call, data segments included).
+  if (timerDue(t, now)) runTimers(t, now);
+  else {
     t.lastNow = now;
-    return undefined;
+    if (quiet(t)) return undefined;
   }
-  runTimers(t, now);
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
     t.rstDue = undefined;
@@ -279,19 +281,29 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   return undefined;
 }
 
+/** Has any timer's instant come (what runTimers would act on)? */
+function timerDue(t: Tcb, now: Instant): boolean {
+  if (t.rtoAt <= now || t.tlpAt <= now || t.delackAt <= now || t.persistAt <= now || t.timeWaitAt <= now || t.finWait2At <= now) {
+    return true;
+  }
+  const rack = t.sb.rack;
+  if (rack !== undefined && rack.timerAt >= 0 && rack.timerAt <= now) return true;
+  return t.opts.keepAlive && keepaliveDeadline(t) <= now;
+}
+
 /**
- * Nothing to do now on an ESTABLISHED connection: no flag raised, no timer
- * due, everything queued already sent, the window open. Then nextSegment
- * answers undefined and changes nothing but lastNow, and says so without
- * the timer pass and the planning pass (issue 9: the poll after a segment
- * that brought data to answer later, one per request/response segment; an
- * empty poll should cost next to nothing, like Linux's tcp_data_snd_check
- * and tcp_ack_snd_check finding nothing to do). Every condition is what
- * the full path would act on (output.test.ts tests each; recovery and the
- * TIME-WAIT and FIN-WAIT-2 timers, which ESTABLISHED does not arm, are
- * kept as defence).
+ * With no timer due: nothing to do on an ESTABLISHED connection, no flag
+ * raised, everything queued already sent, the window open. Then
+ * nextSegment answers undefined and changes nothing but lastNow, and says
+ * so without the planning pass (issue 9: the poll after a segment that
+ * brought data to answer later, one per request/response segment; an empty
+ * poll should cost next to nothing, like Linux's tcp_data_snd_check and
+ * tcp_ack_snd_check finding nothing to do). Every condition is what the
+ * full path would act on (output.test.ts tests each, and each timer of
+ * timerDue; recovery and the TIME-WAIT and FIN-WAIT-2 timers, which
+ * ESTABLISHED does not arm, are kept as defence).
  */
-function quiet(t: Tcb, now: Instant): boolean {
+function quiet(t: Tcb): boolean {
   if (
     t.state !== TcpState.ESTABLISHED ||
     t.ackNow ||
@@ -311,13 +323,7 @@ function quiet(t: Tcb, now: Instant): boolean {
   // Unsent data may be due (planData decides): only a fully sent queue is quiet.
   if (seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length) return false;
   // A closed window may owe an update (nextSegment's window-update rule).
-  if (t.rcvWnd() === 0) return false;
-  if (t.rtoAt <= now || t.tlpAt <= now || t.delackAt <= now || t.persistAt <= now || t.timeWaitAt <= now || t.finWait2At <= now) {
-    return false;
-  }
-  const rack = t.sb.rack;
-  if (rack !== undefined && rack.timerAt >= 0 && rack.timerAt <= now) return false;
-  return !t.opts.keepAlive || keepaliveDeadline(t) > now;
+  return t.rcvWnd() !== 0;
 }
 
 /** RFC 9293 3.8.6.2.2: a window update is worth sending once the window opens by min(2 MSS... buffer / 2). */
@@ -646,7 +652,8 @@ export function nextDeadline(t: Tcb, drained = false): Instant | undefined {
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
   if (!drained && planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
-  let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  // keepaliveDeadline only with SO_KEEPALIVE on (issue 9: asked after every drain).
+  let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, t.opts.keepAlive ? keepaliveDeadline(t) : NOT_ARMED) as Instant;
   const rackAt = t.sb.rack?.timerAt ?? -1;
   if (rackAt >= 0 && rackAt < at) at = rackAt as Instant;
   return at >= NOT_ARMED ? undefined : at;
