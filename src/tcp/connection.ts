@@ -105,6 +105,9 @@ export class TcpConnection {
    */
   input(now: Instant, seg: TcpRepr): void {
     const t = this.#t;
+    // A segment arriving between a poll and drainDone (a link that delivered
+    // inside send, which none does) could owe output: the drain goes on.
+    t.sentAll = false;
     segmentArrives(t, now, seg);
     if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
     // A bare ACK (nothing here to read or answer): the connection may have

@@ -6,6 +6,7 @@ import { TcpFlag } from '../wire/tcp.js';
 import { tcpConfig } from './config.js';
 import { nextSegment } from './output.js';
 import { RackState } from './rack.js';
+import { connectedPair, toRepr } from './harness.fixtures.js';
 import { sendQueue } from './send-memory.js';
 import { TcpState } from './state.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
@@ -34,6 +35,19 @@ describe('output: the drain ends with the segment that sends the last queued byt
     expect(nextSegment(t, T0)).toBeUndefined();
     // Every call starts afresh: an empty answer never claims the drain is done.
     expect(t.sentAll).toBe(false);
+  });
+
+  it('a segment arriving after the poll (nested delivery) cancels the early end', () => {
+    const { a, c, s } = connectedPair({ seed: 3, client: { noDelay: true }, settle: Duration.fromMillis(100) });
+    c.send(new Uint8Array([1]));
+    const now = a.net.now;
+    expect(c.poll(now)?.payloadLength).toBe(1);
+    // The server's own segment arrives before the owner asks drainDone.
+    s.send(new Uint8Array([2]));
+    const out = s.poll(now);
+    expect(out?.payloadLength).toBe(1);
+    c.input(now, toRepr(out!));
+    expect(c.drainDone()).toBe(false);
   });
 
   it('a write larger than a segment: only its last segment ends the drain', () => {
