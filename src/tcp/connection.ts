@@ -41,6 +41,9 @@ export interface RecvOptions {
 /** recv()'s default options, shared: a `= {}` default was an object per read (issue 9). */
 const CONSUME: RecvOptions = Object.freeze({});
 
+/** The empty store drainDone leaves in the segment record (output.ts's NO_STORE does the same for poll). */
+const NO_STORE = new Uint8Array(0);
+
 export class TcpConnection {
   readonly #t: Tcb;
 
@@ -99,10 +102,14 @@ export class TcpConnection {
    * Processes one segment for this connection (checksum already verified).
    * `seg` may be a reused record (TcpReprScratch): nothing here keeps it, its
    * options or its payload view past the call; what is kept is copied.
+   * True when the segment took the header-prediction fast path (counted as
+   * tcp.fast-path).
    */
-  /** True when the segment took the header-prediction fast path (counted as tcp.fast-path). */
   input(now: Instant, seg: TcpRepr): boolean {
     const t = this.#t;
+    // A segment arriving between a poll and drainDone (a link that delivered
+    // inside send, which none does) could owe output: the drain goes on.
+    t.sentAll = false;
     const fast = segmentArrives(t, now, seg);
     if (t.state === TcpState.ESTABLISHED || t.state === TcpState.CLOSE_WAIT) t.expandSendBuffer();
     // A bare ACK (nothing here to read or answer): the connection may have
@@ -119,12 +126,30 @@ export class TcpConnection {
     return nextSegment(this.#t, now);
   }
 
+  /**
+   * Right after poll() returned a segment (and it was sent, nothing else
+   * done to the connection): true when poll() at the same instant would
+   * answer undefined, so the drain may end here; the segment record then
+   * lets go of the send store as that call would have. Issue 9: saves the
+   * drain's last poll (a timer pass and a planning pass) on each segment
+   * that empties the queue, as Linux's tcp_write_xmit stops at the queue's
+   * end. False when unsure: then poll on. pollAt(true) holds either way.
+   */
+  drainDone(): boolean {
+    const t = this.#t;
+    if (!t.sentAll) return false;
+    t.sentAll = false;
+    t.segmentOut.payloadStore = NO_STORE;
+    return true;
+  }
+
   /** Calls `emit` for every segment due now; returns how many. */
   output(now: Instant, emit: (seg: TcpSegmentOut) => void): number {
     let n = 0;
     for (let seg = this.poll(now); seg !== undefined; seg = this.poll(now)) {
       emit(seg);
       n++;
+      if (this.drainDone()) break;
     }
     return n;
   }

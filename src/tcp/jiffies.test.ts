@@ -49,6 +49,14 @@ describe('TLP PTO in jiffies (tcp_schedule_loss_probe)', () => {
     expect(lossProbeTimeoutFor(undefined, false, Duration.ZERO, 250)).toBe(ms(1000));
   });
 
+  it('WCDelAckT in ticks of the tick rate asked, whichever rate was asked before (its ticks are kept per hz)', () => {
+    // SRTT 1 ms, one segment: 2 + 200 ticks at HZ=1000; 1 + 50 ticks (204 ms) at HZ=250.
+    expect(lossProbeTimeoutFor(ms(1), true, Duration.ZERO, 1000)).toBe(ms(202));
+    expect(lossProbeTimeoutFor(ms(1), true, Duration.ZERO, 250)).toBe(ms(204));
+    expect(lossProbeTimeoutFor(ms(2), true, Duration.ZERO, 1000)).toBe(ms(204));
+    expect(lossProbeTimeoutFor(ms(2), true, Duration.ZERO, 250)).toBe(ms(204));
+  });
+
   it('never later than the RTO, itself rounded up to ticks', () => {
     expect(lossProbeTimeoutFor(ms(100), false, Duration.fromMicros(150_500), 1000)).toBe(ms(151));
     expect(lossProbeTimeoutFor(ms(100), false, Duration.fromMicros(150_500), 250)).toBe(ms(152));

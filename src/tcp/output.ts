@@ -222,7 +222,14 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   // a call that returns nothing, and no idle connection's released send
   // store may stay alive through it.
   t.segmentOut.payloadStore = NO_STORE;
-  runTimers(t, now);
+  t.sentAll = false;
+  // A timer pass only when a deadline has come (issue 9: the pass re-tested
+  // every timer on every call, data segments included).
+  if (timerDue(t, now)) runTimers(t, now);
+  else {
+    t.lastNow = now;
+    if (quiet(t)) return undefined;
+  }
   if (t.rstDue !== undefined) {
     const h = t.rstDue;
     t.rstDue = undefined;
@@ -272,6 +279,51 @@ export function nextSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
     return bare(t, t.outHeader(now, seqAdd(t.sndUna, -1), TcpFlag.ACK), t.outHeaderLength);
   }
   return undefined;
+}
+
+/** Has any timer's instant come (what runTimers would act on)? */
+function timerDue(t: Tcb, now: Instant): boolean {
+  if (t.rtoAt <= now || t.tlpAt <= now || t.delackAt <= now || t.persistAt <= now || t.timeWaitAt <= now || t.finWait2At <= now) {
+    return true;
+  }
+  const rack = t.sb.rack;
+  if (rack !== undefined && rack.timerAt >= 0 && rack.timerAt <= now) return true;
+  return t.opts.keepAlive && keepaliveDeadline(t) <= now;
+}
+
+/**
+ * With no timer due: nothing to do on an ESTABLISHED connection, no flag
+ * raised, everything queued already sent, the window open. Then
+ * nextSegment answers undefined and changes nothing but lastNow, and says
+ * so without the planning pass (issue 9: the poll after a segment that
+ * brought data to answer later, one per request/response segment; an empty
+ * poll should cost next to nothing, like Linux's tcp_data_snd_check and
+ * tcp_ack_snd_check finding nothing to do). Every condition is what the
+ * full path would act on (output.test.ts tests each, and each timer of
+ * timerDue; recovery and the TIME-WAIT and FIN-WAIT-2 timers, which
+ * ESTABLISHED does not arm, are kept as defence).
+ */
+function quiet(t: Tcb): boolean {
+  if (
+    t.state !== TcpState.ESTABLISHED ||
+    t.ackNow ||
+    t.extraAcks !== 0 ||
+    t.probeDue ||
+    t.retransmitDue ||
+    t.tlpDue ||
+    t.forceSend ||
+    t.timerFlush ||
+    t.inRecovery ||
+    t.finQueued ||
+    t.rstDue !== undefined ||
+    t.eorSeqs !== undefined
+  ) {
+    return false;
+  }
+  // Unsent data may be due (planData decides): only a fully sent queue is quiet.
+  if (seqSub(t.sndNxt, t.sndBufSeq) < t.sndBuf.length) return false;
+  // A closed window may owe an update (nextSegment's window-update rule).
+  return t.rcvWnd() !== 0;
 }
 
 /** RFC 9293 3.8.6.2.2: a window update is worth sending once the window opens by min(2 MSS... buffer / 2). */
@@ -521,7 +573,37 @@ function dataSegment(t: Tcb, now: Instant): TcpSegmentOut | undefined {
   if (t.unackedSince === NOT_ARMED) t.unackedSince = now;
   if (t.sndUrgent && seqGe(t.sndUna, t.sndUp)) t.sndUrgent = false;
   if (len === 0) return segmentOut(t, header, t.outHeaderLength, NO_STORE, 0, 0);
+  if (offset + len === t.sndBuf.length && !retransmit && !probe) t.sentAll = sentAll(t, now);
   return segmentOut(t, header, t.outHeaderLength, t.sndBuf.store, t.sndBuf.storeIndex(offset), len);
+}
+
+/**
+ * After a new-data segment that took the last byte queued: would the next
+ * nextSegment call at the same instant, with nothing done in between,
+ * answer undefined? Linux's tcp_write_xmit likewise stops at the end of the
+ * queue rather than asking once more (issue 9: the drain's last call was a
+ * third of the connection's polls on a request/response exchange, each a
+ * timer pass and a planning pass). What could still be due after such a
+ * segment is what nextSegment tries after data: an extra ACK of an
+ * out-of-order burst, a probe (both tested in output.test.ts); the rest is
+ * defence against a due flag or timer (runTimers ran at `now` in this call,
+ * so only the RTO and PTO this segment armed could be due: they are not
+ * unless a zero timeout). The FIN rides on the segment that takes the last
+ * byte, and outHeader has just advertised the window (no update owed).
+ * Every harness run (harness.fixtures.ts flush) checks each answer against
+ * a real call.
+ */
+function sentAll(t: Tcb, now: Instant): boolean {
+  return (
+    t.extraAcks === 0 &&
+    !t.probeDue &&
+    !t.ackNow &&
+    !t.retransmitDue &&
+    !t.tlpDue &&
+    !t.inRecovery &&
+    t.rtoAt > now &&
+    t.tlpAt > now
+  );
 }
 
 /** The first MSG_EOR boundary beyond SND.NXT, dropping the ones already passed. */
@@ -570,7 +652,8 @@ export function nextDeadline(t: Tcb, drained = false): Instant | undefined {
   if (t.synDue || t.ackNow || t.probeDue || t.retransmitDue || t.tlpDue || t.extraAcks > 0) return t.lastNow;
   if (!drained && planData(t) !== undefined) return t.lastNow;
   // Called after every drain: compare in place rather than through an array.
-  let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, keepaliveDeadline(t)) as Instant;
+  // keepaliveDeadline only with SO_KEEPALIVE on (issue 9: asked after every drain).
+  let at = Math.min(t.rtoAt, t.tlpAt, t.delackAt, t.persistAt, t.timeWaitAt, t.finWait2At, t.opts.keepAlive ? keepaliveDeadline(t) : NOT_ARMED) as Instant;
   const rackAt = t.sb.rack?.timerAt ?? -1;
   if (rackAt >= 0 && rackAt < at) at = rackAt as Instant;
   return at >= NOT_ARMED ? undefined : at;

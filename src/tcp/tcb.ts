@@ -211,6 +211,13 @@ export class Tcb {
   eorSeqs: number[] | undefined = undefined;
   /** The persist timer is flushing held data (Linux tcp_write_wakeup sets PSH on it). */
   timerFlush = false;
+  /**
+   * The segment nextSegment just returned sent everything and nothing else
+   * is due at its instant (output.ts sentAll): the owner may end the drain
+   * without the call that would answer undefined (TcpConnection.drainDone).
+   * Reset by every nextSegment call.
+   */
+  sentAll = false;
   // ---- RFC 6937 proportional rate reduction (prr.ts) ----
   prrDelivered = 0;
   prrOut = 0;
@@ -428,7 +435,7 @@ export class Tcb {
 
   /** The TSval clock: milliseconds (RFC 7323 5.4 allows 1 ms to 1 s ticks), offset per connection. */
   tsNow(now: Instant): number {
-    return (Math.floor(Instant.toMicros(now) / 1000) + this.tsOffset) >>> 0;
+    return (tsMillis(now) + this.tsOffset) >>> 0;
   }
 
   /** The sequence number of the next byte recv() returns (Linux copied_seq). */
@@ -463,7 +470,8 @@ export class Tcb {
     // Round down to what the scaled field can express, so the edge we record is the edge the peer sees.
     let space = Math.min(this.rcvSpace(), max);
     space -= space & ((1 << w) - 1);
-    const threshold = Math.min(Math.floor(this.rcvBuf.capacity / 2), this.ourMss);
+    // capacity >>> 1 is floor(capacity / 2) without float maths (a positive int below 2^31).
+    const threshold = Math.min(this.rcvBuf.capacity >>> 1, this.ourMss);
     if (space - cur >= threshold || (cur === 0 && space > 0 && space >= this.rcvBuf.capacity)) return space;
     return cur;
   }
@@ -637,6 +645,25 @@ export class Tcb {
 }
 
 const NO_OPTIONS: TcpOption[] = [];
+
+/**
+ * floor(now / 1 ms), the TSval clock before its offset, through a one-entry
+ * cache of the current millisecond shared by every connection: a float
+ * division and floor per segment sent and per ACK with timestamps was the
+ * largest line of the send path (issue 9), and a request/response exchange
+ * stays within one millisecond for hundreds of round trips. Linux likewise
+ * reads tcp_clock_cache rather than dividing per segment (tcp_time_stamp_ms).
+ */
+function tsMillis(now: Instant): number {
+  const c = TS_MS;
+  if (now >= c.from && now < c.from + 1000) return c.ms;
+  const ms = Math.floor(Instant.toMicros(now) / 1000);
+  c.ms = ms;
+  c.from = ms * 1000;
+  return ms;
+}
+/** tsMillis's cache: `ms` for instants in [from, from + 1000); nothing matches at first. */
+const TS_MS = { from: Number.POSITIVE_INFINITY, ms: 0 };
 
 type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } & { options: TcpOption[] };
 

@@ -333,7 +333,11 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (entry.released) return;
     const conn = entry.conn;
     // conn.output() without its callback: no closure per call (issue 9).
-    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) this.#tx.transmit(now, entry, seg);
+    // drainDone: the queue's last segment ends the drain without a poll that answers undefined (issue 9).
+    for (let seg = conn.poll(now); seg !== undefined; seg = conn.poll(now)) {
+      this.#tx.transmit(now, entry, seg);
+      if (conn.drainDone()) break;
+    }
     const q = entry.parent;
     if (q !== undefined && q.synQueue.has(entry) && conn.state !== TcpState.SYN_RECEIVED) {
       q.synQueue.delete(entry);

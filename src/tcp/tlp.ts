@@ -13,7 +13,7 @@
  * probe's ACK; Linux likewise requires it), outside recovery and RTO backoff.
  */
 import type { SackBlock } from '../wire/tcp-options.js';
-import { Duration, durationMul } from '../time/duration.js';
+import { Duration } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { seqAdd, seqGe, seqLe, seqLt, seqSub } from './seq.js';
@@ -104,12 +104,26 @@ function computeLossProbeTimeout(srtt: Duration | undefined, oneSegment: boolean
   let jiffies: number;
   if (srtt === undefined) jiffies = usecsToJiffies(Duration.fromSecs(1), hz);
   else {
-    jiffies = usecsToJiffies(durationMul(srtt, 2), hz);
-    jiffies += oneSegment ? usecsToJiffies(TLP_WORST_CASE_DELACK, hz) : TCP_TIMEOUT_MIN_JIFFIES;
+    // SRTT moves with every ACK, so the memo above misses once per segment
+    // sent on a request/response exchange (issue 9): 2*SRTT of whole
+    // microseconds is whole (no durationMul rounding), WCDelAckT's ticks
+    // depend on hz alone.
+    jiffies = usecsToJiffies(2 * srtt, hz);
+    jiffies += oneSegment ? delackJiffies(hz) : TCP_TIMEOUT_MIN_JIFFIES;
   }
   if (untilRto > 0) jiffies = Math.min(jiffies, usecsToJiffies(untilRto, hz));
   return jiffiesToUsecs(jiffies, hz);
 }
+
+/** usecsToJiffies(TLP_WORST_CASE_DELACK, hz), for the last hz asked. */
+function delackJiffies(hz: number): number {
+  if (hz !== DELACK_MEMO.hz) {
+    DELACK_MEMO.hz = hz;
+    DELACK_MEMO.jiffies = usecsToJiffies(TLP_WORST_CASE_DELACK, hz);
+  }
+  return DELACK_MEMO.jiffies;
+}
+const DELACK_MEMO = { hz: Number.NaN, jiffies: 0 };
 
 /** The PTO fired: a probe is due if one may still be sent (RFC 8985 7.3). */
 export function lossProbeTimeout(t: Tcb, now: Instant): void {
