@@ -65,6 +65,32 @@ describe('the receive-side flow cache', () => {
     expect(count('ip.drop.martian-source')).toBe(1);
   });
 
+  it('stops taking a flow once its destination address is removed from the interface', () => {
+    const { a, count, inject } = setup();
+    inject(B, A);
+    inject(B, A);
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    a.interfaces[1]!.removeAddress(A);
+    inject(B, A);
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    expect(count('ip.drop.not-for-us')).toBe(1);
+  });
+
+  it('stops taking a flow to an address of another interface once that interface is removed (weak host model)', () => {
+    const { a, count, inject } = setup();
+    const other = new MemoryNetwork({ clock: new ManualClock(), seed: 4 }).attach({ name: 'other' });
+    const C = ipv4('192.168.7.1');
+    a.addInterface(other, { address: '192.168.7.1/24' });
+    // Arriving on 10.0.0.1's interface for the other interface's address: local all the same.
+    inject(B, C);
+    inject(B, C);
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    a.removeInterface(a.interfaces[2]!);
+    inject(B, C);
+    expect(count('ip.in-unknown-protos')).toBe(2);
+    expect(count('ip.drop.not-for-us')).toBe(1);
+  });
+
   it('does not let a flow accepted on the loopback through on another interface (127/8 never on a wire)', () => {
     const { clock, a, count, inject } = setup();
     // 127.0.0.1 -> 127.0.0.1 through lo: accepted there, and the flow cached.
