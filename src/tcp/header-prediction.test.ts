@@ -309,6 +309,53 @@ describe('header prediction: what goes to the step-by-step walk', () => {
     }));
   it('text beyond the receive buffer', () => exits((t, seg) => (seg.payload = new Uint8Array(t.rcvSpace() + 1))));
   it('text for a socket the user closed', () => exits((t) => (t.userClosed = true)));
+  it('text while the window we advertised is zero', () => exits((t) => (t.rcvAdv = t.rcvNxt)));
+});
+
+// ----------------------------------------------------------------- a zero window advertised
+
+describe('RFC 9293 3.10.7.4: with RCV.WND zero, text at RCV.NXT is dropped, its ACK and URG processed', () => {
+  // The buffer has room (the reader drained it) but the window update has
+  // not gone out yet: the peer was told zero, so the text is not taken
+  // (Linux tcp_data_queue, TCPZeroWindowDrop), and an ACK says where we are.
+  it('drops the text and a FIN riding on it, takes the ACK, owes an ACK', () => {
+    const { t, seg } = established();
+    t.rcvAdv = t.rcvNxt;
+    seg.flags |= TcpFlag.FIN;
+    expect(t.rcvSpace()).toBeGreaterThan(seg.payload.length);
+    expect(segmentArrives(t, 1000 as never, seg)).toBe(false);
+    expect(t.rcvNxt).toBe(5001);
+    expect(t.rcvBuf.length).toBe(0);
+    expect(t.finRecvSeq).toBeUndefined();
+    expect(t.state).toBe(TcpState.ESTABLISHED);
+    expect(t.sndUna).toBe(2001);
+    expect(t.ackNow).toBe(true);
+  });
+  it('processes the urgent pointer of such a segment (the special allowance for URG)', () => {
+    const { t, seg } = established();
+    t.rcvAdv = t.rcvNxt;
+    seg.flags |= TcpFlag.URG;
+    seg.urgentPointer = 5;
+    expect(segmentArrives(t, 1000 as never, seg)).toBe(false);
+    expect(t.rcvUrgent).toBe(true);
+    expect(t.rcvUp).toBe(5006);
+    expect(t.rcvBuf.length).toBe(0);
+  });
+  it('still takes a FIN alone at RCV.NXT', () => {
+    const { t, seg } = established();
+    t.rcvAdv = t.rcvNxt;
+    seg.flags |= TcpFlag.FIN;
+    seg.payload = new Uint8Array(0);
+    segmentArrives(t, 1000 as never, seg);
+    expect(t.state).toBe(TcpState.CLOSE_WAIT);
+    expect(t.rcvNxt).toBe(5002);
+  });
+  it('takes the text once the window is open again', () => {
+    const { t, seg } = established();
+    expect(segmentArrives(t, 1000 as never, seg)).toBe(true);
+    expect(t.rcvNxt).toBe(5011);
+    expect(t.rcvBuf.length).toBe(10);
+  });
 });
 
 // ----------------------------------------------------------------- rarer states, both paths

@@ -73,8 +73,10 @@ export function fastPathArrives(t: Tcb, now: Instant, seg: TcpRepr): boolean {
   const len = tcpPayloadLength(seg);
   // A duplicate ACK (RFC 5681 2) counts towards fast retransmit: the walk's.
   if (ack === t.sndUna && len === 0 && seqLt(t.sndUna, t.sndMax)) return false;
-  // Text the walk would trim to the buffer, or answer with a reset (closed socket).
-  if (len > 0 && (len > t.rcvSpace() || t.userClosed)) return false;
+  // Text the walk would trim to the buffer, drop (a zero window advertised),
+  // or answer with a reset (closed socket). Linux's fast path is off while
+  // rcv_wnd is zero (tcp_fast_path_check).
+  if (len > 0 && (len > t.rcvSpace() || t.rcvWnd() === 0 || t.userClosed)) return false;
 
   // Predicted: the walk's work, in its order.
   t.lastReceivedAt = now;

@@ -222,6 +222,12 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // at RCV.NXT (3.10.7.4 "special allowance"): treat them as acceptable, the
   // text is trimmed away below.
   if (!acceptable && wnd === 0 && seg.seq === t.rcvNxt) acceptable = true;
+  // "If the RCV.WND is zero, no segments will be acceptable": of one at
+  // RCV.NXT with text, only ACK and URG are processed, the text (and a FIN
+  // riding on it) is dropped and an ACK goes back (Linux tcp_data_queue:
+  // tcp_receive_window() == 0, LINUX_MIB_TCPZEROWINDOWDROP). A FIN alone is
+  // still taken, as Linux does.
+  const zeroWindowText = wnd === 0 && len > 0 && tcpPayloadLength(seg) > 0;
   if (!acceptable) {
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply (unless the RST bit is set)".
     if (!rst) queueAck(t);
@@ -334,6 +340,11 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
       break;
   }
 
+  if (zeroWindowText) {
+    urgent(t, seg);
+    t.ackNow = true;
+    return;
+  }
   textAndFin(t, now, seg);
 }
 
@@ -365,8 +376,14 @@ const RX_OPTIONS = new TcpOptionsSummaryScratch();
 
 /** Sixth (URG), seventh (text) and eighth (FIN) steps. */
 function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
-  // Sixth: URG (MUST-30, MUST-31). RFC 9293 3.8.5: the pointer points at the
-  // last urgent octet + 1 (as implemented by everyone; RFC 6093).
+  urgent(t, seg);
+  textAndFinAfterUrgent(t, now, seg);
+}
+
+/** Sixth step: URG (MUST-30, MUST-31). */
+function urgent(t: Tcb, seg: TcpRepr): void {
+  // RFC 9293 3.8.5: the pointer points at the last urgent octet + 1 (as
+  // implemented by everyone; RFC 6093).
   if (hasFlag(seg, TcpFlag.URG) && acceptsText(t.state)) {
     const up = seqAdd(seg.seq, seg.urgentPointer);
     if (!t.rcvUrgent || seqGt(up, t.rcvUp)) {
@@ -378,7 +395,10 @@ function textAndFin(t: Tcb, now: Instant, seg: TcpRepr): void {
     // Before the text is queued: Linux judges the pointer against RCV.NXT as it was.
     checkUrgentPointer(t, seg);
   }
+}
 
+/** Seventh (text) and eighth (FIN) steps. */
+function textAndFinAfterUrgent(t: Tcb, now: Instant, seg: TcpRepr): void {
   const fin = hasFlag(seg, TcpFlag.FIN);
   const textLen = tcpPayloadLength(seg);
   if (textLen > 0) {
