@@ -4,6 +4,7 @@
  * tcp-protocol.ts: the protocol knows only TcpHost, not the Stack.
  */
 import { isDirectedBroadcast } from '../iface/interface.js';
+import { routeGeneration } from '../iface/route-generation.js';
 import type { Rng } from '../random/rng.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
 import type { IpSender, TransportProtocol } from '../stack/transport.js';
@@ -61,7 +62,7 @@ export function installTcp(
         : { rearm: (now: Instant) => stack.reschedule?.(now) }),
     realTime: stack.lazyTimers === true,
     isLocalAddress: (a) => stack.isLocalAddress(a),
-    isBroadcastAddress: (a) => isDirectedBroadcast(stack.interfaces, a),
+    isBroadcastAddress: directedBroadcastCache(stack.interfaces),
     ...(opts.defaultTtl === undefined ? {} : { defaultTtl: opts.defaultTtl }),
   };
   const tcp = new TcpProtocol(host, {
@@ -71,4 +72,31 @@ export function installTcp(
   stack.registerProtocol(tcp);
   sys.registerProtocol(tcp.factory());
   return tcp;
+}
+
+/**
+ * isDirectedBroadcast(interfaces, a) with the last answer kept: TCP asks it
+ * for every segment received (RFC 1122 4.2.3.10), nearly always for the same
+ * local address, and the answer depends only on the interfaces' addresses,
+ * whose every change bumps the route generation (Interface.addAddress,
+ * removeAddress; RouteTable.removeInterface when one goes). The interface
+ * count is compared as well, so that an interface added or removed without
+ * any address change is never missed (issue 9: the scan of every interface
+ * per segment was ~1% of a round trip; Linux answers it from the route the
+ * packet was received on, skb_rtable's RTCF_BROADCAST).
+ */
+export function directedBroadcastCache(interfaces: TcpStack['interfaces']): (a: Ipv4Address) => boolean {
+  let lastAddr = -1;
+  let lastGeneration = -1;
+  let lastCount = -1;
+  let lastAnswer = false;
+  return (a) => {
+    const generation = routeGeneration();
+    if (a === lastAddr && generation === lastGeneration && interfaces.length === lastCount) return lastAnswer;
+    lastAnswer = isDirectedBroadcast(interfaces, a);
+    lastAddr = a;
+    lastGeneration = generation;
+    lastCount = interfaces.length;
+    return lastAnswer;
+  };
 }

@@ -15,7 +15,7 @@ import { IP_PMTUDISC_WANT, pmtuDiscSetsDf } from '../syscall/sockopt.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
-import { TcpFlag, emitTcpHeader, finishTcpChecksum, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
+import { TcpFlag, emitTcpHeaderTrusted, finishTcpChecksum, finishTcpChecksumAt, tcpHeaderLen } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
 import type { TcpSegmentOut } from './connection.js';
 import { resetFor } from './listener.js';
@@ -155,7 +155,8 @@ export class TcpTransmitter {
     len: number,
     pseudo: { src: Ipv4Address; dst: Ipv4Address } | undefined,
   ): void {
-    const hlen = emitTcpHeader(h, buf, len, pseudo, headerLen);
+    // A header this stack built: no range checks (emitTcpHeaderTrusted, issue 9).
+    const hlen = emitTcpHeaderTrusted(h, buf, len, pseudo, headerLen);
     if (pseudo !== undefined && len >= LONG_PAYLOAD) {
       // One view of the send buffer serves both the copy into the frame and
       // the payload's sum, which then needs no view of the frame (issue 9: a

@@ -8,6 +8,7 @@ import {
   TcpPacket,
   emitTcp,
   emitTcpHeader,
+  emitTcpHeaderTrusted,
   finishTcpChecksum,
   finishTcpChecksumAt,
   formatTcp,
@@ -519,6 +520,17 @@ describe('emitTcpHeader + finishTcpChecksum (zero-copy send)', () => {
         finishTcpChecksumAt(segment, hl, segment.length);
         expect(toHex(segment), `round ${round}, header length ${given}`).toBe(toHex(expected));
       }
+      // The stack's own emitter (no range checks): the same bytes, with and without the pseudo-header.
+      const trusted = new Uint8Array(hl + payload.length).fill(0xcc);
+      expect(emitTcpHeaderTrusted(full, trusted, payload.length, ip, hl)).toBe(hl);
+      trusted.set(payload, hl);
+      finishTcpChecksumAt(trusted, hl, trusted.length);
+      expect(toHex(trusted), `round ${round}, trusted`).toBe(toHex(expected));
+      const bare = new Uint8Array(hl).fill(0xcc);
+      const checked = new Uint8Array(hl).fill(0xcc);
+      emitTcpHeaderTrusted(full, bare, payload.length, undefined, hl);
+      emitTcpHeader(full, checked, payload.length);
+      expect(toHex(bare), `round ${round}, trusted without checksum`).toBe(toHex(checked));
     }
   });
 

@@ -326,6 +326,12 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen = -1): numb
   checkField('reserved bits', repr.reserved ?? 0, 0x0f);
   if (headerLen < 0) headerLen = TCP_HEADER_LEN + (repr.options.length === 0 ? 0 : tcpOptionsLen(repr.options));
   if (buf.length < headerLen) throw new RangeError(`TCP header needs ${headerLen} bytes, buffer has ${buf.length}`);
+  writeHeaderFields(repr, buf, headerLen);
+  return headerLen;
+}
+
+/** writeHeader's writes, for fields already known to fit and a buffer of `headerLen` bytes at least. */
+function writeHeaderFields(repr: TcpHeaderRepr, buf: Uint8Array, headerLen: number): void {
   writeU16(buf, 0, repr.srcPort);
   writeU16(buf, 2, repr.dstPort);
   writeU32(buf, 4, repr.seq);
@@ -336,7 +342,6 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen = -1): numb
   writeU16(buf, 16, 0);
   writeU16(buf, 18, repr.urgentPointer);
   if (headerLen !== TCP_HEADER_LEN) emitTcpOptionsAt(repr.options, buf, TCP_HEADER_LEN, headerLen - TCP_HEADER_LEN);
-  return headerLen;
 }
 
 /**
@@ -402,6 +407,25 @@ export function emitTcpHeader(
 ): number {
   checkField('payload length', payloadLength, 0xffff);
   headerLen = writeHeader(repr, buf, headerLen);
+  if (pseudo !== undefined) {
+    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength) + fixedHeaderSum(repr, headerLen);
+    writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, TCP_HEADER_LEN, headerLen)));
+  }
+  return headerLen;
+}
+
+/**
+ * emitTcpHeader for a header the stack built itself (a connection's
+ * segment, its RST or TIME-WAIT ACK): every field fits by construction
+ * (sequence arithmetic is mod 2^32, the window is clamped to 16 bits by
+ * windowToAdvertise, ports come from the bind table) and `headerLen` is
+ * tcpHeaderLen(repr), which the caller sized `buf` for; so none of the nine
+ * range checks of the public emitter (issue 9: they were 18 calls per round
+ * trip on tcp-rr). Linux's __tcp_transmit_skb likewise writes th fields
+ * from the socket without checks. Same bytes as emitTcpHeader.
+ */
+export function emitTcpHeaderTrusted(repr: TcpHeaderRepr, buf: Uint8Array, payloadLength: number, pseudo: TcpPseudoHeader | undefined, headerLen: number): number {
+  writeHeaderFields(repr, buf, headerLen);
   if (pseudo !== undefined) {
     const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength) + fixedHeaderSum(repr, headerLen);
     writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, TCP_HEADER_LEN, headerLen)));
