@@ -498,11 +498,21 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    if (this.#batchNow === undefined) {
-      this.#batchNow = this.clock.now();
+    let now = this.#batchNow;
+    if (now === undefined) {
+      now = this.#batchNow = this.clock.now();
       this.#groBegin();
     }
-    this.#receive(this.#batchNow, undefined, iface, frame);
+    // #receive without its work and its inbox walk (empty here: not busy; a
+    // frame the IP layer's work queues is walked after): issue 9, a run of
+    // one frame per request/response half.
+    this.#busy = true;
+    try {
+      this.#ip.receive(now, iface, frame);
+      if (this.#inbox.length !== 0) this.#receiveQueued(now);
+    } finally {
+      this.#busy = false;
+    }
     return true;
   }
 
@@ -607,11 +617,16 @@ export class Stack {
     try {
       if (work !== undefined) work(now);
       if (frame !== undefined) this.#ip.receive(now, iface!, frame);
-      for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
-        this.#ip.receive(now, item.iface, item.frame);
-      }
+      this.#receiveQueued(now);
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /** The frames queued while busy, in arrival order, and any they make queue; busy already. */
+  #receiveQueued(now: Instant): void {
+    for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
+      this.#ip.receive(now, item.iface, item.frame);
     }
   }
 
