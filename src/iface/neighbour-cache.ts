@@ -11,6 +11,7 @@
  */
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
+import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { bumpRouteGeneration } from './route-generation.js';
 
@@ -134,6 +135,20 @@ export class NeighbourCache<P> {
    */
   #pollCached: Instant | undefined = undefined;
   #pollDirty = true;
+  /** The stack's DeadlineWatch (see watchDeadline). */
+  #watch: DeadlineWatch | undefined = undefined;
+
+  /** Raises `w` whenever pollAt() may change (issue 9: the stack asks again only then). */
+  watchDeadline(w: DeadlineWatch | undefined): void {
+    this.#watch = w;
+    if (w !== undefined) w.changed = true;
+  }
+
+  /** A change of some entry's deadline or state: pollAt() must look again, and so must the stack. */
+  #touch(): void {
+    this.#pollDirty = true;
+    if (this.#watch !== undefined) this.#watch.changed = true;
+  }
 
   constructor(options: NeighbourCacheOptions = {}) {
     this.reachableTime = options.reachableTime ?? Duration.fromSecs(30);
@@ -175,7 +190,7 @@ export class NeighbourCache<P> {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined) return undefined;
     if (e.state === 'stale') {
-      this.#pollDirty = true;
+      this.#touch();
       e.state = 'delay';
       e.deadline = instantAdd(now, this.delayFirstProbe);
     }
@@ -186,7 +201,7 @@ export class NeighbourCache<P> {
     let e = this.#entries.get(ip);
     if (e !== undefined && e.mac !== undefined) {
       if (e.state === 'stale') {
-        this.#pollDirty = true;
+        this.#touch();
         e.state = 'delay';
         e.deadline = instantAdd(now, this.delayFirstProbe);
       }
@@ -195,7 +210,7 @@ export class NeighbourCache<P> {
     if (e === undefined) {
       if (this.maxPending === 0) return { kind: 'dropped' };
       this.#makeRoom();
-      this.#pollDirty = true;
+      this.#touch();
       e = { state: 'incomplete', mac: undefined, deadline: instantAdd(now, this.retryInterval), tries: 1, pending: [packet], updatedAt: now };
       this.#entries.set(ip, e);
       return { kind: 'queued', sendRequest: true };
@@ -221,7 +236,7 @@ export class NeighbourCache<P> {
     if (e === undefined) {
       if (create) {
         this.#makeRoom();
-        this.#pollDirty = true;
+        this.#touch();
         this.#entries.set(ip, this.#learned(now, mac, confirmed));
         bumpRouteGeneration();
       }
@@ -239,7 +254,7 @@ export class NeighbourCache<P> {
     }
     if (e.mac === mac && !confirmed) return []; // nothing new: keep the state (and any re-verification) as is
     const pending = e.pending;
-    this.#pollDirty = true;
+    this.#touch();
     // Re-insert so the Map's order stays the age order used for eviction.
     this.#entries.delete(ip);
     this.#entries.set(ip, this.#learned(now, mac, confirmed));
@@ -254,7 +269,7 @@ export class NeighbourCache<P> {
   confirm(now: Instant, ip: Ipv4Address): void {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined || e.state === 'static') return;
-    this.#pollDirty = true;
+    this.#touch();
     e.state = 'reachable';
     e.deadline = instantAdd(now, this.reachableTime);
     e.tries = 0;
@@ -268,7 +283,7 @@ export class NeighbourCache<P> {
   suspect(now: Instant, ip: Ipv4Address): MacAddress | undefined {
     const e = this.#entries.get(ip);
     if (e === undefined || e.mac === undefined || e.state === 'static' || e.state === 'probe') return undefined;
-    this.#pollDirty = true;
+    this.#touch();
     e.state = 'probe';
     e.tries = 1;
     e.deadline = instantAdd(now, this.retryInterval);
@@ -278,7 +293,7 @@ export class NeighbourCache<P> {
   /** A permanent entry (like `arp -s`); it never expires and ARP packets never change it. */
   addStatic(ip: Ipv4Address, mac: MacAddress): P[] {
     const pending = this.#entries.get(ip)?.pending ?? [];
-    this.#pollDirty = true;
+    this.#touch();
     this.#entries.delete(ip);
     this.#entries.set(ip, { state: 'static', mac, deadline: Instant.MAX, tries: 0, pending: [], updatedAt: Instant.ZERO });
     bumpRouteGeneration();
@@ -288,7 +303,7 @@ export class NeighbourCache<P> {
   /** Forgets an entry; returns the packets that were waiting on it. */
   delete(ip: Ipv4Address): P[] {
     const e = this.#entries.get(ip);
-    this.#pollDirty = true;
+    this.#touch();
     this.#entries.delete(ip);
     bumpRouteGeneration();
     return e?.pending ?? [];
@@ -302,7 +317,7 @@ export class NeighbourCache<P> {
     let expired = 0;
     for (const [ip, e] of this.#entries) {
       if (e.deadline > now) continue;
-      this.#pollDirty = true;
+      this.#touch();
       switch (e.state) {
         case 'reachable':
           e.state = 'stale';
@@ -349,7 +364,7 @@ export class NeighbourCache<P> {
       }
     }
     if (this.#evictedPackets.length > 0) {
-      this.#pollDirty = true;
+      this.#touch();
       failed.push({ ip: 0, packets: this.#evictedPackets });
       this.#evictedPackets = [];
     }
@@ -401,7 +416,7 @@ export class NeighbourCache<P> {
       if (victim === undefined) return; // all static: let the table grow past the limit rather than lose them
       const pending = this.#entries.get(victim)!.pending;
       for (const p of pending) this.#evictedPackets.push(p);
-      this.#pollDirty = true;
+      this.#touch();
       this.#entries.delete(victim);
       bumpRouteGeneration();
     }

@@ -46,6 +46,7 @@ import type { Rng } from '../random/rng.js';
 import { SeededRng, cryptoRng } from '../random/rng.js';
 import { Counters } from '../stats/counters.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
+import { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import { SystemClock } from '../time/system-clock.js';
 import type { Ipv4Address } from '../wire/address.js';
@@ -145,6 +146,17 @@ export class Stack {
   readonly #protocols = new Map<number, TransportProtocol>();
   /** The same protocols in registration order, for the sweeps: a Map iterator per frame was garbage (issue 9). */
   #protocolList: TransportProtocol[] = [];
+  /**
+   * The deadline cache of #schedule (issue 9): the parts that raise #watch
+   * on every change of their pollAt() (the IP layer's reassembly and ARP
+   * caches, ping, the protocols with watchDeadline) are asked again only
+   * after it was raised; #watchedAt is their earliest deadline as of then.
+   * The other protocols (TCP) are asked every time.
+   */
+  readonly #watch = new DeadlineWatch();
+  #watchedAt: Instant | undefined = undefined;
+  #watchedProtocols: TransportProtocol[] = [];
+  #liveProtocols: TransportProtocol[] = [];
   readonly #ports = new Map<number, PortAllocator>();
   readonly #ip: IpLayer;
   readonly #ping: PingClient;
@@ -176,7 +188,9 @@ export class Stack {
     this.tls = options.tls;
     this.pathMtu = new PathMtuCache(options.pathMtu);
     this.reassembler = new Reassembler(options.reassembly);
+    this.reassembler.watchDeadline(this.#watch);
     this.#ping = new PingClient(this.rng.nextU32());
+    this.#ping.watchDeadline(this.#watch);
     this.loopback = this.#attach(new LoopbackLink({ clock: this.clock }), 'lo', ['127.0.0.1/8'], {}, true);
     this.#ip = new IpLayer({
       stats: this.stats,
@@ -232,6 +246,9 @@ export class Stack {
       isLoopback,
     );
     this.#interfaces.push(iface);
+    // Its ARP cache's deadlines count from now on (the IP layer's pollAt walks every interface).
+    iface.neighbours?.watchDeadline(this.#watch);
+    this.#watch.changed = true;
     for (const a of addrs) this.addAddress(iface, a);
     if (link.setBatchEnd === undefined) link.setReceiver((frame) => this.#onFrame(iface, frame));
     else {
@@ -253,6 +270,8 @@ export class Stack {
     // calls the run woke are retried there, so they do not wait for ever.
     if (this.#batchNow !== undefined && !this.#busy) this.#endBatch();
     this.#interfaces.splice(i, 1);
+    iface.neighbours?.watchDeadline(undefined);
+    this.#watch.changed = true;
     this.routes.removeInterface(iface);
     iface.link.setReceiver(undefined);
     iface.link.setRecycler?.(undefined);
@@ -299,14 +318,23 @@ export class Stack {
       throw new RangeError(`registerProtocol: protocol ${p.protocol} is already handled`);
     }
     this.#protocols.set(p.protocol, p);
-    this.#protocolList = [...this.#protocols.values()];
+    p.watchDeadline?.(this.#watch);
+    this.#protocolsChanged();
     this.wake();
   }
 
   unregisterProtocol(p: TransportProtocol): void {
     if (this.#protocols.get(p.protocol) !== p) return;
     this.#protocols.delete(p.protocol);
+    p.watchDeadline?.(undefined);
+    this.#protocolsChanged();
+  }
+
+  #protocolsChanged(): void {
     this.#protocolList = [...this.#protocols.values()];
+    this.#watchedProtocols = this.#protocolList.filter((q) => q.watchDeadline !== undefined);
+    this.#liveProtocols = this.#protocolList.filter((q) => q.watchDeadline === undefined);
+    this.#watch.changed = true;
   }
 
   /** Installs the receiver of echo replies and ICMP errors about ICMP we sent (the ping sockets behind `stack.sys`). */
@@ -366,7 +394,10 @@ export class Stack {
    */
   rescheduleFor(now: Instant, at: Instant | undefined): void {
     if (this.#closed || this.#busy) return;
-    if (this.#lazyTimers && !this.#wakeRequested) {
+    // A watched part's deadline changed during the caller's work (an ARP
+    // retry started by a TCP send to an unresolved neighbour): the sweep
+    // runs, so a deadline earlier than the armed timer re-arms it.
+    if (this.#lazyTimers && !this.#wakeRequested && !this.#watch.changed) {
       if (this.#dueTimer !== undefined) return;
       if (this.#timer !== undefined && this.#armedAt !== undefined && (at === undefined || this.#armedAt <= at)) return;
     }
@@ -467,11 +498,21 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    if (this.#batchNow === undefined) {
-      this.#batchNow = this.clock.now();
+    let now = this.#batchNow;
+    if (now === undefined) {
+      now = this.#batchNow = this.clock.now();
       this.#groBegin();
     }
-    this.#receive(this.#batchNow, undefined, iface, frame);
+    // #receive without its work and its inbox walk (empty here: not busy; a
+    // frame the IP layer's work queues is walked after): issue 9, a run of
+    // one frame per request/response half.
+    this.#busy = true;
+    try {
+      this.#ip.receive(now, iface, frame);
+      if (this.#inbox.length !== 0) this.#receiveQueued(now);
+    } finally {
+      this.#busy = false;
+    }
     return true;
   }
 
@@ -576,11 +617,16 @@ export class Stack {
     try {
       if (work !== undefined) work(now);
       if (frame !== undefined) this.#ip.receive(now, iface!, frame);
-      for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
-        this.#ip.receive(now, item.iface, item.frame);
-      }
+      this.#receiveQueued(now);
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /** The frames queued while busy, in arrival order, and any they make queue; busy already. */
+  #receiveQueued(now: Instant): void {
+    for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
+      this.#ip.receive(now, item.iface, item.frame);
     }
   }
 
@@ -591,6 +637,8 @@ export class Stack {
     // (Un)registering replaces the list: a change made by a poll counts from the next sweep.
     const list = this.#protocolList;
     for (let i = 0; i < list.length; i++) list[i]!.poll(now, this.#ip);
+    // Polls change deadlines: the watched parts raise the watch themselves, this is for certain.
+    this.#watch.changed = true;
   }
 
   /** `now`: a recent clock reading, if the caller has one (undefined: read the clock when needed). */
@@ -598,9 +646,19 @@ export class Stack {
     if (this.#closed) return;
     // Runs after every frame and every wake: no closure per call (issue 9).
     let at: Instant | undefined = this.#wakeRequested ? (now ?? this.clock.now()) : undefined;
-    at = earlier(at, this.#ip.pollAt());
-    at = earlier(at, this.#ping.pollAt());
-    const list = this.#protocolList;
+    // The watched parts only when one raised the watch (issue 9: about 16
+    // calls per request/response round trip for deadlines that never moved).
+    const watch = this.#watch;
+    if (watch.changed) {
+      // Lowered first: a part that changes while asked raises it again.
+      watch.changed = false;
+      let w = earlier(this.#ip.pollAt(), this.#ping.pollAt());
+      const watched = this.#watchedProtocols;
+      for (let i = 0; i < watched.length; i++) w = earlier(w, watched[i]!.pollAt());
+      this.#watchedAt = w;
+    }
+    at = earlier(at, this.#watchedAt);
+    const list = this.#liveProtocols;
     for (let i = 0; i < list.length; i++) at = earlier(at, list[i]!.pollAt());
     if (at === this.#timerAt) return;
     if (this.#lazyTimers) {

@@ -22,6 +22,7 @@
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { Interface } from '../iface/interface.js';
+import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
@@ -176,6 +177,13 @@ export interface TransportProtocol {
   icmpError(now: Instant, report: IcmpErrorReport, out: IpSender): void;
   poll(now: Instant, out: IpSender): void;
   pollAt(): Instant | undefined;
+  /**
+   * Optional (issue 9): the protocol raises `w.changed` on every change of
+   * its pollAt() answer from now on (earlier or later), and the stack asks
+   * its pollAt() only after one. A protocol without it is asked every time
+   * (TCP: its answer is a heap's top, which moves on nearly every segment).
+   */
+  watchDeadline?(w: DeadlineWatch | undefined): void;
   /**
    * Optional (issue 9, GRO): the packets input() gets from now on belong to
    * one run of frames (Link.setBatchEnd) that batchEnd() closes, and until

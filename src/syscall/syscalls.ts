@@ -133,9 +133,12 @@ export class Syscalls {
   /**
    * For the stack (Stack.onWorkEnd), not a BSD call: the end of the work
    * that `workEnd.retryAtWorkEnd` reported; blocked calls it woke retry now.
+   * The queue's own flush, so the stack may hold it and call it directly:
+   * issue 9, one call level less on every request/response exchange's
+   * woken read (rr-calls: stack-syscalls' closure and this method).
    */
-  retryWoken(): void {
-    this.#retries.flush();
+  get retryWoken(): () => void {
+    return this.#retries.flush;
   }
 
   /** The handle behind a descriptor (for adapters and the stack; not a BSD call). */

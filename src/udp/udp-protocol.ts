@@ -25,6 +25,7 @@ import type { Ipv4Address } from '../wire/address.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import { addressesOverlap as overlaps, flowHash } from '../stack/flow-hash.js';
 import type { IpPacketIn, IpRoute, IpSender, TransportProtocol } from '../stack/transport.js';
+import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import { Icmpv4Type, Icmpv4UnreachableCode } from '../wire/icmpv4.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
@@ -396,6 +397,9 @@ export class UdpProtocol implements UdpSocketOwner, TransportProtocol {
   pollAt(): Instant | undefined {
     return undefined;
   }
+
+  /** pollAt() never changes: nothing to raise, and the stack never asks again (issue 9). */
+  watchDeadline(_w: DeadlineWatch | undefined): void {}
 
   #enqueue(sock: UdpSocket, src: Ipv4Address, srcPort: number, payload: Uint8Array): boolean {
     if (sock.deliver({ address: src, port: srcPort }, payload)) {
