@@ -45,7 +45,7 @@ import { LoopbackLink } from '../link/loopback.js';
 import type { Rng } from '../random/rng.js';
 import { SeededRng, cryptoRng } from '../random/rng.js';
 import { Counters } from '../stats/counters.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import { SystemClock } from '../time/system-clock.js';
@@ -56,6 +56,7 @@ import { IpLayer } from './ip-layer.js';
 import { PingClient } from './ping.js';
 import type { PingOptions, PingResult } from './ping.js';
 import { PortAllocator } from './port-allocator.js';
+import { StackTimer } from './stack-timer.js';
 import type { PortRange } from './port-allocator.js';
 import type { IcmpSocketHandler, IpSender, TransportProtocol } from './transport.js';
 import { createStackSyscalls } from '../syscall/stack-syscalls.js';
@@ -161,11 +162,8 @@ export class Stack {
   readonly #ip: IpLayer;
   readonly #ping: PingClient;
   readonly #inbox: { iface: Interface; frame: Uint8Array }[] = [];
-  #timer: TimerHandle | undefined;
-  #timerAt: Instant | undefined;
-  /** Lazy re-arming (see #schedule): when #timer fires, and the separate due-now wake-up. */
-  #armedAt: Instant | undefined;
-  #dueTimer: TimerHandle | undefined;
+  /** THE ONLY timer (stack-timer.ts): lazily armed on a real-time clock. */
+  readonly #timer: StackTimer;
   #lazyTimers = false;
   #busy = false;
   #wakeRequested = false;
@@ -183,6 +181,7 @@ export class Stack {
     this.#options = options;
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.#lazyTimers = this.clock instanceof SystemClock;
+    this.#timer = new StackTimer(this.clock, this.#lazyTimers, () => this.#run(this.#pollAllBound));
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
     this.checksums = options.checksums ?? 'auto';
     this.tls = options.tls;
@@ -387,7 +386,7 @@ export class Stack {
   /**
    * reschedule() for a part that knows its own new earliest deadline (`at`,
    * undefined: none) and changed nothing else (TCP after a send or recv).
-   * With lazy timers (see #scheduleLazy) the armed timer already covers any
+   * With lazy timers (see StackTimer, stack-timer.ts) the armed timer already covers any
    * deadline not earlier than its own, and a pending due-now wake-up polls
    * and re-arms anyway, so the sweep over every part's pollAt() is skipped:
    * a request/response round trip made about six of them (issue 9).
@@ -397,10 +396,7 @@ export class Stack {
     // A watched part's deadline changed during the caller's work (an ARP
     // retry started by a TCP send to an unresolved neighbour): the sweep
     // runs, so a deadline earlier than the armed timer re-arms it.
-    if (this.#lazyTimers && !this.#wakeRequested && !this.#watch.changed) {
-      if (this.#dueTimer !== undefined) return;
-      if (this.#timer !== undefined && this.#armedAt !== undefined && (at === undefined || this.#armedAt <= at)) return;
-    }
+    if (this.#lazyTimers && !this.#wakeRequested && !this.#watch.changed && this.#timer.covers(at)) return;
     this.#schedule(now);
   }
 
@@ -414,7 +410,7 @@ export class Stack {
   }
 
   /**
-   * Whether the timer is armed lazily (a real-time clock, see #scheduleLazy):
+   * Whether the timer is armed lazily (a real-time clock, see StackTimer in stack-timer.ts):
    * deadlines are then met by the timer firing a little after them, never by
    * the exact instant of some user call, which TCP uses to skip draining a
    * connection after a read that owes the peer nothing.
@@ -425,7 +421,7 @@ export class Stack {
 
   /** When the stack's timer is next due (undefined: idle), for tests and simulators. */
   get nextPollAt(): Instant | undefined {
-    return this.#timerAt;
+    return this.#timer.at;
   }
 
   /** Stops the timer and closes every interface's link. Idempotent. */
@@ -452,12 +448,7 @@ export class Stack {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.clock.clearTimer(this.#timer);
-    this.clock.clearTimer(this.#dueTimer);
-    this.#timer = undefined;
-    this.#dueTimer = undefined;
-    this.#timerAt = undefined;
-    this.#armedAt = undefined;
+    this.#timer.stop();
     for (const i of this.#interfaces) {
       i.link.setReceiver(undefined);
       i.link.close();
@@ -660,58 +651,8 @@ export class Stack {
     at = earlier(at, this.#watchedAt);
     const list = this.#liveProtocols;
     for (let i = 0; i < list.length; i++) at = earlier(at, list[i]!.pollAt());
-    if (at === this.#timerAt) return;
-    if (this.#lazyTimers) {
-      this.#scheduleLazy(at, now);
-      return;
-    }
-    this.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = at;
-    if (at === undefined) return;
-    this.#timer = this.clock.setTimer(at, this.#onTimer);
+    this.#timer.arm(at, now);
   }
-
-  /**
-   * Real-time clocks only: every clearTimeout/setTimeout pair is a platform
-   * timer-list removal and insertion, and a connection moves its deadline
-   * (RTO, delayed ACK) on nearly every segment, which made timer churn a
-   * large share of a request/response round trip (issue 9). So the platform
-   * timer is only re-armed when the deadline moves EARLIER; a later or
-   * vanished deadline leaves it armed, it fires early, the poll finds
-   * nothing due and arms the real deadline. Due-now wake-ups use a second
-   * timer (no platform timer, see SystemClock) and never disturb the first.
-   * Simulated clocks keep exact arming (above): their timers are cheap, and
-   * tests and packetdrill scripts see the same timer events as before.
-   */
-  #scheduleLazy(at: Instant | undefined, now: Instant | undefined): void {
-    this.#timerAt = at;
-    if (at === undefined) return;
-    // A reading from earlier in this call is good enough: a deadline that fell
-    // due since then takes the other branch, whose setTimer sees it is due.
-    if (at <= (now ?? this.clock.now())) {
-      this.#dueTimer ??= this.clock.setTimer(at, this.#onDue);
-      return;
-    }
-    if (this.#timer !== undefined && this.#armedAt !== undefined && this.#armedAt <= at) return;
-    this.clock.clearTimer(this.#timer);
-    this.#armedAt = at;
-    this.#timer = this.clock.setTimer(at, this.#onTimer);
-  }
-
-  /** The one timer's callback, made once rather than per arming. */
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#armedAt = undefined;
-    this.#timerAt = undefined;
-    this.#run(this.#pollAllBound);
-  };
-
-  readonly #onDue = (): void => {
-    this.#dueTimer = undefined;
-    this.#timerAt = undefined;
-    this.#run(this.#pollAllBound);
-  };
 
   readonly #pollAllBound = (now: Instant): void => {
     this.#pollAll(now);
