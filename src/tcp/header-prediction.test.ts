@@ -331,7 +331,7 @@ describe('RFC 9293 3.10.7.4: with RCV.WND zero, text at RCV.NXT is dropped, its 
     expect(t.sndUna).toBe(2001);
     expect(t.ackNow).toBe(true);
   });
-  it('processes the urgent pointer of such a segment (the special allowance for URG)', () => {
+  it('MUST-66: processes the urgent pointer of such a segment (the special allowance for URG)', () => {
     const { t, seg } = established();
     t.rcvAdv = t.rcvNxt;
     seg.flags |= TcpFlag.URG;
