@@ -21,9 +21,10 @@
  * (tcp-transmit.ts), listen() and the passive open (tcp-listen.ts), the
  * connection index (conn-table.ts), the port-sharing rules
  * (port-sharing.ts), what an ICMP error does to a connection
- * (tcp-icmp-error.ts), TIME-WAIT records (time-wait.ts, time-wait-state.ts),
- * the counter names (tcp-counters.ts), the host contract (tcp-host.ts) and
- * the wiring into a Stack (install-tcp.ts).
+ * (tcp-icmp-error.ts), TIME-WAIT records (time-wait-records.ts,
+ * time-wait.ts, time-wait-state.ts), the counter names (tcp-counters.ts),
+ * the host contract (tcp-host.ts) and the wiring into a Stack
+ * (install-tcp.ts).
  */
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { PortAllocator } from '../stack/port-allocator.js';
@@ -58,8 +59,8 @@ import { TcpSocket } from './tcp-socket.js';
 import type { TcpSocketOwner } from './tcp-socket.js';
 import { tcpOptionTable } from './tcp-socket-options.js';
 import { TcpTransmitter } from './tcp-transmit.js';
-import { TimeWaitAct, timeWaitAck, timeWaitIcmpError, timeWaitInput, timeWaitRestart } from './time-wait.js';
-import type { TcpEndpoint } from './tcb.js';
+import { timeWaitIcmpError } from './time-wait.js';
+import { TimeWaitRecords } from './time-wait-records.js';
 
 import { DeadlineHeap } from './deadline-heap.js';
 import { GroInput } from './gro-input.js';
@@ -94,6 +95,8 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
   readonly #tx: TcpTransmitter;
   /** listen() and the passive open of a SYN (tcp-listen.ts). */
   readonly #listeners: TcpListeners;
+  /** TIME-WAIT records: compacting a TCB into one, their input, freeing them (time-wait-records.ts). */
+  readonly #timeWaits: TimeWaitRecords;
 
   constructor(host: TcpHost, opts: TcpProtocolOptions = {}) {
     this.#host = host;
@@ -117,6 +120,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     this.#defaults = tcpConfig(opts.config ?? {});
     this.#listeners = new TcpListeners(host, this.#ports, this.#isn, this.#defaults, this.#tx);
     this.#listening = this.#listeners.byPort;
+    this.#timeWaits = new TimeWaitRecords(host, this.#conns, this.#heap, this.#ports, this.#listening, this.#tx);
   }
 
   /** The factory to register with Syscalls: SOCK_STREAM sockets of AF_INET, protocol IPPROTO_TCP. */
@@ -257,7 +261,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
         if (binding === undefined) this.#ports.unbind(b.port, b);
         raise('EADDRNOTAVAIL');
       }
-      if (existing instanceof TimeWaitEntry) this.#releaseTimeWait(existing);
+      if (existing instanceof TimeWaitEntry) this.#timeWaits.releaseTimeWait(existing);
       else this.#release(existing);
       this.#host.stats.increment(TcpCounter.TimeWaitFreed);
     }
@@ -366,7 +370,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
       return;
     }
     entry.stateBefore = conn.state;
-    if (conn.state === TcpState.TIME_WAIT && entry.parent === undefined && this.#compact(entry)) return;
+    if (conn.state === TcpState.TIME_WAIT && entry.parent === undefined && this.#timeWaits.compact(entry)) return;
     // Right after the drain above: poll() has just answered undefined.
     const at = conn.pollAt(true);
     if (at !== undefined && at <= now) {
@@ -388,77 +392,6 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     if (now - entry.confirmedAt < CONFIRM_INTERVAL) return;
     entry.confirmedAt = now;
     this.#host.ip.neighbourAdvice?.(now, entry.conn.remote.addr, 'confirm');
-  }
-
-  /**
-   * A connection in TIME-WAIT: its ConnEntry and TCB make way for a compact
-   * record (Linux tcp_time_wait: a tcp_timewait_sock takes the tcp_sock's
-   * place in the established hash and holds the port). A socket still
-   * holding the connection keeps the TCB, now CLOSED (Linux tcp_done:
-   * TCP_INFO state 7, unread data then EOF, EPIPE, getpeername ENOTCONN).
-   * False, and nothing changed, while the TCB still has more to do than
-   * wait (time-wait-state.ts).
-   */
-  #compact(entry: ConnEntry): boolean {
-    const tw = new TimeWaitEntry(entry.binding, entry.ttl, entry.tos, entry.pathMtu, entry.highestSent);
-    if (!entry.conn.fillTimeWait(tw)) return false;
-    entry.released = true;
-    const lingering = entry.lingerWaker;
-    entry.lingerWaker = undefined;
-    lingering?.();
-    entry.conn.onEvent = undefined;
-    // Same tuple: the record takes the entry's place in the table and the heap.
-    this.#conns.replace(entry, tw);
-    this.#heap.replace(entry, tw, tw.deadline);
-    if (entry.binding.entry === entry) entry.binding.entry = tw;
-    entry.conn.handedToTimeWait();
-    entry.socket?.connectionEnded(entry);
-    return true;
-  }
-
-  /** Is there a listener for a SYN from `remote` to `local` (a new incarnation leaving TIME-WAIT)? */
-  #listenerFor(local: TcpEndpoint, remote: TcpEndpoint): boolean {
-    return findListener(this.#listening, local.addr, local.port, remote.addr, remote.port) !== undefined;
-  }
-
-  /** Frees a TIME-WAIT record: 2 MSL are over, a RST ended it, or a new incarnation takes the tuple. */
-  #releaseTimeWait(tw: TimeWaitEntry): void {
-    if (tw.released) return;
-    tw.released = true;
-    this.#heap.remove(tw);
-    this.#conns.delete(tw);
-    if (tw.binding.entry === tw) {
-      tw.binding.entry = undefined;
-      this.#ports.unbind(tw.binding.port, tw.binding);
-    }
-  }
-
-  /**
-   * A segment for a TIME-WAIT record (time-wait.ts): its ACK goes out at
-   * once. True: a SYN that opens a new incarnation (Linux TCP_TW_SYN) and
-   * a listener to take it; the record is already freed.
-   */
-  #timeWaitInput(now: Instant, tw: TimeWaitEntry, seg: TcpRepr): boolean {
-    const v = timeWaitInput(tw, now, seg);
-    if ((v & TimeWaitAct.NewSyn) !== 0) {
-      if (this.#listenerFor(tw.local, tw.remote)) {
-        this.#releaseTimeWait(tw);
-        this.#host.stats.increment(TcpCounter.TimeWaitFreed);
-        return true;
-      }
-      // No listener: Linux tcp_v4_rcv lets TCP_TW_SYN fall through to TIME-WAIT's ACK (the record stays).
-    } else {
-      if ((v & TimeWaitAct.PawsRejected) !== 0) this.#host.stats.increment(TcpCounter.PawsEstabRejected);
-      if ((v & TimeWaitAct.AckSkipped) !== 0) this.#host.stats.increment(TcpCounter.AckSkippedTimeWait);
-      if ((v & TimeWaitAct.Close) !== 0) {
-        this.#releaseTimeWait(tw);
-        return false;
-      }
-      if ((v & TimeWaitAct.Restart) !== 0) this.#heap.set(tw, timeWaitRestart(tw, now));
-      if ((v & TimeWaitAct.Ack) === 0) return false;
-    }
-    this.#tx.sendTimeWaitAck(now, tw, timeWaitAck(tw, now));
-    return false;
   }
 
   /** Frees a connection: tables, heap, and its port binding if no socket holds it. */
@@ -580,9 +513,9 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     const entry = this.#conns.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (entry instanceof TimeWaitEntry) {
       // RFC 6191 / RFC 1122 4.2.2.13, Linux TCP_TW_SYN: a new incarnation goes on to the listener, as below.
-      if (!this.#timeWaitInput(now, entry, seg)) return;
+      if (!this.#timeWaits.timeWaitInput(now, entry, seg)) return;
     } else if (entry !== undefined) {
-      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now) && this.#listenerFor(entry.conn.local, entry.conn.remote)) {
+      if (entry.conn.state === TcpState.TIME_WAIT && entry.conn.acceptsNewSyn(seg, now) && this.#timeWaits.listenerFor(entry.conn.local, entry.conn.remote)) {
         // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may start from TIME-WAIT;
         // the old one goes and the SYN is the listener's (Linux TCP_TW_SYN).
         this.#release(entry);
@@ -639,7 +572,7 @@ export class TcpProtocol implements TransportProtocol, TcpSocketOwner {
     for (let e = this.#heap.peek(); e !== undefined && e.deadline <= now; e = this.#heap.peek()) {
       this.#heap.remove(e);
       // MUST-13: 2 MSL are over.
-      if (e instanceof TimeWaitEntry) this.#releaseTimeWait(e);
+      if (e instanceof TimeWaitEntry) this.#timeWaits.releaseTimeWait(e);
       else due.push(e);
     }
     for (const e of due) {
