@@ -20,7 +20,7 @@ import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { TcpEndpoint } from './tcb.js';
 import type { MutableOptions } from './shared-config.js';
-import { captureUrgentByte } from './urgent.js';
+import { captureUrgentByte, readWindow } from './urgent.js';
 import type { CongestionControlName } from './congestion/congestion-controller.js';
 import { closeTail, sendCharge, sendQueue, streamWriteable } from './send-memory.js';
 import { TcpState, acceptsSend } from './state.js';
@@ -28,10 +28,13 @@ import { fillTimeWait } from './time-wait-state.js';
 import { timeWaitAcceptsSyn } from './time-wait-rules.js';
 import type { TimeWaitFields } from './time-wait-state.js';
 import type { TcpError } from './state.js';
+import { connectionInfo } from './connection-info.js';
+import type { TcpInfo } from './connection-info.js';
 
 export type { TcpEndpoint } from './tcb.js';
 export type { MutableOptions } from './shared-config.js';
 export type { TcpSegmentOut } from './output.js';
+export type { TcpInfo } from './connection-info.js';
 
 export interface RecvOptions {
   /** MSG_PEEK: copy without consuming. */
@@ -285,27 +288,12 @@ export class TcpConnection {
   private get canSend(): boolean {
     return acceptsSend(this.#t.state) && !this.#t.finQueued;
   }
-  /**
-   * What the next ordinary read may take, Linux tcp_recvmsg style: `skip`
-   * is 1 when the byte at the read position is the out-of-band byte (taken
-   * out of the stream, SO_OOBINLINE off); reads stop at the urgent mark
-   * (`limit`), so the application can tell where it is (SIOCATMARK).
-   */
-  #readWindow(): { skip: number; limit: number } {
-    const t = this.#t;
-    captureUrgentByte(t);
-    const len = t.rcvBuf.length;
-    if (t.urgState === 'none') return { skip: 0, limit: len };
-    const off = seqSub(t.urgSeq, t.readSeq());
-    if (off === 0) return { skip: t.oobInline || len === 0 ? 0 : 1, limit: len };
-    return { skip: 0, limit: off > 0 && off < len ? off : len };
-  }
 
   /** Bytes an ordinary recv() can return now: recvAvailable less an out-of-band byte at the head (Linux tcp_poll's target++). */
   get recvReadable(): number {
     // No urgent data (the usual case): no window record (issue 9, a read's garbage).
     if (this.#t.urgState === 'none') return this.#t.rcvBuf.length;
-    const w = this.#readWindow();
+    const w = readWindow(this.#t);
     return this.#t.rcvBuf.length - w.skip;
   }
 
@@ -348,28 +336,7 @@ export class TcpConnection {
 
   /** Negotiated parameters and counters, for getsockopt(TCP_INFO)-like queries and tests. */
   get info(): TcpInfo {
-    const t = this.#t;
-    return {
-      state: t.state,
-      mss: t.mss,
-      sndWscale: t.sndWscale,
-      rcvWscale: t.rcvWscale,
-      timestamps: t.tsOk,
-      sack: t.sackOk,
-      rto: t.rto,
-      srtt: t.rtt.srtt ?? 0,
-      cwnd: t.cwnd(),
-      ssthresh: t.cc.ssthresh,
-      congestionControl: t.cc.name,
-      sndWnd: t.sndWnd,
-      rcvWnd: t.rcvWnd(),
-      retransmits: t.retries,
-      recvBufferSize: t.rcvBuf.capacity,
-      sendBufferSize: t.sndbuf,
-      sndUna: t.sndUna,
-      sndNxt: t.sndNxt,
-      rcvNxt: t.rcvNxt,
-    };
+    return connectionInfo(this.#t);
   }
 
   // ---------------------------------------------------------------- user calls
@@ -398,10 +365,10 @@ export class TcpConnection {
    */
   recv(dst: Uint8Array, options: RecvOptions = CONSUME): number {
     const t = this.#t;
-    // #readWindow without its record when there is no urgent data (issue 9).
+    // readWindow (urgent.ts) without its record when there is no urgent data (issue 9).
     let skip = 0;
     let limit = t.rcvBuf.length;
-    if (t.urgState !== 'none') ({ skip, limit } = this.#readWindow());
+    if (t.urgState !== 'none') ({ skip, limit } = readWindow(this.#t));
     const len = Math.min(dst.length, limit - skip);
     if (options.peek === true) return len > 0 ? t.rcvBuf.peek(dst.subarray(0, len), skip) : 0;
     const before = t.rcvWnd();
@@ -627,28 +594,4 @@ export class TcpConnection {
   get hasUrgent(): boolean {
     return this.urgentPending > 0;
   }
-}
-
-export interface TcpInfo {
-  readonly state: TcpState;
-  readonly mss: number;
-  readonly sndWscale: number;
-  readonly rcvWscale: number;
-  readonly timestamps: boolean;
-  readonly sack: boolean;
-  readonly rto: number;
-  readonly srtt: number;
-  readonly cwnd: number;
-  readonly ssthresh: number;
-  /** The congestion controller in use (TCP_CONGESTION). */
-  readonly congestionControl: 'cubic' | 'reno';
-  readonly sndWnd: number;
-  readonly rcvWnd: number;
-  readonly retransmits: number;
-  readonly recvBufferSize: number;
-  /** The send buffer's current capacity (grows with cwnd unless fixed by SO_SNDBUF). */
-  readonly sendBufferSize: number;
-  readonly sndUna: number;
-  readonly sndNxt: number;
-  readonly rcvNxt: number;
 }

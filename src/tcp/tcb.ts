@@ -6,8 +6,8 @@
  * that the split files can work on it without getters on the hot path.
  */
 import type { Ipv4Address } from '../wire/address.js';
-import { TcpOptionsScratch, buildDataOptions, buildDataOptionsInto, maxSackBlocks, synOptions } from '../wire/tcp-options.js';
-import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
+import { maxSackBlocks } from '../wire/tcp-options.js';
+import type { SackBlock } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Assembler } from '../storage/assembler.js';
 import { RingBuffer } from '../storage/ring-buffer.js';
@@ -16,7 +16,7 @@ import { sharedBufferPool } from '../storage/buffer-pool.js';
 import { durationMul } from '../time/duration.js';
 import type { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
-import { seqAdd, seqMax, seqSub } from './seq.js';
+import { seqAdd, seqSub } from './seq.js';
 import { announcedMss, windowScaleFor } from './config.js';
 import { createCongestionController } from './congestion/create.js';
 import type { CongestionControlName, CongestionController } from './congestion/congestion-controller.js';
@@ -28,6 +28,11 @@ import { TcpState } from './state.js';
 import type { TcpError } from './state.js';
 import { internConfig } from './shared-config.js';
 import type { MutableOptions } from './shared-config.js';
+import { NO_OPTIONS, OUT_HEADER, OUT_OPTIONS, SEGMENT_OUT, fillHeader, synHeader, tsMillis } from './segment-header.js';
+import type { MutableSegmentOut } from './segment-header.js';
+import { NOT_ARMED } from './not-armed.js';
+
+export { NOT_ARMED };
 
 export interface TcpEndpoint {
   readonly addr: Ipv4Address;
@@ -37,8 +42,6 @@ export interface TcpEndpoint {
 /** RFC 9293 3.7.1 / MUST-15: the send MSS when the peer announces none (IPv4). */
 export const DEFAULT_SEND_MSS = 536;
 
-/** "Never": a timer that is not armed. */
-export const NOT_ARMED = Instant.MAX;
 /** Linux net.ipv4.tcp_pingpong_thresh (default 1): replies needed to enter pingpong mode. */
 export const PINGPONG_THRESH = 1;
 
@@ -522,7 +525,7 @@ export class Tcb {
    */
   header(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
     const out = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
-    this.#fillHeader(now, seq, flags, urgentPointer, out, undefined);
+    fillHeader(this, now, seq, flags, urgentPointer, out, undefined);
     return out;
   }
 
@@ -536,7 +539,7 @@ export class Tcb {
    */
   outHeader(now: Instant, seq: number, flags: number, urgentPointer = 0): TcpHeaderRepr {
     const out = OUT_HEADER;
-    this.outHeaderLength = this.#fillHeader(now, seq, flags, urgentPointer, out, OUT_OPTIONS);
+    this.outHeaderLength = fillHeader(this, now, seq, flags, urgentPointer, out, OUT_OPTIONS);
     return out;
   }
 
@@ -548,67 +551,9 @@ export class Tcb {
     return SEGMENT_OUT;
   }
 
-  /** Fills `out`; returns its header length (tcpHeaderLen). */
-  #fillHeader(now: Instant, seq: number, flags: number, urgentPointer: number, out: MutableHeader, scratch: TcpOptionsScratch | undefined): number {
-    const wnd = this.windowToAdvertise();
-    this.rcvAdv = seqMax(this.rcvAdv, seqAdd(this.rcvNxt, wnd));
-    this.lastAckSent = this.rcvNxt;
-    this.ackNow = false;
-    this.delackAt = NOT_ARMED;
-    this.unackedSegments = 0;
-    this.pushedWhileDelayed = false;
-    this.pushedTwice = false;
-    let options: TcpOption[] = NO_OPTIONS;
-    let headerLength = 20;
-    if (this.tsOk || (this.sackOk && !this.assembler.isEmpty)) {
-      // The fresh blocks from sackBlocks() are handed over uncopied.
-      const tsVal = this.tsOk ? this.tsNow(now) : 0;
-      // No SACK blocks without islands: skips the two arrays sackBlocks() makes (issue 9).
-      const blocks = this.sackOk && !this.assembler.isEmpty ? this.sackBlocks() : NO_SACK_BLOCKS;
-      options =
-        scratch === undefined
-          ? buildDataOptions(this.tsOk, tsVal, this.tsRecent, blocks)
-          : buildDataOptionsInto(scratch, this.tsOk, tsVal, this.tsRecent, blocks);
-      // buildDataOptions's layout: NOP, NOP, timestamps (12); NOP, NOP, SACK (4 + 8 per block).
-      headerLength += (this.tsOk ? 12 : 0) + (blocks.length > 0 ? 4 + 8 * blocks.length : 0);
-    }
-    out.srcPort = this.local.port;
-    out.dstPort = this.remote.port;
-    out.seq = seq;
-    out.ack = this.rcvNxt;
-    out.flags = flags;
-    out.window = Math.min(0xffff, wnd >>> this.rcvWscale);
-    out.urgentPointer = urgentPointer;
-    out.options = options;
-    return headerLength;
-  }
-
   /** SYN or SYN-ACK header with our options (RFC 9293 3.7.1 MSS, RFC 7323, RFC 2018). */
   synHeader(now: Instant, flags: number): TcpHeaderRepr {
-    const synAck = this.state === TcpState.SYN_RECEIVED;
-    // On a SYN-ACK we only echo what the peer offered (RFC 7323 1.3, 2.2; RFC 2018 2).
-    const ts = this.config.timestamps && (!synAck || this.tsOk);
-    const ws = this.config.windowScaling && (!synAck || this.wsAgreed);
-    const sack = this.config.sack && (!synAck || this.sackOk);
-    // RFC 7323 2.2: the window field of a SYN is never scaled.
-    const wnd = Math.min(0xffff, this.rcvSpace());
-    this.rcvAdv = seqAdd(this.rcvNxt, wnd);
-    if (synAck) this.lastAckSent = this.rcvNxt;
-    return {
-      srcPort: this.local.port,
-      dstPort: this.remote.port,
-      seq: this.iss,
-      ack: synAck ? this.rcvNxt : 0,
-      flags,
-      window: wnd,
-      urgentPointer: 0,
-      options: synOptions({
-        mss: this.ourMss,
-        sackPermitted: sack,
-        ...(ts ? { timestamps: { tsVal: this.tsNow(now), tsEcr: synAck ? this.tsRecent : 0 } } : {}),
-        ...(ws ? { windowScale: this.ourWscale } : {}),
-      }),
-    };
+    return synHeader(this, now, flags);
   }
 
   /** Both sides sent a window-scale option. */
@@ -644,48 +589,5 @@ export class Tcb {
   }
 }
 
-const NO_OPTIONS: TcpOption[] = [];
-
-/**
- * floor(now / 1 ms), the TSval clock before its offset, through a one-entry
- * cache of the current millisecond shared by every connection: a float
- * division and floor per segment sent and per ACK with timestamps was the
- * largest line of the send path (issue 9), and a request/response exchange
- * stays within one millisecond for hundreds of round trips. Linux likewise
- * reads tcp_clock_cache rather than dividing per segment (tcp_time_stamp_ms).
- */
-function tsMillis(now: Instant): number {
-  const c = TS_MS;
-  if (now >= c.from && now < c.from + 1000) return c.ms;
-  const ms = Math.floor(Instant.toMicros(now) / 1000);
-  c.ms = ms;
-  c.from = ms * 1000;
-  return ms;
-}
-/** tsMillis's cache: `ms` for instants in [from, from + 1000); nothing matches at first. */
-const TS_MS = { from: Number.POSITIVE_INFINITY, ms: 0 };
-
-type MutableHeader = { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } & { options: TcpOption[] };
-
-/**
- * The outgoing header, its options and the segment record, shared by every
- * connection (Tcb.outHeader): a segment is sent before the next one is
- * built, and no link delivers inside send(), so no other connection's output
- * runs in between.
- */
-const OUT_HEADER: MutableHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS };
-const OUT_OPTIONS = new TcpOptionsScratch();
-/** output.ts's TcpSegmentOut, writable. */
-interface MutableSegmentOut {
-  header: TcpHeaderRepr;
-  headerLength: number;
-  payloadStore: Uint8Array;
-  payloadStart: number;
-  payloadLength: number;
-}
-const SEGMENT_OUT: MutableSegmentOut = { header: OUT_HEADER, headerLength: 20, payloadStore: new Uint8Array(0), payloadStart: 0, payloadLength: 0 };
-
 /** Send and receive buffers: pooled stores that start at 4 KiB (a couple of segments) and double as needed. */
 const TCP_RING_OPTIONS: RingBufferOptions = { pool: sharedBufferPool, minStore: 4096 };
-
-const NO_SACK_BLOCKS: readonly SackBlock[] = [];

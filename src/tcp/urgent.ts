@@ -2,8 +2,9 @@
  * Urgent data the Linux way (tcp_check_urg, tcp_urg): which octet a
  * segment's urgent pointer names, and capturing that out-of-band byte once
  * it sits in the receive buffer. The input side records a new pointer,
- * connection.ts's reads capture the byte; separate from the TCB (tcb.ts),
- * which only holds the state (urgState, urgSeq, urgByte, oobInline).
+ * connection.ts's reads capture the byte and stop at the mark (readWindow);
+ * separate from the TCB (tcb.ts), which only holds the state (urgState,
+ * urgSeq, urgByte, oobInline).
  */
 import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';
 import type { Tcb } from './tcb.js';
@@ -36,4 +37,19 @@ export function captureUrgentByte(t: Tcb): void {
   t.rcvBuf.peek(one, off);
   t.urgByte = one[0]!;
   t.urgState = 'valid';
+}
+
+/**
+ * What the next ordinary read may take, Linux tcp_recvmsg style: `skip`
+ * is 1 when the byte at the read position is the out-of-band byte (taken
+ * out of the stream, SO_OOBINLINE off); reads stop at the urgent mark
+ * (`limit`), so the application can tell where it is (SIOCATMARK).
+ */
+export function readWindow(t: Tcb): { skip: number; limit: number } {
+  captureUrgentByte(t);
+  const len = t.rcvBuf.length;
+  if (t.urgState === 'none') return { skip: 0, limit: len };
+  const off = seqSub(t.urgSeq, t.readSeq());
+  if (off === 0) return { skip: t.oobInline || len === 0 ? 0 : 1, limit: len };
+  return { skip: 0, limit: off > 0 && off < len ? off : len };
 }
