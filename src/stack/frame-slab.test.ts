@@ -7,7 +7,8 @@
 // was sent, and parse with valid IPv4, TCP and UDP checksums as a view.
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../link/memory.js';
-import type { Link, FrameHandler } from '../link/link.js';
+import type { FrameHandler } from '../link/link.js';
+import { PassThroughLink } from '../link/pass-through-link.fixtures.js';
 import { VirtualClock } from '../sim/virtual-clock.js';
 import { constants as C } from '../syscall/constants.js';
 import { pseudoHeaderSum, checksumValid } from '../wire/checksum.js';
@@ -17,33 +18,21 @@ import { FrameSlab, poisonRecycledFrames } from './frame-slab.js';
 import { Stack } from './stack.js';
 
 /** A Link that keeps every frame it sends (the view itself) and a copy made at send time. */
-class RecordingLink implements Link {
+class RecordingLink extends PassThroughLink {
   readonly sent: { view: Uint8Array; copy: Uint8Array }[] = [];
-  constructor(readonly inner: Link) {}
-  get linkType(): Link['linkType'] {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): number {
-    // Memory links are Ethernet links: they always have one.
-    return this.inner.mac ?? 0;
-  }
   // Not trusted: the stack must compute every checksum, so they can be checked.
-  readonly trusted = false;
-  send(frame: Uint8Array): void {
+  override get trusted(): boolean {
+    return false;
+  }
+  override send(frame: Uint8Array): void {
     this.sent.push({ view: frame, copy: frame.slice() });
     this.inner.send(frame);
   }
-  setReceiver(handler: FrameHandler | undefined): void {
+  override setReceiver(handler: FrameHandler | undefined): void {
     // The receiving stack gets a copy: it owns what it receives and may write
     // into it (link.ts), so a change to a recorded view can only come from
     // the sending side handing slab space out twice.
     this.inner.setReceiver(handler === undefined ? undefined : (f) => handler(f.slice()));
-  }
-  close(): void {
-    this.inner.close();
   }
 }
 

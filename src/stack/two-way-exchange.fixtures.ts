@@ -5,6 +5,7 @@
  * ways at once between two stacks.
  */
 import type { FrameHandler, Link } from '../link/link.js';
+import { PassThroughLink } from '../link/pass-through-link.fixtures.js';
 import { constants as C } from '../syscall/constants.js';
 import type { Stack } from './stack.js';
 
@@ -16,35 +17,19 @@ export function digest(f: Uint8Array): string {
 }
 
 /** Records a digest of every frame received, passing the receiver's answer (and, when `recycle`, the recycler) through. */
-export class TapLink implements Link {
+export class TapLink extends PassThroughLink {
   readonly received: string[] = [];
   constructor(
-    readonly inner: Link,
+    inner: Link,
     readonly recycle = false,
-  ) {}
-  get linkType(): Link['linkType'] {
-    return this.inner.linkType;
+  ) {
+    super(inner);
   }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): number {
-    return this.inner.mac!;
-  }
-  get trusted(): boolean {
-    return this.inner.trusted === true;
-  }
-  send(frame: Uint8Array): void {
-    this.inner.send(frame);
-  }
-  setReceiver(handler: FrameHandler | undefined): void {
+  override setReceiver(handler: FrameHandler | undefined): void {
     this.inner.setReceiver(handler === undefined ? undefined : (f) => (this.received.push(digest(f)), handler(f)));
   }
   setRecycler(recycle: ((frame: Uint8Array) => void) | undefined): void {
     if (this.recycle) this.inner.setRecycler?.(recycle);
-  }
-  close(): void {
-    this.inner.close();
   }
 }
 

@@ -16,7 +16,8 @@ import type { MemoryImpairments } from '../link/memory.js';
 import { PcapLink } from '../link/pcap-link.js';
 import { PcapWriter, readPcap } from '../link/pcap.js';
 import { LinkType } from '../link/link.js';
-import type { FrameHandler, Link } from '../link/link.js';
+import type { FrameHandler } from '../link/link.js';
+import { PassThroughLink } from '../link/pass-through-link.fixtures.js';
 import { SeededRng } from '../random/rng.js';
 import { poisonRecycledFrames } from '../stack/frame-slab.js';
 import { Stack } from '../stack/stack.js';
@@ -97,29 +98,13 @@ async function transfer(data: Uint8Array, wire: Partial<MemoryImpairments> = {},
 const count = (s: Stack, name: string): number => s.stats.get(name);
 
 /** Passes a memory link through, and calls `onCut` once right after the `cutAt`-th TCP data frame from 10.0.0.1 is received. */
-class CutLink implements Link {
+class CutLink extends PassThroughLink {
   cutAt = Infinity;
   onCut: () => void = () => undefined;
   /** TCP payload bytes of the data frames received up to the cut. */
   delivered = 0;
   #frames = 0;
-  constructor(readonly inner: Link) {}
-  get linkType(): Link['linkType'] {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): number {
-    return this.inner.mac!;
-  }
-  get trusted(): boolean {
-    return this.inner.trusted === true;
-  }
-  send(frame: Uint8Array): void {
-    this.inner.send(frame);
-  }
-  setReceiver(handler: FrameHandler | undefined): void {
+  override setReceiver(handler: FrameHandler | undefined): void {
     this.inner.setReceiver(
       handler === undefined
         ? undefined
@@ -140,9 +125,6 @@ class CutLink implements Link {
   }
   setRecycler(recycle: ((frame: Uint8Array) => void) | undefined): void {
     this.inner.setRecycler?.(recycle);
-  }
-  close(): void {
-    this.inner.close();
   }
 }
 
