@@ -18,7 +18,7 @@ import { SystemClock } from '../time/system-clock.js';
 import { ipv4, mac } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import { Stack } from './stack.js';
-import type { IpSender, TransportProtocol } from './transport.js';
+import { DeadlineProtocol } from './deadline-protocol.fixtures.js';
 
 /** An Ethernet link that sends nowhere and never delivers. */
 function deadLink(): Link {
@@ -30,18 +30,6 @@ function deadLink(): Link {
     setReceiver(): void {},
     close(): void {},
   };
-}
-
-/** A transport whose deadline the test sets; it does not watch (asked every time, like TCP). */
-class DeadlineProtocol implements TransportProtocol {
-  readonly protocol = 253;
-  at: Instant | undefined = undefined;
-  input(): void {}
-  icmpError(): void {}
-  poll(_now: Instant, _out: IpSender): void {}
-  pollAt(): Instant | undefined {
-    return this.at;
-  }
 }
 
 /** A simulated clock's stack with one Ethernet interface, its start-up wake-up done. */

@@ -5,7 +5,7 @@ import { Duration } from '../time/duration.js';
 import { SystemClock } from '../time/system-clock.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { Stack } from './stack.js';
-import type { IpSender, TransportProtocol } from './transport.js';
+import { DeadlineProtocol } from './deadline-protocol.fixtures.js';
 
 /**
  * A SystemClock (so the stack arms its timer lazily) whose time and timers
@@ -48,18 +48,6 @@ class RecordingClock extends SystemClock {
       this.#fn.delete(h);
       fn();
     }
-  }
-}
-
-/** A transport whose deadline the test sets. */
-class DeadlineProtocol implements TransportProtocol {
-  readonly protocol = 253;
-  at: Instant | undefined = undefined;
-  input(): void {}
-  icmpError(): void {}
-  poll(_now: Instant, _out: IpSender): void {}
-  pollAt(): Instant | undefined {
-    return this.at;
   }
 }
 
