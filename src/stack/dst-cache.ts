@@ -15,17 +15,8 @@
  */
 import type { Interface } from '../iface/interface.js';
 import type { Ipv4Address } from '../wire/address.js';
+import type { IpRoute } from './ip-route.js';
 import { macHighHalf, macLowHalf, writeMacHalf } from '../wire/address.js';
-
-/** The route fields (IpRoute's, restated: transport.ts names this file, so it cannot import from there). */
-interface ResolvedRoute {
-  readonly iface: Interface;
-  readonly src: Ipv4Address;
-  readonly dst: Ipv4Address;
-  readonly nextHop: Ipv4Address;
-  readonly mtu: number;
-  readonly checksum: boolean;
-}
 
 /** A cached route with no learnt path MTU: it never expires by itself. */
 export const NO_EXPIRY = Number.POSITIVE_INFINITY;
@@ -34,7 +25,7 @@ export const NO_EXPIRY = Number.POSITIVE_INFINITY;
 export const NO_LINK_HEADER = -1;
 
 /** A cached route; it is the IpRoute a cached send hands to `fill`. */
-export class DstEntry implements ResolvedRoute {
+export class DstEntry implements IpRoute {
   /** The route generation it was resolved in. */
   readonly generation: number;
   /** The request it answers: IpSendRequest's src and iface as given (dst is `dst`). */
@@ -66,7 +57,7 @@ export class DstEntry implements ResolvedRoute {
     generation: number,
     reqSrc: Ipv4Address | undefined,
     reqIface: Interface | undefined,
-    route: ResolvedRoute,
+    route: IpRoute,
     mtuExpiresAt: number,
     linkDst: number,
     linkSrc: number,

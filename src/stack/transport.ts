@@ -27,6 +27,7 @@ import type { Instant } from '../time/instant.js';
 import type { Ipv4Address } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import type { DstEntry } from './dst-cache.js';
+import type { IpRoute } from './ip-route.js';
 
 /**
  * A received datagram addressed to this host, as a transport sees it. Valid
@@ -59,19 +60,8 @@ export interface IpPacketIn {
   readonly broadcast: boolean;
 }
 
-/** Where and how a datagram to some destination would go; what `IpSender.route` answers. */
-export interface IpRoute {
-  readonly iface: Interface;
-  /** The source address the stack picks (RFC 1122 3.3.4.3) unless the caller fixed one. */
-  readonly src: Ipv4Address;
-  readonly dst: Ipv4Address;
-  /** The gateway, or dst itself when it is on-link. */
-  readonly nextHop: Ipv4Address;
-  /** The path MTU (RFC 1191 estimate, at most the interface MTU): TCP derives its MSS from it. */
-  readonly mtu: number;
-  /** Whether the transport must fill in its checksum (false on trusted links unless the stack says 'always'). */
-  readonly checksum: boolean;
-}
+/** Where and how a datagram to some destination would go (ip-route.ts). */
+export type { IpRoute };
 
 export interface IpSendRequest {
   readonly dst: Ipv4Address;
