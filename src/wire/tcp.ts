@@ -310,12 +310,19 @@ function checkField(name: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`TCP ${name} out of range: ${v}`);
 }
 
-/**
- * Writes header and options with a zero checksum; returns the header length.
- * `headerLen`: tcpHeaderLen(repr) when the caller knows it (issue 9: the
- * options list was walked twice per segment sent), else -1.
- */
+/** Writes header and options with a zero checksum; returns the header length (see checkHeader). */
 function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen = -1): number {
+  headerLen = checkHeader(repr, buf, headerLen);
+  writeHeaderFields(repr, buf, headerLen);
+  return headerLen;
+}
+
+/**
+ * The public emitters' range checks of `repr` and of `buf`'s room; returns
+ * the header length. `headerLen`: tcpHeaderLen(repr) when the caller knows
+ * it (issue 9: the options list was walked twice per segment sent), else -1.
+ */
+function checkHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen: number): number {
   checkField('source port', repr.srcPort, 0xffff);
   checkField('destination port', repr.dstPort, 0xffff);
   checkField('sequence number', repr.seq, 0xffffffff);
@@ -326,7 +333,6 @@ function writeHeader(repr: TcpHeaderRepr, buf: Uint8Array, headerLen = -1): numb
   checkField('reserved bits', repr.reserved ?? 0, 0x0f);
   if (headerLen < 0) headerLen = TCP_HEADER_LEN + (repr.options.length === 0 ? 0 : tcpOptionsLen(repr.options));
   if (buf.length < headerLen) throw new RangeError(`TCP header needs ${headerLen} bytes, buffer has ${buf.length}`);
-  writeHeaderFields(repr, buf, headerLen);
   return headerLen;
 }
 
@@ -406,12 +412,7 @@ export function emitTcpHeader(
   headerLen = -1,
 ): number {
   checkField('payload length', payloadLength, 0xffff);
-  headerLen = writeHeader(repr, buf, headerLen);
-  if (pseudo !== undefined) {
-    const initial = pseudoHeaderSum(pseudo.src, pseudo.dst, IpProtocol.Tcp, headerLen + payloadLength) + fixedHeaderSum(repr, headerLen);
-    writeU16(buf, 16, checksumFold(checksumAddRange(initial, buf, TCP_HEADER_LEN, headerLen)));
-  }
-  return headerLen;
+  return emitTcpHeaderTrusted(repr, buf, payloadLength, pseudo, checkHeader(repr, buf, headerLen));
 }
 
 /**
