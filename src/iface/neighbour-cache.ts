@@ -11,6 +11,7 @@
  */
 import { Duration } from '../time/duration.js';
 import { Instant, instantAdd } from '../time/instant.js';
+import { DeadlineWatcher } from '../time/deadline-watch.js';
 import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { bumpRouteGeneration } from './route-generation.js';
@@ -135,19 +136,17 @@ export class NeighbourCache<P> {
    */
   #pollCached: Instant | undefined = undefined;
   #pollDirty = true;
-  /** The stack's DeadlineWatch (see watchDeadline). */
-  #watch: DeadlineWatch | undefined = undefined;
+  readonly #watcher = new DeadlineWatcher();
 
   /** Raises `w` whenever pollAt() may change (issue 9: the stack asks again only then). */
   watchDeadline(w: DeadlineWatch | undefined): void {
-    this.#watch = w;
-    if (w !== undefined) w.changed = true;
+    this.#watcher.watch(w);
   }
 
   /** A change of some entry's deadline or state: pollAt() must look again, and so must the stack. */
   #touch(): void {
     this.#pollDirty = true;
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
   }
 
   constructor(options: NeighbourCacheOptions = {}) {

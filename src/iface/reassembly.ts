@@ -16,6 +16,7 @@
  * tiny fragments cannot hide behind small payloads.
  */
 import { Duration } from '../time/duration.js';
+import { DeadlineWatcher } from '../time/deadline-watch.js';
 import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import { instantAdd } from '../time/instant.js';
@@ -102,13 +103,11 @@ export class Reassembler {
   #memory = 0;
   #evicted = 0;
 
-  /** The stack's DeadlineWatch, raised whenever pollAt() may change (issue 9). */
-  #watch: DeadlineWatch | undefined = undefined;
+  readonly #watcher = new DeadlineWatcher();
 
   /** Raises `w` whenever pollAt() may change from now on: the stack asks again only then (issue 9). */
   watchDeadline(w: DeadlineWatch | undefined): void {
-    this.#watch = w;
-    if (w !== undefined) w.changed = true;
+    this.#watcher.watch(w);
   }
 
   constructor(options: ReassemblerOptions = {}) {
@@ -137,7 +136,7 @@ export class Reassembler {
    */
   input(now: Instant, frag: Ipv4Repr, fragRaw: Uint8Array): ReassemblyResult {
     // A new datagram, or one completed or evicted, changes pollAt().
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     const key = `${frag.src}>${frag.dst}/${frag.protocol}#${frag.identification}`;
     const offset = frag.fragmentOffset;
     const end = offset + frag.payload.length;
@@ -232,7 +231,7 @@ export class Reassembler {
 
   /** Drops datagrams whose time ran out; returns them for ICMP time exceeded. */
   poll(now: Instant): ExpiredDatagram[] {
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     const out: ExpiredDatagram[] = [];
     for (const d of this.#datagrams.values()) {
       if (d.expiresAt > now) continue;

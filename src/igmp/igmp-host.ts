@@ -22,6 +22,7 @@ import type { Counters } from '../stats/counters.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { IpPacketIn, IpSender, TransportProtocol } from '../stack/transport.js';
 import { Duration, durationAdd, durationMul } from '../time/duration.js';
+import { DeadlineWatcher } from '../time/deadline-watch.js';
 import type { DeadlineWatch } from '../time/deadline-watch.js';
 import type { Instant } from '../time/instant.js';
 import { instantAdd } from '../time/instant.js';
@@ -104,13 +105,11 @@ export class IgmpProtocol implements TransportProtocol {
   readonly #olderQuerierTimeout: Duration;
   readonly #ifaces = new Map<Interface, IfaceState>();
 
-  /** The stack's DeadlineWatch, raised whenever pollAt() may change (issue 9). */
-  #watch: DeadlineWatch | undefined = undefined;
+  readonly #watcher = new DeadlineWatcher();
 
   /** Raises `w` whenever pollAt() may change from now on: the stack asks again only then (issue 9). */
   watchDeadline(w: DeadlineWatch | undefined): void {
-    this.#watch = w;
-    if (w !== undefined) w.changed = true;
+    this.#watcher.watch(w);
   }
 
   constructor(rng: Rng, stats: Counters, wake: () => void, options: IgmpOptions = {}) {
@@ -168,7 +167,7 @@ export class IgmpProtocol implements TransportProtocol {
    */
   join(now: Instant, iface: Interface, group: Ipv4Address): void {
     if (!isIpv4Multicast(group) || group === IGMP_ALL_SYSTEMS || iface.isLoopback) return;
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     const s = this.#state(iface);
     if (s.groups.has(group)) return;
     s.leaving.delete(group);
@@ -184,7 +183,7 @@ export class IgmpProtocol implements TransportProtocol {
 
   /** The host left `group` on `iface` (its last socket membership there). */
   leave(now: Instant, iface: Interface, group: Ipv4Address): void {
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     const s = this.#ifaces.get(iface);
     const g = s?.groups.get(group);
     if (s === undefined || g === undefined) return;
@@ -201,7 +200,7 @@ export class IgmpProtocol implements TransportProtocol {
 
   input(now: Instant, packet: IpPacketIn, _out: IpSender): void {
     // A query (re)starts report timers.
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     const st = this.#stats;
     const r = parseIgmp(packet.ip.payload, { verifyChecksum: packet.verifyChecksum });
     if (!r.ok) {
@@ -276,7 +275,7 @@ export class IgmpProtocol implements TransportProtocol {
   }
 
   poll(now: Instant, out: IpSender): void {
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     for (const [iface, s] of this.#ifaces) {
       const v = this.version(now, iface);
       const v3Records: IgmpGroupRecord[] = [];

@@ -3,6 +3,7 @@
  * timer of its own: the Stack polls it like any protocol, at `pollAt()`.
  */
 import { SocketError } from '../errno/socket-error.js';
+import { DeadlineWatcher } from '../time/deadline-watch.js';
 import type { DeadlineWatch } from '../time/deadline-watch.js';
 import { Duration } from '../time/duration.js';
 import type { Instant } from '../time/instant.js';
@@ -61,13 +62,11 @@ export class PingClient {
   readonly #sessions = new Map<number, Session>();
   #nextId: number;
 
-  /** The stack's DeadlineWatch, raised whenever pollAt() may change (issue 9). */
-  #watch: DeadlineWatch | undefined = undefined;
+  readonly #watcher = new DeadlineWatcher();
 
   /** Raises `w` whenever pollAt() may change from now on: the stack asks again only then (issue 9). */
   watchDeadline(w: DeadlineWatch | undefined): void {
-    this.#watch = w;
-    if (w !== undefined) w.changed = true;
+    this.#watcher.watch(w);
   }
 
   constructor(initialIdentifier: number) {
@@ -87,7 +86,7 @@ export class PingClient {
     // A recognisable pattern, like ping's: a corrupted reply is easy to spot in a capture.
     const data = new Uint8Array(size);
     for (let i = 0; i < size; i++) data[i] = i & 0xff;
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     return new Promise<PingResult>((resolve, reject) => {
       this.#sessions.set(id, {
         dst,
@@ -113,7 +112,7 @@ export class PingClient {
     const sentAt = s.outstanding.get(sequence);
     if (sentAt === undefined) return; // a duplicate, or too late
     // Its timeout no longer counts in pollAt().
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     s.outstanding.delete(sequence);
     s.rtts[sequence] = instantDiff(now, sentAt);
     s.received++;
@@ -122,7 +121,7 @@ export class PingClient {
 
   poll(now: Instant, send: EchoSender): void {
     if (this.#sessions.size === 0) return;
-    if (this.#watch !== undefined) this.#watch.changed = true;
+    this.#watcher.raise();
     for (const [id, s] of this.#sessions) {
       for (const [seq, sentAt] of s.outstanding) {
         if (instantAdd(sentAt, s.timeout) <= now) s.outstanding.delete(seq);

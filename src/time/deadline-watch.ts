@@ -14,3 +14,23 @@ export class DeadlineWatch {
   /** True: some watched part's pollAt() may differ from the stack's cached answer. */
   changed = true;
 }
+
+/**
+ * A watched part's end of it: the watch it raises (none until the stack
+ * hands one over with `watch`). The neighbour cache, the reassembler, ping
+ * and IGMP each keep one.
+ */
+export class DeadlineWatcher {
+  #watch: DeadlineWatch | undefined = undefined;
+
+  /** Raises `w` whenever the part's pollAt() may change from now on (undefined: stop); raised at once. */
+  watch(w: DeadlineWatch | undefined): void {
+    this.#watch = w;
+    if (w !== undefined) w.changed = true;
+  }
+
+  /** The part's pollAt() may have changed. */
+  raise(): void {
+    if (this.#watch !== undefined) this.#watch.changed = true;
+  }
+}
