@@ -227,7 +227,7 @@ function otherStates(t: Tcb, now: Instant, seg: TcpRepr): void {
   // riding on it) is dropped and an ACK goes back (Linux tcp_data_queue:
   // tcp_receive_window() == 0, LINUX_MIB_TCPZEROWINDOWDROP). A FIN alone is
   // still taken, as Linux does.
-  const zeroWindowText = wnd === 0 && len > 0 && tcpPayloadLength(seg) > 0;
+  const zeroWindowText = wnd === 0 && tcpPayloadLength(seg) > 0;
   if (!acceptable) {
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply (unless the RST bit is set)".
     if (!rst) queueAck(t);
