@@ -140,6 +140,11 @@ export class RackState {
     return this.#count;
   }
 
+  /** Whether an array is held for the log (false: none, as on an idle connection); for tests and diagnostics. */
+  get holdsLog(): boolean {
+    return this.#log !== EMPTY;
+  }
+
   /** Entry i (0 = lowest): [start, end), xmit time, flags; for tests and diagnostics. */
   entry(i: number): { start: number; end: number; xmitTs: number; flags: number } | undefined {
     if (i < 0 || i >= this.#count) return undefined;
