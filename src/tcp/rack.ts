@@ -49,9 +49,9 @@ export const RACK_REO_WND_PERSIST = 16;
 const EMPTY = new Float64Array(0);
 const INITIAL_ENTRIES = 8;
 /**
- * Logs of the initial size, free for the next connection that sends: a log
- * that empties (everything acknowledged) goes back here, so an idle
- * connection holds none and a request/response exchange allocates none.
+ * Logs of the initial size, free for the next connection that sends: an
+ * empty log goes back here when its connection goes quiet (releaseIdle), so
+ * an idle connection holds none and a request/response exchange allocates none.
  * Bounded; larger logs are left to the garbage collector when they empty.
  */
 const pool: Float64Array[] = [];
@@ -138,6 +138,11 @@ export class RackState {
   /** Entries logged (segments sent and not yet cumulatively acknowledged). */
   get size(): number {
     return this.#count;
+  }
+
+  /** Whether an array is held for the log (false: none, as on an idle connection); for tests and diagnostics. */
+  get holdsLog(): boolean {
+    return this.#log !== EMPTY;
   }
 
   /** Entry i (0 = lowest): [start, end), xmit time, flags; for tests and diagnostics. */
@@ -263,10 +268,21 @@ export class RackState {
       this.#count--;
     }
     if (this.#count === 0) {
+      // The emptied log stays with the connection until it goes quiet
+      // (releaseIdle): a request/response exchange empties it on every ACK
+      // and took one from the pool again for the next segment (issue 9).
       this.#head = 0;
       this.timerAt = -1;
-      this.#releaseLog();
     }
+  }
+
+  /**
+   * The connection looks quiet (Tcb.reclaimStores, with its send and
+   * receive stores): an empty log goes back to the pool, so an idle
+   * connection holds none, as Linux frees the skbs of its retransmit queue.
+   */
+  releaseIdle(): void {
+    if (this.#count === 0) this.#releaseLog();
   }
 
   /** RFC 8985 6.2 step 2 (RACK_update) and step 3 (reordering) for one delivered segment. */

@@ -111,20 +111,24 @@ export function synHeader(t: HeaderTcb, now: Instant, flags: number): TcpHeaderR
 export const NO_OPTIONS: TcpOption[] = [];
 
 /**
- * floor(now / 1 ms), the TSval clock before its offset, through a one-entry
- * cache of the current millisecond shared by every connection: a float
- * division and floor per segment sent and per ACK with timestamps was the
- * largest line of the send path (issue 9), and a request/response exchange
- * stays within one millisecond for hundreds of round trips. Linux likewise
- * reads tcp_clock_cache rather than dividing per segment (tcp_time_stamp_ms).
+ * floor(now / 1 ms) modulo 2^32 as an int32, the TSval clock before its
+ * offset (Tcb.tsNow adds the offset and takes it modulo 2^32, so only the
+ * low 32 bits matter), through a one-entry cache of the current millisecond
+ * shared by every connection: a float division and floor per segment sent
+ * and per ACK with timestamps was the largest line of the send path (issue
+ * 9), and a request/response exchange stays within one millisecond for
+ * hundreds of round trips. Linux likewise reads tcp_clock_cache rather than
+ * dividing per segment (tcp_time_stamp_ms). The int32 is a small integer to
+ * V8: the whole millisecond count (about 2^40 since 1970) was a heap number
+ * allocated on each return (issue 9: 32 B per round trip).
  */
 export function tsMillis(now: Instant): number {
   const c = TS_MS;
   if (now >= c.from && now < c.from + 1000) return c.ms;
   const ms = Math.floor(Instant.toMicros(now) / 1000);
-  c.ms = ms;
+  c.ms = ms | 0;
   c.from = ms * 1000;
-  return ms;
+  return c.ms;
 }
 /** tsMillis's cache: `ms` for instants in [from, from + 1000); nothing matches at first. */
 const TS_MS = { from: Number.POSITIVE_INFINITY, ms: 0 };

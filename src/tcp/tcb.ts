@@ -492,6 +492,7 @@ export class Tcb {
    */
   reclaimStores(): void {
     if (this.sndBuf.length === 0) this.sndBuf.release();
+    this.sb.rack?.releaseIdle();
     if (this.rcvBuf.extent === 0) {
       this.rcvBuf.release();
       if (this.assembler.isEmpty) this.assembler.release();
