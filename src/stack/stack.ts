@@ -267,7 +267,7 @@ export class Stack {
     // A run of frames still open ends now: its link will not report the end
     // once detached, and gives the frames back (GRO's held views) after it;
     // calls the run woke are retried there, so they do not wait for ever.
-    if (this.#batchNow !== undefined && !this.#busy) this.#endBatch();
+    if (this.#batchOpen && !this.#busy) this.#endBatch();
     this.#interfaces.splice(i, 1);
     iface.neighbours?.watchDeadline(undefined);
     this.#watch.changed = true;
@@ -489,9 +489,11 @@ export class Stack {
       this.#inbox.push({ iface, frame });
       return false;
     }
-    let now = this.#batchNow;
-    if (now === undefined) {
-      now = this.#batchNow = this.clock.now();
+    let now: Instant;
+    if (this.#batchOpen) now = this.#batchAt;
+    else {
+      now = this.#batchAt = this.clock.now();
+      this.#batchOpen = true;
       this.#groBegin();
     }
     // #receive without its work and its inbox walk (empty here: not busy; a
@@ -508,12 +510,19 @@ export class Stack {
   }
 
   /** The clock reading of the run of frames being received (#onBatchFrame), until its end. */
-  #batchNow: Instant | undefined;
+  #batchOpen = false;
+  /**
+   * Meaningful while #batchOpen. A field that only ever holds a number: V8
+   * keeps its value in place, where storing a reading into a field that
+   * also held undefined allocated a heap number per run (issue 9: epoch
+   * microseconds are beyond small integers).
+   */
+  #batchAt = 0 as Instant;
 
   readonly #endBatch = (): void => {
-    const now = this.#batchNow;
-    if (now === undefined) return;
-    this.#batchNow = undefined;
+    if (!this.#batchOpen) return;
+    const now = this.#batchAt;
+    this.#batchOpen = false;
     try {
       // GRO's held packets first: readers they wake are retried at the work end below.
       if (this.#groOpen && this.#groEnd()) this.#receive(now, this.#groFlush);

@@ -47,6 +47,35 @@ describe('SystemClock', () => {
     }
   });
 
+  it('reads the global `performance` once, when made, not per reading (Node makes it a lazy accessor)', () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'performance');
+    const real = globalThis.performance;
+    let reads = 0;
+    Object.defineProperty(globalThis, 'performance', {
+      configurable: true,
+      get: () => {
+        reads++;
+        return real;
+      },
+    });
+    try {
+      const clock = new SystemClock();
+      const made = reads;
+      let prev = clock.now();
+      for (let i = 0; i < 100; i++) {
+        const t = clock.now();
+        expect(t).toBeGreaterThanOrEqual(prev);
+        prev = t;
+      }
+      expect(made).toBeGreaterThan(0);
+      expect(reads).toBe(made);
+      // Still real time: the same reading as the real object gives, give or take the loop.
+      expect(Math.abs(prev - Math.floor((real.timeOrigin + real.now()) * 1000))).toBeLessThan(1_000_000);
+    } finally {
+      if (descriptor !== undefined) Object.defineProperty(globalThis, 'performance', descriptor);
+    }
+  });
+
   it("counts from the runtime's time origin when asked", () => {
     const t = new SystemClock({ epoch: 'origin' }).now();
     expect(t).toBeGreaterThanOrEqual(0);

@@ -106,27 +106,42 @@ function platformImmediate(): Immediate {
  */
 const MAX_DELAY_MS = 0x7fffffff;
 
+/** The part of the runtime's Performance object a clock reads. */
+interface Performance {
+  now(): number;
+  readonly timeOrigin?: number;
+}
+
 export class SystemClock implements Clock {
   readonly #originMs: number;
   readonly #keepAlive: boolean;
+  /**
+   * The runtime's `performance`, read once: in Node the global is a lazy
+   * accessor, so `performance.now()` ran a getter before every reading
+   * (issue 9: 38 -> 30 ns a reading, four readings a request/response round
+   * trip).
+   */
+  readonly #performance: Performance;
   #last = 0;
   #pending = 0;
   #immediate: Immediate | undefined;
 
   constructor(options: SystemClockOptions = {}) {
     this.#keepAlive = options.keepAlive ?? false;
+    const perf: Performance = globalThis.performance;
+    this.#performance = perf;
     if ((options.epoch ?? 'unix') === 'unix') {
       // timeOrigin is the Unix-epoch time of performance.now() === 0. Read it
       // once: adding a constant keeps performance.now()'s monotonicity.
-      const origin = (globalThis.performance as { timeOrigin?: number }).timeOrigin;
-      this.#originMs = typeof origin === 'number' && origin > 0 ? origin : Date.now() - performance.now();
+      const origin = perf.timeOrigin;
+      this.#originMs = typeof origin === 'number' && origin > 0 ? origin : Date.now() - perf.now();
     } else {
       this.#originMs = 0;
     }
   }
 
   now(): Instant {
-    const v = Math.floor((this.#originMs + performance.now()) * 1000);
+    const v = Math.floor((this.#originMs + this.#performance.now()) * 1000);
     // Belt and braces: some runtimes coarsen performance.now() (timing-attack
     // mitigations) and floating error could in principle step back by 1 us.
     if (v > this.#last) this.#last = v;
