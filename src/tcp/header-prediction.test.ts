@@ -422,6 +422,16 @@ describe('header prediction: rarer states leave the TCB as the walk does', () =>
     expect(t.sndWnd).toBe(100);
     expect(t.persistBackoff).toBe(0);
   });
+  it('a window update that acknowledges nothing new, data in flight (no duplicate ACK: RFC 5681 2 (e)), on the fast path', () => {
+    const t = sameAsWalk(1000, (t, seg) => {
+      seg.ack = 1001;
+      seg.payload = new Uint8Array(0);
+      seg.window = 60_000 >> t.sndWscale;
+    });
+    expect(t.sndWnd).toBe((60_000 >> t.sndWscale) << t.sndWscale);
+    expect(t.dupAcks).toBe(0);
+    expect(t.sndUna).toBe(1001);
+  });
   it('a new window with SND.WL1 past SEG.SEQ is not taken, on the fast path', () => {
     const t = sameAsWalk(1000, (t, seg) => {
       t.sndWl1 = seqAdd(seg.seq, 1);
