@@ -287,7 +287,6 @@ describe('header prediction: what goes to the step-by-step walk', () => {
     exits((_t, seg) => (seg.options = [NOP, NOP, { kind: 'timestamps', tsVal: 600, tsEcr: 0 }, { kind: 'sack', blocks: [{ left: 1, right: 2 }] }])));
   it('timestamps off, options in the segment', () => exits((_t, seg) => (seg.options = [NOP, NOP]), { timestamps: false }));
   it('a TSval older than TS.Recent (PAWS)', () => exits((_t, seg) => (seg.options = [NOP, NOP, { kind: 'timestamps', tsVal: 499, tsEcr: 0 }])));
-  it('a window update', () => exits((_t, seg) => (seg.window = 65534)));
   it('SEG.ACK below SND.UNA', () => exits((_t, seg) => (seg.ack = 1000)));
   it('SEG.ACK above SND.MAX', () => exits((_t, seg) => (seg.ack = 2002)));
   it('SEG.ACK below RFC 5961 5.2 bound', () =>
@@ -395,6 +394,50 @@ describe('header prediction: rarer states leave the TCB as the walk does', () =>
       t.persistBackoff = 3;
     });
     expect(t.persistBackoff).toBe(0);
+  });
+  // Issue 9: window updates are predicted (the walk's window step is fastAck's, last in both).
+  for (const [name, window, sndWscale] of [
+    ['a window one unit smaller (receiver SWS avoidance)', 1022, 7],
+    ['a window that reopens past MAX.SND.WND', 1100, 7],
+    ['a window that shrinks, unscaled', 30_000, 0],
+    ['a zero window', 0, 7],
+  ] as const) {
+    it(`${name}: SND.WND and MAX.SND.WND as the walk leaves them, on the fast path`, () => {
+      const t = sameAsWalk(1000, (t, seg) => {
+        t.sndWscale = sndWscale;
+        t.sndWnd = t.maxSndWnd = 1023 << sndWscale;
+        seg.window = window;
+      });
+      expect(t.sndWnd).toBe(window << sndWscale);
+      expect(t.maxSndWnd).toBe(Math.max(1023 << sndWscale, window << sndWscale));
+    });
+  }
+  it('a window that opens from zero resets the persist timer, on the fast path', () => {
+    const t = sameAsWalk(1000, (t, seg) => {
+      t.sndWnd = 0;
+      t.persistAt = 9999 as never;
+      t.persistBackoff = 2;
+      seg.window = 100;
+    });
+    expect(t.sndWnd).toBe(100);
+    expect(t.persistBackoff).toBe(0);
+  });
+  it('a window update that acknowledges nothing new, data in flight (no duplicate ACK: RFC 5681 2 (e)), on the fast path', () => {
+    const t = sameAsWalk(1000, (t, seg) => {
+      seg.ack = 1001;
+      seg.payload = new Uint8Array(0);
+      seg.window = 60_000 >> t.sndWscale;
+    });
+    expect(t.sndWnd).toBe((60_000 >> t.sndWscale) << t.sndWscale);
+    expect(t.dupAcks).toBe(0);
+    expect(t.sndUna).toBe(1001);
+  });
+  it('a new window with SND.WL1 past SEG.SEQ is not taken, on the fast path', () => {
+    const t = sameAsWalk(1000, (t, seg) => {
+      t.sndWl1 = seqAdd(seg.seq, 1);
+      seg.window = 100;
+    });
+    expect(t.sndWnd).toBe(65535);
   });
   it('keepalive probes are forgotten', () => {
     const t = sameAsWalk(1000, (t) => (t.keepaliveProbes = 2));

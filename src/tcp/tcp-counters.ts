@@ -29,6 +29,6 @@ export const TcpCounter = {
   GroPackets: 'tcp.gro-packets',
   /** GRO: the wire segments in those merged segments. */
   GroMerged: 'tcp.gro-merged',
-  /** Linux TCPHPHits: segments that took the header-prediction fast path (header-prediction.ts). */
+  /** Linux TCPHPHits: segments that took the header-prediction fast path (header-prediction.ts); unlike Linux's, it also takes window updates. */
   FastPath: 'tcp.fast-path',
 } as const;

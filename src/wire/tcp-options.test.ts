@@ -359,9 +359,8 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
   };
   const shortcut = (area: Uint8Array): { err: unknown; list: unknown; sharesScratch: boolean; aligned: boolean } => {
     const s = new TcpOptionsScratch();
-    // A scratch whose last parse was the aligned layout.
+    // A scratch whose last parse was the aligned layout: its list is replaced, not appended to.
     readTcpOptionsInto(fromHex('0101080a0000000100000002'), 0, 12, s);
-    s.list.length = 0;
     const err = readTcpOptionsInto(area, 0, area.length, s);
     return { err, list: structuredClone(s.list), sharesScratch: s.list.includes(s.timestamps), aligned: s.aligned };
   };
@@ -379,6 +378,19 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
       const { err, list, aligned } = shortcut(area);
       expect({ err, list }, hex).toEqual(general(area));
       expect(aligned, hex).toBe(false);
+    }
+  });
+  it('replaces the list on every parse, aligned or not, in any order (the kept NOP NOP TS list is rewritten in place)', () => {
+    const areas = ['0101080a 01020304 a0b0c0d0', '0101080a 11121314 b0b1b2b3', '01010402', '0101080a 21222324 c0c1c2c3', '', '0101080a 31323334 d0d1d2d3', '0101050a 00000001 00000002'];
+    const s = new TcpOptionsScratch();
+    for (const rounds of [areas, [...areas].reverse(), areas]) {
+      for (const hex of rounds) {
+        const area = fromHex(hex.replace(/ /g, ''));
+        const err = readTcpOptionsInto(area, 0, area.length, s);
+        expect({ err, list: structuredClone(s.list) }, hex).toEqual(general(area));
+        expect(s.aligned, hex).toBe(hex.startsWith('0101080a'));
+        if (s.aligned) expect(s.list[2], hex).toBe(s.timestamps);
+      }
     }
   });
 });

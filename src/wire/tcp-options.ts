@@ -126,6 +126,14 @@ export class TcpOptionsScratch {
    * then need not check option by option.
    */
   aligned = false;
+  /**
+   * The list holds exactly NOP, NOP, `timestamps` from an earlier aligned
+   * parse, kept when the record was released: the next aligned area only
+   * rewrites the two numbers (issue 9: three pops and three pushes per
+   * segment of a connection with timestamps). Whoever changes the list
+   * otherwise clears this.
+   */
+  listAligned = false;
 }
 
 /**
@@ -209,25 +217,37 @@ export function readTcpOptions(
 }
 
 /**
- * readTcpOptions into `scratch.list` (empty) for an option area that may be
- * the RFC 7323 Appendix A layout, NOP NOP TS in 12 bytes, which nearly every
- * segment of a connection with timestamps carries: that one is recognised by
- * its first four bytes and filled in directly, as Linux's
- * tcp_parse_aligned_timestamp does (issue 9); the list is the same either
- * way, and `scratch.aligned` says which it was (no other area gives that list).
+ * readTcpOptions into `scratch.list`, replacing what it held, for an option
+ * area that may be the RFC 7323 Appendix A layout, NOP NOP TS in 12 bytes,
+ * which nearly every segment of a connection with timestamps carries: that
+ * one is recognised by its first four bytes and filled in directly, as
+ * Linux's tcp_parse_aligned_timestamp does (issue 9); the list is the same
+ * either way, and `scratch.aligned` says which it was (no other area gives
+ * that list).
  */
 export function readTcpOptionsInto(area: Uint8Array, start: number, end: number, scratch: TcpOptionsScratch): WireError | undefined {
+  const list = scratch.list;
   if (end - start === 12 && area[start] === 1 && area[start + 1] === 1 && area[start + 2] === 8 && area[start + 3] === 10) {
     const ts = scratch.timestamps;
     ts.tsVal = readU32(area, start + 4);
     ts.tsEcr = readU32(area, start + 8);
-    const list = scratch.list;
-    list.push(NOP, NOP, ts);
+    if (!scratch.listAligned) {
+      clearOptionList(list);
+      list.push(NOP, NOP, ts);
+      scratch.listAligned = true;
+    }
     scratch.aligned = true;
     return undefined;
   }
   scratch.aligned = false;
-  return readTcpOptions(area, start, end, scratch.list, scratch);
+  scratch.listAligned = false;
+  clearOptionList(list);
+  return readTcpOptions(area, start, end, list, scratch);
+}
+
+/** Empties a short list by pops: `length = 0` is a runtime call, and this runs per segment (issue 9). */
+export function clearOptionList(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 /** The bytes one option takes on the wire, before padding. Throws RangeError on an unemittable option. */

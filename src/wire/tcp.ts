@@ -16,7 +16,7 @@ import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { checksumAdd, checksumAddChunks, checksumAddRange, checksumFinish, checksumFold, checksumRangeValid, checksumValid, pseudoHeaderSum } from './checksum.js';
 import { fail, ok } from './result.js';
 import type { ParseResult, WireError } from './result.js';
-import { TcpOptionsScratch, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptionsInto, tcpOptionsLen } from './tcp-options.js';
+import { TcpOptionsScratch, clearOptionList, emitTcpOptionsAt, formatTcpOptions, parseTcpOptionsIn, readTcpOptionsInto, tcpOptionsLen } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 
@@ -223,7 +223,8 @@ export class TcpReprScratch implements TcpRepr {
     this.seq = this.ack = this.window = this.urgentPointer = this.flags = Number.NaN;
     this.payload = POISON_PAYLOAD;
     const list = this.scratch.list;
-    clearList(list);
+    clearOptionList(list);
+    this.scratch.listAligned = false;
     list.push({ kind: 'unknown', type: 0xa5, data: POISON_PAYLOAD });
     const ts = this.scratch.timestamps;
     ts.tsVal = ts.tsEcr = Number.NaN;
@@ -259,8 +260,6 @@ export function parseTcpIntoAt(
   const headerLen = (bytes[from + 12]! >>> 4) * 4;
   if (headerLen < TCP_HEADER_LEN || headerLen > len) return 'bad-header-length';
   if (verify && !checksumRangeValid(bytes, from, to, pseudoHeaderSum(src, dst, IpProtocol.Tcp, len))) return 'bad-checksum';
-  const list = into.scratch.list;
-  clearList(list);
   const err = readTcpOptionsInto(bytes, from + TCP_HEADER_LEN, from + headerLen, into.scratch);
   if (err !== undefined) return err;
   into.srcPort = readU16(bytes, from);
@@ -273,11 +272,6 @@ export function parseTcpIntoAt(
   into.reserved = bytes[from + 12]! & 0x0f;
   into.setPayloadRange(bytes, from + headerLen, len - headerLen);
   return undefined;
-}
-
-/** Empties a short list by pops: `length = 0` is a runtime call, and this runs per segment (issue 9). */
-function clearList(list: unknown[]): void {
-  while (list.length > 0) list.pop();
 }
 
 /** A repr of its own, sharing nothing with `seg` (e.g. a reused TcpReprScratch): options and payload copied. */
