@@ -405,7 +405,10 @@ export class TcpConnection {
     // on nearly every read and takes the same array back from the pool on
     // the next segment, with no allocation or zero-fill.
     if (t.rcvBuf.extent === 0 && (t.delackAt === NOT_ARMED || t.ackNow)) t.reclaimStores();
-    t.notify();
+    // No notify(): a read only takes readiness away (POLLIN, POLLPRI past the
+    // mark), it never gives any, so it has no one to wake; Linux's
+    // tcp_recvmsg calls neither sk_data_ready nor sk_write_space. Issue 9:
+    // the wake-up chain (onEvent, socket, open file) of every read woke nobody.
     return n;
   }
 
