@@ -316,7 +316,7 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
   }
 
   send(data: readonly Uint8Array[], _to: Endpoint | undefined, flags: number): number | WouldBlock {
-    // Linux tcp_sendmsg ignores a destination on a connected stream.
+    // Linux tcp_sendmsg ignores a destination on a connected stream. #takeError only with an error to report (issue 9).
     if (this.#error !== undefined) this.#takeError();
     if ((this.#shutdown & SEND_SHUTDOWN) !== 0) raise('EPIPE');
     const entry = this.#entry;
@@ -385,7 +385,8 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
       // tcp_recvmsg; it stays readable with MSG_OOB) and waits for what follows.
       if (conn.recvAvailable > 0 && (flags & C.MSG_PEEK) === 0) conn.recv(new Uint8Array(0));
       if (conn.eof) return 0;
-      this.#takeError();
+      // #takeError only with an error to report: issue 9, every blocked read passes here.
+      if (this.#error !== undefined) this.#takeError();
       if ((this.#shutdown & RCV_SHUTDOWN) !== 0 || conn.isClosed) return 0;
       return WOULD_BLOCK;
     }
