@@ -250,6 +250,20 @@ describe('socket()', () => {
     expect(() => sys.setsockopt(fd, C.SOL_SOCKET, C.SO_RCVTIMEO, 5)).toThrow(TypeError);
     expect(() => sys.setsockopt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 'yes')).toThrow(TypeError);
     expect(() => sys.poll('x' as never, 0)).toThrow(TypeError);
+    // A descriptor that is not an integer, even one naming the open fd: TypeError, not the file (Syscalls #file's table lookup first).
+    for (const bad of [String(fd), fd + 0.5, [fd], null]) {
+      expect(() => sys.getsockname(bad as never)).toThrow(TypeError);
+      expect(() => sys.fcntl(bad as never, C.F_GETFL)).toThrow(TypeError);
+    }
+  });
+
+  it('read and write with a descriptor that is not an integer reject with a TypeError, even one naming the open fd', async () => {
+    const { sys } = setup();
+    const fd = sys.socket(C.AF_INET, C.SOCK_DGRAM);
+    for (const bad of [String(fd), fd + 0.5, [fd], null]) {
+      await expect(sys.read(bad as never, new Uint8Array(1))).rejects.toThrow(TypeError);
+      await expect(sys.write(bad as never, new Uint8Array(1))).rejects.toThrow(TypeError);
+    }
   });
 
   it('bad addresses: EINVAL for garbage, EAFNOSUPPORT for IPv6 or a foreign family', async () => {

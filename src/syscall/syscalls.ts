@@ -95,7 +95,11 @@ export class Syscalls {
   readonly #factoryOf = new Map<number, ProtocolFactory>();
   /** Woken blocked calls of the fast path (RetryCall), retried in one pass per batch (see RetryQueue). */
   readonly #retries: RetryQueue;
-  /** See #oneBuffer. */
+  /**
+   * `[buf]` for the first, synchronous attempt of read() and write(), in one
+   * reused list (issue 9: an array per call): handles use the list only
+   * during the call. The caller puts NO_BYTES back so no user buffer is held.
+   */
   readonly #one: Uint8Array[] = [NO_BYTES];
   /** See #settled. */
   #settledCount = -1;
@@ -149,7 +153,12 @@ export class Syscalls {
   // ---------------------------------------------------------------- helpers
 
   #file(fd: unknown, syscall: string): OpenFile {
-    return fileOf(this.#fds, fd, syscall);
+    // An open descriptor first: the table answers undefined for anything
+    // that is not one (a non-integer, a negative or closed number), and
+    // fileOf then throws what that is (TypeError, EBADF). Issue 9: two call
+    // levels less on every call (checkInt and fileOf; rr-calls).
+    const f = this.#fds.get(fd as number);
+    return f !== undefined ? f : fileOf(this.#fds, fd, syscall);
   }
 
   /**
@@ -342,11 +351,15 @@ export class Syscalls {
     try {
       const file = this.#file(fd, syscall);
       const h = file.handle;
-      const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
+      const waitAll = (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0 && h.type === C.SOCK_STREAM;
       if ((flags & ~FLAGS_RECV) === 0 && !file.closed && !waitAll) {
         const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
-        const r = recvCount(h, this.#oneBuffer(buf), nonblock ? flags | C.MSG_DONTWAIT : flags);
-        this.#one[0] = NO_BYTES;
+        const one = this.#one;
+        one[0] = buf;
+        const f = nonblock ? flags | C.MSG_DONTWAIT : flags;
+        // The handle's recvCount itself where it has one, as RecvCall's retry (issue 9: a call less per read).
+        const r = h.recvCount !== undefined ? h.recvCount(one, f) : recvCount(h, one, f);
+        one[0] = NO_BYTES;
         if (r !== WOULD_BLOCK) return this.#settled(r);
         if (nonblock) raise('EAGAIN');
         // The waiting call's own list: the reused one is only for a synchronous attempt.
@@ -361,16 +374,6 @@ export class Syscalls {
       return Promise.reject(err);
     }
     return recvCommon(this.#clock, this.#fds, syscall, fd, [buf], flags).then((r) => r.bytesRead);
-  }
-
-  /**
-   * `[buf]` for the first, synchronous attempt of read() and write(), in one
-   * reused list (issue 9: an array per call): handles use the list only
-   * during the call. The caller puts NO_BYTES back so no user buffer is held.
-   */
-  #oneBuffer(buf: Uint8Array): readonly Uint8Array[] {
-    this.#one[0] = buf;
-    return this.#one;
   }
 
   recvfrom(fd: number, buf: Uint8Array, flags = 0): Promise<RecvFromResult> {
@@ -414,8 +417,10 @@ export class Syscalls {
       if ((flags & ~FLAGS_SEND) !== 0 || file.closed) return sendCommon(this.#clock, this.#fds, syscall, fd, [buf], flags, undefined);
       const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
       const h = file.handle;
-      const r = h.send(this.#oneBuffer(buf), undefined, flags);
-      this.#one[0] = NO_BYTES;
+      const one = this.#one;
+      one[0] = buf;
+      const r = h.send(one, undefined, flags);
+      one[0] = NO_BYTES;
       if (r === WOULD_BLOCK) {
         if (nonblock) raise('EAGAIN');
         return sendCommon(this.#clock, this.#fds, syscall, fd, [buf], flags, undefined);

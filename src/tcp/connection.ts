@@ -348,8 +348,9 @@ export class TcpConnection {
    * Data queued in SYN-SENT/SYN-RECEIVED goes out once established.
    */
   send(data: Uint8Array, options: { readonly urgent?: boolean } = {}): number {
-    if (!this.canSend) return 0;
     const t = this.#t;
+    // canSend, without its getter call (issue 9: every write).
+    if (!acceptsSend(t.state) || t.finQueued) return 0;
     const n = sendQueue(t, data);
     if (n > 0 && options.urgent === true) {
       // MUST-30: SND.UP points just past the last urgent byte.
@@ -405,7 +406,9 @@ export class TcpConnection {
     // on nearly every read and takes the same array back from the pool on
     // the next segment, with no allocation or zero-fill.
     if (t.rcvBuf.extent === 0 && (t.delackAt === NOT_ARMED || t.ackNow)) t.reclaimStores();
-    t.notify();
+    // No notify(): a read only takes readiness away (POLLIN, POLLPRI past the mark),
+    // never gives any, so it has no one to wake (Linux's tcp_recvmsg wakes no one).
+    // Issue 9: the wake-up chain (onEvent, socket, open file) of every read woke nobody.
     return n;
   }
 

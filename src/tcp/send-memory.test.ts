@@ -22,6 +22,7 @@ interface Fake extends SendMemoryState {
   maxSndWnd: number;
   sndBufSeq: number;
   sndbuf: number;
+  notsentLowat: number;
   readonly sndBuf: RingBuffer;
   readonly cc: { cwnd: number; ssthresh: number };
   readonly rtt: { srtt: Duration | undefined; minRtt: Duration | undefined };
@@ -101,6 +102,31 @@ describe('send-buffer accounting (Linux sk_wmem_queued against sk_sndbuf)', () =
     expect(sendCharge(f)).toBe(0);
     expect(sendQueue(f, new Uint8Array(100))).toBe(100);
     expect(sendCharge(f)).toBe(100 + SKB_OVERHEAD);
+  });
+
+  it('an empty queue takes a write unless SO_SNDBUF or TCP_NOTSENT_LOWAT is 0, as the charge and unsent tests say (the empty-queue shortcut)', () => {
+    // Each exit of sendQueue's empty-queue test against what the general test answers for the same state.
+    for (const [sndbuf, lowat, takes] of [
+      [42000, 0xffff_ffff, true],
+      [0, 0xffff_ffff, false],
+      [42000, 0, false],
+      [1, 1, true],
+    ] as const) {
+      const f = fake({ sndbuf });
+      f.notsentLowat = lowat;
+      expect(sendMemoryFree(f)).toBe(takes);
+      expect(sendQueue(f, new Uint8Array(10))).toBe(takes ? 10 : 0);
+      // The same after data was queued, sent and acknowledged: the queue is empty again at a later sequence number.
+      if (takes) {
+        f.sndMax = seqAdd(f.sndBufSeq, 10);
+        f.sndBuf.consume(10);
+        f.sndBufSeq = f.sndMax;
+        f.sndUna = f.sndMax;
+        expect(sendCharge(f)).toBe(0);
+        expect(sendQueue(f, new Uint8Array(3))).toBe(3);
+        expect(sendCharge(f)).toBe(3 + SKB_OVERHEAD);
+      }
+    }
   });
 
   it('a write fills the tail skb to size_goal without looking at SO_SNDBUF, and starts a new skb only while the charge is under it', () => {

@@ -205,11 +205,15 @@ export function sendQueue(t: SendMemoryState, data: Uint8Array): number {
   // SND.MAX as it stands once the pushes below have gone out.
   let pushed = t.sndMax;
   while (taken < data.length) {
-    let room = tailRoom(t);
+    // An empty queue has no tail skb and no charge (tailRoom, chargeTo and
+    // unsentBytes all answer 0): issue 9, a request/response write always
+    // finds its previous byte acknowledged.
+    const empty = t.sndBuf.length === 0;
+    let room = empty ? 0 : tailRoom(t);
     if (room === 0) {
       // sk_stream_memory_free: the truesize under SO_SNDBUF, and the unsent
       // bytes under TCP_NOTSENT_LOWAT (tcp_stream_memory_free, wake = 0).
-      if (chargeTo(t, pushed) >= t.sndbuf || unsentBytes(t, pushed) >= t.notsentLowat) break;
+      if (empty ? t.sndbuf <= 0 || t.notsentLowat <= 0 : chargeTo(t, pushed) >= t.sndbuf || unsentBytes(t, pushed) >= t.notsentLowat) break;
       closeTail(t);
       room = sizeGoal(t);
     }

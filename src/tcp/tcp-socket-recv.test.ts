@@ -45,4 +45,36 @@ describe('TcpSocket.recvCount', () => {
     expect(() => (a.sys.handleOf(lfd) as TcpSocket).recvCount([buf], 0)).toThrow('ENOTCONN');
     net.close();
   });
+
+  it('a read never makes a socket more ready, so it wakes nobody (no notify from TcpConnection.recv): urgent data, SO_RCVLOWAT, SO_OOBINLINE, end of stream', async () => {
+    for (const oobInline of [false, true]) {
+      for (const lowat of [1, 4, 64]) {
+        const { net, a, b } = pair();
+        const { srv, cli } = await connected(a, b);
+        const h = a.sys.handleOf(srv) as TcpSocket;
+        a.sys.setsockopt(srv, C.SOL_SOCKET, C.SO_OOBINLINE, oobInline ? 1 : 0);
+        a.sys.setsockopt(srv, C.SOL_SOCKET, C.SO_RCVLOWAT, lowat);
+        let wakes = 0;
+        h.setWaker(() => wakes++);
+        await b.sys.send(cli, enc.encode('abcdef'), 0);
+        await b.sys.send(cli, enc.encode('X'), C.MSG_OOB);
+        await b.sys.send(cli, enc.encode('ghi'), 0);
+        b.sys.shutdown(cli, C.SHUT_WR);
+        await sleep(net, 10);
+        const buf = new Uint8Array(3);
+        for (let i = 0; i < 8; i++) {
+          const before = h.readiness();
+          const w = wakes;
+          const r = h.recvCount([buf.subarray(0, 1 + (i % 3))], C.MSG_DONTWAIT);
+          // What a read leaves ready was ready before it (no bit gained), and it woke no one.
+          expect(h.readiness() & ~before, `oobInline ${oobInline}, lowat ${lowat}, read ${i} (${String(r)})`).toBe(0);
+          expect(wakes).toBe(w);
+          if (!oobInline && (before & C.POLLPRI) !== 0) {
+            expect(h.recvCount([buf], C.MSG_OOB)).toBe(1);
+          }
+        }
+        net.close();
+      }
+    }
+  });
 });

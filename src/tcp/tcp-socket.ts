@@ -316,8 +316,8 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
   }
 
   send(data: readonly Uint8Array[], _to: Endpoint | undefined, flags: number): number | WouldBlock {
-    // Linux tcp_sendmsg ignores a destination on a connected stream.
-    this.#takeError();
+    // Linux tcp_sendmsg ignores a destination on a connected stream. #takeError only with an error to report (issue 9).
+    if (this.#error !== undefined) this.#takeError();
     if ((this.#shutdown & SEND_SHUTDOWN) !== 0) raise('EPIPE');
     const entry = this.#entry;
     // sk_stream_wait_connect: a socket that is not connecting or connected is a broken pipe.
@@ -326,16 +326,25 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
     const st = conn.state;
     if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) return WOULD_BLOCK;
     if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT) raise('EPIPE');
-    const want = totalLength(data);
-    if (want === 0) return 0;
-    const urgent = (flags & C.MSG_OOB) !== 0;
+    const urgent = (flags & C.MSG_OOB) !== 0 ? URGENT : NOT_URGENT;
+    let want: number;
     let sent = 0;
-    for (let i = 0; i < data.length; i++) {
-      const d = data[i]!;
-      if (d.length === 0) continue;
-      const n = conn.send(d, urgent ? URGENT : NOT_URGENT);
-      sent += n;
-      if (n < d.length) break;
+    if (data.length === 1) {
+      // Issue 9: write() and send() pass one buffer: no totalLength pass nor loop.
+      const d = data[0]!;
+      want = d.length;
+      if (want === 0) return 0;
+      sent = conn.send(d, urgent);
+    } else {
+      want = totalLength(data);
+      if (want === 0) return 0;
+      for (let i = 0; i < data.length; i++) {
+        const d = data[i]!;
+        if (d.length === 0) continue;
+        const n = conn.send(d, urgent);
+        sent += n;
+        if (n < d.length) break;
+      }
     }
     if (sent === 0) return WOULD_BLOCK;
     // MSG_MORE holds this write's partial tail back (Linux tcp_push with TCP_NAGLE_CORK for this call).
@@ -376,7 +385,8 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
       // tcp_recvmsg; it stays readable with MSG_OOB) and waits for what follows.
       if (conn.recvAvailable > 0 && (flags & C.MSG_PEEK) === 0) conn.recv(new Uint8Array(0));
       if (conn.eof) return 0;
-      this.#takeError();
+      // #takeError only with an error to report: issue 9, every blocked read passes here.
+      if (this.#error !== undefined) this.#takeError();
       if ((this.#shutdown & RCV_SHUTDOWN) !== 0 || conn.isClosed) return 0;
       return WOULD_BLOCK;
     }
@@ -405,6 +415,9 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
     if ((flags & C.MSG_TRUNC) !== 0) {
       // Linux tcp_recvmsg: MSG_TRUNC discards the bytes instead of copying them.
       got = conn.recv(new Uint8Array(Math.min(avail, want)));
+    } else if (buffers.length === 1) {
+      // Issue 9: read() and recv() pass one buffer (not empty: want > 0), no loop.
+      got = conn.recv(buffers[0]!);
     } else {
       for (const b of buffers) {
         if (b.length === 0) continue;
