@@ -37,6 +37,19 @@ export function toError(e: unknown, syscall: string, details: SocketErrorDetails
 }
 
 /**
+ * How a call that returns a Promise fails at once: a wrong argument type
+ * (TypeError, RangeError: a programmer error, our EFAULT) is thrown
+ * synchronously, as from every other call and as Node's APIs do; an errno
+ * (EBADF, EINVAL, ...) rejects the Promise.
+ */
+export function failCall(e: unknown, syscall: string, details: SocketErrorDetails): Promise<never> {
+  if (e instanceof TypeError || e instanceof RangeError) throw e;
+  // Handles throw HandleErrors (made SocketErrors here): always an Error.
+  const err = toError(e, syscall, details) as Error;
+  return Promise.reject(err);
+}
+
+/**
  * A call blocked in #wait. A class rather than closures: every blocking
  * read, write, send and recv makes one, so methods on the prototype save
  * three closures per call (issue 9).

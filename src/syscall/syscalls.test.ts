@@ -257,13 +257,45 @@ describe('socket()', () => {
     }
   });
 
-  it('read and write with a descriptor that is not an integer reject with a TypeError, even one naming the open fd', async () => {
+  it('every call that returns a Promise throws a wrong argument type synchronously too (descriptor, address fields), as the others do', () => {
     const { sys } = setup();
     const fd = sys.socket(C.AF_INET, C.SOCK_DGRAM);
-    for (const bad of [String(fd), fd + 0.5, [fd], null]) {
-      await expect(sys.read(bad as never, new Uint8Array(1))).rejects.toThrow(TypeError);
-      await expect(sys.write(bad as never, new Uint8Array(1))).rejects.toThrow(TypeError);
+    const buf = new Uint8Array(1);
+    const to = { address: '10.0.0.1', port: 1 };
+    for (const bad of [String(fd), fd + 0.5, [fd], null] as never[]) {
+      const calls: [string, () => unknown][] = [
+        ['accept', () => sys.accept(bad)],
+        ['connect', () => sys.connect(bad, to)],
+        ['read', () => sys.read(bad, buf)],
+        ['write', () => sys.write(bad, buf)],
+        ['recv', () => sys.recv(bad, buf, 0)],
+        ['send', () => sys.send(bad, buf, 0)],
+        // Flags that take the general paths (transfer-calls.ts).
+        ['recv MSG_WAITALL', () => sys.recv(bad, buf, C.MSG_WAITALL)],
+        ['send MSG_OOB', () => sys.send(bad, buf, C.MSG_OOB)],
+        ['recvfrom', () => sys.recvfrom(bad, buf, 0)],
+        ['sendto', () => sys.sendto(bad, buf, 0, to)],
+        ['recvmsg', () => sys.recvmsg(bad, { iov: [buf] }, 0)],
+        ['sendmsg', () => sys.sendmsg(bad, { iov: [buf] }, 0)],
+      ];
+      for (const [name, call] of calls) expect(call, `${name}(${JSON.stringify(bad)})`).toThrow(TypeError);
     }
+    // An address whose fields have the wrong type or range, as bind() throws them.
+    expect(() => sys.connect(fd, { address: 7 as never, port: 1 })).toThrow(TypeError);
+    expect(() => sys.sendto(fd, buf, 0, { address: '10.0.0.1', port: 70000 })).toThrow(RangeError);
+    expect(() => sys.sendmsg(fd, { iov: [buf], name: { address: '10.0.0.1', port: '1' as never } }, 0)).toThrow(RangeError);
+  });
+
+  it('errnos of calls that return a Promise still reject: EBADF for a closed descriptor, EINVAL for unknown flags (MSG_WAITFORONE) or a bad address', async () => {
+    const { sys } = setup();
+    const fd = sys.socket(C.AF_INET, C.SOCK_DGRAM);
+    const buf = new Uint8Array(1);
+    expect(await errnoOf(() => sys.recvfrom(99, buf, 0))).toBe('recvfrom EBADF');
+    expect(await errnoOf(() => sys.sendto(99, buf, 0, { address: '10.0.0.1', port: 1 }))).toBe('sendto EBADF');
+    expect(await errnoOf(() => sys.recv(fd, buf, 0x1_0000))).toBe('recv EINVAL');
+    expect(await errnoOf(() => sys.sendmsg(fd, { iov: [buf] }, 0x1_0000))).toBe('sendmsg EINVAL');
+    expect(await errnoOf(() => sys.sendto(fd, buf, 0, { address: 'not-an-ip', port: 1 }))).toBe('sendto EINVAL');
+    expect(await errnoOf(() => sys.connect(fd, { address: '::1', port: 1 }))).toBe('connect EAFNOSUPPORT');
   });
 
   it('bad addresses: EINVAL for garbage, EAFNOSUPPORT for IPv6 or a foreign family', async () => {

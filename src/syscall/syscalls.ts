@@ -41,7 +41,7 @@ import { fileFcntl, fileSockopt, setFileTimeout } from './file-options.js';
 import { pollLoop } from './poll.js';
 import type { PollFd, PollResult } from './poll.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
-import { ClosureCall, OpenFile, RecvCall, RetryQueue, toError } from './open-file.js';
+import { ClosureCall, OpenFile, RecvCall, RetryQueue, failCall, toError } from './open-file.js';
 import type { WorkEnd } from './open-file.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise, recvCount } from './socket-handle.js';
 import type { Endpoint, SockAddr, SockAddrIn, SocketHandle, WouldBlock } from './socket-handle.js';
@@ -272,9 +272,9 @@ export class Syscalls {
       }
       return ClosureCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
     } catch (e) {
-      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
-      const err = toError(e, 'accept', NO_DETAILS) as Error;
-      return Promise.reject(err);
+      // Handles throw HandleErrors (made SocketErrors here, rejected) or
+      // TypeErrors (thrown, as a wrong argument type is from every call).
+      return failCall(e, 'accept', NO_DETAILS);
     }
   }
 
@@ -308,9 +308,9 @@ export class Syscalls {
       if (this.#connected(file, details) !== WOULD_BLOCK) return Promise.resolve();
       return ClosureCall.wait(file, this.#retries, () => this.#connected(file, details), 'connect', details);
     } catch (e) {
-      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
-      const err = toError(e, 'connect', details) as Error;
-      return Promise.reject(err);
+      // Handles throw HandleErrors (made SocketErrors here, rejected) or
+      // TypeErrors (thrown, as a wrong argument type is from every call).
+      return failCall(e, 'connect', details);
     }
   }
 
@@ -369,9 +369,9 @@ export class Syscalls {
       }
     } catch (e) {
       this.#one[0] = NO_BYTES;
-      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
-      const err = toError(e, syscall, {}) as Error;
-      return Promise.reject(err);
+      // Handles throw HandleErrors (made SocketErrors here, rejected) or
+      // TypeErrors (thrown, as a wrong argument type is from every call).
+      return failCall(e, syscall, {});
     }
     return recvCommon(this.#clock, this.#fds, syscall, fd, [buf], flags).then((r) => r.bytesRead);
   }
@@ -429,9 +429,9 @@ export class Syscalls {
       sent = r;
     } catch (e) {
       this.#one[0] = NO_BYTES;
-      // Handles throw HandleErrors (made SocketErrors here) or TypeErrors: always an Error.
-      const err = toError(e, syscall, {}) as Error;
-      return Promise.reject(err);
+      // Handles throw HandleErrors (made SocketErrors here, rejected) or
+      // TypeErrors (thrown, as a wrong argument type is from every call).
+      return failCall(e, syscall, {});
     }
     return sendCommon(this.#clock, this.#fds, syscall, fd, [buf.subarray(sent)], flags, undefined).then(
       (n) => sent + n,

@@ -4,7 +4,7 @@
  * stream send that waits until everything is queued), and read(), write(),
  * recv() and send() whenever their one synchronous attempt in syscalls.ts
  * cannot answer at once. Waiting is blocking.ts's loop, with SO_RCVTIMEO and
- * SO_SNDTIMEO; errno failures reject the Promise.
+ * SO_SNDTIMEO; errno failures reject the Promise, wrong argument types throw.
  */
 import { SocketError } from '../errno/socket-error.js';
 import type { SocketErrorDetails } from '../errno/socket-error.js';
@@ -15,10 +15,10 @@ import type { RecvMsgResult } from './call-records.js';
 import { constants as C } from './constants.js';
 import type { FdTable } from './fd-table.js';
 import type { OpenFile } from './open-file.js';
-import { toError } from './open-file.js';
+import { failCall, toError } from './open-file.js';
 import { describeSockAddr, formatEndpoint, isUnspec, parseSockAddrIn } from './sockaddr.js';
 import { WOULD_BLOCK, raise, recvCount } from './socket-handle.js';
-import type { RecvResult, SockAddr, SocketHandle, WouldBlock } from './socket-handle.js';
+import type { Endpoint, RecvResult, SockAddr, SocketHandle, WouldBlock } from './socket-handle.js';
 
 /** The flags send calls accept; others are EINVAL. */
 export const FLAGS_SEND = C.MSG_OOB | C.MSG_DONTROUTE | C.MSG_DONTWAIT | C.MSG_EOR | C.MSG_NOSIGNAL | C.MSG_MORE | C.MSG_CONFIRM;
@@ -54,9 +54,16 @@ export async function recvBytesBlocking(clock: Clock, syscall: string, file: Ope
 }
 
 export function recvCommon(clock: Clock, fds: FdTable<OpenFile>, syscall: string, fd: number, bufs: readonly Uint8Array[], flags: number): Promise<RecvMsgResult> {
-  return asyncCall(syscall, {}, async () => {
-    const file = fileOf(fds, fd, syscall);
+  // Checked before any wait, synchronously: a descriptor of the wrong type
+  // throws (failCall), EBADF and EINVAL reject.
+  let file: OpenFile;
+  try {
+    file = fileOf(fds, fd, syscall);
     if ((flags & ~FLAGS_RECV) !== 0) raise('EINVAL');
+  } catch (e) {
+    return failCall(e, syscall, {});
+  }
+  return asyncCall(syscall, {}, async () => {
     const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
     const h = file.handle;
     const waitAll = h.type === C.SOCK_STREAM && (flags & C.MSG_WAITALL) !== 0 && (flags & C.MSG_PEEK) === 0;
@@ -108,13 +115,21 @@ export function sendCommon(
   addr: SockAddr | undefined,
 ): Promise<number> {
   const details = addr === undefined ? {} : describeSockAddr(addr);
-  return asyncCall(syscall, details, async () => {
-    const file = fileOf(fds, fd, syscall);
+  // Checked before any wait, synchronously: a wrong argument type (the
+  // descriptor, the address's fields) throws (failCall), errnos reject.
+  let file: OpenFile;
+  let to: Endpoint | undefined;
+  try {
+    file = fileOf(fds, fd, syscall);
     if ((flags & ~FLAGS_SEND) !== 0) raise('EINVAL');
-    const h = file.handle;
     // Linux: a destination on sendto is ignored for connected streams (EISCONN is
     // left to the handle); AF_UNSPEC means "no address", as a NULL sockaddr.
-    const to = addr === undefined || isUnspec(addr) ? undefined : parseSockAddrIn(addr);
+    to = addr === undefined || isUnspec(addr) ? undefined : parseSockAddrIn(addr);
+  } catch (e) {
+    return failCall(e, syscall, details);
+  }
+  return asyncCall(syscall, details, async () => {
+    const h = file.handle;
     const nonblock = file.nonblock || (flags & C.MSG_DONTWAIT) !== 0;
     if (h.type !== C.SOCK_STREAM) {
       return blocking(clock, file, nonblock, file.sndtimeo, () => h.send(bufs, to, flags));
