@@ -1,10 +1,10 @@
 /**
  * The learning switch behind MemoryNetwork: forwarding (MAC learning,
- * flooding, partitions), the impairments each frame draws, and delivery on
+ * flooding, partitions) and the impairments each frame draws; delivery on
  * the caller's Clock (one timer per frame, or due-now batches on a
- * real-time clock). MemoryNetwork and MemoryLink (memory.ts) are its public
- * faces; this file is the engine they share, kept apart so the public
- * classes read on their own.
+ * real-time clock) is memory-delivery.ts. MemoryNetwork and MemoryLink
+ * (memory.ts) are its public faces; this file is the engine they share,
+ * kept apart so the public classes read on their own.
  */
 import { SeededRng } from '../random/rng.js';
 import { Counters } from '../stats/counters.js';
@@ -24,21 +24,9 @@ import {
   jitterOf,
   mergeImpairments,
 } from './memory-impairments.js';
-import type { Path, WaitingFrame } from './memory-port.js';
+import { MemoryDelivery } from './memory-delivery.js';
+import type { Path } from './memory-port.js';
 import { MemoryCounter, Port } from './memory-port.js';
-
-/**
- * Real-time clocks: due-now frames delivered in microtask batches between
- * two timer batches (see #schedule). Counted in frames, not batches, so the
- * longest run without an event loop turn is about the same for a bulk
- * transfer (dozens of frames a batch) as for a request/response exchange
- * (one frame a batch). Derived from the benchmarks' rates on the 2-vCPU
- * machine of the README table: about 0.8 ms of tcp-bulk-1500 (1.5 us a
- * frame) and 1.2 ms of tcp-rr (2.4 us a frame).
- */
-const MICROTASK_FRAMES = 512;
-/** What due-now batches are chained on to run as microtasks. */
-const SETTLED: Promise<void> = Promise.resolve();
 
 /** Destination and source MAC plus EtherType. */
 const ETHERNET_HEADER = 14;
@@ -105,30 +93,12 @@ export class Switch {
   readonly #fdb = new Map<MacAddress, Port>();
   /** Bumped whenever the forwarding database changes: what the ports' caches below are checked against. */
   #fdbVersion = 0;
-  /**
-   * Real-time clocks only: frames due at once (no latency) are queued here
-   * and delivered by one timer per batch, not one timer and closure per
-   * frame (issue 9). Simulated clocks keep one timer per frame, so the
-   * order of deliveries among other timers of the same instant, which
-   * seeded tests and packetdrill replay, does not change.
-   */
+  /** Real-time clocks only: due-now frames go in batches (see MemoryDelivery). */
   readonly #batchDue: boolean;
-  #dueArmed = false;
+  /** Where frames go once their fate is drawn: timers and due-now batches, the receivers. */
+  readonly #delivery: MemoryDelivery;
   /** The latest clock reading send() took: a lower bound of the present (see send). */
   #lastNow = 0 as Instant;
-  #microFrames = MICROTASK_FRAMES;
-  /**
-   * The batch: the first #dueCount slots of these arrays (and the spares the
-   * next batch fills while one is delivered). Counted, never truncated:
-   * setting an array's length is a runtime call, three per batch (issue 9).
-   */
-  #dueFrom: Port[] = [];
-  #dueTo: Port[] = [];
-  #dueFrames: (Uint8Array | undefined)[] = [];
-  #dueCount = 0;
-  #spareFrom: Port[] = [];
-  #spareTo: Port[] = [];
-  #spareFrames: (Uint8Array | undefined)[] = [];
 
   constructor(options: MemoryNetworkOptions) {
     const mtu = options.mtu ?? 1500;
@@ -139,6 +109,7 @@ export class Switch {
     checkImpairments(impairments);
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.#batchDue = this.clock instanceof SystemClock;
+    this.#delivery = new MemoryDelivery(this.clock, this.counters, this.#delivered, this.#batchDue);
     this.mtu = mtu;
     this.#declaredTrusted = declared ?? true;
     this.#trusted = this.#declaredTrusted;
@@ -310,7 +281,7 @@ export class Switch {
         let buf = frame;
         if (originalGiven) buf = frame.slice();
         originalGiven = true;
-        this.#schedule(at as Instant, now, port, out, buf, path);
+        this.#delivery.schedule(at as Instant, now, port, out, buf, path);
         continue;
       }
       const rng = path.rng;
@@ -349,7 +320,7 @@ export class Switch {
           flipBit(buf, k === 0 ? fate.bit1 : fate.bit2);
           this.#count(MemoryCounter.Corrupted, port);
         }
-        this.#schedule(at as Instant, now, port, out, buf, fate.reordered ? undefined : path);
+        this.#delivery.schedule(at as Instant, now, port, out, buf, fate.reordered ? undefined : path);
       }
     }
   }
@@ -410,198 +381,5 @@ export class Switch {
     from.lastPathTo = to;
     from.lastPath = path;
     return path;
-  }
-
-  /** `fifo`: the path, for a frame that must not overtake earlier ones on it; undefined for a frame reordered on purpose. */
-  #schedule(at: Instant, now: Instant, from: Port, to: Port, frame: Uint8Array, fifo?: Path): void {
-    const waiting = fifo?.waiting;
-    // Batched only when no earlier frame of the path still waits for its timer.
-    if (this.#batchDue && at <= now && (waiting === undefined || fifo!.waitingHead === waiting.length)) {
-      const i = this.#dueCount++;
-      this.#dueFrom[i] = from;
-      this.#dueTo[i] = to;
-      this.#dueFrames[i] = frame;
-      this.#microFrames--;
-      if (!this.#dueArmed) {
-        this.#dueArmed = true;
-        // Most batches go as a microtask: a macrotask per hop costs an event
-        // loop turn, which dominated a request/response round trip (issue
-        // 9). Still never inside send() itself; and once MICROTASK_FRAMES
-        // frames went that way, a batch goes as a timer, so two stacks
-        // talking cannot starve the event loop (timers, I/O) of a real-time
-        // process. (Every 32 batches cost tcp-rr 6-7% of its time idle in
-        // those turns.)
-        if (this.#microFrames > 0) {
-          // A settled promise's then(), not queueMicrotask: the same microtask
-          // queue, but Node's queueMicrotask wraps every callback in an
-          // AsyncResource, three times the cost of a bare reaction job.
-          void SETTLED.then(this.#deliverDue);
-        } else {
-          this.#microFrames = MICROTASK_FRAMES;
-          this.clock.setTimer(at, this.#deliverDue);
-        }
-      }
-      return;
-    }
-    if (fifo === undefined) {
-      this.clock.setTimer(at, () => {
-        this.#deliver(from, to, frame);
-      });
-      return;
-    }
-    const w: WaitingFrame = { from, to, frame, delivered: false };
-    (fifo.waiting ??= []).push(w);
-    this.clock.setTimer(at, () => {
-      this.#deliverThrough(fifo, w);
-    });
-  }
-
-  /** Delivers the frames waiting on `path` up to and including `w`, oldest first (see Path.waiting). */
-  #deliverThrough(path: Path, w: WaitingFrame): void {
-    if (w.delivered) return;
-    const q = path.waiting!;
-    for (;;) {
-      const next = q[path.waitingHead]!;
-      q[path.waitingHead++] = undefined;
-      if (path.waitingHead === q.length) {
-        q.length = 0;
-        path.waitingHead = 0;
-      } else if (path.waitingHead >= 1024 && path.waitingHead * 2 >= q.length) {
-        // A path that never drains (a long bulk transfer) must not grow forever.
-        q.splice(0, path.waitingHead);
-        path.waitingHead = 0;
-      }
-      next.delivered = true;
-      this.#deliver(next.from, next.to, next.frame);
-      if (next === w) return;
-    }
-  }
-
-  /**
-   * Delivers the frames queued when the batch timer fired, in send order.
-   * Frames sent meanwhile (replies) go to the next batch: a pair of stacks
-   * must not ping-pong inside one macrotask and starve the event loop.
-   */
-  readonly #deliverDue = (): void => {
-    const from = this.#dueFrom;
-    const to = this.#dueTo;
-    const frames = this.#dueFrames;
-    const n = this.#dueCount;
-    this.#dueFrom = this.#spareFrom;
-    this.#dueTo = this.#spareTo;
-    this.#dueFrames = this.#spareFrames;
-    this.#dueCount = 0;
-    this.#dueArmed = false;
-    if (n === 1) {
-      // A batch of one frame (each hop of a request/response exchange): its
-      // receiver's batch end and the sender's recycling follow the frame at
-      // once, as for a frame delivered alone (#deliver outside a batch), in
-      // the same order as below, without the lists that defer them to the
-      // end of a longer batch (issue 9).
-      const frame = frames[0]!;
-      frames[0] = undefined;
-      this.#spareFrom = from;
-      this.#spareTo = to;
-      this.#spareFrames = frames;
-      this.#deliver(from[0]!, to[0]!, frame);
-      return;
-    }
-    let i = 0;
-    this.#inBatch = true;
-    try {
-      for (; i < n; i++) {
-        const frame = frames[i]!;
-        // Dropped from the batch before delivery: a receiver keeps what it needs.
-        frames[i] = undefined;
-        this.#deliver(from[i]!, to[i]!, frame);
-      }
-    } finally {
-      this.#inBatch = false;
-      // A receiver threw: the rest of the batch is dropped, as before, and no frame is held.
-      for (; i < n; i++) frames[i] = undefined;
-      this.#spareFrom = from;
-      this.#spareTo = to;
-      this.#spareFrames = frames;
-      // Link.setBatchEnd: once per receiving port, after the whole batch.
-      const ended = this.#batchPorts;
-      const m = this.#batchPortCount;
-      this.#batchPortCount = 0;
-      for (let k = 0; k < m; k++) {
-        const port = ended[k]!;
-        port.inBatch = false;
-        port.batchEnd?.();
-      }
-      // Link.setRecycler: frames of the batch go back only now, after every
-      // receiver's batch end (a Stack's GRO holds frame views until then).
-      const recyclers = this.#heldRecyclers;
-      const held = this.#heldFrames;
-      const h = this.#heldCount;
-      this.#heldCount = 0;
-      for (let k = 0; k < h; k++) {
-        const frame = held[k]!;
-        held[k] = undefined;
-        recyclers[k]!(frame);
-      }
-    }
-  };
-
-  /** Frames of the batch being delivered whose senders get them back at its end (the first #heldCount slots). */
-  readonly #heldRecyclers: ((frame: Uint8Array) => void)[] = [];
-  readonly #heldFrames: (Uint8Array | undefined)[] = [];
-  #heldCount = 0;
-
-  /** Delivering a due-now batch: receivers' batchEnd calls wait for its end (Link.setBatchEnd). */
-  #inBatch = false;
-  /** The ports that received frames in the batch being delivered (the first #batchPortCount slots). */
-  readonly #batchPorts: Port[] = [];
-  #batchPortCount = 0;
-
-  #deliver(from: Port, to: Port, frame: Uint8Array): void {
-    if (to.closed) {
-      this.#count(MemoryCounter.DroppedClosed, to);
-      return;
-    }
-    if (!to.enabled) {
-      this.#count(MemoryCounter.DroppedDisabled, to);
-      return;
-    }
-    // Checked on arrival, so a partition also cuts frames already in flight.
-    // (An empty set, the usual case, costs no lookup per frame: issue 9.)
-    if (from.blocked.size !== 0 && from.blocked.has(to)) {
-      this.#count(MemoryCounter.DroppedPartition, to);
-      return;
-    }
-    const receiver = to.receiver;
-    if (receiver === undefined) {
-      this.#count(MemoryCounter.DroppedNoReceiver, to);
-      return;
-    }
-    this.#delivered.n++;
-    to.delivered.n++;
-    // Owed before the receiver runs, so a receiver that throws is still told.
-    if (this.#inBatch && !to.inBatch && to.batchEnd !== undefined) {
-      to.inBatch = true;
-      this.#batchPorts[this.#batchPortCount++] = to;
-    }
-    let done: unknown;
-    if (this.#inBatch || to.batchEnd === undefined) done = receiver(frame);
-    else {
-      try {
-        done = receiver(frame);
-      } finally {
-        to.batchEnd?.();
-      }
-    }
-    // Give the sender its buffer back when the receiver kept no reference
-    // (Link.setRecycler). Every other copy of it was made in send(); a copy
-    // handed back is the sender's to reuse as well, since nobody else has it.
-    const recycle = from.recycler;
-    if (done === true && recycle !== undefined) {
-      if (this.#inBatch) {
-        const k = this.#heldCount++;
-        this.#heldRecyclers[k] = recycle;
-        this.#heldFrames[k] = frame;
-      } else recycle(frame);
-    }
   }
 }

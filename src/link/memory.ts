@@ -11,10 +11,11 @@
  * clock timer (even with zero latency), so a stack never re-enters itself
  * through a peer and the order of events is exactly the timers' order.
  * (On a real-time SystemClock, frames due at once are delivered in batches,
- * mostly as microtasks: see Switch.#schedule.)
+ * mostly as microtasks: see MemoryDelivery.schedule.)
  *
  * This file holds the public faces, MemoryNetwork and MemoryLink; the
- * switch they drive is memory-switch.ts, its ports' state memory-port.ts.
+ * switch they drive is memory-switch.ts, its deliveries memory-delivery.ts,
+ * its ports' state memory-port.ts.
  */
 import type { Clock } from '../time/clock.js';
 import type { MacAddress } from '../wire/address.js';

@@ -12,7 +12,8 @@
  * per-socket timers and no busy loops.
  *
  * Re-entrancy: a frame that arrives while the stack is working (a link that
- * delivers synchronously) is queued and handled right after, never nested.
+ * delivers synchronously) is queued and handled right after, never nested
+ * (stack-work.ts: the units of work, GRO and the work-end functions).
  *
  * Statistics (`stack.stats`), netstat -s style:
  *   ip.in-receives, ip.in-hdr-errors, ip.in-addr-errors, ip.in-unknown-protos,
@@ -57,6 +58,7 @@ import { PingClient } from './ping.js';
 import type { PingOptions, PingResult } from './ping.js';
 import { PortAllocator } from './port-allocator.js';
 import { StackTimer } from './stack-timer.js';
+import { StackWork } from './stack-work.js';
 import type { PortRange } from './port-allocator.js';
 import type { IcmpSocketHandler, IpSender, TransportProtocol } from './transport.js';
 import { createStackSyscalls } from '../syscall/stack-syscalls.js';
@@ -160,12 +162,12 @@ export class Stack {
   #liveProtocols: TransportProtocol[] = [];
   readonly #ports = new Map<number, PortAllocator>();
   readonly #ip: IpLayer;
+  /** Frames, runs of frames and the timer's polls, never nested (stack-work.ts). */
+  readonly #work: StackWork;
   readonly #ping: PingClient;
-  readonly #inbox: { iface: Interface; frame: Uint8Array }[] = [];
   /** THE ONLY timer (stack-timer.ts): lazily armed on a real-time clock. */
   readonly #timer: StackTimer;
   #lazyTimers = false;
-  #busy = false;
   #wakeRequested = false;
   #closed = false;
   #syscalls: StackSyscalls | undefined;
@@ -181,7 +183,7 @@ export class Stack {
     this.#options = options;
     this.clock = options.clock ?? new SystemClock({ keepAlive: true });
     this.#lazyTimers = this.clock instanceof SystemClock;
-    this.#timer = new StackTimer(this.clock, this.#lazyTimers, () => this.#run(this.#pollAllBound));
+    this.#timer = new StackTimer(this.clock, this.#lazyTimers, () => this.#work.run(this.#pollAllBound));
     this.rng = options.rng ?? (options.seed !== undefined ? new SeededRng(options.seed) : cryptoRng());
     this.checksums = options.checksums ?? 'auto';
     this.tls = options.tls;
@@ -211,6 +213,7 @@ export class Stack {
       },
       onIcmpError: (now, report) => this.#icmpSockets?.icmpError(now, report),
     });
+    this.#work = new StackWork(this.clock, this.#ip, this.#lazyTimers, this.#schedule);
   }
 
   /** All interfaces, the loopback first. */
@@ -249,10 +252,10 @@ export class Stack {
     iface.neighbours?.watchDeadline(this.#watch);
     this.#watch.changed = true;
     for (const a of addrs) this.addAddress(iface, a);
-    if (link.setBatchEnd === undefined) link.setReceiver((frame) => this.#onFrame(iface, frame));
+    if (link.setBatchEnd === undefined) link.setReceiver((frame) => this.#work.onFrame(iface, frame));
     else {
-      link.setReceiver((frame) => this.#onBatchFrame(iface, frame));
-      link.setBatchEnd(this.#endBatch);
+      link.setReceiver((frame) => this.#work.onBatchFrame(iface, frame));
+      link.setBatchEnd(this.#work.endBatch);
     }
     // Frames we sent come back for reuse where the link supports it (large-MTU memory wires, issue 9).
     link.setRecycler?.(this.#ip.recycler);
@@ -267,7 +270,7 @@ export class Stack {
     // A run of frames still open ends now: its link will not report the end
     // once detached, and gives the frames back (GRO's held views) after it;
     // calls the run woke are retried there, so they do not wait for ever.
-    if (this.#batchOpen && !this.#busy) this.#endBatch();
+    if (this.#work.batchOpen && !this.#work.busy) this.#work.endBatch();
     this.#interfaces.splice(i, 1);
     iface.neighbours?.watchDeadline(undefined);
     this.#watch.changed = true;
@@ -334,6 +337,7 @@ export class Stack {
     this.#watchedProtocols = this.#protocolList.filter((q) => q.watchDeadline !== undefined);
     this.#liveProtocols = this.#protocolList.filter((q) => q.watchDeadline === undefined);
     this.#watch.changed = true;
+    this.#work.protocols = this.#protocolList;
   }
 
   /** Installs the receiver of echo replies and ICMP errors about ICMP we sent (the ping sockets behind `stack.sys`). */
@@ -368,7 +372,7 @@ export class Stack {
   wake(): void {
     if (this.#closed) return;
     this.#wakeRequested = true;
-    if (!this.#busy) this.#schedule();
+    if (!this.#work.busy) this.#schedule();
   }
 
   /**
@@ -379,7 +383,7 @@ export class Stack {
    * reading the caller worked with, if it has one (saves reading it again).
    */
   reschedule(now?: Instant): void {
-    if (this.#closed || this.#busy) return;
+    if (this.#closed || this.#work.busy) return;
     this.#schedule(now);
   }
 
@@ -392,7 +396,7 @@ export class Stack {
    * a request/response round trip made about six of them (issue 9).
    */
   rescheduleFor(now: Instant, at: Instant | undefined): void {
-    if (this.#closed || this.#busy) return;
+    if (this.#closed || this.#work.busy) return;
     // A watched part's deadline changed during the caller's work (an ARP
     // retry started by a TCP send to an unresolved neighbour): the sweep
     // runs, so a deadline earlier than the armed timer re-arms it.
@@ -448,6 +452,7 @@ export class Stack {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#work.closed = true;
     this.#timer.stop();
     for (const i of this.#interfaces) {
       i.link.setReceiver(undefined);
@@ -460,138 +465,12 @@ export class Stack {
   }
 
   /**
-   * True when the frame was processed before returning (not queued behind a
-   * running batch): the IP layer and the transports copy whatever they keep
-   * (TCP into its receive buffer, UDP and ping into their queues, reassembly
-   * into its own buffers), so the link may reuse the bytes (FrameHandler).
-   */
-  #onFrame(iface: Interface, frame: Uint8Array): boolean {
-    if (this.#closed) return false;
-    if (this.#busy) {
-      this.#inbox.push({ iface, frame });
-      return false;
-    }
-    // Not queued first: the usual frame needs no inbox record (issue 9).
-    this.#run(undefined, iface, frame);
-    return true;
-  }
-
-  /**
-   * #onFrame for a link that reports the end of each run of frames
-   * (Link.setBatchEnd): the frames of one run share one clock reading and
-   * one re-arming of the timer, in #endBatch (issue 9: both showed per
-   * frame in bulk profiles). A run is delivered in one synchronous loop, so
-   * nothing else sees the stack before its end.
-   */
-  #onBatchFrame(iface: Interface, frame: Uint8Array): boolean {
-    if (this.#closed) return false;
-    if (this.#busy) {
-      this.#inbox.push({ iface, frame });
-      return false;
-    }
-    let now: Instant;
-    if (this.#batchOpen) now = this.#batchAt;
-    else {
-      now = this.#batchAt = this.clock.now();
-      this.#batchOpen = true;
-      this.#groBegin();
-    }
-    // #receive without its work and its inbox walk (empty here: not busy; a
-    // frame the IP layer's work queues is walked after): issue 9, a run of
-    // one frame per request/response half.
-    this.#busy = true;
-    try {
-      this.#ip.receive(now, iface, frame);
-      if (this.#inbox.length !== 0) this.#receiveQueued(now);
-    } finally {
-      this.#busy = false;
-    }
-    return true;
-  }
-
-  /** The clock reading of the run of frames being received (#onBatchFrame), until its end. */
-  #batchOpen = false;
-  /**
-   * Meaningful while #batchOpen. A field that only ever holds a number: V8
-   * keeps its value in place, where storing a reading into a field that
-   * also held undefined allocated a heap number per run (issue 9: epoch
-   * microseconds are beyond small integers).
-   */
-  #batchAt = 0 as Instant;
-
-  readonly #endBatch = (): void => {
-    if (!this.#batchOpen) return;
-    const now = this.#batchAt;
-    this.#batchOpen = false;
-    try {
-      // GRO's held packets first: readers they wake are retried at the work end below.
-      if (this.#groOpen && this.#groEnd()) this.#receive(now, this.#groFlush);
-      this.#schedule(now);
-    } finally {
-      this.#workEnded();
-    }
-  };
-
-  /**
-   * GRO (issue 9; Linux napi_gro_receive, flushed by napi_complete): on a
-   * real-time clock, whose memory wires deliver whole due-now runs, the
-   * protocols may hold a run's packets back and merge them, and process
-   * them at its end. Simulated clocks deliver frame by frame: no GRO, so
-   * seeded runs and packetdrill replays stay as they were.
-   */
-  #groBegin(): void {
-    if (!this.#lazyTimers) return;
-    this.#groOpen = true;
-    const list = this.#protocolList;
-    for (let i = 0; i < list.length; i++) list[i]!.batchBegin?.();
-  }
-
-  #groOpen = false;
-
-  /** Closes the run; true when a protocol holds packets to flush (a run of one request costs no more). */
-  #groEnd(): boolean {
-    this.#groOpen = false;
-    let held = false;
-    const list = this.#protocolList;
-    for (let i = 0; i < list.length; i++) if (list[i]!.batchEnd?.() === true) held = true;
-    return held;
-  }
-
-  readonly #groFlush = (now: Instant): void => {
-    const list = this.#protocolList;
-    for (let i = 0; i < list.length; i++) list[i]!.batchFlush?.(now, this.#ip);
-  };
-
-  /** Runs `work` (if any), then `frame` (if any), then every queued frame, then re-arms the timer. Never nested. */
-  #run(work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
-    // One clock read per batch, not per frame (performance.now() showed in
-    // bulk profiles): the frames of one batch arrive at one instant, and the
-    // timer is re-armed against the same reading.
-    const now = this.clock.now();
-    try {
-      this.#receive(now, work, iface, frame);
-      this.#schedule(now);
-    } finally {
-      this.#workEnded();
-    }
-  }
-
-  // ---------------------------------------------------------------- work end (issue 9)
-
-  /** See onWorkEnd. */
-  #workEnd: (() => void)[] = [];
-
-  /**
    * Issue 9: `fn` runs at the end of every unit of this stack's work (a run
-   * of frames from a link with batch ends, a lone frame, a timer's poll),
-   * once the frames are processed and the timer re-armed. The syscall layer
-   * retries there the blocked calls that the work woke (a read woken by
-   * the segment that brought its data), instead of from a microtask of
-   * their own: Linux's woken reader likewise runs once the softirq that
-   * woke it is done, not inside it. Only while `retryAtWorkEnd` said so.
+   * of frames, a lone frame, a timer's poll); see StackWork.onWorkEnd
+   * (stack-work.ts).
    */
   onWorkEnd(fn: () => void): void {
-    this.#workEnd = [...this.#workEnd, fn];
+    this.#work.onWorkEnd(fn);
   }
 
   /**
@@ -603,31 +482,8 @@ export class Stack {
    * same order as before.
    */
   get retryAtWorkEnd(): boolean {
-    return this.#busy && this.#lazyTimers && this.#workEnd.length > 0;
-  }
-
-  #workEnded(): void {
-    const fns = this.#workEnd;
-    for (let i = 0; i < fns.length; i++) fns[i]!();
-  }
-
-  /** #run without the re-arming: `work`, `frame`, then every queued frame, all at `now`, busy meanwhile. */
-  #receive(now: Instant, work: ((now: Instant) => void) | undefined, iface?: Interface, frame?: Uint8Array): void {
-    this.#busy = true;
-    try {
-      if (work !== undefined) work(now);
-      if (frame !== undefined) this.#ip.receive(now, iface!, frame);
-      this.#receiveQueued(now);
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  /** The frames queued while busy, in arrival order, and any they make queue; busy already. */
-  #receiveQueued(now: Instant): void {
-    for (let item = this.#inbox.shift(); item !== undefined; item = this.#inbox.shift()) {
-      this.#ip.receive(now, item.iface, item.frame);
-    }
+    const work = this.#work;
+    return work.busy && this.#lazyTimers && work.workEnd.length > 0;
   }
 
   #pollAll(now: Instant): void {
@@ -642,7 +498,7 @@ export class Stack {
   }
 
   /** `now`: a recent clock reading, if the caller has one (undefined: read the clock when needed). */
-  #schedule(now?: Instant): void {
+  readonly #schedule = (now?: Instant): void => {
     if (this.#closed) return;
     // Runs after every frame and every wake: no closure per call (issue 9).
     let at: Instant | undefined = this.#wakeRequested ? (now ?? this.clock.now()) : undefined;
@@ -661,7 +517,7 @@ export class Stack {
     const list = this.#liveProtocols;
     for (let i = 0; i < list.length; i++) at = earlier(at, list[i]!.pollAt());
     this.#timer.arm(at, now);
-  }
+  };
 
   readonly #pollAllBound = (now: Instant): void => {
     this.#pollAll(now);
