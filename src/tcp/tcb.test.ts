@@ -22,6 +22,17 @@ describe('Tcb.tsNow: whole milliseconds plus the offset, through a cache of the 
       expect(b.tsNow(at(us))).toBe((Math.floor(us / 1000) + 0xfffffffe) >>> 0);
     }
   });
+  it('takes the millisecond count modulo 2^32 past 2^31 and 2^32 ms (the cached int32 wraps; RFC 7323 5.4 compares TSvals modulo 2^32)', () => {
+    const a = tcb(0);
+    const b = tcb(0x80000001);
+    // Millisecond counts at and around the int32 and uint32 edges, and epoch milliseconds (instants stay below 2^53 us).
+    for (const ms of [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 3 * 2 ** 32 + 2 ** 31, 1_764_130_000_123, 2 ** 42 + 7]) {
+      for (const us of [ms * 1000, ms * 1000 + 999]) {
+        expect(a.tsNow(us as Instant), `${ms} ms`).toBe(ms % 2 ** 32);
+        expect(b.tsNow(us as Instant), `${ms} ms`).toBe((ms + 0x80000001) % 2 ** 32);
+      }
+    }
+  });
 });
 
 describe('Tcb.reclaimStores: a quiet connection gives back its RACK log too (issue 9)', () => {

@@ -393,4 +393,23 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
       }
     }
   });
+  it('an aligned area after a malformed one gets exactly NOP NOP TS, not the partial list the error left (listAligned cleared by the failed parse)', () => {
+    // Malformed areas whose general parse fails after pushing something (NOP, NOP, an option), and one failing at once.
+    const bad = ['0101080a 01020304 0506', '01010204 05b4 0101 0303', '0101 0402 0102', '02'];
+    const s = new TcpOptionsScratch();
+    for (const hex of bad) {
+      const aligned = fromHex('0101080a 01020304 a0b0c0d0'.replace(/ /g, ''));
+      expect(readTcpOptionsInto(aligned, 0, aligned.length, s)).toBeUndefined();
+      const area = fromHex(hex.replace(/ /g, ''));
+      const err = readTcpOptionsInto(area, 0, area.length, s);
+      expect(err, hex).toBe('bad-option');
+      expect({ err, list: structuredClone(s.list) }, hex).toEqual(general(area));
+      expect(s.aligned, hex).toBe(false);
+      const next = fromHex('0101080a 0a0b0c0d 01020304'.replace(/ /g, ''));
+      expect(readTcpOptionsInto(next, 0, next.length, s), hex).toBeUndefined();
+      expect(structuredClone(s.list), hex).toEqual([{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal: 0x0a0b0c0d, tsEcr: 0x01020304 }]);
+      expect(s.list[2], hex).toBe(s.timestamps);
+      expect(s.aligned, hex).toBe(true);
+    }
+  });
 });
