@@ -29,7 +29,8 @@ import { emitUdp, parseUdp, udpBufferLen } from '../src/wire/udp.js';
 import type { UdpRepr } from '../src/wire/udp.js';
 import { TcpFlag, emitTcp, parseTcp, tcpBufferLen } from '../src/wire/tcp.js';
 import type { TcpRepr } from '../src/wire/tcp.js';
-import { dataOptions, summarizeTcpOptions, synOptions } from '../src/wire/tcp-options.js';
+import { dataOptions, synOptions } from '../src/wire/tcp-options.js';
+import { summarizeTcpOptions } from '../src/wire/tcp-options-summary.js';
 import type { ParseResult } from '../src/wire/result.js';
 
 const A = ipv4('10.77.1.1');

@@ -12,7 +12,8 @@
  */
 import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import type { TcpOptionsSummary, TcpTimestamps } from '../wire/tcp-options.js';
+import type { TcpOptionsSummary } from '../wire/tcp-options-summary.js';
+import type { TcpTimestamps } from '../wire/tcp-options.js';
 import { Duration } from '../time/duration.js';
 import { instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';

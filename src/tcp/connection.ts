@@ -9,7 +9,7 @@
  */
 import { TcpFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptions } from '../wire/tcp-options.js';
+import { summarizeTcpOptions } from '../wire/tcp-options-summary.js';
 import { instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';
 import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';

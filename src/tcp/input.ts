@@ -10,8 +10,8 @@
  */
 import { TcpFlag, hasFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
-import type { TcpOptionsSummary } from '../wire/tcp-options.js';
+import { summarizeTcpOptions, summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options-summary.js';
+import type { TcpOptionsSummary } from '../wire/tcp-options-summary.js';
 import { Duration, durationMul } from '../time/duration.js';
 import { instantAdd, instantDiff } from '../time/instant.js';
 import type { Instant } from '../time/instant.js';

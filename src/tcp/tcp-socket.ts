@@ -15,17 +15,15 @@ import type { ErrnoName } from '../errno/errno.js';
 import { constants as C } from '../syscall/constants.js';
 import { IN_PROGRESS, WOULD_BLOCK, raise } from '../syscall/socket-handle.js';
 import type { Accepted, Endpoint, InProgress, RecvResult, SocketHandle, WouldBlock } from '../syscall/socket-handle.js';
-import { SocketLevelOptions, tableGet, tableSet } from '../syscall/sockopt.js';
-import type { SockOptValue } from '../syscall/sockopt.js';
 import { Duration } from '../time/duration.js';
 import type { TcpConfig } from './config.js';
-import { connectionConfigFor } from './socket-connection-config.js';
 import { TcpState } from './state.js';
 import type { ConnEntry, ListenQueue, TcpBinding } from './tcp-entry.js';
 import { TCP_MSS_DEFAULT, tcpInfo } from './tcp-info.js';
 import type { TcpInfoValue } from './tcp-info.js';
-import { inheritOptions, tcpOptionTable } from './tcp-socket-options.js';
-import type { TcpCongestionName, TcpOptionTarget } from './tcp-socket-options.js';
+import { TcpSocketOptionState } from './tcp-socket-option-state.js';
+import { inheritOptions } from './tcp-socket-options.js';
+import type { TcpOptionTarget } from './tcp-socket-options.js';
 import type { Ipv4Address } from '../wire/address.js';
 
 /** conn.send options, shared rather than an object literal per write. */
@@ -65,35 +63,13 @@ function finReceivedIn(s: TcpState): boolean {
   return s === TcpState.CLOSE_WAIT || s === TcpState.LAST_ACK || s === TcpState.CLOSING || s === TcpState.TIME_WAIT;
 }
 
-export class TcpSocket implements SocketHandle, TcpOptionTarget {
+export class TcpSocket extends TcpSocketOptionState implements SocketHandle, TcpOptionTarget {
   readonly family = C.AF_INET;
   readonly type = C.SOCK_STREAM;
   readonly protocol = C.IPPROTO_TCP;
 
   readonly #owner: TcpSocketOwner;
   #waker: (() => void) | undefined;
-
-  readonly so = new SocketLevelOptions();
-  /** SO_RCVBUF / SO_SNDBUF were set: fixed buffers, no auto-tuning (Linux SOCK_RCVBUF_LOCK). */
-  rcvbufLocked = false;
-  sndbufLocked = false;
-  /** undefined: the stack default (IP_TTL -1). */
-  ttl: number | undefined = undefined;
-  tos = 0;
-  /** IP_MTU_DISCOVER mode (undefined: IP_PMTUDISC_WANT). */
-  pmtuDisc: number | undefined = undefined;
-  noDelay = false;
-  cork = false;
-  /** TCP_MAXSEG as set (0: not set). */
-  maxSeg = 0;
-  keepIdleSecs: number;
-  keepIntvlSecs: number;
-  keepCnt: number;
-  userTimeoutMs = 0;
-  /** TCP_NOTSENT_LOWAT as set (a C int; the stack reads it as u32); 0: net.ipv4.tcp_notsent_lowat (TcpConfig.notsentLowat) applies. */
-  notsentLowat = 0;
-  synCnt: number;
-  congestion: TcpCongestionName = 'cubic';
 
   #binding: TcpBinding | undefined = undefined;
   /** bind() chose the port: a failed connect keeps it (Linux SOCK_BINDPORT_LOCK). */
@@ -111,32 +87,14 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
   #lingerEntry: ConnEntry | undefined = undefined;
 
   constructor(owner: TcpSocketOwner) {
+    super(owner.defaults);
     this.#owner = owner;
-    const d = owner.defaults;
-    this.so.rcvbuf = d.recvBufferSize;
-    this.so.sndbuf = d.sendBufferSize;
-    this.noDelay = d.noDelay;
-    this.congestion = d.congestionControl;
-    this.keepIdleSecs = Math.round(Duration.toSecs(d.keepIdle));
-    this.keepIntvlSecs = Math.round(Duration.toSecs(d.keepInterval));
-    this.keepCnt = d.keepCount;
-    this.synCnt = d.synRetries;
   }
 
   // ------------------------------------------------------------ for TcpProtocol
 
   wake(): void {
     this.#waker?.();
-  }
-
-  /** The MTU a new connection's MSS is derived from: the route's, lowered by TCP_MAXSEG. */
-  mtuFor(routeMtu: number): number {
-    return this.maxSeg > 0 ? Math.min(routeMtu, this.maxSeg + 40) : routeMtu;
-  }
-
-  /** The configuration of a connection this socket opens (or, for a listener, accepts). */
-  connectionConfig(defaults: TcpConfig, mtu: number): TcpConfig {
-    return connectionConfigFor(this, defaults, mtu);
   }
 
   /** The connection ended (reset, timeout, refused, or both FINs done). */
@@ -578,35 +536,27 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
     return e === undefined ? 0 : Errno[e];
   }
 
-  getsockopt(level: number, name: number): SockOptValue {
-    return tableGet(tcpOptionTable, this, level, name);
-  }
-
-  setsockopt(level: number, name: number, value: SockOptValue): void {
-    tableSet(tcpOptionTable, this, level, name, value);
-  }
-
   // ------------------------------------------------------------ option helpers
 
   /** A live connection to apply a changed option to, then send what that allows. */
-  get liveEntry(): ConnEntry | undefined {
+  override get liveEntry(): ConnEntry | undefined {
     const e = this.#entry;
     return e !== undefined && !e.conn.isClosed ? e : undefined;
   }
 
-  kick(): void {
+  override kick(): void {
     const e = this.liveEntry;
     if (e !== undefined) this.#owner.kick(e);
   }
 
   /** TCP_NOTSENT_LOWAT changed: the live connection takes it (0: the sysctl's), and a writer waiting on the old mark is woken (sk_write_space). */
-  applyNotsentLowat(): void {
+  override applyNotsentLowat(): void {
     this.liveEntry?.conn.setNotsentLowat(this.notsentLowat !== 0 ? this.notsentLowat >>> 0 : this.#owner.defaults.notsentLowat);
     this.wake();
   }
 
   /** Keepalive and user-timeout options changed: a live connection takes them at once (Linux does). */
-  applyTimers(): void {
+  override applyTimers(): void {
     const e = this.liveEntry;
     if (e === undefined) return;
     e.conn.setOptions({
@@ -619,19 +569,19 @@ export class TcpSocket implements SocketHandle, TcpOptionTarget {
     this.#owner.kick(e);
   }
 
-  get defaultTtl(): number {
+  override get defaultTtl(): number {
     return this.#owner.defaultTtl;
   }
 
-  info(): TcpInfoValue {
+  override info(): TcpInfoValue {
     return tcpInfo(this.#connState(), this.#listen !== undefined ? undefined : this.#entry);
   }
 
-  acceptConn(): number {
+  override acceptConn(): number {
     return this.#listen !== undefined ? 1 : 0;
   }
 
-  maxSegValue(): number {
+  override maxSegValue(): number {
     const e = this.#entry;
     if (e !== undefined && e.conn.isEstablished && !e.conn.isClosed) return e.conn.info.mss;
     return this.maxSeg > 0 ? this.maxSeg : TCP_MSS_DEFAULT;

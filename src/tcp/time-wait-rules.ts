@@ -17,7 +17,7 @@ import { Duration } from '../time/duration.js';
 import { Instant, instantDiff } from '../time/instant.js';
 import { TcpFlag, tcpPayloadLength } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import { summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options.js';
+import { summarizeTcpOptionsInto, TcpOptionsSummaryScratch } from '../wire/tcp-options-summary.js';
 import { seqGt, seqLt } from './seq.js';
 
 /** What TIME-WAIT keeps to decide (TimeWaitEntry and Tcb both have these). */

@@ -9,5 +9,6 @@ export * from './icmpv4.js';
 export * from './udp.js';
 export * from './tcp.js';
 export * from './tcp-options.js';
+export * from './tcp-options-summary.js';
 export * from './dissect.js';
 export * from './igmp.js';

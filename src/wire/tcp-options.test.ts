@@ -6,7 +6,6 @@ import {
   formatTcpOptions,
   maxSackBlocks,
   parseTcpOptions,
-  summarizeTcpOptions,
   synOptions,
   tcpOptionsLen,
   TcpOptionsScratch,
@@ -14,6 +13,7 @@ import {
   readTcpOptionsInto,
 } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
+import { summarizeTcpOptions } from './tcp-options-summary.js';
 import { SeededRng } from '../random/rng.js';
 
 function parseOk(hex: string): TcpOption[] {
