@@ -82,7 +82,6 @@ export class TcpSocket extends TcpSocketOptionState implements SocketHandle, Tcp
   /** sk_shutdown bits set by the user or by the connection's end. */
   #shutdown = 0;
   #closed = false;
-  /** MSG_MORE held the last write back (corked until a write without it). */
   /** The connection a lingering close (SO_LINGER {1, N}) waits on. */
   #lingerEntry: ConnEntry | undefined = undefined;
 
