@@ -9,16 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { IgmpProtocol } from '../igmp/igmp-host.js';
 import type { Link } from '../link/link.js';
 import { LinkType } from '../link/link.js';
-import type { TimerCallback, TimerHandle } from '../time/clock.js';
 import { Duration } from '../time/duration.js';
-import type { Instant } from '../time/instant.js';
 import { instantAdd } from '../time/instant.js';
 import { ManualClock } from '../time/manual-clock.js';
-import { SystemClock } from '../time/system-clock.js';
 import { ipv4, mac } from '../wire/address.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import { Stack } from './stack.js';
 import { DeadlineProtocol } from './deadline-protocol.fixtures.js';
+import { RecordingClock } from './recording-clock.fixtures.js';
 
 /** An Ethernet link that sends nowhere and never delivers. */
 function deadLink(): Link {
@@ -120,6 +118,7 @@ describe('Stack deadline cache (DeadlineWatch)', () => {
     const p = new DeadlineProtocol();
     stack.registerProtocol(p);
     clock.fireDue();
+    clock.armed.length = 0;
     const now = clock.now();
     // The protocol's own deadline, far: the timer is armed for it.
     p.at = instantAdd(now, Duration.fromSecs(60));
@@ -135,35 +134,3 @@ describe('Stack deadline cache (DeadlineWatch)', () => {
     stack.close();
   });
 });
-
-/** A SystemClock (lazy arming) whose time and timers are the test's; every arming is recorded. */
-class RecordingClock extends SystemClock {
-  t = 1_000_000;
-  readonly armed: Instant[] = [];
-  readonly #timers = new Map<TimerHandle, { at: Instant; fn: TimerCallback }>();
-
-  override now(): Instant {
-    return this.t as Instant;
-  }
-
-  override setTimer(at: Instant, fn: TimerCallback): TimerHandle {
-    const h = {} as unknown as TimerHandle;
-    this.#timers.set(h, { at, fn });
-    this.armed.push(at);
-    return h;
-  }
-
-  override clearTimer(handle: TimerHandle | undefined): void {
-    if (handle !== undefined) this.#timers.delete(handle);
-  }
-
-  /** Runs the timers due now, then forgets what was armed so far. */
-  fireDue(): void {
-    for (const [h, { at, fn }] of [...this.#timers]) {
-      if (at > this.t) continue;
-      this.#timers.delete(h);
-      fn();
-    }
-    this.armed.length = 0;
-  }
-}

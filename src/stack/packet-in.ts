@@ -66,7 +66,9 @@ export class PacketIn implements IpPacketIn {
 
   /**
    * The datagram `ip`, whole at bytes[at..at + len) (what `raw` views), its
-   * payload at payload[payloadStart..payloadEnd).
+   * payload at payload[payloadStart..payloadEnd). `verifyChecksum`: the
+   * receiving interface is not trusted, as the IP layer read it once for
+   * the packet (ip-layer.ts #ipInput).
    */
   set(
     ip: Ipv4Repr,
@@ -78,7 +80,7 @@ export class PacketIn implements IpPacketIn {
     payloadEnd: number,
     iface: Interface,
     broadcast: boolean,
-    verifyChecksum = !iface.trusted,
+    verifyChecksum: boolean,
   ): void {
     this.ip = ip;
     this.bytes = payload;

@@ -1,55 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { TimerCallback, TimerHandle } from '../time/clock.js';
 import type { Instant } from '../time/instant.js';
 import { Duration } from '../time/duration.js';
-import { SystemClock } from '../time/system-clock.js';
+import type { SystemClock } from '../time/system-clock.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { Stack } from './stack.js';
 import { DeadlineProtocol } from './deadline-protocol.fixtures.js';
-
-/**
- * A SystemClock (so the stack arms its timer lazily) whose time and timers
- * are the test's: nothing real is armed, every arming is recorded.
- */
-class RecordingClock extends SystemClock {
-  t = 1_000_000;
-  readonly armed: number[] = [];
-  readonly cleared: number[] = [];
-  readonly #at = new Map<TimerHandle, number>();
-  readonly #fn = new Map<TimerHandle, TimerCallback>();
-
-  override now(): Instant {
-    return this.t as Instant;
-  }
-
-  override setTimer(at: Instant, fn: TimerCallback): TimerHandle {
-    const h = { at } as unknown as TimerHandle;
-    this.#at.set(h, at);
-    this.#fn.set(h, fn);
-    this.armed.push(at);
-    return h;
-  }
-
-  override clearTimer(handle: TimerHandle | undefined): void {
-    if (handle === undefined) return;
-    const at = this.#at.get(handle);
-    if (at === undefined) return;
-    this.#at.delete(handle);
-    this.#fn.delete(handle);
-    this.cleared.push(at);
-  }
-
-  /** Runs the timers due at the current time, as the platform would. */
-  fireDue(): void {
-    for (const [h, at] of [...this.#at]) {
-      if (at > this.t) continue;
-      const fn = this.#fn.get(h)!;
-      this.#at.delete(h);
-      this.#fn.delete(h);
-      fn();
-    }
-  }
-}
+import { RecordingClock } from './recording-clock.fixtures.js';
 
 function setup<C extends SystemClock | ManualClock>(clock: C): { clock: C; stack: Stack; p: DeadlineProtocol } {
   const stack = new Stack({ clock, seed: 1 });
