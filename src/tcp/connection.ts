@@ -366,7 +366,7 @@ export class TcpConnection {
     // readWindow (urgent.ts) without its record when there is no urgent data (issue 9).
     let skip = 0;
     let limit = t.rcvBuf.length;
-    if (t.urgState !== 'none') ({ skip, limit } = readWindow(this.#t));
+    if (t.urgState !== 'none') ({ skip, limit } = readWindow(t));
     const len = Math.min(dst.length, limit - skip);
     if (options.peek === true) return len > 0 ? t.rcvBuf.peek(dst.subarray(0, len), skip) : 0;
     const before = t.rcvWnd();
