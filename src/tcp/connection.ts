@@ -15,7 +15,7 @@ import type { Instant } from '../time/instant.js';
 import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';
 import type { TcpConfig } from './config.js';
 import { negotiate, segmentArrives } from './input.js';
-import { nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
+import { NO_STORE, nextDeadline, nextSegment, windowUpdateThreshold } from './output.js';
 import type { TcpSegmentOut } from './output.js';
 import { NOT_ARMED, Tcb } from './tcb.js';
 import type { TcpEndpoint } from './tcb.js';
@@ -43,9 +43,6 @@ export interface RecvOptions {
 
 /** recv()'s default options, shared: a `= {}` default was an object per read (issue 9). */
 const CONSUME: RecvOptions = Object.freeze({});
-
-/** The empty store drainDone leaves in the segment record (output.ts's NO_STORE does the same for poll). */
-const NO_STORE = new Uint8Array(0);
 
 export class TcpConnection {
   readonly #t: Tcb;
@@ -369,7 +366,7 @@ export class TcpConnection {
     // readWindow (urgent.ts) without its record when there is no urgent data (issue 9).
     let skip = 0;
     let limit = t.rcvBuf.length;
-    if (t.urgState !== 'none') ({ skip, limit } = readWindow(this.#t));
+    if (t.urgState !== 'none') ({ skip, limit } = readWindow(t));
     const len = Math.min(dst.length, limit - skip);
     if (options.peek === true) return len > 0 ? t.rcvBuf.peek(dst.subarray(0, len), skip) : 0;
     const before = t.rcvWnd();

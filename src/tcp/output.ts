@@ -43,7 +43,8 @@ export interface TcpSegmentOut {
   readonly payloadLength: number;
 }
 
-const NO_STORE = new Uint8Array(0);
+/** The empty store of a segment record that carries no payload (and of one whose drain ended: TcpConnection.drainDone). */
+export const NO_STORE = new Uint8Array(0);
 
 /** Copies the segment's payload to dst[at..]: the sender's one copy of the bytes. */
 export function copySegmentPayload(seg: TcpSegmentOut, dst: Uint8Array, at: number): void {

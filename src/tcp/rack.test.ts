@@ -244,7 +244,8 @@ describe('RACK in a connection', () => {
 });
 
 describe('RACK transmit log memory (issue 9)', () => {
-  it('an emptied log stays with the connection for its next segment, and goes only when the connection is quiet', () => {
+  /** Runs body with Float64Array constructions of a given length counted (made() reads the count). */
+  const countingLogs = (body: (made: () => number) => void): void => {
     const F = globalThis.Float64Array;
     let made = 0;
     globalThis.Float64Array = class extends F {
@@ -254,23 +255,31 @@ describe('RACK transmit log memory (issue 9)', () => {
       }
     };
     try {
+      body(() => made);
+    } finally {
+      globalThis.Float64Array = F;
+    }
+  };
+
+  it('an emptied log stays with the connection for its next segment, and goes only when the connection is quiet', () => {
+    countingLogs((made) => {
       // Drain the pool of initial-size logs first, so any log taken anew is counted.
       const others = Array.from({ length: 1100 }, () => flight(1, ms(0)).rack);
-      made = 0;
+      const start = made();
       const { rack, sb } = flight(1, ms(0));
-      expect(made).toBe(1);
+      expect(made() - start).toBe(1);
       for (let i = 1; i <= 50; i++) {
         // Request/response: each segment is acknowledged before the next one goes.
         sb.update(1000 + i * MSS, 1000 + i * MSS, []);
         rack.onAck(sb, 1000 + i * MSS, ms(i), Duration.fromMillis(1));
         expect(rack.size).toBe(0);
         // Its log did not go to the pool: another connection's first segment needs a new one.
-        const before = made;
+        const before = made();
         others.push(flight(1, ms(i)).rack);
-        expect(made).toBe(before + 1);
+        expect(made()).toBe(before + 1);
         // And this connection's next segment needs none.
         rack.onSend(1000 + i * MSS, 1000 + (i + 1) * MSS, ms(i));
-        expect(made).toBe(before + 1);
+        expect(made()).toBe(before + 1);
         expect(rack.entry(0)).toEqual({ start: 1000 + i * MSS, end: 1000 + (i + 1) * MSS, xmitTs: ms(i), flags: 0 });
       }
       // Not empty: releaseIdle keeps the log (the entry is still needed).
@@ -281,28 +290,19 @@ describe('RACK transmit log memory (issue 9)', () => {
       rack.onAck(sb, 1000 + 51 * MSS, ms(60), Duration.fromMillis(1));
       rack.releaseIdle();
       // Released to the pool: another connection's first segment takes it without a new array.
-      const before = made;
+      const before = made();
       const next = flight(1, ms(70)).rack;
-      expect(made).toBe(before);
+      expect(made()).toBe(before);
       expect(next.entry(0)).toEqual({ start: 1000, end: 2000, xmitTs: ms(70), flags: 0 });
       expect(others.length).toBe(1150);
-    } finally {
-      globalThis.Float64Array = F;
-    }
+    });
   });
 
   it('a log that grew and emptied serves the next burst whole: no regrowth by doubling from 8 entries', () => {
     const grow = (): number => {
       // Float64Array constructions of a log's size, counted around one burst.
-      const F = globalThis.Float64Array;
-      let made = 0;
-      globalThis.Float64Array = class extends F {
-        constructor(...args: unknown[]) {
-          super(...(args as [number]));
-          if (typeof args[0] === 'number') made++;
-        }
-      };
-      try {
+      let count = 0;
+      countingLogs((made) => {
         const { rack, sb } = flight(600, ms(0));
         // Everything acknowledged at once: the log empties.
         sb.update(1000 + 600 * MSS, 1000 + 600 * MSS, []);
@@ -310,10 +310,9 @@ describe('RACK transmit log memory (issue 9)', () => {
         expect(rack.size).toBe(0);
         // The connection goes quiet (Tcb.reclaimStores): the empty log goes to the pool.
         rack.releaseIdle();
-      } finally {
-        globalThis.Float64Array = F;
-      }
-      return made;
+        count = made();
+      });
+      return count;
     };
     // The first burst grows its log (8, 16, ... 1024 entries); the second finds it pooled.
     expect(grow()).toBeGreaterThan(0);

@@ -166,7 +166,6 @@ function keepaliveTimeout(t: Tcb, now: Instant): void {
   t.probeDue = true;
 }
 
-
 /** Has any timer's instant come (what runTimers would act on)? */
 export function timerDue(t: Tcb, now: Instant): boolean {
   if (t.rtoAt <= now || t.tlpAt <= now || t.delackAt <= now || t.persistAt <= now || t.timeWaitAt <= now || t.finWait2At <= now) {
