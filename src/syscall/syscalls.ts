@@ -272,8 +272,6 @@ export class Syscalls {
       }
       return ClosureCall.wait(file, this.#retries, () => this.#acceptOnce(file, flags), 'accept', NO_DETAILS);
     } catch (e) {
-      // Handles throw HandleErrors (made SocketErrors here, rejected) or
-      // TypeErrors (thrown, as a wrong argument type is from every call).
       return failCall(e, 'accept', NO_DETAILS);
     }
   }
@@ -308,8 +306,6 @@ export class Syscalls {
       if (this.#connected(file, details) !== WOULD_BLOCK) return Promise.resolve();
       return ClosureCall.wait(file, this.#retries, () => this.#connected(file, details), 'connect', details);
     } catch (e) {
-      // Handles throw HandleErrors (made SocketErrors here, rejected) or
-      // TypeErrors (thrown, as a wrong argument type is from every call).
       return failCall(e, 'connect', details);
     }
   }
@@ -369,8 +365,6 @@ export class Syscalls {
       }
     } catch (e) {
       this.#one[0] = NO_BYTES;
-      // Handles throw HandleErrors (made SocketErrors here, rejected) or
-      // TypeErrors (thrown, as a wrong argument type is from every call).
       return failCall(e, syscall, {});
     }
     return recvCommon(this.#clock, this.#fds, syscall, fd, [buf], flags).then((r) => r.bytesRead);
@@ -429,8 +423,6 @@ export class Syscalls {
       sent = r;
     } catch (e) {
       this.#one[0] = NO_BYTES;
-      // Handles throw HandleErrors (made SocketErrors here, rejected) or
-      // TypeErrors (thrown, as a wrong argument type is from every call).
       return failCall(e, syscall, {});
     }
     return sendCommon(this.#clock, this.#fds, syscall, fd, [buf.subarray(sent)], flags, undefined).then(
