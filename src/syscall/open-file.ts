@@ -419,9 +419,7 @@ export class RecvCall extends RetryCall<number> {
   }
 
   protected override attempt(): number | WouldBlock {
-    // The handle's recvCount itself where it has one, not through the helper (issue 9: a call less per woken read).
-    const h = this.file.handle;
-    return h.recvCount !== undefined ? h.recvCount(this.#bufs, this.#flags) : recvCount(h, this.#bufs, this.#flags);
+    return recvCount(this.file.handle, this.#bufs, this.#flags);
   }
 
   protected override settled(): void {

@@ -353,8 +353,7 @@ export class Syscalls {
         const one = this.#one;
         one[0] = buf;
         const f = nonblock ? flags | C.MSG_DONTWAIT : flags;
-        // The handle's recvCount itself where it has one, as RecvCall's retry (issue 9: a call less per read).
-        const r = h.recvCount !== undefined ? h.recvCount(one, f) : recvCount(h, one, f);
+        const r = recvCount(h, one, f);
         one[0] = NO_BYTES;
         if (r !== WOULD_BLOCK) return this.#settled(r);
         if (nonblock) raise('EAGAIN');
