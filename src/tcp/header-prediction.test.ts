@@ -81,11 +81,13 @@ function world(seed: number, config: Partial<TcpConfig>, faults: Faults): World 
   return { net, t, c, server: () => (s ??= l.accept()), got: { client: [], server: [] } };
 }
 
+/** `n` bytes of a pattern that depends on `n`: what step and richStep send. */
+const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
+
 /** One step of random user calls, then some virtual time; the same `r` draws give the same calls. */
 function step(w: World, r: () => number): void {
   const s = w.server();
   const x = r();
-  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
   if (x < 0.3) w.c.send(bytes(1 + Math.floor(r() * 40)));
   else if (x < 0.4) w.c.send(bytes(Math.floor(r() * 6000)));
   if (s !== undefined) {
@@ -109,7 +111,6 @@ function step(w: World, r: () => number): void {
 function richStep(w: World, r: () => number): void {
   const s = w.server();
   const x = r();
-  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
   if (x < 0.25) w.c.send(bytes(1 + Math.floor(r() * 40)));
   else if (x < 0.33) w.c.send(bytes(Math.floor(r() * 6000)));
   else if (x < 0.36) w.c.send(bytes(1 + Math.floor(r() * 30)), { urgent: true });
