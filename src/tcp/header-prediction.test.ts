@@ -316,13 +316,19 @@ describe('header prediction: what goes to the step-by-step walk', () => {
 
 // ----------------------------------------------------------------- a zero window advertised
 
+/** established(), with the window we last advertised closed (RCV.NXT + RCV.WND at RCV.NXT) though the buffer has room. */
+function zeroWindowAdvertised(): ReturnType<typeof established> {
+  const w = established();
+  w.t.rcvAdv = w.t.rcvNxt;
+  return w;
+}
+
 describe('RFC 9293 3.10.7.4: with RCV.WND zero, text at RCV.NXT is dropped, its ACK and URG processed', () => {
   // The buffer has room (the reader drained it) but the window update has
   // not gone out yet: the peer was told zero, so the text is not taken
   // (Linux tcp_data_queue, TCPZeroWindowDrop), and an ACK says where we are.
   it('drops the text and a FIN riding on it, takes the ACK, owes an ACK', () => {
-    const { t, seg } = established();
-    t.rcvAdv = t.rcvNxt;
+    const { t, seg } = zeroWindowAdvertised();
     seg.flags |= TcpFlag.FIN;
     expect(t.rcvSpace()).toBeGreaterThan(seg.payload.length);
     expect(segmentArrives(t, 1000 as never, seg)).toBe(false);
@@ -334,8 +340,7 @@ describe('RFC 9293 3.10.7.4: with RCV.WND zero, text at RCV.NXT is dropped, its 
     expect(t.ackNow).toBe(true);
   });
   it('MUST-66: processes the urgent pointer of such a segment (the special allowance for URG)', () => {
-    const { t, seg } = established();
-    t.rcvAdv = t.rcvNxt;
+    const { t, seg } = zeroWindowAdvertised();
     seg.flags |= TcpFlag.URG;
     seg.urgentPointer = 5;
     expect(segmentArrives(t, 1000 as never, seg)).toBe(false);
@@ -344,8 +349,7 @@ describe('RFC 9293 3.10.7.4: with RCV.WND zero, text at RCV.NXT is dropped, its 
     expect(t.rcvBuf.length).toBe(0);
   });
   it('still takes a FIN alone at RCV.NXT', () => {
-    const { t, seg } = established();
-    t.rcvAdv = t.rcvNxt;
+    const { t, seg } = zeroWindowAdvertised();
     seg.flags |= TcpFlag.FIN;
     seg.payload = new Uint8Array(0);
     segmentArrives(t, 1000 as never, seg);
