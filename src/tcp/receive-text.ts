@@ -30,7 +30,6 @@ export function queueAck(t: Tcb): void {
  * a GRO skb: one buffer commit, one reader wake-up, one ACK decision.
  */
 export function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
-  const gro = seg.gro;
   // The text is [skip, skip + len) of the payload, stored at `offset` from RCV.NXT.
   let skip = 0;
   let len = tcpPayloadLength(seg);
@@ -60,7 +59,7 @@ export function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
     t.ackNow = true;
     return;
   }
-  storeText(t, seg, gro, skip, offset, len);
+  storeText(t, seg, skip, offset, len);
   const n = t.assembler.removeFront();
   if (n > 0) {
     t.rcvBuf.commit(n);
@@ -83,13 +82,12 @@ export function receiveText(t: Tcb, now: Instant, seg: TcpRepr): void {
  * again each time).
  */
 export function receiveInOrder(t: Tcb, now: Instant, seg: TcpRepr, skip: number, len: number): void {
-  const gro = seg.gro;
-  storeText(t, seg, gro, skip, 0, len);
+  storeText(t, seg, skip, 0, len);
   t.rcvBuf.commit(len);
   t.rcvNxt = seqAdd(t.rcvNxt, len);
   t.notify();
   t.lastDataAt = now;
-  scheduleAck(t, now, len, gro);
+  scheduleAck(t, now, len, seg.gro);
   if (!t.ackNow && hasFlag(seg, TcpFlag.PSH)) {
     if (t.pushedWhileDelayed) t.pushedTwice = true;
     t.pushedWhileDelayed = true;
@@ -97,7 +95,8 @@ export function receiveInOrder(t: Tcb, now: Instant, seg: TcpRepr, skip: number,
 }
 
 /** Writes payload bytes [skip, skip + len) of `seg` into the receive buffer at `offset` from RCV.NXT. */
-export function storeText(t: Tcb, seg: TcpRepr, gro: TcpGroPayload | undefined, skip: number, offset: number, len: number): void {
+export function storeText(t: Tcb, seg: TcpRepr, skip: number, offset: number, len: number): void {
+  const gro = seg.gro;
   // writeAt copies a range of its source: no view of a payload or chunk (issue 9).
   if (gro === undefined) {
     // A record parsed in place: straight from the frame.

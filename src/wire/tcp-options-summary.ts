@@ -4,6 +4,7 @@
  * Separate from tcp-options.ts, which parses, emits and builds the list in
  * wire order; this module only reads a parsed list.
  */
+import { EMPTY_SACK_BLOCKS } from './tcp-options.js';
 import type { SackBlock, TcpOption, TcpTimestamps } from './tcp-options.js';
 
 /** What the peer's options say, for protocol code. */
@@ -18,10 +19,8 @@ export interface TcpOptionsSummary {
   readonly sackBlocks: readonly SackBlock[];
 }
 
-const NO_BLOCKS: readonly SackBlock[] = Object.freeze([]);
-
 /** What an empty options list says; shared, since most segments without timestamps carry none. */
-const NO_OPTIONS_SUMMARY: TcpOptionsSummary = Object.freeze({ sackPermitted: false, sackBlocks: NO_BLOCKS });
+const NO_OPTIONS_SUMMARY: TcpOptionsSummary = Object.freeze({ sackPermitted: false, sackBlocks: EMPTY_SACK_BLOCKS });
 
 /**
  * Folds the options into their meaning. When an option repeats, the last one
@@ -33,7 +32,7 @@ export function summarizeTcpOptions(options: readonly TcpOption[]): TcpOptionsSu
   let windowScale: number | undefined;
   let sackPermitted = false;
   let timestamps: TcpTimestamps | undefined;
-  let sackBlocks = NO_BLOCKS;
+  let sackBlocks = EMPTY_SACK_BLOCKS;
   for (let k = 0; k < options.length; k++) {
     const o = options[k]!;
     switch (o.kind) {
@@ -73,7 +72,7 @@ export class TcpOptionsSummaryScratch implements TcpOptionsSummary {
   windowScale: number | undefined = undefined;
   sackPermitted = false;
   timestamps: TcpTimestamps | undefined = undefined;
-  sackBlocks: readonly SackBlock[] = NO_BLOCKS;
+  sackBlocks: readonly SackBlock[] = EMPTY_SACK_BLOCKS;
   /** The record `timestamps` points to when set. */
   readonly ts: { tsVal: number; tsEcr: number } = { tsVal: 0, tsEcr: 0 };
 }
@@ -88,7 +87,7 @@ export function summarizeTcpOptionsInto(options: readonly TcpOption[], into: Tcp
   into.windowScale = undefined;
   into.sackPermitted = false;
   into.timestamps = undefined;
-  into.sackBlocks = NO_BLOCKS;
+  into.sackBlocks = EMPTY_SACK_BLOCKS;
   for (let k = 0; k < options.length; k++) {
     const o = options[k]!;
     switch (o.kind) {

@@ -352,6 +352,8 @@ describe('fuzzing (seeded)', () => {
 });
 
 describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
+  /** fromHex of hex written in groups, spaces between them. */
+  const spaced = (hex: string): Uint8Array => fromHex(hex.replace(/ /g, ''));
   const general = (area: Uint8Array): { err: unknown; list: unknown } => {
     const s = new TcpOptionsScratch();
     const err = readTcpOptions(area, 0, area.length, s.list, s);
@@ -365,7 +367,7 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
     return { err, list: structuredClone(s.list), sharesScratch: s.list.includes(s.timestamps), aligned: s.aligned };
   };
   it('gives the list the general parser gives, timestamps in the scratch record', () => {
-    const area = fromHex('0101080a 01020304 a0b0c0d0'.replace(/ /g, ''));
+    const area = spaced('0101080a 01020304 a0b0c0d0');
     const r = shortcut(area);
     expect(r.list).toEqual([{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal: 0x01020304, tsEcr: 0xa0b0c0d0 }]);
     expect(r.sharesScratch).toBe(true);
@@ -374,7 +376,7 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
   });
   it('leaves every other 12-byte area, and other lengths, to the general parser', () => {
     for (const hex of ['080a0102030405060708 0101', '0101080b 01020304 05060708', '01010a08 01020304 05060708', '0001080a 01020304 05060708', '0101080a 01020304 0506', '0101080a 01020304 05060708 01000000']) {
-      const area = fromHex(hex.replace(/ /g, ''));
+      const area = spaced(hex);
       const { err, list, aligned } = shortcut(area);
       expect({ err, list }, hex).toEqual(general(area));
       expect(aligned, hex).toBe(false);
@@ -385,7 +387,7 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
     const s = new TcpOptionsScratch();
     for (const rounds of [areas, [...areas].reverse(), areas]) {
       for (const hex of rounds) {
-        const area = fromHex(hex.replace(/ /g, ''));
+        const area = spaced(hex);
         const err = readTcpOptionsInto(area, 0, area.length, s);
         expect({ err, list: structuredClone(s.list) }, hex).toEqual(general(area));
         expect(s.aligned, hex).toBe(hex.startsWith('0101080a'));
@@ -398,14 +400,14 @@ describe('readTcpOptionsInto (the aligned NOP NOP TS shortcut)', () => {
     const bad = ['0101080a 01020304 0506', '01010204 05b4 0101 0303', '0101 0402 0102', '02'];
     const s = new TcpOptionsScratch();
     for (const hex of bad) {
-      const aligned = fromHex('0101080a 01020304 a0b0c0d0'.replace(/ /g, ''));
+      const aligned = spaced('0101080a 01020304 a0b0c0d0');
       expect(readTcpOptionsInto(aligned, 0, aligned.length, s)).toBeUndefined();
-      const area = fromHex(hex.replace(/ /g, ''));
+      const area = spaced(hex);
       const err = readTcpOptionsInto(area, 0, area.length, s);
       expect(err, hex).toBe('bad-option');
       expect({ err, list: structuredClone(s.list) }, hex).toEqual(general(area));
       expect(s.aligned, hex).toBe(false);
-      const next = fromHex('0101080a 0a0b0c0d 01020304'.replace(/ /g, ''));
+      const next = spaced('0101080a 0a0b0c0d 01020304');
       expect(readTcpOptionsInto(next, 0, next.length, s), hex).toBeUndefined();
       expect(structuredClone(s.list), hex).toEqual([{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal: 0x0a0b0c0d, tsEcr: 0x01020304 }]);
       expect(s.list[2], hex).toBe(s.timestamps);

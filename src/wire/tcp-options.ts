@@ -394,7 +394,8 @@ export function emitTcpOptionsAt(options: readonly TcpOption[], buf: Uint8Array,
   for (; i < end; i++) buf[i] = 0;
 }
 
-const NO_BLOCKS: readonly SackBlock[] = Object.freeze([]);
+/** No SACK blocks: one frozen list shared by every options list and summary that has none. */
+export const EMPTY_SACK_BLOCKS: readonly SackBlock[] = Object.freeze([]);
 
 export interface SynOptionsSpec {
   readonly mss?: number;
@@ -442,12 +443,12 @@ export interface DataOptionsSpec {
  */
 export function dataOptions(spec: DataOptionsSpec): TcpOption[] {
   const ts = spec.timestamps;
-  const blocks = spec.sackBlocks ?? NO_BLOCKS;
+  const blocks = spec.sackBlocks ?? EMPTY_SACK_BLOCKS;
   return buildDataOptions(
     ts !== undefined,
     ts?.tsVal ?? 0,
     ts?.tsEcr ?? 0,
-    blocks.length > 0 ? blocks.map((b) => ({ left: b.left, right: b.right })) : NO_BLOCKS,
+    blocks.length > 0 ? blocks.map((b) => ({ left: b.left, right: b.right })) : EMPTY_SACK_BLOCKS,
   );
 }
 
