@@ -4,7 +4,7 @@
  * records shared by every connection for the segment going out now.
  * Split from tcb.ts by responsibility; the TCB's fields stay there.
  */
-import { TcpOptionsScratch, buildDataOptions, buildDataOptionsInto, synOptions } from '../wire/tcp-options.js';
+import { EMPTY_SACK_BLOCKS, TcpOptionsScratch, buildDataOptions, buildDataOptionsInto, synOptions } from '../wire/tcp-options.js';
 import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
 import type { TcpHeaderRepr } from '../wire/tcp.js';
 import { Instant } from '../time/instant.js';
@@ -61,7 +61,7 @@ export function fillHeader(t: HeaderTcb, now: Instant, seq: number, flags: numbe
     // The fresh blocks from sackBlocks() are handed over uncopied.
     const tsVal = t.tsOk ? t.tsNow(now) : 0;
     // No SACK blocks without islands: skips the two arrays sackBlocks() makes (issue 9).
-    const blocks = t.sackOk && !t.assembler.isEmpty ? t.sackBlocks() : NO_SACK_BLOCKS;
+    const blocks = t.sackOk && !t.assembler.isEmpty ? t.sackBlocks() : EMPTY_SACK_BLOCKS;
     options =
       scratch === undefined
         ? buildDataOptions(t.tsOk, tsVal, t.tsRecent, blocks)
@@ -152,5 +152,3 @@ export interface MutableSegmentOut {
   payloadLength: number;
 }
 export const SEGMENT_OUT: MutableSegmentOut = { header: OUT_HEADER, headerLength: 20, payloadStore: new Uint8Array(0), payloadStart: 0, payloadLength: 0 };
-
-export const NO_SACK_BLOCKS: readonly SackBlock[] = [];

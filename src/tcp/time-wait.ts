@@ -9,8 +9,8 @@
 import { Instant, instantAdd } from '../time/instant.js';
 import { TcpFlag } from '../wire/tcp.js';
 import type { TcpHeaderRepr, TcpRepr } from '../wire/tcp.js';
-import { TcpOptionsScratch, buildDataOptionsInto } from '../wire/tcp-options.js';
-import type { SackBlock, TcpOption } from '../wire/tcp-options.js';
+import { EMPTY_SACK_BLOCKS, TcpOptionsScratch, buildDataOptionsInto } from '../wire/tcp-options.js';
+import type { TcpOption } from '../wire/tcp-options.js';
 import type { IcmpErrorReport } from '../icmp/icmp-error.js';
 import type { Counters } from '../stats/counters.js';
 import { readU32 } from '../wire/bytes.js';
@@ -69,7 +69,7 @@ export function timeWaitAck(tw: TimeWaitEntry, now: Instant): TcpHeaderRepr {
   h.seq = tw.sndNxt;
   h.ack = tw.rcvNxt;
   h.window = tw.windowField;
-  h.options = tw.tsOk ? buildDataOptionsInto(ACK_OPTIONS, true, tsNow(tw, now), tw.tsRecent, NO_SACK_BLOCKS) : NO_OPTIONS;
+  h.options = tw.tsOk ? buildDataOptionsInto(ACK_OPTIONS, true, tsNow(tw, now), tw.tsRecent, EMPTY_SACK_BLOCKS) : NO_OPTIONS;
   return h;
 }
 
@@ -79,7 +79,6 @@ function tsNow(tw: TimeWaitEntry, now: Instant): number {
 }
 
 const NO_OPTIONS: TcpOption[] = [];
-const NO_SACK_BLOCKS: readonly SackBlock[] = [];
 const ACK_OPTIONS = new TcpOptionsScratch();
 const ACK_HEADER: { -readonly [K in keyof TcpHeaderRepr]: TcpHeaderRepr[K] } & { options: TcpOption[] } = {
   srcPort: 0,
